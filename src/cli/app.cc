@@ -1,0 +1,192 @@
+#include "cli/app.h"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
+#include <csignal>
+#include <exception>
+#include <string>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/options.h"
+#include "common/error.h"
+#include "io/image_io.h"
+
+#ifndef CONVCORR_VERSION
+#define CONVCORR_VERSION "0.0.0"
+#endif
+
+namespace convcorr::cli {
+
+namespace {
+
+// One options struct per subcommand and one function that declares it.
+void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
+  cmd->add_option("-k,--kernel", o.kernel_spec,
+                  "Kernel spec: rows '1,0,-1; 2,0,-2; 1,0,-1', 'WxH+X+Y:...', "
+                  "a name like 'sobel-x' or 'gaussian:1.5', or @FILE")
+      ->required();
+  cmd->add_option("inputs", o.inputs,
+                  "Input images, directories (their images; -r recurses) or - "
+                  "for stdin")
+      ->required();
+  cmd->add_option("-o,--output", o.output,
+                  compare ? "Output directory (created if missing)"
+                          : "Output file, - for stdout, or a directory for "
+                            "several inputs (created if missing)");
+  cmd->add_flag("-r,--recursive", o.recursive,
+                "Also take images from subdirectories of directory inputs");
+  cmd->add_option("--border", o.border,
+                  "reflect101 (default), reflect, replicate, constant[:V] or "
+                  "wrap; SciPy names mirror and nearest also work");
+  cmd->add_option("--size", o.size, "Output size: same (default), valid, full");
+  cmd->add_option("--anchor", o.anchor,
+                  "Anchor X,Y (column,row) in the kernel; default the centre "
+                  "(cols/2, rows/2)");
+  cmd->add_flag("--normalize", o.normalize,
+                "Scale by 1/sum(K) (1/sum of positive weights if the sum is 0)");
+  cmd->add_option("--scale", o.scale, "Multiply the sum by S (default 1)");
+  cmd->add_option("--bias", o.bias, "Add B after scaling (default 0)");
+  cmd->add_flag("--abs", o.abs, "Write |result|");
+  cmd->add_option("--depth", o.depth,
+                  "Output depth: keep (default), u8, u16, f32 (f32 keeps "
+                  "negative values: write TIFF)");
+  cmd->add_flag("--gray", o.gray, "Convert inputs to one channel first");
+  cmd->add_flag("--filter-alpha", o.filter_alpha,
+                "Filter alpha like a colour channel instead of copying it");
+  cmd->add_option("--threads", o.threads,
+                  "Threads for one filter (default 0 = all cores)");
+  cmd->add_option("--format", o.format,
+                  "Encoding for stdout (default png) and directory outputs "
+                  "(default: the input's)");
+  cmd->add_option("--max-pixels", o.max_pixels,
+                  "Refuse images whose header claims more pixels (default "
+                  "100000000)");
+  cmd->add_flag("--json", o.json, "Print one JSON object per input");
+  auto* quiet = cmd->add_flag("-q,--quiet", o.quiet,
+                              "Print only errors (and --json lines)");
+  cmd->add_flag("-v,--verbose", o.verbose, "Print a line per file")
+      ->excludes(quiet);
+  if (compare) {
+    cmd->add_option("--threshold", o.threshold,
+                    "Count samples with |diff| above this (default 0)");
+    cmd->add_flag("--raw-diff", o.raw_diff,
+                  "Also write <stem>.diff.tif, the signed float32 difference");
+    cmd->add_flag("--panel", o.panel,
+                  "Also write <stem>.panel.png: input | correlate | convolve | "
+                  "diff, labelled, with a colour bar");
+  }
+}
+
+// Lowercase, without a leading dot: "--format .PNG" means png.
+void NormaliseFormat(std::string& format) {
+  if (!format.empty() && format.front() == '.') format.erase(0, 1);
+  std::transform(format.begin(), format.end(), format.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+}
+
+extern "C" void OnSignal(int sig) {
+  // Only async-signal-safe calls here: drop the temporary file being
+  // written, if any, and leave with 128 + signal.
+  io::RemovePendingTempFile();
+  _exit(sig == SIGINT ? kExitInterrupted : kExitTerminated);
+}
+
+void InstallSignalHandlers() {
+  struct sigaction sa = {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{
+      "convcorr: apply a kernel to images as a true convolution or as a "
+      "cross-correlation (what CNN layers and OpenCV's filter2D compute), "
+      "and show where the two differ."};
+  app.set_version_flag("--version", "convcorr " CONVCORR_VERSION);
+  app.require_subcommand(1);
+
+  FilterOptions conv_opts;
+  FilterOptions corr_opts;
+  FilterOptions cmp_opts;
+  KernelOptions kernel_opts;
+  SignalOptions signal_opts;
+  for (FilterOptions* o : {&conv_opts, &corr_opts, &cmp_opts}) {
+    o->max_pixels = io::kDefaultMaxPixels;
+  }
+
+  auto* conv = app.add_subcommand(
+      "convolve", "True convolution: the kernel mirrored through its anchor");
+  AddFilterOptions(conv, conv_opts, false);
+  auto* corr = app.add_subcommand(
+      "correlate",
+      "Cross-correlation: the kernel as written (filter2D, CNN layers)");
+  AddFilterOptions(corr, corr_opts, false);
+  auto* cmp = app.add_subcommand(
+      "compare",
+      "Write convolve, correlate and their difference map for each input");
+  AddFilterOptions(cmp, cmp_opts, true);
+
+  auto* kern = app.add_subcommand(
+      "kernel", "Print a kernel, its rotation, symmetry, rank and anchor");
+  kern->add_option("spec", kernel_opts.spec, "Kernel spec")->required();
+  kern->add_option("--anchor", kernel_opts.anchor, "Anchor X,Y");
+  kern->add_flag("--json", kernel_opts.json, "Print JSON");
+
+  auto* sig = app.add_subcommand(
+      "signal", "The 1-D form: convolve and correlate a list of numbers");
+  sig->add_option("values", signal_opts.values,
+                  "Comma-separated numbers, e.g. 2,1,3,5,4 (put -- before a "
+                  "list that starts with a minus sign)")
+      ->required();
+  sig->add_option("-k,--kernel", signal_opts.kernel_spec, "1-D kernel spec")
+      ->required();
+  sig->add_option("--size", signal_opts.size,
+                  "full (default, as numpy), same or valid");
+  sig->add_option("--border", signal_opts.border,
+                  "Border for full and same (default constant:0)");
+  sig->add_option("--anchor", signal_opts.anchor, "Anchor X,Y");
+  sig->add_flag("--json", signal_opts.json, "Print JSON");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::string what = e.what();
+    if (what.empty()) what = e.get_name();
+    fmt::print(stderr, "usage: {}; see 'convcorr --help'\n", what);
+    return kExitUsage;
+  }
+
+  InstallSignalHandlers();
+  try {
+    for (FilterOptions* o : {&conv_opts, &corr_opts, &cmp_opts}) {
+      NormaliseFormat(o->format);
+    }
+    if (conv->parsed()) return RunFilter(conv_opts, core::Mode::kConvolve);
+    if (corr->parsed()) return RunFilter(corr_opts, core::Mode::kCorrelate);
+    if (cmp->parsed()) return RunCompare(cmp_opts);
+    if (kern->parsed()) return RunKernel(kernel_opts);
+    if (sig->parsed()) return RunSignal(signal_opts);
+    return kExitUsage;
+  } catch (const Error& e) {
+    fmt::print(stderr, "{}\n", e.what());
+    return ExitCodeFor(e.kind());
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "out of memory\n");
+    return kExitSomeFailed;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "internal error: {}\n", e.what());
+    return kExitInternal;
+  }
+}
+
+}  // namespace convcorr::cli

@@ -1,0 +1,264 @@
+// convolve, correlate and compare: plan, then per input read, filter,
+// quantize, encode and write atomically. Input failures are reported and the
+// run goes on (exit 1); output failures end it (exit 3).
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/format.h"
+#include "cli/parse.h"
+#include "cli/plan.h"
+#include "cli/report.h"
+#include "common/error.h"
+#include "core/filter.h"
+#include "diff/diff.h"
+#include "io/image_io.h"
+#include "kernel/kernel.h"
+#include "kernel/spec.h"
+
+namespace convcorr::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Everything decided from the options before the first input is read.
+struct Setup {
+  kernel::Kernel kernel;
+  std::string spec;
+  core::FilterParams params;
+  DepthChoice depth;
+  io::DecodeOptions decode;
+  kernel::Analysis analysis;
+};
+
+Setup MakeSetup(const FilterOptions& o, Reporter& reporter) {
+  kernel::Kernel k = ApplyAnchor(kernel::ParseSpec(o.kernel_spec), o.anchor);
+  core::FilterParams params;
+  params.border = ParseBorder(o.border);
+  params.size = ParseSize(o.size);
+  params.scale = o.scale;
+  params.bias = o.bias;
+  params.abs = o.abs;
+  params.filter_alpha = o.filter_alpha;
+  params.threads = o.threads;
+  if (!std::isfinite(o.scale) || !std::isfinite(o.bias)) {
+    throw Error(ErrorKind::kUsage, "--scale and --bias must be finite numbers");
+  }
+  if (o.threads < 0) {
+    throw Error(ErrorKind::kUsage, "--threads must be 0 (all cores) or more");
+  }
+  if (o.max_pixels == 0) {
+    throw Error(ErrorKind::kUsage, "--max-pixels must be at least 1");
+  }
+  if (o.normalize) {
+    const kernel::Normalization n = kernel::NormalizeScale(k);
+    params.scale *= n.scale;
+    if (n.used_positive_sum) {
+      reporter.Note(fmt::format(
+          "kernel '{}' sums to 0: --normalize divides by the sum of its "
+          "positive weights ({})",
+          o.kernel_spec, FormatDouble(1.0 / n.scale)));
+    } else if (n.all_zero) {
+      reporter.Note(fmt::format(
+          "kernel '{}' is all zeros: --normalize leaves the scale at {}",
+          o.kernel_spec, FormatDouble(o.scale)));
+    }
+  }
+  io::DecodeOptions decode;
+  decode.gray = o.gray;
+  decode.max_pixels = o.max_pixels;
+  kernel::Analysis analysis = kernel::Analyze(k);
+  return {std::move(k), o.kernel_spec,          params,
+          ParseDepth(o.depth), decode, std::move(analysis)};
+}
+
+core::Image ReadInput(const Job& job, const io::DecodeOptions& decode) {
+  if (job.error) throw Error(ErrorKind::kInput, *job.error);
+  if (job.from_stdin) {
+    return io::DecodeImage(io::ReadStdinBytes(), "-", decode);
+  }
+  return io::ReadImage(job.input, decode);
+}
+
+void CheckKernelFits(const Job& job, const core::Image& img, const Setup& s) {
+  if (s.params.size == core::OutputSize::kValid &&
+      (s.kernel.cols() > img.width || s.kernel.rows() > img.height)) {
+    throw Error(ErrorKind::kInput,
+                fmt::format("input '{}': the {}x{} kernel is larger than the "
+                            "{}x{} image, so --size valid has no output",
+                            job.name, s.kernel.cols(), s.kernel.rows(),
+                            img.width, img.height));
+  }
+}
+
+// The result quantized to the output depth, with its saturated count.
+std::pair<core::Image, uint64_t> ToOutputDepth(core::Image img,
+                                               core::Depth input_depth,
+                                               const DepthChoice& choice) {
+  const core::Depth depth = choice.keep ? input_depth : choice.depth;
+  const uint64_t saturated = core::Quantize(img, depth);
+  return {std::move(img), saturated};
+}
+
+std::vector<uint8_t> Encode(const core::Image& img, const std::string& ext,
+                            const std::string& name) {
+  io::CheckEncodable(ext, img.depth, img.channels(), name);
+  return io::EncodeImage(img, ext, name);
+}
+
+void EnsureDirectory(const fs::path& dir) {
+  if (dir.empty()) return;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    throw Error(ErrorKind::kOutput,
+                fmt::format("output directory '{}': {}", dir.string(),
+                            ec.message()));
+  }
+}
+
+// Peak for PSNR: the integer range, or the float input's own range.
+double PsnrPeak(const core::Image& input) {
+  if (input.depth != core::Depth::kF32) return core::DepthMax(input.depth);
+  float lo = 0.0f;
+  float hi = 0.0f;
+  bool first = true;
+  for (const core::Plane& p : input.color) {
+    for (float v : p.data) {
+      if (!std::isfinite(v)) continue;
+      if (first || v < lo) lo = v;
+      if (first || v > hi) hi = v;
+      first = false;
+    }
+  }
+  return hi > lo ? hi - lo : 1.0;
+}
+
+// Runs `body` for every job, turning input errors into reported failures.
+template <typename Body>
+int ForEachJob(const Plan& plan, Reporter& reporter, Body body) {
+  for (const Job& job : plan.jobs) {
+    try {
+      body(job);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::kInput && e.kind() != ErrorKind::kUsage) {
+        throw;
+      }
+      // A usage error found only now (a format that cannot hold this input's
+      // depth) concerns this input alone: the others are still written.
+      reporter.Failure(job.name, e.what());
+    } catch (const std::bad_alloc&) {
+      reporter.Failure(job.name,
+                       fmt::format("input '{}': out of memory", job.name));
+    }
+  }
+  return reporter.failures() > 0 ? kExitSomeFailed : kExitOk;
+}
+
+}  // namespace
+
+int RunFilter(const FilterOptions& o, core::Mode mode) {
+  Reporter reporter(o.quiet, o.verbose, o.json);
+  const Setup s = [&] {
+    Setup setup = MakeSetup(o, reporter);
+    setup.params.mode = mode;
+    return setup;
+  }();
+  const Plan plan = MakePlan(o, /*compare=*/false);
+  if (plan.output_is_dir) EnsureDirectory(plan.out_root);
+
+  return ForEachJob(plan, reporter, [&](const Job& job) {
+    const core::Image img = ReadInput(job, s.decode);
+    CheckKernelFits(job, img, s);
+    auto [out, saturated] =
+        ToOutputDepth(core::Filter(img, s.kernel, s.params), img.depth, s.depth);
+    const std::string out_name = job.to_stdout ? "-" : job.output.string();
+    const std::vector<uint8_t> bytes = Encode(out, job.ext, out_name);
+    if (job.to_stdout) {
+      io::WriteStdout(bytes);
+    } else {
+      EnsureDirectory(job.output.parent_path());
+      io::WriteFileAtomic(job.output, bytes);
+    }
+    nlohmann::json j = {
+        {"input", job.name},
+        {"output", out_name},
+        {"mode", mode == core::Mode::kConvolve ? "convolve" : "correlate"},
+        {"width", out.width},
+        {"height", out.height},
+        {"channels", out.channels()},
+        {"depth", DepthName(out.depth)},
+        {"saturated", saturated},
+    };
+    reporter.Saturated(out_name, saturated, out.depth);
+    reporter.Done(job.name, out_name, j,
+                  fmt::format("{} -> {} ({}x{}, {} channel{}, {})", job.name,
+                              out_name, out.width, out.height, out.channels(),
+                              out.channels() == 1 ? "" : "s",
+                              DepthName(out.depth)));
+  });
+}
+
+int RunCompare(const FilterOptions& o) {
+  Reporter reporter(o.quiet, o.verbose, o.json);
+  const Setup s = MakeSetup(o, reporter);
+  const Plan plan = MakePlan(o, /*compare=*/true);
+  EnsureDirectory(plan.out_root);
+
+  return ForEachJob(plan, reporter, [&](const Job& job) {
+    const core::Image img = ReadInput(job, s.decode);
+    CheckKernelFits(job, img, s);
+    core::FilterParams params = s.params;
+    params.mode = core::Mode::kCorrelate;
+    const core::Image corr = core::Filter(img, s.kernel, params);
+    params.mode = core::Mode::kConvolve;
+    const core::Image conv = core::Filter(img, s.kernel, params);
+
+    const diff::DiffStats stats =
+        diff::ComputeStats(conv, corr, o.threshold, PsnrPeak(img));
+    const core::Image heat =
+        diff::HeatMap(diff::SignedDiff(conv, corr), stats.max_abs);
+    auto [conv_q, conv_sat] = ToOutputDepth(conv, img.depth, s.depth);
+    auto [corr_q, corr_sat] = ToOutputDepth(corr, img.depth, s.depth);
+
+    // Encode everything first so a failure leaves no half-written set.
+    const std::vector<fs::path> paths = CompareOutputs(job, o);
+    std::vector<std::vector<uint8_t>> files;
+    files.push_back(Encode(conv_q, job.ext, paths[0].string()));
+    files.push_back(Encode(corr_q, job.ext, paths[1].string()));
+    files.push_back(Encode(heat, "png", paths[2].string()));
+    size_t next = 3;
+    if (o.raw_diff) {
+      files.push_back(
+          Encode(diff::RawDiff(conv, corr), "tif", paths[next++].string()));
+    }
+    if (o.panel) {
+      const std::string title =
+          fmt::format("{}  |  {}", s.spec,
+                      job.from_stdin ? "stdin" : job.input.filename().string());
+      files.push_back(Encode(
+          diff::Panel(img, corr_q, conv_q, heat, stats.max_abs, title), "png",
+          paths[next++].string()));
+    }
+    EnsureDirectory(job.out_dir);
+    for (size_t i = 0; i < files.size(); ++i) {
+      io::WriteFileAtomic(paths[i], files[i]);
+    }
+
+    reporter.Saturated(paths[0].string(), conv_sat, conv_q.depth);
+    reporter.Saturated(paths[1].string(), corr_sat, corr_q.depth);
+    reporter.CompareResult(job.name, paths, stats, s.analysis, s.spec,
+                           conv_q.width, conv_q.height,
+                           static_cast<int>(conv_q.color.size()));
+  });
+}
+
+}  // namespace convcorr::cli

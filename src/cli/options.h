@@ -1,0 +1,54 @@
+// One options struct per subcommand, filled by CLI11 (app.cc) and read by
+// the command runners.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace convcorr::cli {
+
+// Options shared by convolve, correlate and compare.
+struct FilterOptions {
+  std::string kernel_spec;
+  std::vector<std::string> inputs;
+  std::string output;
+  bool recursive = false;
+  std::string border = "reflect101";
+  std::string size = "same";
+  std::string anchor;  // "X,Y", empty = default
+  bool normalize = false;
+  double scale = 1.0;
+  double bias = 0.0;
+  bool abs = false;
+  std::string depth = "keep";
+  bool gray = false;
+  bool filter_alpha = false;
+  int threads = 0;
+  std::string format;  // output encoding for stdout and directories
+  uint64_t max_pixels = 0;  // set from io::kDefaultMaxPixels in app.cc
+  bool json = false;
+  bool quiet = false;
+  bool verbose = false;
+  // compare only
+  double threshold = 0.0;
+  bool raw_diff = false;
+  bool panel = false;
+};
+
+struct KernelOptions {
+  std::string spec;
+  std::string anchor;
+  bool json = false;
+};
+
+struct SignalOptions {
+  std::string values;
+  std::string kernel_spec;
+  std::string size = "full";
+  std::string border = "constant:0";
+  std::string anchor;
+  bool json = false;
+};
+
+}  // namespace convcorr::cli

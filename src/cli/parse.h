@@ -1,0 +1,35 @@
+// Turning option text into engine values; every failure is a usage error
+// (exit 2) naming the option and the text.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/border.h"
+#include "core/filter.h"
+#include "core/image.h"
+#include "kernel/kernel.h"
+
+namespace convcorr::cli {
+
+// reflect101 (mirror), reflect, replicate (nearest), constant[:V], wrap.
+core::Border ParseBorder(const std::string& text);
+// same, valid, full.
+core::OutputSize ParseSize(const std::string& text);
+// keep (empty optional), u8, u16, f32.
+struct DepthChoice {
+  bool keep = true;
+  core::Depth depth = core::Depth::kU8;
+};
+DepthChoice ParseDepth(const std::string& text);
+// "X,Y" within the kernel; empty text keeps the kernel's anchor.
+kernel::Kernel ApplyAnchor(const kernel::Kernel& k, const std::string& text);
+// A comma and/or space separated list of finite numbers (signal values).
+std::vector<double> ParseValues(const std::string& text);
+
+// Lowercase names used in output and JSON.
+const char* BorderName(core::BorderMode mode);
+const char* SizeName(core::OutputSize size);
+const char* DepthName(core::Depth depth);
+
+}  // namespace convcorr::cli

@@ -1,0 +1,196 @@
+#include "cli/plan.h"
+
+#include <map>
+#include <system_error>
+
+#include "common/error.h"
+#include "io/image_io.h"
+
+namespace convcorr::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void Usage(const std::string& message) {
+  throw Error(ErrorKind::kUsage, message);
+}
+
+bool IsDirectory(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_directory(p, ec);
+}
+
+// The encoding for a job written into a directory: --format, else the
+// input's own extension, else png.
+std::string DirectoryExt(const FilterOptions& options, const fs::path& input) {
+  if (!options.format.empty()) return options.format;
+  const std::string ext = io::ExtensionOf(input);
+  return io::IsWritableExtension(ext) ? ext : "png";
+}
+
+void CheckFormat(const FilterOptions& options) {
+  if (!options.format.empty() && !io::IsWritableExtension(options.format)) {
+    Usage("--format '" + options.format +
+          "': not an image format convcorr can write (e.g. png, tif, jpg)");
+  }
+}
+
+// Lexically normalised absolute path, for comparing paths that may not exist.
+fs::path Normal(const fs::path& p) {
+  std::error_code ec;
+  fs::path abs = fs::absolute(p, ec);
+  return (ec ? p : abs).lexically_normal();
+}
+
+void CheckNotAnInput(const fs::path& out, const std::vector<Job>& jobs) {
+  for (const Job& job : jobs) {
+    if (job.from_stdin || job.error) continue;
+    if (io::SameFile(out, job.input) || Normal(out) == Normal(job.input)) {
+      Usage("output '" + out.string() + "' is also the input '" + job.name +
+            "'; choose another output");
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<fs::path> CompareOutputs(const Job& job,
+                                     const FilterOptions& options) {
+  const fs::path base = job.out_dir / job.stem;
+  std::vector<fs::path> out = {
+      base.string() + ".convolve." + job.ext,
+      base.string() + ".correlate." + job.ext,
+      base.string() + ".diff.png",
+  };
+  if (options.raw_diff) out.push_back(base.string() + ".diff.tif");
+  if (options.panel) out.push_back(base.string() + ".panel.png");
+  return out;
+}
+
+Plan MakePlan(const FilterOptions& options, bool compare) {
+  CheckFormat(options);
+  if (options.output.empty()) {
+    Usage("no output given: add -o FILE, -o DIR or -o - for stdout");
+  }
+  Plan plan;
+
+  // Inputs, with the relative path each one is mirrored to.
+  struct Source {
+    Job job;
+    fs::path relative;
+  };
+  std::vector<Source> sources;
+  bool any_directory = false;
+  int stdin_count = 0;
+  for (const std::string& arg : options.inputs) {
+    if (arg == "-") {
+      ++stdin_count;
+      Job job;
+      job.name = "-";
+      job.from_stdin = true;
+      sources.push_back({job, "stdin"});
+      continue;
+    }
+    const fs::path p(arg);
+    if (IsDirectory(p)) {
+      any_directory = true;
+      for (const io::InputFile& f : io::ListImages(p, options.recursive)) {
+        Job job;
+        job.name = f.path.string();
+        job.input = f.path;
+        sources.push_back({job, f.relative});
+      }
+      continue;
+    }
+    Job job;
+    job.name = arg;
+    job.input = p;
+    std::error_code ec;
+    if (!fs::exists(fs::symlink_status(p, ec)) || !fs::exists(p, ec)) {
+      job.error = "input '" + arg + "': no such file or directory";
+    }
+    sources.push_back({job, p.filename()});
+  }
+  if (stdin_count > 1) Usage("stdin ('-') can be given only once");
+  if (sources.empty()) {
+    Usage("no input images found in " +
+          std::string(options.inputs.size() == 1 ? "'" + options.inputs[0] + "'"
+                                                 : "the given directories") +
+          (options.recursive ? "" : " (use -r to search subdirectories)"));
+  }
+
+  // Where the results go.
+  const std::string& out = options.output;
+  if (out == "-") {
+    if (compare) Usage("compare writes several files: -o must be a directory");
+    if (sources.size() != 1 || any_directory) {
+      Usage("-o - (stdout) takes exactly one input image");
+    }
+    Job& job = sources[0].job;
+    job.to_stdout = true;
+    job.ext = options.format.empty() ? "png" : options.format;
+    plan.jobs.push_back(job);
+    return plan;
+  }
+  const fs::path out_path(out);
+  const std::string out_ext = io::ExtensionOf(out_path);
+  const bool single_file = !compare && sources.size() == 1 && !any_directory &&
+                           !IsDirectory(out_path) &&
+                           io::IsWritableExtension(out_ext) &&
+                           out.back() != '/';
+  if (single_file) {
+    if (!options.format.empty() && options.format != out_ext) {
+      Usage("--format '" + options.format + "' conflicts with the output '" +
+            out + "'; drop one of them");
+    }
+    Job& job = sources[0].job;
+    job.output = out_path;
+    job.ext = out_ext;
+    plan.jobs.push_back(job);
+    CheckNotAnInput(job.output, plan.jobs);
+    return plan;
+  }
+  if (!compare && sources.size() > 1 && io::IsWritableExtension(out_ext) &&
+      !IsDirectory(out_path)) {
+    Usage("several inputs need an output directory, not the file '" + out +
+          "'");
+  }
+
+  plan.output_is_dir = true;
+  plan.out_root = out_path;
+  std::map<fs::path, std::string> claimed;  // output -> input name
+  std::vector<fs::path> all_outputs;
+  for (Source& s : sources) {
+    Job& job = s.job;
+    job.ext = s.job.from_stdin
+                  ? (options.format.empty() ? "png" : options.format)
+                  : DirectoryExt(options, job.input);
+    const fs::path rel_dir = s.relative.parent_path();
+    job.out_dir = out_path / rel_dir;
+    job.stem = s.relative.stem().string();
+    std::vector<fs::path> outputs;
+    if (compare) {
+      outputs = CompareOutputs(job, options);
+    } else {
+      fs::path name = s.relative.filename();
+      if (job.from_stdin) name = "stdin." + job.ext;
+      if (!options.format.empty()) name.replace_extension(job.ext);
+      job.output = job.out_dir / name;
+      outputs = {job.output};
+    }
+    for (const fs::path& o : outputs) {
+      const auto [it, inserted] = claimed.emplace(Normal(o), job.name);
+      if (!inserted) {
+        Usage("inputs '" + it->second + "' and '" + job.name +
+              "' would both write '" + o.string() + "'");
+      }
+      all_outputs.push_back(o);
+    }
+    plan.jobs.push_back(job);
+  }
+  for (const fs::path& o : all_outputs) CheckNotAnInput(o, plan.jobs);
+  return plan;
+}
+
+}  // namespace convcorr::cli

@@ -1,0 +1,104 @@
+#include "cli/report.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "cli/format.h"
+
+namespace convcorr::cli {
+
+void Reporter::Note(const std::string& message) const {
+  if (!quiet_) fmt::print(stderr, "note: {}\n", message);
+}
+
+void Reporter::Failure(const std::string& /*input*/,
+                       const std::string& message) {
+  ++failures_;
+  fmt::print(stderr, "{}\n", message);
+}
+
+void Reporter::Saturated(const std::string& output, uint64_t count,
+                         core::Depth depth) const {
+  if (count == 0) return;
+  Note(fmt::format("output '{}': {} sample{} clipped to 0..{} (use --depth "
+                   "f32, --scale or --bias to keep them)",
+                   output, count, count == 1 ? "" : "s",
+                   FormatDouble(core::DepthMax(depth))));
+}
+
+void Reporter::Done(const std::string& /*input*/, const std::string& output,
+                    const nlohmann::json& json, const std::string& line) const {
+  if (json_) {
+    fmt::print(output == "-" ? stderr : stdout, "{}\n", json.dump());
+  } else if (verbose_) {
+    fmt::print(stderr, "{}\n", line);
+  }
+}
+
+void Reporter::CompareResult(const std::string& input,
+                             const std::vector<std::filesystem::path>& outputs,
+                             const diff::DiffStats& stats,
+                             const kernel::Analysis& analysis,
+                             const std::string& spec, int width, int height,
+                             int channels) const {
+  if (json_) {
+    nlohmann::json files = nlohmann::json::array();
+    for (const auto& p : outputs) files.push_back(p.string());
+    nlohmann::json j = {
+        {"input", input},
+        {"outputs", files},
+        {"width", width},
+        {"height", height},
+        {"channels", channels},
+        {"kernel",
+         {{"spec", spec},
+          {"asymmetry", DoubleJson(analysis.asymmetry)},
+          {"centro_symmetric", analysis.centro_symmetric},
+          {"convolve_equals_correlate", analysis.convolve_equals_correlate}}},
+        {"identical", stats.identical},
+        {"max_abs_diff", DoubleJson(stats.max_abs)},
+        {"max_location",
+         {{"x", stats.max_x}, {"y", stats.max_y}, {"channel", stats.max_channel}}},
+        {"mean_abs_diff", DoubleJson(stats.mean_abs)},
+        {"rms", DoubleJson(stats.rms)},
+        {"psnr", DoubleJson(stats.psnr)},
+        {"peak", DoubleJson(stats.peak)},
+        {"threshold", DoubleJson(stats.threshold)},
+        {"share_above_threshold", DoubleJson(stats.share_above)},
+        {"samples", stats.samples},
+    };
+    fmt::print("{}\n", j.dump());
+    std::fflush(stdout);
+    return;
+  }
+  if (quiet_) return;
+  std::string text = fmt::format(
+      "{}: {}x{}, {} channel{}, kernel '{}' (asymmetry {:.4g})\n", input, width,
+      height, channels, channels == 1 ? "" : "s", spec, analysis.asymmetry);
+  if (stats.identical) {
+    text += fmt::format(
+        "  difference: exactly zero everywhere: convolve == correlate{}\n",
+        analysis.convolve_equals_correlate
+            ? " (the kernel is centro-symmetric about its anchor)"
+            : "");
+  } else {
+    text += fmt::format(
+        "  max |diff| {:.6g} at x={} y={} channel {}\n"
+        "  mean |diff| {:.6g}, rms {:.6g}, psnr {:.2f} dB (peak {:.6g})\n"
+        "  share |diff| > {:.6g}: {:.2f}%\n",
+        stats.max_abs, stats.max_x, stats.max_y, stats.max_channel,
+        stats.mean_abs, stats.rms, stats.psnr, stats.peak, stats.threshold,
+        100.0 * stats.share_above);
+  }
+  text += "  wrote:";
+  for (const auto& p : outputs) {
+    text += ' ';
+    text += p.string();
+  }
+  fmt::print("{}\n", text);
+  std::fflush(stdout);
+}
+
+}  // namespace convcorr::cli

@@ -1,0 +1,51 @@
+// What the filter commands tell the user: failures and notes on stderr,
+// results on stdout (text, or one JSON object per line with --json).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/image.h"
+#include "diff/diff.h"
+#include "kernel/kernel.h"
+
+namespace convcorr::cli {
+
+class Reporter {
+ public:
+  Reporter(bool quiet, bool verbose, bool json)
+      : quiet_(quiet), verbose_(verbose), json_(json) {}
+
+  // A remark on stderr (suppressed by -q).
+  void Note(const std::string& message) const;
+  // One failed input: its one-line message on stderr, always.
+  void Failure(const std::string& input, const std::string& message);
+  // Reports clipped samples of one output (a note, suppressed by -q).
+  void Saturated(const std::string& output, uint64_t count,
+                 core::Depth depth) const;
+  // A finished convolve/correlate input: `json` as a line on stdout with
+  // --json (stderr when the image itself goes to stdout), else `line` on
+  // stderr with -v.
+  void Done(const std::string& input, const std::string& output,
+            const nlohmann::json& json, const std::string& line) const;
+  // A finished compare input: statistics as text or a JSON line on stdout.
+  void CompareResult(const std::string& input,
+                     const std::vector<std::filesystem::path>& outputs,
+                     const diff::DiffStats& stats,
+                     const kernel::Analysis& analysis, const std::string& spec,
+                     int width, int height, int channels) const;
+
+  int failures() const { return failures_; }
+
+ private:
+  bool quiet_;
+  bool verbose_;
+  bool json_;
+  int failures_ = 0;
+};
+
+}  // namespace convcorr::cli

@@ -1,0 +1,169 @@
+#include "core/filter.h"
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace convcorr::core {
+
+namespace {
+
+// Offset of the output origin in input coordinates: output (y, x) reads the
+// input window whose top-left tap is at (y + origin.y, x + origin.x).
+struct Origin {
+  int x = 0;
+  int y = 0;
+};
+
+Origin OutputOrigin(const kernel::Kernel& k, OutputSize size) {
+  switch (size) {
+    case OutputSize::kSame:
+      return {-k.anchor_x(), -k.anchor_y()};
+    case OutputSize::kValid:
+      return {0, 0};
+    case OutputSize::kFull:
+      return {-(k.cols() - 1), -(k.rows() - 1)};
+  }
+  return {};
+}
+
+// Runs body(y0, y1) over [0, rows) split into contiguous chunks, one per
+// thread. Each output row is computed the same way whatever the split.
+template <typename Body>
+void ParallelRows(int rows, int threads, Body body) {
+  const int n = std::clamp(ResolveThreads(threads), 1, std::max(rows, 1));
+  if (n == 1) {
+    body(0, rows);
+    return;
+  }
+  std::vector<std::thread> workers;
+  workers.reserve(n);
+  for (int t = 0; t < n; ++t) {
+    const int y0 = static_cast<int>(static_cast<long long>(rows) * t / n);
+    const int y1 = static_cast<int>(static_cast<long long>(rows) * (t + 1) / n);
+    workers.emplace_back([=] { body(y0, y1); });
+  }
+  for (auto& w : workers) w.join();
+}
+
+// Sample of `in` at (y, x), any integers, extended by the border.
+float BorderSample(const Plane& in, int y, int x, const Border& border) {
+  const int iy = BorderIndex(y, in.height, border.mode);
+  const int ix = BorderIndex(x, in.width, border.mode);
+  if (iy < 0 || ix < 0) return border.value;
+  return in.at(iy, ix);
+}
+
+// The input extended by the border over every position the output reads:
+// padded(py, px) = I(py + origin.y, px + origin.x).
+Plane Pad(const Plane& in, Extent out, const kernel::Kernel& k, Origin origin,
+          const Border& border) {
+  Plane padded(out.width + k.cols() - 1, out.height + k.rows() - 1);
+  for (int py = 0; py < padded.height; ++py) {
+    for (int px = 0; px < padded.width; ++px) {
+      padded.at(py, px) = BorderSample(in, py + origin.y, px + origin.x, border);
+    }
+  }
+  return padded;
+}
+
+// The alpha plane carried along: the alpha of the pixel under the anchor tap
+// of `k` (the kernel actually correlated), extended by the border.
+Plane CarryAlpha(const Plane& alpha, Extent out, const kernel::Kernel& k,
+                 OutputSize size, const Border& border) {
+  const Origin origin = OutputOrigin(k, size);
+  Plane result(out.width, out.height);
+  for (int y = 0; y < out.height; ++y) {
+    for (int x = 0; x < out.width; ++x) {
+      result.at(y, x) = BorderSample(alpha, y + origin.y + k.anchor_y(),
+                                     x + origin.x + k.anchor_x(), border);
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
+int ResolveThreads(int requested) {
+  if (requested > 0) return requested;
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+Extent OutputExtent(int width, int height, const kernel::Kernel& k,
+                    OutputSize size) {
+  switch (size) {
+    case OutputSize::kSame:
+      return {width, height};
+    case OutputSize::kValid:
+      if (k.cols() > width || k.rows() > height) return {0, 0};
+      return {width - k.cols() + 1, height - k.rows() + 1};
+    case OutputSize::kFull:
+      return {width + k.cols() - 1, height + k.rows() - 1};
+  }
+  return {};
+}
+
+Plane CorrelateReference(const Plane& in, const kernel::Kernel& k,
+                         const Border& border, OutputSize size, int threads) {
+  const Extent out = OutputExtent(in.width, in.height, k, size);
+  Plane result(out.width, out.height);
+  if (out.width == 0 || out.height == 0) return result;
+  const Plane padded = Pad(in, out, k, OutputOrigin(k, size), border);
+  ParallelRows(out.height, threads, [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      for (int x = 0; x < out.width; ++x) {
+        double sum = 0.0;
+        for (int i = 0; i < k.rows(); ++i) {
+          for (int j = 0; j < k.cols(); ++j) {
+            sum += k.at(i, j) * static_cast<double>(padded.at(y + i, x + j));
+          }
+        }
+        result.at(y, x) = static_cast<float>(sum);
+      }
+    }
+  });
+  return result;
+}
+
+Image Filter(const Image& in, const kernel::Kernel& k,
+             const FilterParams& params) {
+  // Convolution is correlation with the kernel rotated about its anchor: one
+  // engine operation, so convolve(K) == correlate(rot180 K) bit for bit.
+  const kernel::Kernel applied =
+      params.mode == Mode::kConvolve ? kernel::Rotate180(k) : k;
+  const Extent out = OutputExtent(in.width, in.height, applied, params.size);
+
+  const auto finish = [&](Plane p) {
+    if (params.scale != 1.0 || params.bias != 0.0) {
+      for (float& v : p.data) {
+        v = static_cast<float>(params.scale * v + params.bias);
+      }
+    }
+    if (params.abs) {
+      for (float& v : p.data) v = std::fabs(v);
+    }
+    return p;
+  };
+
+  Image result;
+  result.width = out.width;
+  result.height = out.height;
+  result.depth = in.depth;
+  for (const Plane& p : in.color) {
+    result.color.push_back(finish(CorrelateReference(
+        p, applied, params.border, params.size, params.threads)));
+  }
+  if (in.alpha) {
+    result.alpha = params.filter_alpha
+                       ? finish(CorrelateReference(*in.alpha, applied,
+                                                   params.border, params.size,
+                                                   params.threads))
+                       : CarryAlpha(*in.alpha, out, applied, params.size,
+                                    params.border);
+  }
+  return result;
+}
+
+}  // namespace convcorr::core

@@ -1,0 +1,60 @@
+// The engine: correlation of planes and images with a kernel, and convolution
+// as correlation with the kernel rotated about its anchor.
+#pragma once
+
+#include <cstdint>
+
+#include "core/border.h"
+#include "core/image.h"
+#include "kernel/kernel.h"
+
+namespace convcorr::core {
+
+enum class Mode { kCorrelate, kConvolve };
+
+// Output size: `same` as the input, `valid` windows fully inside, `full`
+// every overlap.
+enum class OutputSize { kSame, kValid, kFull };
+
+// Output size of a plane of `width` x `height` filtered with `k` (valid needs
+// k no larger than the image: returns 0x0 otherwise).
+struct Extent {
+  int width = 0;
+  int height = 0;
+};
+Extent OutputExtent(int width, int height, const kernel::Kernel& k,
+                    OutputSize size);
+
+// Reference correlation of one plane: plain loops, accumulation in double,
+// never optimised: the oracle for every fast path.
+//   same:  O(y,x) = sum K(i,j) I(y+i-ay, x+j-ax)
+//   valid: O(y,x) = sum K(i,j) I(y+i, x+j)
+//   full:  O(y,x) = sum K(i,j) I(y+i-(kh-1), x+j-(kw-1))
+// Samples outside the plane come from `border`. Rows are split over
+// `threads` threads (0 = all cores); the result does not depend on it.
+Plane CorrelateReference(const Plane& in, const kernel::Kernel& k,
+                         const Border& border, OutputSize size, int threads);
+
+// How to filter an image.
+struct FilterParams {
+  Mode mode = Mode::kCorrelate;
+  Border border;
+  OutputSize size = OutputSize::kSame;
+  double scale = 1.0;  // result = scale * sum + bias
+  double bias = 0.0;
+  bool abs = false;           // write |result|
+  bool filter_alpha = false;  // filter alpha like a colour channel
+  int threads = 0;            // 0 = all cores
+};
+
+// Filters every colour plane of `in` with `k` (rotated for convolve), applies
+// scale, bias and abs, and carries alpha along (copied from the pixel under
+// the anchor, extended by the border, unless filter_alpha). The result is
+// float (depth of `in` kept as a tag); Quantize it for integer outputs.
+Image Filter(const Image& in, const kernel::Kernel& k,
+             const FilterParams& params);
+
+// Number of worker threads for `requested` (0 = hardware concurrency).
+int ResolveThreads(int requested);
+
+}  // namespace convcorr::core

@@ -1,0 +1,61 @@
+// What compare shows: statistics of convolve - correlate, the heat map on a
+// diverging colour map, the signed raw difference and the labelled panel.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/image.h"
+
+namespace convcorr::diff {
+
+// Statistics of d = convolve - correlate over all colour samples (alpha is
+// not compared). Both images must have the same size and channel count.
+struct DiffStats {
+  uint64_t samples = 0;
+  double max_abs = 0;    // max |d|
+  double mean_abs = 0;   // mean |d|
+  double rms = 0;        // sqrt(mean d^2)
+  double peak = 0;       // peak signal value used for PSNR
+  double psnr = 0;       // 10 log10(peak^2 / mean d^2); +inf when identical
+  double threshold = 0;  // |d| > threshold counts in share_above
+  double share_above = 0;  // fraction of samples with |d| > threshold
+  int max_x = 0;         // where |d| is largest (first in row-major order)
+  int max_y = 0;
+  int max_channel = 0;
+  bool identical = true;  // every d is exactly 0
+};
+
+// Computes the statistics; `peak` is the signal peak (255, 65535, or the
+// input's range for float).
+DiffStats ComputeStats(const core::Image& convolved,
+                       const core::Image& correlated, double threshold,
+                       double peak);
+
+// Per pixel, the signed d with the largest magnitude over colour channels.
+core::Plane SignedDiff(const core::Image& convolved,
+                       const core::Image& correlated);
+
+// BGR colour of value t in [-1, 1] on the blue-white-red diverging map
+// (blue negative, white zero, red positive), 8-bit components.
+struct Bgr {
+  uint8_t b, g, r;
+};
+Bgr DivergingColor(double t);
+
+// Heat map of `d` on the diverging map with the symmetric range [-range,
+// range] (range <= 0 maps everything to white): an 8-bit BGR image.
+core::Image HeatMap(const core::Plane& d, double range);
+
+// The signed difference of every colour channel as a float image.
+core::Image RawDiff(const core::Image& convolved,
+                    const core::Image& correlated);
+
+// The labelled panel: input | correlate | convolve | diff heat map, with a
+// colour bar for [-range, range] and a title line. Inputs are quantized
+// images of any depth and channel count; the panel is 8-bit BGR.
+core::Image Panel(const core::Image& input, const core::Image& correlated,
+                  const core::Image& convolved, const core::Image& heat_map,
+                  double range, const std::string& title);
+
+}  // namespace convcorr::diff

@@ -1,0 +1,100 @@
+// Reading and writing images through OpenCV, with the checks OpenCV does not
+// make: header size limits before decoding, truncated files, formats that
+// cannot hold a depth, and writes that never leave a partial file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/image.h"
+
+namespace convcorr::io {
+
+// Default for --max-pixels: 100 megapixels.
+inline constexpr uint64_t kDefaultMaxPixels = 100'000'000;
+
+struct DecodeOptions {
+  bool gray = false;  // convert to one channel (alpha dropped)
+  uint64_t max_pixels = kDefaultMaxPixels;
+};
+
+// What the header of an encoded image says, read without decoding it.
+struct HeaderInfo {
+  std::string format;  // "png", "jpeg", "bmp", "pnm", "tiff", "webp", ...
+  uint64_t width = 0;
+  uint64_t height = 0;
+};
+
+// Reads width and height from the header of a PNG, JPEG, BMP, PNM, TIFF or
+// WebP file; nullopt when the format is not recognised.
+std::optional<HeaderInfo> ProbeHeader(std::span<const uint8_t> bytes);
+
+// Decodes an encoded image. `name` is what errors quote (a path, or "-" for
+// stdin). Throws Error(kInput, "input '<name>': <reason>") for unreadable,
+// truncated, corrupt or too large images.
+core::Image DecodeImage(std::span<const uint8_t> bytes, std::string_view name,
+                        const DecodeOptions& options);
+
+// Reads a whole file (kInput error naming it on failure).
+std::vector<uint8_t> ReadFileBytes(const std::filesystem::path& path);
+// Reads all of standard input.
+std::vector<uint8_t> ReadStdinBytes();
+
+// Reads and decodes an image file.
+core::Image ReadImage(const std::filesystem::path& path,
+                      const DecodeOptions& options);
+
+// Lowercase extension without the dot ("png"), "" if none.
+std::string ExtensionOf(const std::filesystem::path& path);
+
+// True if OpenCV can write this extension (png, jpg, jpeg, tif, tiff, bmp,
+// ppm, pgm, pnm, webp, ...).
+bool IsWritableExtension(std::string_view ext);
+// True if the extension is one that directory scans pick up as an image.
+bool IsImageExtension(std::string_view ext);
+
+// Throws Error(kUsage, ...) naming `name` when format `ext` cannot store
+// samples of `depth` with `channels` channels (e.g. 16-bit JPEG).
+void CheckEncodable(std::string_view ext, core::Depth depth, int channels,
+                    std::string_view name);
+
+// Encodes an already quantized image (samples are exact values of its depth)
+// to the format of `ext`. Float TIFF is written losslessly.
+std::vector<uint8_t> EncodeImage(const core::Image& img, std::string_view ext,
+                                 std::string_view name);
+
+// Writes `bytes` to a temporary file in dest's directory, flushes it and
+// renames it over `dest`: dest is either untouched or complete. Throws
+// Error(kOutput, "output '<dest>': <reason>").
+void WriteFileAtomic(const std::filesystem::path& dest,
+                     std::span<const uint8_t> bytes);
+
+// Removes the temporary file WriteFileAtomic is writing, if any. Only
+// async-signal-safe calls: meant for SIGINT/SIGTERM handlers.
+void RemovePendingTempFile();
+
+// Writes bytes to standard output (kOutput error on failure).
+void WriteStdout(std::span<const uint8_t> bytes);
+
+// True if a and b name the same file (through symlinks or hard links);
+// false if either does not exist.
+bool SameFile(const std::filesystem::path& a, const std::filesystem::path& b);
+
+// An input found by ExpandInputs: its path and its path relative to the
+// directory argument it came from (just the file name for file arguments).
+struct InputFile {
+  std::filesystem::path path;
+  std::filesystem::path relative;
+};
+
+// The image files of a directory (recursively if asked), sorted by path,
+// with their paths relative to `dir`.
+std::vector<InputFile> ListImages(const std::filesystem::path& dir,
+                                  bool recursive);
+
+}  // namespace convcorr::io

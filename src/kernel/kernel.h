@@ -1,0 +1,78 @@
+// The Kernel value: weights, size and anchor, and what can be derived from it
+// without images: rotation, normalisation, symmetry and separability.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace convcorr::kernel {
+
+// Largest kernel side accepted anywhere (spec, file, named kernel).
+inline constexpr int kMaxKernelSide = 1025;
+
+// A 2-D kernel: `rows` x `cols` weights in row-major order and an anchor
+// (column `anchor_x`, row `anchor_y`), the tap that multiplies the pixel under
+// the output.
+class Kernel {
+ public:
+  // Kernel with the default anchor (cols/2, rows/2). Sizes must be >= 1 and
+  // weights.size() == rows*cols (checked with assert; parse errors are the
+  // parser's job).
+  Kernel(int rows, int cols, std::vector<double> weights);
+  // Kernel with an explicit anchor, 0 <= anchor_x < cols, 0 <= anchor_y < rows.
+  Kernel(int rows, int cols, std::vector<double> weights, int anchor_x,
+         int anchor_y);
+
+  int rows() const { return rows_; }
+  int cols() const { return cols_; }
+  int anchor_x() const { return anchor_x_; }
+  int anchor_y() const { return anchor_y_; }
+  // Weight at row r, column c.
+  double at(int r, int c) const { return weights_[r * cols_ + c]; }
+  const std::vector<double>& weights() const { return weights_; }
+
+  // The same weights with another anchor.
+  Kernel WithAnchor(int anchor_x, int anchor_y) const;
+
+  bool operator==(const Kernel& other) const = default;
+
+ private:
+  int rows_;
+  int cols_;
+  std::vector<double> weights_;
+  int anchor_x_;
+  int anchor_y_;
+};
+
+// The kernel rotated by 180 degrees about its centre, with the anchor mirrored
+// to (cols-1-ax, rows-1-ay): correlating with it is convolving with `k`.
+Kernel Rotate180(const Kernel& k);
+
+// The scale that --normalize applies.
+struct Normalization {
+  double scale = 1.0;            // 1/sum(K), or 1/sum(positive weights)
+  bool used_positive_sum = false;  // true when sum(K) was 0
+  bool all_zero = false;           // no positive weight either: scale stays 1
+};
+Normalization NormalizeScale(const Kernel& k);
+
+// Everything `convcorr kernel` reports about a kernel.
+struct Analysis {
+  double sum = 0;
+  double positive_sum = 0;
+  double negative_sum = 0;
+  Kernel rotated;        // Rotate180(k)
+  Kernel symmetric;      // S = (K + rot180 K) / 2, anchor of K
+  Kernel antisymmetric;  // A = (K - rot180 K) / 2, anchor of K
+  double asymmetry = 0;  // ||K - rot180 K|| / (2 ||K||), Frobenius; 0 if K == 0
+  int rank = 0;          // numerical rank (SVD with a relative tolerance)
+  bool separable = false;  // rank <= 1
+  // K == rot180(K) as matrices: convolve == correlate for --size valid/full.
+  bool centro_symmetric = false;
+  // convolve == correlate for --size same with this anchor: the taps, placed
+  // at their offsets from the anchor, are point-symmetric about the anchor.
+  bool convolve_equals_correlate = false;
+};
+Analysis Analyze(const Kernel& k);
+
+}  // namespace convcorr::kernel
