@@ -140,7 +140,8 @@ Plan MakePlan(const FilterOptions& options, bool compare) {
                            io::IsWritableExtension(out_ext) &&
                            out.back() != '/';
   if (single_file) {
-    if (!options.format.empty() && options.format != out_ext) {
+    if (!options.format.empty() &&
+        io::FormatOf(options.format) != io::FormatOf(out_ext)) {
       Usage("--format '" + options.format + "' conflicts with the output '" +
             out + "'; drop one of them");
     }

@@ -69,16 +69,20 @@ Plane Pad(const Plane& in, Extent out, const kernel::Kernel& k, Origin origin,
   return padded;
 }
 
-// The alpha plane carried along: the alpha of the pixel under the anchor tap
-// of `k` (the kernel actually correlated), extended by the border.
+// The alpha plane carried along, never filtered: unchanged for `same`;
+// for `valid` and `full` cropped or extended (with the border) around the
+// kernel's centre ((kw-1)/2, (kh-1)/2), so that, like the image, it does not
+// depend on the anchor or on the mode.
 Plane CarryAlpha(const Plane& alpha, Extent out, const kernel::Kernel& k,
                  OutputSize size, const Border& border) {
+  if (size == OutputSize::kSame) return alpha;
   const Origin origin = OutputOrigin(k, size);
+  const int dy = origin.y + (k.rows() - 1) / 2;
+  const int dx = origin.x + (k.cols() - 1) / 2;
   Plane result(out.width, out.height);
   for (int y = 0; y < out.height; ++y) {
     for (int x = 0; x < out.width; ++x) {
-      result.at(y, x) = BorderSample(alpha, y + origin.y + k.anchor_y(),
-                                     x + origin.x + k.anchor_x(), border);
+      result.at(y, x) = BorderSample(alpha, y + dy, x + dx, border);
     }
   }
   return result;

@@ -48,8 +48,9 @@ struct FilterParams {
 };
 
 // Filters every colour plane of `in` with `k` (rotated for convolve), applies
-// scale, bias and abs, and carries alpha along (copied from the pixel under
-// the anchor, extended by the border, unless filter_alpha). The result is
+// scale, bias and abs, and carries alpha along unless filter_alpha: unchanged
+// for same, cropped (valid) or extended by the border (full) around the
+// kernel's centre, independent of anchor and mode. The result is
 // float (depth of `in` kept as a tag); Quantize it for integer outputs.
 Image Filter(const Image& in, const kernel::Kernel& k,
              const FilterParams& params);

@@ -1,1 +1,480 @@
-// placeholder, filled in by its layer's implementation
+// Decoding and encoding through OpenCV, with the checks OpenCV does not
+// make (header limits, truncation, depth per format), and atomic writes.
+#include "io/image_io.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <set>
+#include <string>
+
+#include "common/error.h"
+
+namespace convcorr::io {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void InputError(std::string_view name, const std::string& why) {
+  throw Error(ErrorKind::kInput,
+              "input '" + std::string(name) + "': " + why);
+}
+
+[[noreturn]] void OutputError(std::string_view name, const std::string& why) {
+  throw Error(ErrorKind::kOutput,
+              "output '" + std::string(name) + "': " + why);
+}
+
+// strerror text starting lowercase, as every convcorr message does.
+std::string ErrnoText(int err) {
+  std::string s = std::strerror(err);
+  if (!s.empty()) s[0] = static_cast<char>(std::tolower(s[0]));
+  return s;
+}
+
+bool IsPng(std::span<const uint8_t> b) {
+  static const uint8_t kSig[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  return b.size() >= 8 && std::equal(kSig, kSig + 8, b.begin());
+}
+
+bool IsJpeg(std::span<const uint8_t> b) {
+  return b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF;
+}
+
+// A PNG is complete when its chunk chain reaches IEND inside the data.
+bool PngHasIend(std::span<const uint8_t> b) {
+  size_t o = 8;
+  while (o + 8 <= b.size()) {
+    const uint64_t len = (uint64_t{b[o]} << 24) | (uint64_t{b[o + 1]} << 16) |
+                         (uint64_t{b[o + 2]} << 8) | b[o + 3];
+    if (std::memcmp(b.data() + o + 4, "IEND", 4) == 0) {
+      return o + 12 + len <= b.size();
+    }
+    o += 12 + len;
+  }
+  return false;
+}
+
+// A JPEG is complete when, walking its segments and entropy-coded scans,
+// an EOI marker is reached. (libjpeg decodes a truncated file silently,
+// filling the rest with grey.) EOI inside an EXIF thumbnail does not count:
+// segments are skipped by their lengths.
+bool JpegHasEoi(std::span<const uint8_t> b) {
+  size_t o = 2;
+  for (;;) {
+    while (o < b.size() && b[o] == 0xFF && o + 1 < b.size() &&
+           b[o + 1] == 0xFF) {
+      ++o;  // fill bytes
+    }
+    if (o + 2 > b.size() || b[o] != 0xFF) return false;
+    const uint8_t marker = b[o + 1];
+    if (marker == 0xD9) return true;
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
+      o += 2;
+      continue;
+    }
+    if (o + 4 > b.size()) return false;
+    const size_t len = (size_t{b[o + 2]} << 8) | b[o + 3];
+    if (len < 2) return false;
+    o += 2 + len;
+    if (marker != 0xDA) continue;
+    // Entropy-coded data: runs until a marker other than a stuffed 0xFF00
+    // or a restart marker.
+    for (;;) {
+      while (o < b.size() && b[o] != 0xFF) ++o;
+      if (o + 1 >= b.size()) return false;
+      const uint8_t next = b[o + 1];
+      if (next == 0x00 || (next >= 0xD0 && next <= 0xD7) || next == 0xFF) {
+        o += next == 0xFF ? 1 : 2;
+        continue;
+      }
+      break;
+    }
+  }
+}
+
+// Codec libraries (libpng, libjpeg, libtiff) print warnings such as
+// "libpng warning: iCCP: known incorrect sRGB profile" straight to stderr.
+// convcorr reports every problem itself in one line, so their chatter is
+// sent to /dev/null while OpenCV codes or decodes.
+class QuietStderr {
+ public:
+  QuietStderr() {
+    std::fflush(stderr);
+    saved_ = ::dup(STDERR_FILENO);
+    const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (saved_ >= 0 && null >= 0) ::dup2(null, STDERR_FILENO);
+    if (null >= 0) ::close(null);
+  }
+  ~QuietStderr() {
+    std::fflush(stderr);
+    if (saved_ >= 0) {
+      ::dup2(saved_, STDERR_FILENO);
+      ::close(saved_);
+    }
+  }
+  QuietStderr(const QuietStderr&) = delete;
+  QuietStderr& operator=(const QuietStderr&) = delete;
+
+ private:
+  int saved_ = -1;
+};
+
+const char* CvDepthName(int depth) {
+  switch (depth) {
+    case CV_8S:
+      return "CV_8S";
+    case CV_16S:
+      return "CV_16S";
+    case CV_32S:
+      return "CV_32S";
+    case CV_64F:
+      return "CV_64F";
+    case CV_16F:
+      return "CV_16F";
+    default:
+      return "unknown";
+  }
+}
+
+// Temporary file WriteFileAtomic is writing, for the signal handler.
+char g_pending_temp[PATH_MAX];
+std::atomic<bool> g_has_pending{false};
+
+}  // namespace
+
+std::string FormatOf(std::string_view ext) {
+  if (ext == "jpg" || ext == "jpeg" || ext == "jpe") return "jpeg";
+  if (ext == "tif" || ext == "tiff") return "tiff";
+  if (ext == "pbm" || ext == "pgm" || ext == "ppm" || ext == "pnm") {
+    return "pnm";
+  }
+  return std::string(ext);
+}
+
+core::Image DecodeImage(std::span<const uint8_t> bytes, std::string_view name,
+                        const DecodeOptions& options) {
+  if (bytes.empty()) InputError(name, "empty file");
+  if (const auto header = ProbeHeader(bytes)) {
+    const uint64_t pixels = header->width * header->height;
+    const bool overflow =
+        header->width != 0 && pixels / header->width != header->height;
+    if (overflow || pixels > options.max_pixels) {
+      InputError(name, "image is " + std::to_string(header->width) + "x" +
+                           std::to_string(header->height) + " (" +
+                           (overflow ? std::string("too many")
+                                     : std::to_string(pixels)) +
+                           " pixels), over the limit of " +
+                           std::to_string(options.max_pixels) +
+                           " (--max-pixels)");
+    }
+    if (header->width == 0 || header->height == 0) {
+      InputError(name, "image header says the size is 0");
+    }
+  }
+  if (IsPng(bytes) && !PngHasIend(bytes)) {
+    InputError(name, "truncated PNG (no IEND chunk)");
+  }
+  if (IsJpeg(bytes) && !JpegHasEoi(bytes)) {
+    InputError(name, "truncated JPEG (no end-of-image marker)");
+  }
+
+  cv::Mat m;
+  try {
+    const QuietStderr quiet;
+    const cv::Mat raw(1, static_cast<int>(std::min<size_t>(bytes.size(), INT_MAX)),
+                      CV_8U, const_cast<uint8_t*>(bytes.data()));
+    m = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception&) {
+    m = cv::Mat();
+  }
+  if (m.empty()) {
+    InputError(name, "cannot decode image (unknown format or corrupt data)");
+  }
+  if (m.channels() < 1 || m.channels() > 4) {
+    InputError(name, "unsupported channel count " +
+                         std::to_string(m.channels()) + " (1 to 4 are read)");
+  }
+  core::Depth depth = core::Depth::kU8;
+  switch (m.depth()) {
+    case CV_8U:
+      depth = core::Depth::kU8;
+      break;
+    case CV_16U:
+      depth = core::Depth::kU16;
+      break;
+    case CV_32F:
+      depth = core::Depth::kF32;
+      break;
+    case CV_8S:
+    case CV_16S:
+    case CV_32S:
+    case CV_64F:
+      // Signed integers and doubles are read as float: their values are
+      // kept (doubles to float precision) and the output depth is f32.
+      m.convertTo(m, CV_MAKETYPE(CV_32F, m.channels()));
+      depth = core::Depth::kF32;
+      break;
+    default:
+      InputError(name, std::string("unsupported sample type ") +
+                           CvDepthName(m.depth()));
+  }
+  if (options.gray && m.channels() > 1) {
+    if (m.channels() == 2) {
+      cv::extractChannel(m, m, 0);
+    } else {
+      cv::cvtColor(m, m, m.channels() == 3 ? cv::COLOR_BGR2GRAY
+                                           : cv::COLOR_BGRA2GRAY);
+    }
+  }
+  core::Image img;
+  img.width = m.cols;
+  img.height = m.rows;
+  img.depth = depth;
+  std::vector<cv::Mat> planes;
+  cv::split(m, planes);
+  const bool has_alpha = planes.size() == 2 || planes.size() == 4;
+  for (size_t c = 0; c < planes.size(); ++c) {
+    cv::Mat f;
+    planes[c].convertTo(f, CV_32F);
+    core::Plane p(m.cols, m.rows);
+    for (int y = 0; y < m.rows; ++y) {
+      const float* row = f.ptr<float>(y);
+      std::copy(row, row + m.cols, p.data.begin() + static_cast<size_t>(y) * m.cols);
+    }
+    if (has_alpha && c + 1 == planes.size()) {
+      img.alpha = std::move(p);
+    } else {
+      img.color.push_back(std::move(p));
+    }
+  }
+  return img;
+}
+
+std::vector<uint8_t> ReadFileBytes(const fs::path& path) {
+  const std::string name = path.string();
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (!fs::exists(st)) InputError(name, "no such file or directory");
+  if (fs::is_directory(st)) InputError(name, "is a directory");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) InputError(name, ErrnoText(errno));
+  std::vector<uint8_t> bytes;
+  uint8_t buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      InputError(name, ErrnoText(err));
+    }
+    if (n == 0) break;
+    bytes.insert(bytes.end(), buf, buf + n);
+  }
+  ::close(fd);
+  return bytes;
+}
+
+std::vector<uint8_t> ReadStdinBytes() {
+  std::vector<uint8_t> bytes;
+  uint8_t buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      InputError("-", ErrnoText(errno));
+    }
+    if (n == 0) break;
+    bytes.insert(bytes.end(), buf, buf + n);
+  }
+  return bytes;
+}
+
+core::Image ReadImage(const fs::path& path, const DecodeOptions& options) {
+  return DecodeImage(ReadFileBytes(path), path.string(), options);
+}
+
+std::string ExtensionOf(const fs::path& path) {
+  std::string ext = path.extension().string();
+  if (!ext.empty() && ext[0] == '.') ext.erase(0, 1);
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
+
+bool IsWritableExtension(std::string_view ext) {
+  static const std::set<std::string, std::less<>> kWritable = {
+      "png", "jpg", "jpeg", "jpe", "tif", "tiff", "bmp",
+      "pbm", "pgm", "ppm",  "pnm", "pfm", "webp"};
+  if (kWritable.find(ext) == kWritable.end()) return false;
+  return cv::haveImageWriter("x." + std::string(ext));
+}
+
+bool IsImageExtension(std::string_view ext) {
+  static const std::set<std::string, std::less<>> kReadable = {
+      "png", "jpg", "jpeg", "jpe", "tif", "tiff", "bmp", "dib", "pbm", "pgm",
+      "ppm", "pnm", "pfm",  "pxm", "webp", "sr", "ras", "hdr", "pic", "jp2"};
+  return kReadable.find(ext) != kReadable.end();
+}
+
+void CheckEncodable(std::string_view ext, core::Depth depth, int channels,
+                    std::string_view name) {
+  const std::string format = FormatOf(ext);
+  const bool alpha = channels == 2 || channels == 4;
+  const auto refuse = [&](const std::string& why) {
+    throw Error(ErrorKind::kUsage,
+                "output '" + std::string(name) + "': " + format + " " + why);
+  };
+  const bool eight_only = format == "jpeg" || format == "webp" ||
+                          format == "bmp" || ext == "pbm";
+  if (format == "pfm") {
+    if (depth != core::Depth::kF32) {
+      refuse("stores only float samples; use png or tif, or --depth f32");
+    }
+  } else if (depth == core::Depth::kF32 && format != "tiff") {
+    refuse("cannot store float samples; use tif (or pfm), or --depth u8 or u16");
+  } else if (depth == core::Depth::kU16 && eight_only) {
+    refuse("cannot store 16-bit samples; use png or tif, or --depth u8");
+  }
+  if (alpha && (format == "jpeg" || format == "pnm" || format == "pfm")) {
+    refuse("cannot store an alpha channel; use png or tif, or --gray");
+  }
+}
+
+std::vector<uint8_t> EncodeImage(const core::Image& img, std::string_view ext,
+                                 std::string_view name) {
+  const int type = img.depth == core::Depth::kU8    ? CV_8U
+                   : img.depth == core::Depth::kU16 ? CV_16U
+                                                    : CV_32F;
+  std::vector<cv::Mat> planes;
+  const auto add = [&](const core::Plane& p) {
+    cv::Mat f(p.height, p.width, CV_32F, const_cast<float*>(p.data.data()));
+    cv::Mat m;
+    f.convertTo(m, type);
+    planes.push_back(m);
+  };
+  for (const core::Plane& p : img.color) add(p);
+  // Gray+alpha goes out as BGRA: OpenCV's encoders do not write 2 channels.
+  if (img.alpha && img.color.size() == 1) {
+    add(img.color[0]);
+    add(img.color[0]);
+  }
+  if (img.alpha) add(*img.alpha);
+  cv::Mat merged;
+  cv::merge(planes, merged);
+
+  std::vector<int> params;
+  if (FormatOf(ext) == "tiff") {
+    // Lossless LZW for every depth: OpenCV would otherwise store 3-channel
+    // float with the lossy SGILOG (LogLuv) scheme.
+    params = {cv::IMWRITE_TIFF_COMPRESSION, 5};
+  }
+  std::vector<uint8_t> bytes;
+  try {
+    const QuietStderr quiet;
+    if (!cv::imencode("." + std::string(ext), merged, bytes, params)) {
+      OutputError(name, "cannot encode as " + std::string(ext));
+    }
+  } catch (const cv::Exception& e) {
+    OutputError(name, "cannot encode as " + std::string(ext) + ": " +
+                          e.err);
+  }
+  return bytes;
+}
+
+void RemovePendingTempFile() {
+  if (g_has_pending.load()) ::unlink(g_pending_temp);
+}
+
+void WriteFileAtomic(const fs::path& dest, std::span<const uint8_t> bytes) {
+  const std::string name = dest.string();
+  const fs::path dir = dest.has_parent_path() ? dest.parent_path() : ".";
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    OutputError(name, "directory '" + dir.string() + "' does not exist");
+  }
+  if (fs::is_directory(dest, ec)) OutputError(name, "is a directory");
+
+  std::string tmpl = (dir / ("." + dest.filename().string() +
+                             ".convcorr-XXXXXX"))
+                         .string();
+  if (tmpl.size() >= PATH_MAX) OutputError(name, "path too long");
+  // Publish the name before the file exists so a signal between mkstemp and
+  // rename still finds it; unlink of a missing file is harmless.
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  const int fd = ::mkstemp(buf.data());
+  if (fd < 0) OutputError(name, ErrnoText(errno));
+  std::memcpy(g_pending_temp, buf.data(), buf.size());
+  g_has_pending.store(true);
+  const auto fail = [&](int err) {
+    ::close(fd);
+    ::unlink(buf.data());
+    g_has_pending.store(false);
+    OutputError(name, ErrnoText(err));
+  };
+  // mkstemp makes 0600; give the file the mode a plain open() would.
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  if (::fchmod(fd, 0666 & ~mask) != 0) fail(errno);
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail(errno);
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) fail(errno);
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(buf.data());
+    g_has_pending.store(false);
+    OutputError(name, ErrnoText(err));
+  }
+  if (::rename(buf.data(), dest.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(buf.data());
+    g_has_pending.store(false);
+    OutputError(name, ErrnoText(err));
+  }
+  g_has_pending.store(false);
+}
+
+void WriteStdout(std::span<const uint8_t> bytes) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n =
+        ::write(STDOUT_FILENO, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      OutputError("-", ErrnoText(errno));
+    }
+    done += static_cast<size_t>(n);
+  }
+}
+
+bool SameFile(const fs::path& a, const fs::path& b) {
+  std::error_code ec;
+  const bool same = fs::equivalent(a, b, ec);
+  return !ec && same;
+}
+
+}  // namespace convcorr::io

@@ -52,6 +52,10 @@ core::Image ReadImage(const std::filesystem::path& path,
 // Lowercase extension without the dot ("png"), "" if none.
 std::string ExtensionOf(const std::filesystem::path& path);
 
+// The encoding an extension names: "jpeg" for jpg/jpeg/jpe, "tiff" for
+// tif/tiff, "pnm" for pbm/pgm/ppm/pnm, else the extension itself.
+std::string FormatOf(std::string_view ext);
+
 // True if OpenCV can write this extension (png, jpg, jpeg, tif, tiff, bmp,
 // ppm, pgm, pnm, webp, ...).
 bool IsWritableExtension(std::string_view ext);

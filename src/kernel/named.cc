@@ -10,20 +10,10 @@
 #include <vector>
 
 #include "kernel/kernel.h"
+#include "kernel/spec_internal.h"
 #include "kernel/spec.h"
 
 namespace convcorr::kernel {
-namespace internal {
-
-// Defined in spec.cc (the layer has no private header yet).
-std::string Printable(std::string_view text);
-[[noreturn]] void ThrowSpecError(std::string_view spec,
-                                 std::string_view reason);
-double ParseNumberOrThrow(std::string_view spec, std::string_view prefix,
-                          std::string_view token);
-
-}  // namespace internal
-
 namespace {
 
 using internal::ThrowSpecError;

@@ -21,20 +21,9 @@
 
 #include "common/error.h"
 #include "kernel/kernel.h"
+#include "kernel/spec_internal.h"
 
 namespace convcorr::kernel {
-namespace internal {
-
-// Shared with named.cc, which declares them itself: the layer has no private
-// header yet and the public spec.h should not grow parser internals.
-std::string Printable(std::string_view text);
-[[noreturn]] void ThrowSpecError(std::string_view spec,
-                                 std::string_view reason);
-double ParseNumberOrThrow(std::string_view spec, std::string_view prefix,
-                          std::string_view token);
-
-}  // namespace internal
-
 namespace {
 
 using internal::ParseNumberOrThrow;

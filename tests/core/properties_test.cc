@@ -217,38 +217,43 @@ TEST(Filter, ScaleBiasAbs) {
             (std::vector<float>{1, 5, 5, 1}));
 }
 
-TEST(Filter, AlphaIsCarriedFromThePixelUnderTheAnchor) {
+TEST(Filter, AlphaIsCarriedAroundTheKernelCentre) {
   std::mt19937 rng(12);
   Image img = OnePlane(RandomPlane(6, 5, rng));
   img.alpha = RandomPlane(6, 5, rng);
-  const kernel::Kernel k = RandomKernel(3, 2, rng);  // anchor (1, 1)
+  // 3 rows x 2 columns: centre ((2-1)/2, (3-1)/2) = (0, 1).
+  const kernel::Kernel k = RandomKernel(3, 2, rng);
   FilterParams params;
-  // same: alpha unchanged for both modes.
-  for (Mode mode : {Mode::kCorrelate, Mode::kConvolve}) {
-    params.mode = mode;
-    EXPECT_EQ(*Filter(img, k, params).alpha, *img.alpha);
-  }
-  // valid correlate: output (y, x) sits over input (y + 1, x + 1).
-  params.mode = Mode::kCorrelate;
-  params.size = OutputSize::kValid;
-  const Image valid = Filter(img, k, params);
-  ASSERT_EQ(valid.alpha->width, 5);
-  ASSERT_EQ(valid.alpha->height, 3);
-  for (int y = 0; y < 3; ++y) {
-    for (int x = 0; x < 5; ++x) {
-      EXPECT_EQ(valid.alpha->at(y, x), img.alpha->at(y + 1, x + 1));
+  for (const auto& anchor : {std::pair{1, 1}, std::pair{0, 2}}) {
+    const kernel::Kernel ka = k.WithAnchor(anchor.first, anchor.second);
+    for (Mode mode : {Mode::kCorrelate, Mode::kConvolve}) {
+      params.mode = mode;
+      params.border = {};
+      // same: alpha unchanged.
+      params.size = OutputSize::kSame;
+      EXPECT_EQ(*Filter(img, ka, params).alpha, *img.alpha);
+      // valid: output (y, x) sits over input (y + 1, x + 0).
+      params.size = OutputSize::kValid;
+      const Image valid = Filter(img, ka, params);
+      ASSERT_EQ(valid.alpha->width, 5);
+      ASSERT_EQ(valid.alpha->height, 3);
+      for (int y = 0; y < 3; ++y) {
+        for (int x = 0; x < 5; ++x) {
+          EXPECT_EQ(valid.alpha->at(y, x), img.alpha->at(y + 1, x));
+        }
+      }
+      // full with constant 0: input (y - 1, x - 1), zero outside.
+      params.size = OutputSize::kFull;
+      params.border = {BorderMode::kConstant, 0};
+      const Image full = Filter(img, ka, params);
+      ASSERT_EQ(full.alpha->width, 7);
+      ASSERT_EQ(full.alpha->height, 7);
+      EXPECT_EQ(full.alpha->at(0, 0), 0.0f);
+      EXPECT_EQ(full.alpha->at(1, 1), img.alpha->at(0, 0));
+      EXPECT_EQ(full.alpha->at(5, 6), img.alpha->at(4, 5));
+      EXPECT_EQ(full.alpha->at(6, 6), 0.0f);
     }
   }
-  // full with constant 0: extended with the border like the image.
-  params.size = OutputSize::kFull;
-  params.border = {BorderMode::kConstant, 0};
-  const Image full = Filter(img, k, params);
-  ASSERT_EQ(full.alpha->width, 7);
-  // full origin is (-1, -2); the anchor tap adds (1, 1): input (y-1, x).
-  EXPECT_EQ(full.alpha->at(0, 0), 0.0f);
-  EXPECT_EQ(full.alpha->at(1, 0), img.alpha->at(0, 0));
-  EXPECT_EQ(full.alpha->at(5, 6), 0.0f);
-  EXPECT_EQ(full.alpha->at(5, 5), img.alpha->at(4, 5));
   // --filter-alpha filters it like a colour plane.
   params.filter_alpha = true;
   EXPECT_EQ(*Filter(img, k, params).alpha,
