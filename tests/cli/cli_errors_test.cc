@@ -6,10 +6,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
-#include <csignal>
 #include <random>
 #include <string>
 #include <vector>
@@ -377,6 +377,11 @@ TEST(CliErrors, MissingInputAmongGoodOnesIsExit1) {
   const std::string line = OneLine(r);
   EXPECT_EQ(line.rfind("input 'photos/missing.png': ", 0), 0u) << line;
   EXPECT_EQ(ListFiles(w / "out"), (std::vector<std::string>{"a.png", "b.png"}));
+  // -q silences notes, never failures.
+  const RunResult q = w.Run({"correlate", "-q", "-k", "box:3",
+                             "photos/missing.png", "photos/b.png", "-o", "out"});
+  EXPECT_EQ(q.exit_code, 1) << Describe(q);
+  EXPECT_EQ(OneLine(q).rfind("input 'photos/missing.png': ", 0), 0u);
   EXPECT_TRUE(Near(Read(w / "out" / "b.png"),
                    Quantize(RefCorrelate(Read(w / "photos" / "b.png"),
                                          cv::Mat(3, 3, CV_32F, cv::Scalar(1.0 / 9))),
@@ -527,12 +532,15 @@ TEST(CliErrors, InterruptedRunExitsWith130Or143AndLeavesNothing) {
   for (const auto& [sig, code] : {std::pair{SIGINT, 130}, std::pair{SIGTERM, 143}}) {
     SCOPED_TRACE(sig);
     TempDir t;
+    WriteBytes(t / "old.png", "old contents");
     EXPECT_EQ(RunAndSignal({"convolve", "-k", "gaussian:20",
-                            Photo("astronaut.png").string(), "-o",
-                            (t / "out.png").string()},
+                            Photo("astronaut.png").string(),
+                            Photo("camera.png").string(), "-o",
+                            t.path().string()},
                            sig, 400),
               code);
-    EXPECT_TRUE(ListFiles(t.path()).empty());
+    EXPECT_EQ(ListFiles(t.path()), std::vector<std::string>{"old.png"});
+    EXPECT_EQ(ReadBytes(t / "old.png"), "old contents");
     EXPECT_TRUE(HiddenEntries(t.path()).empty());
   }
 }
