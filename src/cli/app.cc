@@ -60,6 +60,8 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
                 "Filter alpha like a colour channel instead of copying it");
   cmd->add_option("--threads", o.threads,
                   "Threads for one filter (default 0 = all cores)");
+  cmd->add_flag("--no-simd", o.no_simd,
+                "Use the plain reference engine instead of the SIMD one");
   cmd->add_option("--format", o.format,
                   "Encoding for stdout (default png) and directory outputs "
                   "(default: the input's)");
@@ -102,6 +104,8 @@ void InstallSignalHandlers() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  // A closed pipe on stdout is an output error (exit 3), not a silent death.
+  std::signal(SIGPIPE, SIG_IGN);
 }
 
 }  // namespace

@@ -49,6 +49,7 @@ Setup MakeSetup(const FilterOptions& o, Reporter& reporter) {
   params.abs = o.abs;
   params.filter_alpha = o.filter_alpha;
   params.threads = o.threads;
+  params.simd = !o.no_simd;
   if (!std::isfinite(o.scale) || !std::isfinite(o.bias)) {
     throw Error(ErrorKind::kUsage, "--scale and --bias must be finite numbers");
   }
@@ -76,6 +77,13 @@ Setup MakeSetup(const FilterOptions& o, Reporter& reporter) {
   decode.gray = o.gray;
   decode.max_pixels = o.max_pixels;
   kernel::Analysis analysis = kernel::Analyze(k);
+  if (o.verbose && !o.quiet) {
+    fmt::print(stderr, "engine: {}, strategy direct, {} thread{}\n",
+               params.simd ? fmt::format("simd {}", core::SimdTargetName())
+                           : std::string("reference (--no-simd)"),
+               core::ResolveThreads(params.threads),
+               core::ResolveThreads(params.threads) == 1 ? "" : "s");
+  }
   return {std::move(k), o.kernel_spec,          params,
           ParseDepth(o.depth), decode, std::move(analysis)};
 }

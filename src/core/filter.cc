@@ -1,73 +1,15 @@
 #include "core/filter.h"
 
+#include "core/padding.h"
+
 #include <algorithm>
 #include <cmath>
-#include <thread>
 #include <utility>
 #include <vector>
 
 namespace convcorr::core {
 
 namespace {
-
-// Offset of the output origin in input coordinates: output (y, x) reads the
-// input window whose top-left tap is at (y + origin.y, x + origin.x).
-struct Origin {
-  int x = 0;
-  int y = 0;
-};
-
-Origin OutputOrigin(const kernel::Kernel& k, OutputSize size) {
-  switch (size) {
-    case OutputSize::kSame:
-      return {-k.anchor_x(), -k.anchor_y()};
-    case OutputSize::kValid:
-      return {0, 0};
-    case OutputSize::kFull:
-      return {-(k.cols() - 1), -(k.rows() - 1)};
-  }
-  return {};
-}
-
-// Runs body(y0, y1) over [0, rows) split into contiguous chunks, one per
-// thread. Each output row is computed the same way whatever the split.
-template <typename Body>
-void ParallelRows(int rows, int threads, Body body) {
-  const int n = std::clamp(ResolveThreads(threads), 1, std::max(rows, 1));
-  if (n == 1) {
-    body(0, rows);
-    return;
-  }
-  std::vector<std::thread> workers;
-  workers.reserve(n);
-  for (int t = 0; t < n; ++t) {
-    const int y0 = static_cast<int>(static_cast<long long>(rows) * t / n);
-    const int y1 = static_cast<int>(static_cast<long long>(rows) * (t + 1) / n);
-    workers.emplace_back([=] { body(y0, y1); });
-  }
-  for (auto& w : workers) w.join();
-}
-
-// Sample of `in` at (y, x), any integers, extended by the border.
-float BorderSample(const Plane& in, int y, int x, const Border& border) {
-  const int iy = BorderIndex(y, in.height, border.mode);
-  const int ix = BorderIndex(x, in.width, border.mode);
-  if (iy < 0 || ix < 0) return border.value;
-  return in.at(iy, ix);
-}
-
-// The input extended by the border over every position the output reads:
-// padded(py, px) = I(py + origin.y, px + origin.x).
-Plane Pad(const Plane& in, Extent out, const kernel::Kernel& k, Origin origin,
-          const Border& border) {
-  Plane padded(out.width + k.cols() - 1, out.height + k.rows() - 1);
-  for (int py = 0; py < padded.height; ++py) {
-    for (int px = 0; px < padded.width; ++px) {
-      padded.at(py, px) = BorderSample(in, py + origin.y, px + origin.x, border);
-    }
-  }
-  return padded;
-}
 
 // The alpha plane carried along, never filtered: unchanged for `same`;
 // for `valid` and `full` cropped or extended (with the border) around the
@@ -155,17 +97,17 @@ Image Filter(const Image& in, const kernel::Kernel& k,
   result.width = out.width;
   result.height = out.height;
   result.depth = in.depth;
-  for (const Plane& p : in.color) {
-    result.color.push_back(finish(CorrelateReference(
-        p, applied, params.border, params.size, params.threads)));
-  }
+  const auto correlate = [&](const Plane& p) {
+    return params.simd ? CorrelateSimd(p, applied, params.border, params.size,
+                                       params.threads)
+                       : CorrelateReference(p, applied, params.border,
+                                            params.size, params.threads);
+  };
+  for (const Plane& p : in.color) result.color.push_back(finish(correlate(p)));
   if (in.alpha) {
-    result.alpha = params.filter_alpha
-                       ? finish(CorrelateReference(*in.alpha, applied,
-                                                   params.border, params.size,
-                                                   params.threads))
-                       : CarryAlpha(*in.alpha, out, applied, params.size,
-                                    params.border);
+    result.alpha = params.filter_alpha ? finish(correlate(*in.alpha))
+                                       : CarryAlpha(*in.alpha, out, applied,
+                                                    params.size, params.border);
   }
   return result;
 }

@@ -35,6 +35,17 @@ Extent OutputExtent(int width, int height, const kernel::Kernel& k,
 Plane CorrelateReference(const Plane& in, const kernel::Kernel& k,
                          const Border& border, OutputSize size, int threads);
 
+// The SIMD correlation (Highway, best target of this CPU chosen at run
+// time): same contract as CorrelateReference, sums accumulated in float32
+// with fused multiply-add, so results agree with the reference within
+// kh*kw float32 rounding steps of sum |K(i,j) I(...)| (docs/architecture.md).
+Plane CorrelateSimd(const Plane& in, const kernel::Kernel& k,
+                    const Border& border, OutputSize size, int threads);
+
+// Name of the SIMD target CorrelateSimd dispatches to on this CPU, e.g.
+// "AVX2", "AVX3" (AVX-512), "SSE4" or "EMU128".
+const char* SimdTargetName();
+
 // How to filter an image.
 struct FilterParams {
   Mode mode = Mode::kCorrelate;
@@ -45,6 +56,7 @@ struct FilterParams {
   bool abs = false;           // write |result|
   bool filter_alpha = false;  // filter alpha like a colour channel
   int threads = 0;            // 0 = all cores
+  bool simd = true;           // false: the reference (--no-simd)
 };
 
 // Filters every colour plane of `in` with `k` (rotated for convolve), applies
