@@ -617,10 +617,13 @@ TEST(CliFilter, VerbosePrintsOneLinePerFile) {
       WriteCrop("camera.png", cv::Rect(0, 0, 16, 16), t / "crop.png");
   RUN_OK(r, {"correlate", "-v", "-k", "box:3", in.string(), "-o",
              (t / "out.png").string()});
+  // The engine line first (docs/cli.md: -v names the SIMD target), then
+  // one line per file.
   const std::vector<std::string> lines = Lines(r.err);
-  ASSERT_EQ(lines.size(), 1u) << r.err;
-  EXPECT_NE(lines[0].find("crop.png"), std::string::npos) << lines[0];
-  EXPECT_NE(lines[0].find("out.png"), std::string::npos) << lines[0];
+  ASSERT_EQ(lines.size(), 2u) << r.err;
+  EXPECT_EQ(lines[0].rfind("engine: simd ", 0), 0u) << lines[0];
+  EXPECT_NE(lines[1].find("crop.png"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find("out.png"), std::string::npos) << lines[1];
 
   RUN_OK(q, {"correlate", "-k", "box:3", in.string(), "-o",
              (t / "out.png").string()});
