@@ -50,6 +50,7 @@ Setup MakeSetup(const FilterOptions& o, Reporter& reporter) {
   params.filter_alpha = o.filter_alpha;
   params.threads = o.threads;
   params.simd = !o.no_simd;
+  params.method = ParseMethod(o.method);
   if (!std::isfinite(o.scale) || !std::isfinite(o.bias)) {
     throw Error(ErrorKind::kUsage, "--scale and --bias must be finite numbers");
   }
@@ -77,9 +78,22 @@ Setup MakeSetup(const FilterOptions& o, Reporter& reporter) {
   decode.gray = o.gray;
   decode.max_pixels = o.max_pixels;
   kernel::Analysis analysis = kernel::Analyze(k);
+  // The method is the same for K and its rotation (convolve): rank and cost
+  // do not change under a 180-degree turn.
+  const core::Method method =
+      core::ChooseMethod(k, kernel::FactorRankOne(k), params.method);
+  if (params.method == core::Method::kSeparable &&
+      method != core::Method::kSeparable) {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("--method separable: kernel '{}' is not separable "
+                            "(rank {}); use --method auto or direct",
+                            o.kernel_spec, analysis.rank));
+  }
   if (o.verbose && !o.quiet) {
-    fmt::print(stderr, "engine: {}, strategy direct, {} thread{}\n",
-               params.simd ? fmt::format("simd {}", core::SimdTargetName())
+    fmt::print(stderr, "engine: {}, {} thread{}\n",
+               params.simd ? fmt::format("simd {}, strategy {}",
+                                         core::SimdTargetName(),
+                                         core::MethodName(method))
                            : std::string("reference (--no-simd)"),
                core::ResolveThreads(params.threads),
                core::ResolveThreads(params.threads) == 1 ? "" : "s");

@@ -26,6 +26,7 @@ struct FilterOptions {
   bool filter_alpha = false;
   int threads = 0;
   bool no_simd = false;
+  std::string method = "auto";
   std::string format;  // output encoding for stdout and directories
   uint64_t max_pixels = 0;  // set from io::kDefaultMaxPixels in app.cc
   bool json = false;

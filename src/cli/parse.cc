@@ -56,6 +56,13 @@ core::OutputSize ParseSize(const std::string& text) {
   Usage("--size '" + text + "': expected same, valid or full");
 }
 
+core::Method ParseMethod(const std::string& text) {
+  if (text == "auto") return core::Method::kAuto;
+  if (text == "direct") return core::Method::kDirect;
+  if (text == "separable") return core::Method::kSeparable;
+  Usage("--method '" + text + "': expected auto, direct or separable");
+}
+
 DepthChoice ParseDepth(const std::string& text) {
   if (text == "keep") return {};
   if (text == "u8") return {false, core::Depth::kU8};

@@ -22,6 +22,8 @@ struct DepthChoice {
   core::Depth depth = core::Depth::kU8;
 };
 DepthChoice ParseDepth(const std::string& text);
+// auto, direct, separable.
+core::Method ParseMethod(const std::string& text);
 // "X,Y" within the kernel; empty text keeps the kernel's anchor.
 kernel::Kernel ApplyAnchor(const kernel::Kernel& k, const std::string& text);
 // A comma and/or space separated list of finite numbers (signal values).

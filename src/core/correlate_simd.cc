@@ -103,6 +103,33 @@ Plane CorrelateSimd(const Plane& in, const kernel::Kernel& k,
   return result;
 }
 
+Plane CorrelateSeparable(const Plane& in, const kernel::Kernel& k,
+                         const kernel::RankOneFactors& f, const Border& border,
+                         OutputSize size, int threads) {
+  const Extent out = OutputExtent(in.width, in.height, k, size);
+  Plane result(out.width, out.height);
+  if (out.width == 0 || out.height == 0) return result;
+  const Plane padded = Pad(in, out, k, OutputOrigin(k, size), border);
+  const std::vector<float> row(f.row.begin(), f.row.end());
+  const std::vector<float> column(f.column.begin(), f.column.end());
+  // Rows first: every padded row, narrowed to the output width.
+  Plane across(out.width, padded.height);
+  ParallelRows(padded.height, threads, [&](int y0, int y1) {
+    HWY_DYNAMIC_DISPATCH(CorrelatePaddedRows)
+    (padded.data.data(), static_cast<size_t>(padded.width), row.data(), 1,
+     k.cols(), across.data.data(), static_cast<size_t>(out.width), out.width,
+     y0, y1);
+  });
+  // Then columns: a kh x 1 correlation of the intermediate plane.
+  ParallelRows(out.height, threads, [&](int y0, int y1) {
+    HWY_DYNAMIC_DISPATCH(CorrelatePaddedRows)
+    (across.data.data(), static_cast<size_t>(out.width), column.data(),
+     k.rows(), 1, result.data.data(), static_cast<size_t>(out.width),
+     out.width, y0, y1);
+  });
+  return result;
+}
+
 const char* SimdTargetName() {
   return hwy::TargetName(HWY_DYNAMIC_DISPATCH(CompiledTarget)());
 }

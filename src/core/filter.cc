@@ -32,6 +32,34 @@ Plane CarryAlpha(const Plane& alpha, Extent out, const kernel::Kernel& k,
 
 }  // namespace
 
+Method ChooseMethod(const kernel::Kernel& k, const kernel::RankOneFactors& f,
+                    Method requested) {
+  const bool rank_one = f.residual <= kSeparableResidual;
+  switch (requested) {
+    case Method::kDirect:
+      return Method::kDirect;
+    case Method::kSeparable:
+      return rank_one ? Method::kSeparable : Method::kDirect;
+    case Method::kAuto:
+      break;
+  }
+  const int direct = k.rows() * k.cols();
+  const int separable = k.rows() + k.cols() + kExtraPassCost;
+  return rank_one && separable < direct ? Method::kSeparable : Method::kDirect;
+}
+
+const char* MethodName(Method method) {
+  switch (method) {
+    case Method::kAuto:
+      return "auto";
+    case Method::kDirect:
+      return "direct";
+    case Method::kSeparable:
+      return "separable";
+  }
+  return "?";
+}
+
 int ResolveThreads(int requested) {
   if (requested > 0) return requested;
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -97,11 +125,24 @@ Image Filter(const Image& in, const kernel::Kernel& k,
   result.width = out.width;
   result.height = out.height;
   result.depth = in.depth;
+  // One method for every plane of the image, chosen once.
+  kernel::RankOneFactors factors;
+  Method method = Method::kDirect;
+  if (params.simd && params.method != Method::kDirect) {
+    factors = kernel::FactorRankOne(applied);
+    method = ChooseMethod(applied, factors, params.method);
+  }
   const auto correlate = [&](const Plane& p) {
-    return params.simd ? CorrelateSimd(p, applied, params.border, params.size,
-                                       params.threads)
-                       : CorrelateReference(p, applied, params.border,
-                                            params.size, params.threads);
+    if (!params.simd) {
+      return CorrelateReference(p, applied, params.border, params.size,
+                                params.threads);
+    }
+    if (method == Method::kSeparable) {
+      return CorrelateSeparable(p, applied, factors, params.border,
+                                params.size, params.threads);
+    }
+    return CorrelateSimd(p, applied, params.border, params.size,
+                         params.threads);
   };
   for (const Plane& p : in.color) result.color.push_back(finish(correlate(p)));
   if (in.alpha) {

@@ -42,6 +42,32 @@ Plane CorrelateReference(const Plane& in, const kernel::Kernel& k,
 Plane CorrelateSimd(const Plane& in, const kernel::Kernel& k,
                     const Border& border, OutputSize size, int threads);
 
+// How the SIMD engine computes a correlation (--method).
+enum class Method { kAuto, kDirect, kSeparable };
+
+// A rank-1 kernel is taken as separable when its best rank-1 factorisation
+// is this close to it (relative Frobenius residual): the error it adds is
+// then below float32 rounding.
+inline constexpr double kSeparableResidual = 1e-7;
+// Cost of the separable method's extra pass (the intermediate plane written
+// and read back), in multiply-adds per output sample.
+inline constexpr int kExtraPassCost = 4;
+
+// The method Filter uses for `k` (with its rank-1 factors `f`): `requested`
+// unless it is kAuto, which picks by the cost model: direct costs kh*kw
+// multiply-adds per output sample, separable kh + kw + kExtraPassCost, and
+// only a kernel within kSeparableResidual of rank 1 can be separable.
+// A kSeparable request for a kernel that is not rank 1 gives kDirect.
+Method ChooseMethod(const kernel::Kernel& k, const kernel::RankOneFactors& f,
+                    Method requested);
+const char* MethodName(Method method);
+
+// Correlation by two 1-D SIMD passes with the factors of a rank-1 kernel:
+// rows with f.row, then columns with f.column. `k` gives size and anchor.
+Plane CorrelateSeparable(const Plane& in, const kernel::Kernel& k,
+                         const kernel::RankOneFactors& f, const Border& border,
+                         OutputSize size, int threads);
+
 // Name of the SIMD target CorrelateSimd dispatches to on this CPU, e.g.
 // "AVX2", "AVX3" (AVX-512), "SSE4" or "EMU128".
 const char* SimdTargetName();
@@ -57,6 +83,7 @@ struct FilterParams {
   bool filter_alpha = false;  // filter alpha like a colour channel
   int threads = 0;            // 0 = all cores
   bool simd = true;           // false: the reference (--no-simd)
+  Method method = Method::kAuto;  // for the SIMD engine
 };
 
 // Filters every colour plane of `in` with `k` (rotated for convolve), applies

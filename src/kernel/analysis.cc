@@ -58,6 +58,36 @@ bool PointSymmetricAboutAnchor(const Kernel& k) {
 
 }  // namespace
 
+RankOneFactors FactorRankOne(const Kernel& k) {
+  RankOneFactors f;
+  f.column.assign(k.rows(), 0.0);
+  f.row.assign(k.cols(), 0.0);
+  double max_abs = 0;
+  for (double w : k.weights()) max_abs = std::max(max_abs, std::fabs(w));
+  if (max_abs == 0 || !std::isfinite(max_abs)) return f;
+  Eigen::MatrixXd m(k.rows(), k.cols());
+  for (int r = 0; r < k.rows(); ++r) {
+    for (int c = 0; c < k.cols(); ++c) m(r, c) = k.at(r, c) / max_abs;
+  }
+  const Eigen::JacobiSVD<Eigen::MatrixXd> svd(
+      m, Eigen::ComputeThinU | Eigen::ComputeThinV);
+  // Split sigma evenly so both factors have similar magnitudes.
+  const double s = std::sqrt(svd.singularValues()(0) * max_abs);
+  for (int r = 0; r < k.rows(); ++r) f.column[r] = s * svd.matrixU()(r, 0);
+  for (int c = 0; c < k.cols(); ++c) f.row[c] = s * svd.matrixV()(c, 0);
+  double err = 0;
+  double norm = 0;
+  for (int r = 0; r < k.rows(); ++r) {
+    for (int c = 0; c < k.cols(); ++c) {
+      const double d = k.at(r, c) - f.column[r] * f.row[c];
+      err += d * d;
+      norm += k.at(r, c) * k.at(r, c);
+    }
+  }
+  f.residual = std::sqrt(err / norm);
+  return f;
+}
+
 Analysis Analyze(const Kernel& k) {
   const std::vector<double>& w = k.weights();
   Kernel rotated = Rotate180(k);

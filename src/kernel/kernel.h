@@ -75,4 +75,15 @@ struct Analysis {
 };
 Analysis Analyze(const Kernel& k);
 
+// The best rank-1 factorisation K ~ column * row^T (outer product), from the
+// largest singular triple, with its relative Frobenius residual
+// ||K - column row^T|| / ||K|| (0 for an exactly separable kernel, up to
+// rounding; 0 for an all-zero kernel, whose factors are zero).
+struct RankOneFactors {
+  std::vector<double> column;  // rows() values
+  std::vector<double> row;     // cols() values
+  double residual = 0;
+};
+RankOneFactors FactorRankOne(const Kernel& k);
+
 }  // namespace convcorr::kernel

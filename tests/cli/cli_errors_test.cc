@@ -112,6 +112,36 @@ TEST(CliErrors, BadKernelSpecIsExit2WithOneLineAndNothingWritten) {
   }
 }
 
+TEST(CliErrors, SignalErrorsAreExit2) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"signal", "1,2,3", "-k", "box:3"},
+       "kernel spec 'box:3': signal needs a 1-D kernel (1xN or Nx1), not 3x3"},
+      {{"signal", "1,2", "-k", "1,2,3", "--size", "valid"},
+       "values '1,2': 2 values are fewer than the 3 kernel taps, so --size "
+       "valid has no output"},
+      {{"signal", "1,x,3", "-k", "1,-1"},
+       "values '1,x,3': 'x' is not a finite number"},
+      {{"signal", "1,2,3", "-k", "1,-1", "--border", "bogus"},
+       "--border 'bogus': expected reflect101, reflect, replicate, "
+       "constant[:V] or wrap"},
+      {{"signal", "1,2,3", "-k", "1,-1", "--size", "half"},
+       "--size 'half': expected same, valid or full"},
+      {{"kernel", "sobel-x", "--anchor", "5,5"},
+       "--anchor '5,5': outside the 3x3 kernel (columns 0..2, rows 0..2)"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.message);
+    const RunResult r = RunConvcorr(c.args);
+    EXPECT_EQ(r.exit_code, 2) << Describe(r);
+    EXPECT_EQ(OneLine(r), c.message);
+    EXPECT_EQ(r.out, "");
+  }
+}
+
 TEST(CliErrors, MissingKernelFile) {
   Workdir w;
   const RunResult r =

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "core/filter.h"
 #include "core/oracle.h"
@@ -122,6 +123,73 @@ TEST_P(SimdTest, FilterConvolveIsCorrelateOfRotatedKernelBitForBit) {
     const Image corr = Filter(img, kernel::Rotate180(k), params);
     EXPECT_EQ(conv.color[0], corr.color[0]);
   }
+}
+
+// A random rank-1 kernel: the outer product of random column and row.
+Kernel OuterProduct(int kh, int kw, std::mt19937& rng) {
+  std::uniform_real_distribution<double> dist(-1.0, 1.0);
+  std::vector<double> c(kh), r(kw), w;
+  for (double& v : c) v = dist(rng);
+  for (double& v : r) v = dist(rng);
+  for (int i = 0; i < kh; ++i) {
+    for (int j = 0; j < kw; ++j) w.push_back(c[i] * r[j]);
+  }
+  return Kernel(kh, kw, w);
+}
+
+TEST_P(SimdTest, SeparableAgreesWithReference) {
+  std::mt19937 rng(77);
+  const int widths[] = {1, 5, 8, 17, 33, 64, 67, 129};
+  const std::pair<int, int> shapes[] = {{1, 3}, {3, 1}, {2, 2}, {3, 5},
+                                        {7, 7}, {6, 9}, {13, 13}};
+  const BorderMode borders[] = {BorderMode::kReflect101, BorderMode::kReflect,
+                                BorderMode::kReplicate, BorderMode::kConstant,
+                                BorderMode::kWrap};
+  for (int w : widths) {
+    const int h = 1 + static_cast<int>(rng() % 11);
+    const Plane in = RandomPlane(w, h, rng, -300.0f, 300.0f);
+    for (auto [kh, kw] : shapes) {
+      const Kernel k = OuterProduct(kh, kw, rng).WithAnchor(
+          static_cast<int>(rng() % kw), static_cast<int>(rng() % kh));
+      const kernel::RankOneFactors f = kernel::FactorRankOne(k);
+      ASSERT_LE(f.residual, kSeparableResidual);
+      const Border border{borders[rng() % 5], -2.0f};
+      // Each 1-D pass rounds kw (then kh) times, the float32 factors add two
+      // roundings, the reference one.
+      const double bound = (kh + kw + 3) * std::ldexp(1.0, -24) * L1(k) * 300.0;
+      for (OutputSize size :
+           {OutputSize::kSame, OutputSize::kValid, OutputSize::kFull}) {
+        const int threads = 1 + static_cast<int>(rng() % 3);
+        EXPECT_TRUE(Agrees(CorrelateSeparable(in, k, f, border, size, threads),
+                           CorrelateReference(in, k, border, size, 1), bound))
+            << "width " << w << " height " << h << " kernel " << kh << "x"
+            << kw << " size " << static_cast<int>(size);
+      }
+    }
+  }
+}
+
+TEST(ChooseMethod, CostModel) {
+  const auto choose = [](const Kernel& k, Method requested = Method::kAuto) {
+    return ChooseMethod(k, kernel::FactorRankOne(k), requested);
+  };
+  // 3x3 rank 1: 3 + 3 + 4 = 10 > 9 multiply-adds, direct is cheaper.
+  const Kernel sobel(3, 3, {-1, 0, 1, -2, 0, 2, -1, 0, 1});
+  EXPECT_EQ(choose(sobel), Method::kDirect);
+  EXPECT_EQ(choose(sobel, Method::kSeparable), Method::kSeparable);
+  // 5x5 of ones: 14 < 25.
+  EXPECT_EQ(choose(Kernel(5, 5, std::vector<double>(25, 1.0))),
+            Method::kSeparable);
+  EXPECT_EQ(choose(Kernel(5, 5, std::vector<double>(25, 1.0)), Method::kDirect),
+            Method::kDirect);
+  // Rank 2 (a 5x5 Laplacian-like cross) is never separable.
+  std::vector<double> cross(25, 0.0);
+  for (int i = 0; i < 5; ++i) {
+    cross[2 * 5 + i] = 1;
+    cross[i * 5 + 2] = 1;
+  }
+  EXPECT_EQ(choose(Kernel(5, 5, cross)), Method::kDirect);
+  EXPECT_EQ(choose(Kernel(5, 5, cross), Method::kSeparable), Method::kDirect);
 }
 
 TEST(SimdTarget, HasAName) {

@@ -186,3 +186,36 @@ TEST(Rotate180Test, MirrorsWeightsAndAnchor) {
 
 }  // namespace
 }  // namespace convcorr::kernel
+
+namespace convcorr::kernel {
+namespace {
+
+TEST(FactorRankOne, ReconstructsAnOuterProduct) {
+  // [1,2,1]^T x [-1,0,1] is sobel-x.
+  const Kernel sobel(3, 3, {-1, 0, 1, -2, 0, 2, -1, 0, 1});
+  const RankOneFactors f = FactorRankOne(sobel);
+  EXPECT_LE(f.residual, 1e-12);
+  for (int r = 0; r < 3; ++r) {
+    for (int c = 0; c < 3; ++c) {
+      EXPECT_NEAR(f.column[r] * f.row[c], sobel.at(r, c), 1e-12);
+    }
+  }
+  // Proportional to the textbook factors.
+  EXPECT_NEAR(f.column[1] / f.column[0], 2.0, 1e-12);
+  EXPECT_NEAR(f.row[1], 0.0, 1e-12);
+}
+
+TEST(FactorRankOne, ResidualOfARankTwoKernelIsLarge) {
+  const Kernel laplacian(3, 3, {0, 1, 0, 1, -4, 1, 0, 1, 0});
+  EXPECT_GT(FactorRankOne(laplacian).residual, 0.1);
+}
+
+TEST(FactorRankOne, ZeroKernelHasZeroFactors) {
+  const RankOneFactors f = FactorRankOne(Kernel(2, 3, std::vector<double>(6)));
+  EXPECT_EQ(f.residual, 0.0);
+  EXPECT_EQ(f.column, std::vector<double>(2, 0.0));
+  EXPECT_EQ(f.row, std::vector<double>(3, 0.0));
+}
+
+}  // namespace
+}  // namespace convcorr::kernel
