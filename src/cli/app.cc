@@ -151,8 +151,7 @@ int Main(int argc, char** argv) {
   auto* sig = app.add_subcommand(
       "signal", "The 1-D form: convolve and correlate a list of numbers");
   sig->add_option("values", signal_opts.values,
-                  "Comma-separated numbers, e.g. 2,1,3,5,4 (put -- before a "
-                  "list that starts with a minus sign)")
+                  "Comma-separated numbers, e.g. 2,1,3,5,4")
       ->required();
   sig->add_option("-k,--kernel", signal_opts.kernel_spec, "1-D kernel spec")
       ->required();

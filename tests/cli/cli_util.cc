@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -209,11 +210,13 @@ std::vector<std::string> HiddenEntries(const fs::path& dir) {
 }
 
 int RunAndSignal(const std::vector<std::string>& args, int sig, int delay_ms) {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  for (int fd = 0; fd <= 2; ++fd) {
-    posix_spawn_file_actions_addopen(&actions, fd, "/dev/null",
-                                     fd == 0 ? O_RDONLY : O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[0], 0);
+  for (int fd = 1; fd <= 2; ++fd) {
+    posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0);
   }
   std::vector<std::string> argv_s = {CONVCORR_BINARY};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
@@ -224,11 +227,16 @@ int RunAndSignal(const std::vector<std::string>& args, int sig, int delay_ms) {
   const int rc =
       posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot run " + argv_s[0]);
+  close(pipe_fds[0]);
+  if (rc != 0) {
+    close(pipe_fds[1]);
+    throw std::runtime_error("cannot run " + argv_s[0]);
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
   kill(pid, sig);
   int status = 0;
   waitpid(pid, &status, 0);
+  close(pipe_fds[1]);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

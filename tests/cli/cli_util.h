@@ -78,9 +78,9 @@ std::vector<std::string> ListFiles(const std::filesystem::path& dir);
 // '.': leftover temporary files.
 std::vector<std::string> HiddenEntries(const std::filesystem::path& dir);
 
-// Starts convcorr with `args` (stdin, stdout and stderr on /dev/null), sends
-// it signal `sig` after `delay_ms` milliseconds and returns its exit code
-// (128+N if it was killed by signal N).
+// Starts convcorr with `args` (stdout and stderr on /dev/null, stdin a pipe
+// kept open, so reading "-" blocks), sends it signal `sig` after `delay_ms`
+// milliseconds and returns its exit code (128+N if killed by signal N).
 int RunAndSignal(const std::vector<std::string>& args, int sig, int delay_ms);
 
 // Prints a run for failure messages.
