@@ -150,18 +150,8 @@ void EnsureDirectory(const fs::path& dir) {
 // Peak for PSNR: the integer range, or the float input's own range.
 double PsnrPeak(const core::Image& input) {
   if (input.depth != core::Depth::kF32) return core::DepthMax(input.depth);
-  float lo = 0.0f;
-  float hi = 0.0f;
-  bool first = true;
-  for (const core::Plane& p : input.color) {
-    for (float v : p.data) {
-      if (!std::isfinite(v)) continue;
-      if (first || v < lo) lo = v;
-      if (first || v > hi) hi = v;
-      first = false;
-    }
-  }
-  return hi > lo ? hi - lo : 1.0;
+  const core::Range r = core::ColorRange(input);
+  return r.hi > r.lo ? double(r.hi) - r.lo : 1.0;
 }
 
 // Runs `body` for every job, turning input errors into reported failures.

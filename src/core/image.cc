@@ -16,6 +16,20 @@ double DepthMax(Depth d) {
   return 0.0;
 }
 
+Range ColorRange(const Image& img) {
+  Range r;
+  bool first = true;
+  for (const Plane& p : img.color) {
+    for (float v : p.data) {
+      if (!std::isfinite(v)) continue;
+      if (first || v < r.lo) r.lo = v;
+      if (first || v > r.hi) r.hi = v;
+      first = false;
+    }
+  }
+  return r;
+}
+
 namespace {
 
 // Rounds half to even (as OpenCV's saturate_cast does) and clamps to

@@ -45,6 +45,14 @@ struct Image {
 // Largest value of an integer depth (255, 65535); 0 for float.
 double DepthMax(Depth d);
 
+// Smallest and largest finite colour sample of `img` (alpha excluded);
+// {0, 0} when there is none.
+struct Range {
+  float lo = 0.0f;
+  float hi = 0.0f;
+};
+Range ColorRange(const Image& img);
+
 // Rounds to nearest and saturates every sample of `img` to `target` (no-op
 // for kF32 apart from counting nothing) and sets img.depth = target. Returns
 // the number of samples that were outside the target's range (saturated).

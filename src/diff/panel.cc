@@ -40,17 +40,9 @@ Tile ToTile(const core::Image& img) {
     scale = 255.0 / 65535.0;
   } else if (img.depth == core::Depth::kF32) {
     // Float results can be negative: show min..max so edges stay visible.
-    double lo = 0;
-    double hi = 0;
-    bool first = true;
-    for (const core::Plane& p : img.color) {
-      for (float v : p.data) {
-        if (!std::isfinite(v)) continue;
-        if (first || v < lo) lo = v;
-        if (first || v > hi) hi = v;
-        first = false;
-      }
-    }
+    const core::Range range = core::ColorRange(img);
+    const double lo = range.lo;
+    const double hi = range.hi;
     scale = hi > lo ? 255.0 / (hi - lo) : 1.0;
     offset = -lo * scale;
     note = fmt::format(" [{:.3g}..{:.3g}]", lo, hi);

@@ -20,10 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-#define RUN_OK(result, ...)                          \
-  const RunResult result = RunConvcorr(__VA_ARGS__); \
-  ASSERT_EQ(result.exit_code, 0) << Describe(result)
-
 cv::Mat SobelX() { return KernelMat({{-1, 0, 1}, {-2, 0, 2}, {-1, 0, 1}}); }
 
 fs::path Crop(const TempDir& t) {

@@ -22,10 +22,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-#define RUN_OK(result, ...)                          \
-  const RunResult result = RunConvcorr(__VA_ARGS__); \
-  ASSERT_EQ(result.exit_code, 0) << Describe(result)
-
 // A few small inputs in a temporary working directory, used with relative
 // paths so that messages can be pinned exactly.
 struct Workdir {

@@ -17,10 +17,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-#define RUN_OK(result, ...)                          \
-  const RunResult result = RunConvcorr(__VA_ARGS__); \
-  ASSERT_EQ(result.exit_code, 0) << Describe(result)
-
 // Whitespace-separated numbers of a matrix line.
 std::vector<double> Numbers(const std::string& line) {
   std::istringstream s(line);

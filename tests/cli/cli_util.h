@@ -12,6 +12,11 @@
 
 #include "cli/run.h"
 
+// Runs convcorr and asserts exit 0, naming the run's output on failure.
+#define RUN_OK(result, ...)                          \
+  const RunResult result = RunConvcorr(__VA_ARGS__); \
+  ASSERT_EQ(result.exit_code, 0) << Describe(result)
+
 namespace convcorr::testing {
 
 // A sample photo by file name.
