@@ -1,6 +1,7 @@
 // Image dimensions from file headers, without decoding: the basis of the
 // --max-pixels check. Every read is bounds-checked; unknown or short input
 // gives nullopt.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -127,6 +128,7 @@ std::optional<HeaderInfo> Tiff(const Reader& r) {
   const uint32_t count = u16(ifd);
   uint64_t width = 0;
   uint64_t height = 0;
+  int samples = 1;  // the TIFF default
   for (uint32_t i = 0; i < count; ++i) {
     const size_t e = ifd + 2 + 12 * static_cast<size_t>(i);
     if (!r.Has(e, 12)) return std::nullopt;
@@ -135,9 +137,10 @@ std::optional<HeaderInfo> Tiff(const Reader& r) {
     const uint64_t value = type == 3 ? u16(e + 8) : type == 4 ? u32(e + 8) : 0;
     if (tag == 256) width = value;
     if (tag == 257) height = value;
+    if (tag == 277) samples = static_cast<int>(std::min<uint64_t>(value, 1 << 16));
   }
   if (width == 0 || height == 0) return std::nullopt;
-  return HeaderInfo{"tiff", width, height};
+  return HeaderInfo{"tiff", width, height, samples};
 }
 
 std::optional<HeaderInfo> Webp(const Reader& r) {

@@ -3,6 +3,7 @@
 #include "io/image_io.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -110,30 +111,71 @@ bool JpegHasEoi(std::span<const uint8_t> b) {
 
 // Codec libraries (libpng, libjpeg, libtiff) print warnings such as
 // "libpng warning: iCCP: known incorrect sRGB profile" straight to stderr.
-// convcorr reports every problem itself in one line, so their chatter is
-// sent to /dev/null while OpenCV codes or decodes.
-class QuietStderr {
+// convcorr reports every problem itself in one line, so while OpenCV codes
+// or decodes their output is captured in a memory file instead: kept from
+// the user, and read for the libjpeg warnings that mean data is missing.
+class CaptureStderr {
  public:
-  QuietStderr() {
+  CaptureStderr() {
     std::fflush(stderr);
     saved_ = ::dup(STDERR_FILENO);
-    const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-    if (saved_ >= 0 && null >= 0) ::dup2(null, STDERR_FILENO);
-    if (null >= 0) ::close(null);
+    capture_ = ::memfd_create("convcorr-codec-messages", MFD_CLOEXEC);
+    if (saved_ >= 0 && capture_ >= 0) ::dup2(capture_, STDERR_FILENO);
   }
-  ~QuietStderr() {
+  ~CaptureStderr() {
+    Restore();
+    if (capture_ >= 0) ::close(capture_);
+  }
+  CaptureStderr(const CaptureStderr&) = delete;
+  CaptureStderr& operator=(const CaptureStderr&) = delete;
+
+  // Puts stderr back and returns what was written meanwhile.
+  std::string Finish() {
+    Restore();
+    std::string text;
+    if (capture_ < 0) return text;
+    char buf[4096];
+    ::lseek(capture_, 0, SEEK_SET);
+    for (ssize_t n; (n = ::read(capture_, buf, sizeof buf)) > 0;) {
+      text.append(buf, static_cast<size_t>(n));
+      if (text.size() > 65536) break;
+    }
+    ::close(capture_);
+    capture_ = -1;
+    return text;
+  }
+
+ private:
+  void Restore() {
     std::fflush(stderr);
     if (saved_ >= 0) {
       ::dup2(saved_, STDERR_FILENO);
       ::close(saved_);
+      saved_ = -1;
     }
   }
-  QuietStderr(const QuietStderr&) = delete;
-  QuietStderr& operator=(const QuietStderr&) = delete;
 
- private:
   int saved_ = -1;
+  int capture_ = -1;
 };
+
+// libjpeg decodes a JPEG whose entropy-coded data ends early (or is
+// damaged) by filling the rest with grey, and only warns. These warnings
+// mean pixels are missing; "extraneous bytes before marker" does not.
+bool JpegWarnsOfMissingData(const std::string& messages) {
+  std::string lower = messages;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  if (lower.find("premature end") != std::string::npos) return true;
+  size_t at = 0;
+  while ((at = lower.find("corrupt jpeg data", at)) != std::string::npos) {
+    const size_t eol = lower.find('\n', at);
+    const std::string line = lower.substr(at, eol - at);
+    if (line.find("extraneous bytes") == std::string::npos) return true;
+    at = eol == std::string::npos ? lower.size() : eol;
+  }
+  return false;
+}
 
 const char* CvDepthName(int depth) {
   switch (depth) {
@@ -170,7 +212,8 @@ std::string FormatOf(std::string_view ext) {
 core::Image DecodeImage(std::span<const uint8_t> bytes, std::string_view name,
                         const DecodeOptions& options) {
   if (bytes.empty()) InputError(name, "empty file");
-  if (const auto header = ProbeHeader(bytes)) {
+  const std::optional<HeaderInfo> header = ProbeHeader(bytes);
+  if (header) {
     const uint64_t pixels = header->width * header->height;
     const bool overflow =
         header->width != 0 && pixels / header->width != header->height;
@@ -193,18 +236,44 @@ core::Image DecodeImage(std::span<const uint8_t> bytes, std::string_view name,
   if (IsJpeg(bytes) && !JpegHasEoi(bytes)) {
     InputError(name, "truncated JPEG (no end-of-image marker)");
   }
+  if (header && header->format == "tiff" && header->samples_per_pixel == 2) {
+    // OpenCV 4.6's TIFF reader drops the second sample: refuse rather than
+    // lose the alpha channel without a word.
+    InputError(name,
+               "gray+alpha TIFF is not supported (the decoder drops alpha); "
+               "convert it to png");
+  }
 
   cv::Mat m;
-  try {
-    const QuietStderr quiet;
-    const cv::Mat raw(1, static_cast<int>(std::min<size_t>(bytes.size(), INT_MAX)),
-                      CV_8U, const_cast<uint8_t*>(bytes.data()));
-    m = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
-  } catch (const cv::Exception&) {
-    m = cv::Mat();
+  std::string codec_messages;
+  {
+    CaptureStderr capture;
+    try {
+      const cv::Mat raw(
+          1, static_cast<int>(std::min<size_t>(bytes.size(), INT_MAX)), CV_8U,
+          const_cast<uint8_t*>(bytes.data()));
+      m = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
+    } catch (const cv::Exception&) {
+      m = cv::Mat();
+    }
+    codec_messages = capture.Finish();
   }
   if (m.empty()) {
     InputError(name, "cannot decode image (unknown format or corrupt data)");
+  }
+  if (IsJpeg(bytes) && JpegWarnsOfMissingData(codec_messages)) {
+    InputError(name, "truncated or corrupt JPEG (the decoder reports missing "
+                     "data)");
+  }
+  // Formats ProbeHeader does not read (Sun raster, HDR, JPEG 2000, ...) are
+  // held to the limit after decoding.
+  if (m.total() > options.max_pixels) {
+    InputError(name, "image is " + std::to_string(m.cols) + "x" +
+                         std::to_string(m.rows) + " (" +
+                         std::to_string(m.total()) +
+                         " pixels), over the limit of " +
+                         std::to_string(options.max_pixels) +
+                         " (--max-pixels)");
   }
   if (m.channels() < 1 || m.channels() > 4) {
     InputError(name, "unsupported channel count " +
@@ -320,8 +389,9 @@ std::string ExtensionOf(const fs::path& path) {
 
 bool IsWritableExtension(std::string_view ext) {
   static const std::set<std::string, std::less<>> kWritable = {
+      // No pbm: it is bilevel, and filtered images are not.
       "png", "jpg", "jpeg", "jpe", "tif", "tiff", "bmp",
-      "pbm", "pgm", "ppm",  "pnm", "pfm", "webp"};
+      "pgm", "ppm", "pnm", "pfm", "webp"};
   if (kWritable.find(ext) == kWritable.end()) return false;
   return cv::haveImageWriter("x." + std::string(ext));
 }
@@ -341,19 +411,29 @@ void CheckEncodable(std::string_view ext, core::Depth depth, int channels,
     throw Error(ErrorKind::kUsage,
                 "output '" + std::string(name) + "': " + format + " " + why);
   };
-  const bool eight_only = format == "jpeg" || format == "webp" ||
-                          format == "bmp" || ext == "pbm";
+  const bool eight_only =
+      format == "jpeg" || format == "webp" || format == "bmp";
   if (format == "pfm") {
     if (depth != core::Depth::kF32) {
       refuse("stores only float samples; use png or tif, or --depth f32");
     }
   } else if (depth == core::Depth::kF32 && format != "tiff") {
-    refuse("cannot store float samples; use tif (or pfm), or --depth u8 or u16");
+    refuse(eight_only
+               ? "cannot store float samples; use tif (or pfm), or --depth u8"
+               : "cannot store float samples; use tif (or pfm), or --depth u8 "
+                 "or u16");
   } else if (depth == core::Depth::kU16 && eight_only) {
     refuse("cannot store 16-bit samples; use png or tif, or --depth u8");
   }
-  if (alpha && (format == "jpeg" || format == "pnm" || format == "pfm")) {
+  // BMP would be written with 4 channels but read back without alpha.
+  if (alpha && (format == "jpeg" || format == "pnm" || format == "pfm" ||
+                format == "bmp")) {
     refuse("cannot store an alpha channel; use png or tif, or --gray");
+  }
+  if (ext == "pgm" && channels > 1) {
+    throw Error(ErrorKind::kUsage,
+                "output '" + std::string(name) +
+                    "': pgm stores one channel; use ppm or png, or --gray");
   }
 }
 
@@ -370,6 +450,11 @@ std::vector<uint8_t> EncodeImage(const core::Image& img, std::string_view ext,
     planes.push_back(m);
   };
   for (const core::Plane& p : img.color) add(p);
+  // PPM is colour only: gray goes out as three equal channels.
+  if (ext == "ppm" && img.color.size() == 1 && !img.alpha) {
+    add(img.color[0]);
+    add(img.color[0]);
+  }
   // Gray+alpha goes out as BGRA: OpenCV's encoders do not write 2 channels.
   if (img.alpha && img.color.size() == 1) {
     add(img.color[0]);
@@ -387,7 +472,7 @@ std::vector<uint8_t> EncodeImage(const core::Image& img, std::string_view ext,
   }
   std::vector<uint8_t> bytes;
   try {
-    const QuietStderr quiet;
+    CaptureStderr quiet;  // the encoders' chatter is not shown
     if (!cv::imencode("." + std::string(ext), merged, bytes, params)) {
       OutputError(name, "cannot encode as " + std::string(ext));
     }
@@ -415,17 +500,21 @@ void WriteFileAtomic(const fs::path& dest, std::span<const uint8_t> bytes) {
                              ".convcorr-XXXXXX"))
                          .string();
   if (tmpl.size() >= PATH_MAX) OutputError(name, "path too long");
-  // Publish the name before the file exists so a signal between mkstemp and
-  // rename still finds it; unlink of a missing file is harmless.
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  const int fd = ::mkstemp(buf.data());
-  if (fd < 0) OutputError(name, ErrnoText(errno));
-  std::memcpy(g_pending_temp, buf.data(), buf.size());
+  // mkstemp fills in the name inside the buffer the signal handler reads,
+  // so a signal at any point after this finds the temporary file (unlink of
+  // a name not yet created is harmless).
+  std::memcpy(g_pending_temp, tmpl.c_str(), tmpl.size() + 1);
+  char* buf = g_pending_temp;
   g_has_pending.store(true);
+  const int fd = ::mkstemp(buf);
+  if (fd < 0) {
+    const int err = errno;
+    g_has_pending.store(false);
+    OutputError(name, ErrnoText(err));
+  }
   const auto fail = [&](int err) {
     ::close(fd);
-    ::unlink(buf.data());
+    ::unlink(buf);
     g_has_pending.store(false);
     OutputError(name, ErrnoText(err));
   };
@@ -445,13 +534,13 @@ void WriteFileAtomic(const fs::path& dest, std::span<const uint8_t> bytes) {
   if (::fsync(fd) != 0) fail(errno);
   if (::close(fd) != 0) {
     const int err = errno;
-    ::unlink(buf.data());
+    ::unlink(buf);
     g_has_pending.store(false);
     OutputError(name, ErrnoText(err));
   }
-  if (::rename(buf.data(), dest.c_str()) != 0) {
+  if (::rename(buf, dest.c_str()) != 0) {
     const int err = errno;
-    ::unlink(buf.data());
+    ::unlink(buf);
     g_has_pending.store(false);
     OutputError(name, ErrnoText(err));
   }

@@ -28,6 +28,7 @@ struct HeaderInfo {
   std::string format;  // "png", "jpeg", "bmp", "pnm", "tiff", "webp", ...
   uint64_t width = 0;
   uint64_t height = 0;
+  int samples_per_pixel = 0;  // TIFF only (tag 277); 0 when not read
 };
 
 // Reads width and height from the header of a PNG, JPEG, BMP, PNM, TIFF or
