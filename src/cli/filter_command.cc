@@ -37,9 +37,13 @@ struct Setup {
   DepthChoice depth;
   io::DecodeOptions decode;
   kernel::Analysis analysis;
+  // Said once the plan is known to be good, so that a usage error is the
+  // only line a failed run prints.
+  std::vector<std::string> notes;
+  std::string engine_line;  // for -v
 };
 
-Setup MakeSetup(const FilterOptions& o, Reporter& reporter) {
+Setup MakeSetup(const FilterOptions& o) {
   kernel::Kernel k = ApplyAnchor(kernel::ParseSpec(o.kernel_spec), o.anchor);
   core::FilterParams params;
   params.border = ParseBorder(o.border);
@@ -60,16 +64,17 @@ Setup MakeSetup(const FilterOptions& o, Reporter& reporter) {
   if (o.max_pixels == 0) {
     throw Error(ErrorKind::kUsage, "--max-pixels must be at least 1");
   }
+  std::vector<std::string> notes;
   if (o.normalize) {
     const kernel::Normalization n = kernel::NormalizeScale(k);
     params.scale *= n.scale;
     if (n.used_positive_sum) {
-      reporter.Note(fmt::format(
+      notes.push_back(fmt::format(
           "kernel '{}' sums to 0: --normalize divides by the sum of its "
           "positive weights ({})",
           o.kernel_spec, FormatDouble(1.0 / n.scale)));
     } else if (n.all_zero) {
-      reporter.Note(fmt::format(
+      notes.push_back(fmt::format(
           "kernel '{}' is all zeros: --normalize leaves the scale at {}",
           o.kernel_spec, FormatDouble(o.scale)));
     }
@@ -89,17 +94,22 @@ Setup MakeSetup(const FilterOptions& o, Reporter& reporter) {
                             "(rank {}); use --method auto or direct",
                             o.kernel_spec, analysis.rank));
   }
-  if (o.verbose && !o.quiet) {
-    fmt::print(stderr, "engine: {}, {} thread{}\n",
-               params.simd ? fmt::format("simd {}, strategy {}",
-                                         core::SimdTargetName(),
-                                         core::MethodName(method))
-                           : std::string("reference (--no-simd)"),
-               core::ResolveThreads(params.threads),
-               core::ResolveThreads(params.threads) == 1 ? "" : "s");
-  }
-  return {std::move(k), o.kernel_spec,          params,
-          ParseDepth(o.depth), decode, std::move(analysis)};
+  const int threads = core::ResolveThreads(params.threads);
+  std::string engine_line = fmt::format(
+      "engine: {}, {} thread{}",
+      params.simd ? fmt::format("simd {}, strategy {}", core::SimdTargetName(),
+                                core::MethodName(method))
+                  : std::string("reference (--no-simd)"),
+      threads, threads == 1 ? "" : "s");
+  return {std::move(k),        o.kernel_spec, params,
+          ParseDepth(o.depth), decode,        std::move(analysis),
+          std::move(notes),    std::move(engine_line)};
+}
+
+// The notes and, with -v, the engine line, once the run is going ahead.
+void Announce(const Setup& s, const Reporter& reporter) {
+  for (const std::string& note : s.notes) reporter.Note(note);
+  reporter.Verbose(s.engine_line);
 }
 
 core::Image ReadInput(const Job& job, const io::DecodeOptions& decode) {
@@ -166,10 +176,9 @@ int ForEachJob(const Plan& plan, Reporter& reporter, Body body) {
       }
       // A usage error found only now (a format that cannot hold this input's
       // depth) concerns this input alone: the others are still written.
-      reporter.Failure(job.name, e.what());
+      reporter.Failure(e.what());
     } catch (const std::bad_alloc&) {
-      reporter.Failure(job.name,
-                       fmt::format("input '{}': out of memory", job.name));
+      reporter.Failure(fmt::format("input '{}': out of memory", job.name));
     }
   }
   return reporter.failures() > 0 ? kExitSomeFailed : kExitOk;
@@ -180,11 +189,12 @@ int ForEachJob(const Plan& plan, Reporter& reporter, Body body) {
 int RunFilter(const FilterOptions& o, core::Mode mode) {
   Reporter reporter(o.quiet, o.verbose, o.json);
   const Setup s = [&] {
-    Setup setup = MakeSetup(o, reporter);
+    Setup setup = MakeSetup(o);
     setup.params.mode = mode;
     return setup;
   }();
   const Plan plan = MakePlan(o, /*compare=*/false);
+  Announce(s, reporter);
   if (plan.output_is_dir) EnsureDirectory(plan.out_root);
 
   return ForEachJob(plan, reporter, [&](const Job& job) {
@@ -211,7 +221,7 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
         {"saturated", saturated},
     };
     reporter.Saturated(out_name, saturated, out.depth);
-    reporter.Done(job.name, out_name, j,
+    reporter.Done(out_name, j,
                   fmt::format("{} -> {} ({}x{}, {} channel{}, {})", job.name,
                               out_name, out.width, out.height, out.channels(),
                               out.channels() == 1 ? "" : "s",
@@ -221,8 +231,9 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
 
 int RunCompare(const FilterOptions& o) {
   Reporter reporter(o.quiet, o.verbose, o.json);
-  const Setup s = MakeSetup(o, reporter);
+  const Setup s = MakeSetup(o);
   const Plan plan = MakePlan(o, /*compare=*/true);
+  Announce(s, reporter);
   EnsureDirectory(plan.out_root);
 
   return ForEachJob(plan, reporter, [&](const Job& job) {

@@ -13,8 +13,11 @@ void Reporter::Note(const std::string& message) const {
   if (!quiet_) fmt::print(stderr, "note: {}\n", message);
 }
 
-void Reporter::Failure(const std::string& /*input*/,
-                       const std::string& message) {
+void Reporter::Verbose(const std::string& line) const {
+  if (verbose_ && !quiet_) fmt::print(stderr, "{}\n", line);
+}
+
+void Reporter::Failure(const std::string& message) {
   ++failures_;
   fmt::print(stderr, "{}\n", message);
 }
@@ -28,12 +31,12 @@ void Reporter::Saturated(const std::string& output, uint64_t count,
                    FormatDouble(core::DepthMax(depth))));
 }
 
-void Reporter::Done(const std::string& /*input*/, const std::string& output,
-                    const nlohmann::json& json, const std::string& line) const {
+void Reporter::Done(const std::string& output, const nlohmann::json& json,
+                    const std::string& line) const {
   if (json_) {
     fmt::print(output == "-" ? stderr : stdout, "{}\n", json.dump());
-  } else if (verbose_) {
-    fmt::print(stderr, "{}\n", line);
+  } else {
+    Verbose(line);
   }
 }
 

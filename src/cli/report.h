@@ -22,16 +22,18 @@ class Reporter {
 
   // A remark on stderr (suppressed by -q).
   void Note(const std::string& message) const;
+  // A line on stderr with -v (and not -q).
+  void Verbose(const std::string& line) const;
   // One failed input: its one-line message on stderr, always.
-  void Failure(const std::string& input, const std::string& message);
+  void Failure(const std::string& message);
   // Reports clipped samples of one output (a note, suppressed by -q).
   void Saturated(const std::string& output, uint64_t count,
                  core::Depth depth) const;
   // A finished convolve/correlate input: `json` as a line on stdout with
   // --json (stderr when the image itself goes to stdout), else `line` on
   // stderr with -v.
-  void Done(const std::string& input, const std::string& output,
-            const nlohmann::json& json, const std::string& line) const;
+  void Done(const std::string& output, const nlohmann::json& json,
+            const std::string& line) const;
   // A finished compare input: statistics as text or a JSON line on stdout.
   void CompareResult(const std::string& input,
                      const std::vector<std::filesystem::path>& outputs,
