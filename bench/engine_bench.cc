@@ -1,0 +1,701 @@
+// The engine against OpenCV on a 4K RGB frame: correlate and compare for six
+// kernels, two depths and one or two threads, then a table of the
+// OpenCV/convcorr time ratios against the project's targets. What is timed,
+// and why each side is set up the way it is: docs/performance.md.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <opencv2/core.hpp>
+#include <opencv2/core/utility.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <ostream>
+#include <random>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "core/filter.h"
+#include "core/image.h"
+#include "core/padding.h"
+#include "diff/diff.h"
+#include "kernel/kernel.h"
+#include "kernel/spec.h"
+
+namespace convcorr::bench {
+namespace {
+
+constexpr int kFrameWidth = 3840;
+constexpr int kFrameHeight = 2160;
+
+// OpenCV 4.6's filter2D correlates by DFT from this kernel area on (8U->8U
+// and 32F->32F on an SSE3 CPU), but only when the source is not a
+// sub-matrix: dftFilter2D in modules/imgproc/src/filter.dispatch.cpp.
+constexpr int kOpenCvDftArea = 130;
+
+// Targets from the project's performance issue (docs/performance.md).
+constexpr double kCorrelateRowTarget = 1.5;
+constexpr double kCorrelateGeomeanTarget = 3.0;
+constexpr double kCompareRowTarget = 2.5;
+
+// One test frame at one depth, in both layouts.
+struct Frame {
+  std::string name;   // "u8" or "f32"
+  cv::Mat mat;        // interleaved BGR, CV_8UC3 or CV_32FC3
+  core::Image image;  // the same samples, planar float
+  int cv_depth = CV_8U;
+};
+
+// cv::Mat (8UC3 or 32FC3) to core::Image: split into planes and widen each
+// to float straight into the plane's storage.
+core::Image ToImage(const cv::Mat& m, core::Depth depth) {
+  core::Image img;
+  img.width = m.cols;
+  img.height = m.rows;
+  img.depth = depth;
+  std::vector<cv::Mat> planes;
+  cv::split(m, planes);
+  for (const cv::Mat& p : planes) {
+    core::Plane plane(m.cols, m.rows);
+    cv::Mat view(m.rows, m.cols, CV_32F, plane.data.data());
+    p.convertTo(view, CV_32F);  // same size and type: writes into `view`
+    img.color.push_back(std::move(plane));
+  }
+  return img;
+}
+
+// core::Image (already quantized for integer depths) to an interleaved
+// cv::Mat of depth `cv_depth`.
+cv::Mat FromImage(const core::Image& img, int cv_depth) {
+  std::vector<cv::Mat> planes;
+  for (const core::Plane& p : img.color) {
+    cv::Mat f(p.height, p.width, CV_32F, const_cast<float*>(p.data.data()));
+    if (cv_depth == CV_32F) {
+      planes.push_back(f);
+    } else {
+      cv::Mat m;
+      f.convertTo(m, cv_depth);
+      planes.push_back(m);
+    }
+  }
+  cv::Mat merged;
+  cv::merge(planes, merged);
+  return merged;
+}
+
+// A kernel as both sides use it.
+struct KernelCase {
+  std::string name;         // row label: "K3", "G7", ...
+  std::string description;  // for the context block
+  kernel::Kernel k;
+  // The 1-D factor for sepFilter2D (both directions), empty for filter2D.
+  std::vector<float> separable;
+};
+
+// n x n weights in [-1, 1] from std::mt19937 (whose output sequence the
+// standard fixes, unlike the distributions), so every platform gets the
+// same kernel.
+kernel::Kernel RandomKernel(int n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<double> w(static_cast<size_t>(n) * n);
+  for (double& v : w)
+    v = 2.0 * (static_cast<double>(rng()) / 4294967295.0) - 1.0;
+  return kernel::Kernel(n, n, std::move(w));
+}
+
+// The normalised sampled Gaussian g(i) ~ exp(-(i-c)^2 / (2 sigma^2)).
+std::vector<double> Gaussian1D(double sigma, int size) {
+  std::vector<double> g(size);
+  double sum = 0;
+  const double c = (size - 1) / 2.0;
+  for (int i = 0; i < size; ++i) {
+    g[i] = std::exp(-0.5 * (i - c) * (i - c) / (sigma * sigma));
+    sum += g[i];
+  }
+  for (double& v : g) v /= sum;
+  return g;
+}
+
+std::vector<KernelCase> MakeKernels() {
+  std::vector<KernelCase> kernels;
+  kernels.push_back({"K3", "sobel-x", kernel::ParseSpec("sobel-x"), {}});
+  kernels.push_back(
+      {"K5", "random 5x5 in [-1,1], mt19937 seed 5", RandomKernel(5, 5), {}});
+  {
+    const kernel::Kernel k = kernel::ParseSpec("gaussian:1.5,7");
+    const std::vector<double> g = Gaussian1D(1.5, 7);
+    // OpenCV gets the 1-D factors; they must give convcorr's kernel.
+    for (int i = 0; i < 7; ++i) {
+      for (int j = 0; j < 7; ++j) {
+        if (std::fabs(g[i] * g[j] - k.at(i, j)) > 1e-12) {
+          std::fprintf(stderr,
+                       "engine_bench: the 1-D Gaussian factors do not give "
+                       "gaussian:1.5,7 at (%d, %d)\n",
+                       i, j);
+          std::exit(1);
+        }
+      }
+    }
+    kernels.push_back({"G7", "gaussian:1.5,7 (OpenCV: sepFilter2D)", k,
+                       std::vector<float>(g.begin(), g.end())});
+  }
+  kernels.push_back({"K15",
+                     "random 15x15 in [-1,1], mt19937 seed 15",
+                     RandomKernel(15, 15),
+                     {}});
+  kernels.push_back(
+      {"M31", "motion:31,30", kernel::ParseSpec("motion:31,30"), {}});
+  kernels.push_back({"K63",
+                     "random 63x63 in [-1,1], mt19937 seed 63",
+                     RandomKernel(63, 63),
+                     {}});
+  return kernels;
+}
+
+double AbsSum(const kernel::Kernel& k) {
+  double s = 0;
+  for (double w : k.weights()) s += std::fabs(w);
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+// OpenCV's side.
+
+// Output rows [y0, y1) of one thread's strip, and the rows [s0, s1) its
+// windows read (the strip grown by the halo, clipped to the frame).
+struct Strip {
+  int y0, y1, s0, s1;
+};
+
+// The same contiguous split as core's row threading.
+std::vector<Strip> MakeStrips(int height, int threads, int halo) {
+  std::vector<Strip> strips;
+  for (int t = 0; t < threads; ++t) {
+    const int y0 =
+        static_cast<int>(static_cast<long long>(height) * t / threads);
+    const int y1 =
+        static_cast<int>(static_cast<long long>(height) * (t + 1) / threads);
+    strips.push_back(
+        {y0, y1, std::max(0, y0 - halo), std::min(height, y1 + halo)});
+  }
+  return strips;
+}
+
+// Runs body(i) for every strip, strip 0 on the calling thread.
+template <typename Body>
+void RunStrips(size_t count, const Body& body) {
+  if (count == 1) {
+    body(0);
+    return;
+  }
+  std::vector<std::thread> workers;
+  for (size_t i = 1; i < count; ++i) workers.emplace_back(body, i);
+  body(0);
+  for (std::thread& w : workers) w.join();
+}
+
+// cv::filter2D (or sepFilter2D) of one frame, on one thread or on row strips
+// in parallel, each strip running the algorithm filter2D picks for the whole
+// frame:
+// - direct kernels: the strip is a ROI of source and destination, and
+//   filter2D reads the rows outside the ROI as its border, so no halo copy;
+// - DFT kernels: filter2D refuses DFT on a ROI and would fall back to direct
+//   loops (measured 6x slower for K63), so the strip and its halo go in
+//   with BORDER_ISOLATED into a scratch matrix, whose inner rows are kept.
+class OpenCvFilter {
+ public:
+  OpenCvFilter(const cv::Mat& src, const KernelCase& kc, int cv_depth,
+               int threads)
+      : src_(src), cv_depth_(cv_depth) {
+    const kernel::Kernel& k = kc.k;
+    kernel_ = cv::Mat(k.rows(), k.cols(), CV_32F);
+    for (int i = 0; i < k.rows(); ++i) {
+      for (int j = 0; j < k.cols(); ++j) {
+        kernel_.at<float>(i, j) = static_cast<float>(k.at(i, j));
+      }
+    }
+    cv::flip(kernel_, flipped_, -1);
+    anchor_ = cv::Point(k.anchor_x(), k.anchor_y());
+    flipped_anchor_ =
+        cv::Point(k.cols() - 1 - k.anchor_x(), k.rows() - 1 - k.anchor_y());
+    separable_ = kc.separable;
+    separable_flipped_.assign(separable_.rbegin(), separable_.rend());
+    dft_ = separable_.empty() && k.rows() * k.cols() >= kOpenCvDftArea;
+    const int halo = std::max(k.anchor_y(), k.rows() - 1 - k.anchor_y());
+    strips_ = MakeStrips(src.rows, threads, halo);
+  }
+
+  // Allocates and touches the per-strip scratch, so the timed loop does not:
+  // views of two full-frame buffers for direct kernels (compare writes both
+  // filtered frames there), strip+halo matrices for DFT kernels.
+  void Prepare() {
+    if (prepared_) return;
+    prepared_ = true;
+    const auto make = [&](std::vector<cv::Mat>& scratch, cv::Mat& full) {
+      if (!dft_) full = cv::Mat::zeros(src_.size(), src_.type());
+      for (const Strip& s : strips_) {
+        scratch.push_back(
+            dft_ ? cv::Mat::zeros(s.s1 - s.s0, src_.cols, src_.type())
+                 : full.rowRange(s.y0, s.y1));
+      }
+    };
+    make(scratch_a_, full_a_);
+    make(scratch_b_, full_b_);
+  }
+
+  // dst = correlate(src, K); dst has src's size and type.
+  void Correlate(cv::Mat& dst) {
+    Prepare();
+    if (!dft_ || strips_.size() == 1) {
+      RunStrips(strips_.size(), [&](size_t i) {
+        const Strip& s = strips_[i];
+        cv::Mat out = dst.rowRange(s.y0, s.y1);
+        Apply(src_.rowRange(s.y0, s.y1), out, false, cv::BORDER_REFLECT_101);
+      });
+      return;
+    }
+    RunStrips(strips_.size(), [&](size_t i) {
+      const Strip& s = strips_[i];
+      Apply(src_.rowRange(s.s0, s.s1), scratch_a_[i], false,
+            cv::BORDER_REFLECT_101 | cv::BORDER_ISOLATED);
+      scratch_a_[i]
+          .rowRange(s.y0 - s.s0, s.y1 - s.s0)
+          .copyTo(dst.rowRange(s.y0, s.y1));
+    });
+  }
+
+  // dst = |correlate(src, K) - correlate(src, flipped K)| per sample, as an
+  // OpenCV user computes compare: filter2D twice and absdiff.
+  void Compare(cv::Mat& dst) {
+    Prepare();
+    RunStrips(strips_.size(), [&](size_t i) {
+      const Strip& s = strips_[i];
+      const cv::Mat in =
+          dft_ ? src_.rowRange(s.s0, s.s1) : src_.rowRange(s.y0, s.y1);
+      const int border = dft_ ? cv::BORDER_REFLECT_101 | cv::BORDER_ISOLATED
+                              : cv::BORDER_REFLECT_101;
+      Apply(in, scratch_a_[i], false, border);
+      Apply(in, scratch_b_[i], true, border);
+      const int first = dft_ ? s.y0 - s.s0 : 0;
+      const int count = s.y1 - s.y0;
+      cv::Mat out = dst.rowRange(s.y0, s.y1);
+      cv::absdiff(scratch_a_[i].rowRange(first, first + count),
+                  scratch_b_[i].rowRange(first, first + count), out);
+    });
+  }
+
+ private:
+  void Apply(const cv::Mat& in, cv::Mat& out, bool flipped, int border) const {
+    if (!separable_.empty()) {
+      const std::vector<float>& f = flipped ? separable_flipped_ : separable_;
+      cv::sepFilter2D(in, out, cv_depth_, f, f,
+                      flipped ? flipped_anchor_ : anchor_, 0, border);
+    } else {
+      cv::filter2D(in, out, cv_depth_, flipped ? flipped_ : kernel_,
+                   flipped ? flipped_anchor_ : anchor_, 0, border);
+    }
+  }
+
+  const cv::Mat& src_;
+  int cv_depth_;
+  cv::Mat kernel_, flipped_;
+  cv::Point anchor_, flipped_anchor_;
+  std::vector<float> separable_, separable_flipped_;
+  bool dft_ = false;
+  bool prepared_ = false;
+  std::vector<Strip> strips_;
+  cv::Mat full_a_, full_b_;
+  std::vector<cv::Mat> scratch_a_, scratch_b_;
+};
+
+// ---------------------------------------------------------------------------
+// convcorr's side.
+
+core::FilterParams Params(core::Mode mode, int threads) {
+  core::FilterParams p;
+  p.mode = mode;
+  p.threads = threads;
+  p.simd = true;  // border: reflect-101, size: same (the defaults)
+  return p;
+}
+
+// What the correlate row times: the filtered image at the input's depth,
+// so an 8-bit frame is quantized back to 8 bits like OpenCV's CV_8U output.
+core::Image ConvcorrCorrelate(const core::Image& img, const kernel::Kernel& k,
+                              int threads) {
+  core::Image out =
+      core::Filter(img, k, Params(core::Mode::kCorrelate, threads));
+  if (img.depth != core::Depth::kF32) core::Quantize(out, img.depth);
+  return out;
+}
+
+// What the compare row times: both filters and the signed difference map,
+// as `convcorr compare` computes them (on the float results).
+core::Plane ConvcorrCompare(const core::Image& img, const kernel::Kernel& k,
+                            int threads) {
+  const core::Image corr =
+      core::Filter(img, k, Params(core::Mode::kCorrelate, threads));
+  const core::Image conv =
+      core::Filter(img, k, Params(core::Mode::kConvolve, threads));
+  return diff::SignedDiff(conv, corr);
+}
+
+// ---------------------------------------------------------------------------
+// Setup check: both sides compute the same thing (on a crop, so it is quick),
+// or the figures would compare different work.
+
+double MaxAbsDiff(const cv::Mat& a, const cv::Mat& b) {
+  cv::Mat fa, fb;
+  a.convertTo(fa, CV_32F);
+  b.convertTo(fb, CV_32F);
+  return cv::norm(fa, fb, cv::NORM_INF);
+}
+
+bool CheckAgreement(const std::vector<Frame>& frames,
+                    const std::vector<KernelCase>& kernels) {
+  bool ok = true;
+  for (const Frame& frame : frames) {
+    const cv::Mat crop = frame.mat(cv::Rect(1600, 900, 256, 160)).clone();
+    const core::Depth depth =
+        frame.cv_depth == CV_8U ? core::Depth::kU8 : core::Depth::kF32;
+    const core::Image img = ToImage(crop, depth);
+    for (const KernelCase& kc : kernels) {
+      // 8-bit: both round once, so they may differ by one step per output
+      // and by two in a difference of outputs. Float: OpenCV's DFT path
+      // rounds more than the direct sums; 1e-5 of the largest possible
+      // |sum| is far below any wrong-anchor or wrong-border error.
+      const double tol =
+          frame.cv_depth == CV_8U ? 1.0 : 1e-5 * AbsSum(kc.k) * 255.0;
+      const cv::Mat corr =
+          FromImage(ConvcorrCorrelate(img, kc.k, 1), frame.cv_depth);
+      core::Image c =
+          core::Filter(img, kc.k, Params(core::Mode::kCorrelate, 1));
+      core::Image v = core::Filter(img, kc.k, Params(core::Mode::kConvolve, 1));
+      core::Quantize(c, depth);
+      core::Quantize(v, depth);
+      cv::Mat cmp;
+      cv::absdiff(FromImage(c, frame.cv_depth), FromImage(v, frame.cv_depth),
+                  cmp);
+      for (int threads : {1, 2}) {
+        OpenCvFilter cv_filter(crop, kc, frame.cv_depth, threads);
+        cv::Mat cv_corr(crop.size(), crop.type());
+        cv::Mat cv_cmp(crop.size(), crop.type());
+        cv_filter.Correlate(cv_corr);
+        cv_filter.Compare(cv_cmp);
+        const double e1 = MaxAbsDiff(corr, cv_corr);
+        const double e2 = MaxAbsDiff(cmp, cv_cmp);
+        if (!(e1 <= tol) || !(e2 <= 2 * tol)) {
+          std::fprintf(
+              stderr,
+              "engine_bench: convcorr and OpenCV disagree on %s/%s/t%d:"
+              " correlate max |d| = %g, compare max |d| = %g "
+              "(tolerance %g)\n",
+              kc.name.c_str(), frame.name.c_str(), threads, e1, e2, tol);
+          ok = false;
+        }
+      }
+    }
+  }
+  return ok;
+}
+
+// ---------------------------------------------------------------------------
+// Rows.
+
+// Slow rows run once: a direct 63x63 correlation of a 4K RGB frame takes
+// seconds, and the default run has to stay within minutes on 2 cores.
+void Configure(benchmark::internal::Benchmark* b, const kernel::Kernel& k) {
+  b->UseRealTime()->Unit(benchmark::kMillisecond);
+  if (k.rows() * k.cols() >= 15 * 15) {
+    b->Iterations(1);
+  } else {
+    b->MinTime(0.5);
+  }
+}
+
+void RegisterRows(const std::vector<Frame>& frames,
+                  const std::vector<KernelCase>& kernels) {
+  for (const Frame& f : frames) {
+    const std::string stem = "convert/" + f.name + "/convcorr";
+    benchmark::RegisterBenchmark(stem.c_str(),
+                                 [&f](benchmark::State& state) {
+                                   const core::Depth depth =
+                                       f.cv_depth == CV_8U ? core::Depth::kU8
+                                                           : core::Depth::kF32;
+                                   for (auto _ : state) {
+                                     core::Image img = ToImage(f.mat, depth);
+                                     core::Quantize(img, depth);
+                                     cv::Mat back = FromImage(img, f.cv_depth);
+                                     benchmark::DoNotOptimize(back.data);
+                                   }
+                                 })
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(0.5);
+  }
+  {
+    const Frame& f = frames[0];
+    benchmark::RegisterBenchmark(
+        "quantize/u8/convcorr",
+        [&f](benchmark::State& state) {
+          core::Image img = f.image;
+          for (auto _ : state) {
+            benchmark::DoNotOptimize(core::Quantize(img, core::Depth::kU8));
+          }
+        })
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(0.5);
+  }
+
+  {
+    // The border-extended copy every Filter call makes of every plane
+    // (core/padding.h), for a 3x3 kernel: the part of a small-kernel row
+    // that is not multiply-adds.
+    const Frame& f = frames[1];
+    benchmark::RegisterBenchmark(
+        "pad/f32/convcorr",
+        [&f](benchmark::State& state) {
+          const kernel::Kernel k = kernel::ParseSpec("sobel-x");
+          const core::Extent out{f.image.width, f.image.height};
+          const core::Origin origin =
+              core::OutputOrigin(k, core::OutputSize::kSame);
+          for (auto _ : state) {
+            for (const core::Plane& p : f.image.color) {
+              core::Plane padded = core::Pad(p, out, k, origin, core::Border{});
+              benchmark::DoNotOptimize(padded.data.data());
+            }
+          }
+        })
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(0.5);
+  }
+
+  for (const char* op : {"correlate", "compare"}) {
+    const bool compare = std::string(op) == "compare";
+    for (const KernelCase& kc : kernels) {
+      for (const Frame& f : frames) {
+        for (int threads : {1, 2}) {
+          const std::string stem = std::string(op) + "/" + kc.name + "/" +
+                                   f.name + "/t" + std::to_string(threads);
+          Configure(
+              benchmark::RegisterBenchmark(
+                  (stem + "/convcorr").c_str(),
+                  [&f, &kc, threads, compare](benchmark::State& state) {
+                    for (auto _ : state) {
+                      if (compare) {
+                        core::Plane d = ConvcorrCompare(f.image, kc.k, threads);
+                        benchmark::DoNotOptimize(d.data.data());
+                      } else {
+                        core::Image out =
+                            ConvcorrCorrelate(f.image, kc.k, threads);
+                        benchmark::DoNotOptimize(out.color[0].data.data());
+                      }
+                      benchmark::ClobberMemory();
+                    }
+                  }),
+              kc.k);
+          Configure(
+              benchmark::RegisterBenchmark(
+                  (stem + "/opencv").c_str(),
+                  [&f, &kc, threads, compare](benchmark::State& state) {
+                    OpenCvFilter cv_filter(f.mat, kc, f.cv_depth, threads);
+                    cv_filter.Prepare();
+                    cv::Mat dst = cv::Mat::zeros(f.mat.size(), f.mat.type());
+                    for (auto _ : state) {
+                      if (compare) {
+                        cv_filter.Compare(dst);
+                      } else {
+                        cv_filter.Correlate(dst);
+                      }
+                      benchmark::DoNotOptimize(dst.data);
+                      benchmark::ClobberMemory();
+                    }
+                  }),
+              kc.k);
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The summary table.
+
+// The console output, then one line per row pair: convcorr and OpenCV
+// milliseconds and the ratio OpenCV/convcorr (above 1: convcorr is faster),
+// and the figures the targets are stated in.
+class SummaryReporter : public benchmark::ConsoleReporter {
+ public:
+  using ConsoleReporter::ConsoleReporter;
+
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run& r : runs) {
+      if (r.error_occurred || r.iterations == 0) continue;
+      const std::string& name = r.run_name.function_name;
+      const bool median =
+          r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
+      if (r.run_type == Run::RT_Aggregate && !median) continue;
+      if (!median && has_median_.count(name)) continue;
+      if (median) has_median_[name] = true;
+      const double ms =
+          r.real_accumulated_time / static_cast<double>(r.iterations) * 1e3;
+      const size_t slash = name.rfind('/');
+      const std::string row = name.substr(0, slash);
+      const std::string side = name.substr(slash + 1);
+      if (!rows_.count(row)) order_.push_back(row);
+      (side == "opencv" ? rows_[row].opencv : rows_[row].convcorr) = ms;
+    }
+  }
+
+  void Finalize() override {
+    ConsoleReporter::Finalize();
+    std::ostream& out = GetOutputStream();
+    if (order_.empty()) return;
+    char line[256];
+    out << "\nSummary (real time per iteration; ratio = OpenCV / convcorr, "
+           "above 1 means convcorr is faster)\n";
+    std::snprintf(line, sizeof line, "%-26s %12s %12s %9s  %s\n", "row",
+                  "convcorr ms", "OpenCV ms", "ratio", "target");
+    out << line;
+    double log_sum = 0;
+    int correlate_pairs = 0, correlate_met = 0;
+    int compare_pairs = 0, compare_met = 0;
+    double compare_min = 0;
+    std::string compare_min_row;
+    for (const std::string& row : order_) {
+      const Pair& p = rows_[row];
+      if (p.convcorr <= 0 || p.opencv <= 0) {
+        std::snprintf(line, sizeof line, "%-26s %12s %12s %9s\n", row.c_str(),
+                      Ms(p.convcorr).c_str(), Ms(p.opencv).c_str(), "-");
+        out << line;
+        continue;
+      }
+      const double ratio = p.opencv / p.convcorr;
+      std::string verdict;
+      if (row.rfind("correlate/", 0) == 0) {
+        ++correlate_pairs;
+        log_sum += std::log(ratio);
+        const bool met = ratio >= kCorrelateRowTarget;
+        correlate_met += met;
+        verdict = met ? ">= 1.5x: met" : ">= 1.5x: MISSED";
+      } else if (row.rfind("compare/", 0) == 0) {
+        if (compare_pairs == 0 || ratio < compare_min) {
+          compare_min = ratio;
+          compare_min_row = row;
+        }
+        ++compare_pairs;
+        const bool met = ratio >= kCompareRowTarget;
+        compare_met += met;
+        verdict = met ? ">= 2.5x: met" : ">= 2.5x: MISSED";
+      }
+      std::snprintf(line, sizeof line, "%-26s %12s %12s %8.2fx  %s\n",
+                    row.c_str(), Ms(p.convcorr).c_str(), Ms(p.opencv).c_str(),
+                    ratio, verdict.c_str());
+      out << line;
+    }
+    if (correlate_pairs > 0) {
+      const double geomean = std::exp(log_sum / correlate_pairs);
+      std::snprintf(line, sizeof line,
+                    "correlate: geometric mean of %d ratios %.2fx (target "
+                    "%.1fx: %s); %d of %d rows at >= %.1fx\n",
+                    correlate_pairs, geomean, kCorrelateGeomeanTarget,
+                    geomean >= kCorrelateGeomeanTarget ? "met" : "MISSED",
+                    correlate_met, correlate_pairs, kCorrelateRowTarget);
+      out << line;
+    }
+    if (compare_pairs > 0) {
+      std::snprintf(line, sizeof line,
+                    "compare: minimum ratio %.2fx at %s (target %.1fx on every "
+                    "row: %s); %d of %d rows at >= %.1fx\n",
+                    compare_min, compare_min_row.c_str(), kCompareRowTarget,
+                    compare_met == compare_pairs ? "met" : "MISSED",
+                    compare_met, compare_pairs, kCompareRowTarget);
+      out << line;
+    }
+    out.flush();
+  }
+
+ private:
+  struct Pair {
+    double convcorr = 0;
+    double opencv = 0;
+  };
+
+  static std::string Ms(double ms) {
+    if (ms <= 0) return "-";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", ms);
+    return buf;
+  }
+
+  std::vector<std::string> order_;
+  std::map<std::string, Pair> rows_;
+  std::map<std::string, bool> has_median_;
+};
+
+}  // namespace
+}  // namespace convcorr::bench
+
+int main(int argc, char** argv) {
+  using namespace convcorr;
+  using namespace convcorr::bench;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  // OpenCV's own thread pool stays out of it: its side gets exactly the
+  // threads a row names, as row strips (filter2D is single-threaded anyway).
+  cv::setNumThreads(1);
+
+  const std::string path =
+      std::string(CONVCORR_SAMPLES_DIR) + "/photos/coffee.png";
+  const cv::Mat photo = cv::imread(path, cv::IMREAD_COLOR);
+  if (photo.empty()) {
+    std::fprintf(stderr, "engine_bench: cannot read '%s'\n", path.c_str());
+    return 1;
+  }
+  std::vector<Frame> frames(2);
+  frames[0].name = "u8";
+  frames[0].cv_depth = CV_8U;
+  cv::resize(photo, frames[0].mat, cv::Size(kFrameWidth, kFrameHeight), 0, 0,
+             cv::INTER_CUBIC);
+  frames[1].name = "f32";
+  frames[1].cv_depth = CV_32F;
+  frames[0].mat.convertTo(frames[1].mat, CV_32F);  // values 0..255
+  // Converted once, outside every timed loop (the convert/ rows time it).
+  frames[0].image = ToImage(frames[0].mat, core::Depth::kU8);
+  frames[1].image = ToImage(frames[1].mat, core::Depth::kF32);
+
+  const std::vector<KernelCase> kernels = MakeKernels();
+  if (!CheckAgreement(frames, kernels)) return 1;
+
+  benchmark::AddCustomContext("frame", "coffee.png resized (INTER_CUBIC) to " +
+                                           std::to_string(kFrameWidth) + "x" +
+                                           std::to_string(kFrameHeight) +
+                                           " BGR");
+  benchmark::AddCustomContext("convcorr SIMD target", core::SimdTargetName());
+  benchmark::AddCustomContext("OpenCV", cv::getVersionString());
+  for (const KernelCase& kc : kernels) {
+    benchmark::AddCustomContext("kernel " + kc.name,
+                                kc.description + ", " +
+                                    std::to_string(kc.k.cols()) + "x" +
+                                    std::to_string(kc.k.rows()));
+  }
+
+  RegisterRows(frames, kernels);
+  const auto options = isatty(STDOUT_FILENO)
+                           ? benchmark::ConsoleReporter::OO_ColorTabular
+                           : benchmark::ConsoleReporter::OO_Tabular;
+  SummaryReporter reporter(options);
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  return 0;
+}
