@@ -1,3 +1,4 @@
+// The diverging colour map and the heat map drawn with it.
 #include <algorithm>
 #include <cmath>
 

@@ -1,7 +1,9 @@
-#include <algorithm>
+// Statistics and maps of d = convolve - correlate. Sums are kept in double:
+// a large image of small float differences would lose them in float.
 #include <cassert>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "diff/diff.h"
 
@@ -51,7 +53,10 @@ DiffStats ComputeStats(const core::Image& convolved,
     s.rms = std::sqrt(sum_sq / n);
     s.share_above = static_cast<double>(above) / n;
   }
-  const double mse = s.rms * s.rms;
+  // PSNR from the mean square itself, not rms^2, so it carries no extra
+  // rounding.
+  const double mse =
+      s.samples > 0 ? sum_sq / static_cast<double>(s.samples) : 0;
   s.psnr = mse > 0 ? 10.0 * std::log10(peak * peak / mse)
                    : std::numeric_limits<double>::infinity();
   return s;
@@ -59,6 +64,9 @@ DiffStats ComputeStats(const core::Image& convolved,
 
 core::Plane SignedDiff(const core::Image& convolved,
                        const core::Image& correlated) {
+  assert(convolved.width == correlated.width);
+  assert(convolved.height == correlated.height);
+  assert(convolved.color.size() == correlated.color.size());
   core::Plane out(convolved.width, convolved.height);
   for (size_t c = 0; c < convolved.color.size(); ++c) {
     const auto& a = convolved.color[c].data;
@@ -74,6 +82,9 @@ core::Plane SignedDiff(const core::Image& convolved,
 
 core::Image RawDiff(const core::Image& convolved,
                     const core::Image& correlated) {
+  assert(convolved.width == correlated.width);
+  assert(convolved.height == correlated.height);
+  assert(convolved.color.size() == correlated.color.size());
   core::Image out;
   out.width = convolved.width;
   out.height = convolved.height;

@@ -2,15 +2,19 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 namespace convcorr::diff {
 namespace {
 
+using core::Depth;
+
 core::Image Make(int w, int h, std::vector<std::vector<float>> planes,
-                 core::Depth depth = core::Depth::kF32) {
+                 Depth depth = Depth::kF32) {
   core::Image img;
   img.width = w;
   img.height = h;
@@ -23,6 +27,31 @@ core::Image Make(int w, int h, std::vector<std::vector<float>> planes,
   return img;
 }
 
+// An image whose every colour sample is `value`.
+core::Image Filled(int w, int h, int channels, float value, Depth depth) {
+  return Make(
+      w, h,
+      std::vector<std::vector<float>>(
+          channels, std::vector<float>(static_cast<size_t>(w) * h, value)),
+      depth);
+}
+
+// CIELAB lightness L* of an 8-bit sRGB colour: what "perceptually monotone"
+// and "symmetric" are measured in.
+double Lightness(Bgr c) {
+  const auto linear = [](double v) {
+    v /= 255.0;
+    return v <= 0.04045 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4);
+  };
+  const double y =
+      0.2126 * linear(c.r) + 0.7152 * linear(c.g) + 0.0722 * linear(c.b);
+  const double f =
+      y > 216.0 / 24389.0 ? std::cbrt(y) : (24389.0 / 27.0 * y + 16.0) / 116.0;
+  return 116.0 * f - 16.0;
+}
+
+// ---------------------------------------------------------------- ComputeStats
+
 // 2x2, one channel: d = conv - corr = {0, 3, -4, 1}.
 TEST(ComputeStats, HandComputedSingleChannel) {
   const core::Image conv = Make(2, 2, {{5, 8, 1, 2}});
@@ -33,13 +62,29 @@ TEST(ComputeStats, HandComputedSingleChannel) {
   EXPECT_EQ(s.max_x, 0);
   EXPECT_EQ(s.max_y, 1);
   EXPECT_EQ(s.max_channel, 0);
-  EXPECT_DOUBLE_EQ(s.mean_abs, 2.0);                   // (0+3+4+1)/4
-  EXPECT_DOUBLE_EQ(s.rms, std::sqrt(26.0 / 4.0));      // (0+9+16+1)/4
+  EXPECT_DOUBLE_EQ(s.mean_abs, 2.0);               // (0+3+4+1)/4
+  EXPECT_DOUBLE_EQ(s.rms, std::sqrt(26.0 / 4.0));  // (0+9+16+1)/4
   EXPECT_DOUBLE_EQ(s.psnr, 10.0 * std::log10(255.0 * 255.0 / 6.5));
-  EXPECT_DOUBLE_EQ(s.share_above, 0.5);                // 3 and 4 exceed 1.5
+  EXPECT_DOUBLE_EQ(s.share_above, 0.5);  // 3 and 4 exceed 1.5
   EXPECT_FALSE(s.identical);
   EXPECT_DOUBLE_EQ(s.peak, 255.0);
   EXPECT_DOUBLE_EQ(s.threshold, 1.5);
+}
+
+// 2x1 BGR, 16-bit peak: d per pixel (b,g,r) = (1,-2,0), (0,0,6).
+TEST(ComputeStats, HandComputedThreeChannels) {
+  const core::Image conv = Make(2, 1, {{11, 0}, {8, 50}, {3, 9}}, Depth::kU16);
+  const core::Image corr = Make(2, 1, {{10, 0}, {10, 50}, {3, 3}}, Depth::kU16);
+  const DiffStats s = ComputeStats(conv, corr, 1.0, 65535.0);
+  EXPECT_EQ(s.samples, 6u);
+  EXPECT_DOUBLE_EQ(s.max_abs, 6.0);
+  EXPECT_EQ(s.max_x, 1);
+  EXPECT_EQ(s.max_y, 0);
+  EXPECT_EQ(s.max_channel, 2);
+  EXPECT_DOUBLE_EQ(s.mean_abs, 9.0 / 6.0);         // 1+2+6
+  EXPECT_DOUBLE_EQ(s.rms, std::sqrt(41.0 / 6.0));  // 1+4+36
+  EXPECT_DOUBLE_EQ(s.psnr, 10.0 * std::log10(65535.0 * 65535.0 * 6.0 / 41.0));
+  EXPECT_DOUBLE_EQ(s.share_above, 2.0 / 6.0);  // 2 and 6; 1 is not > 1
 }
 
 TEST(ComputeStats, IdenticalGivesInfinitePsnr) {
@@ -48,12 +93,28 @@ TEST(ComputeStats, IdenticalGivesInfinitePsnr) {
   EXPECT_TRUE(s.identical);
   EXPECT_EQ(s.samples, 6u);
   EXPECT_EQ(s.max_abs, 0.0);
+  EXPECT_EQ(s.mean_abs, 0.0);
+  EXPECT_EQ(s.rms, 0.0);
   EXPECT_EQ(s.share_above, 0.0);
   EXPECT_EQ(s.psnr, std::numeric_limits<double>::infinity());
+  EXPECT_EQ(s.max_x, 0);
+  EXPECT_EQ(s.max_y, 0);
+  EXPECT_EQ(s.max_channel, 0);
+}
+
+TEST(ComputeStats, TinyDifferenceIsNotIdentical) {
+  const core::Image conv = Make(1, 1, {{1.0f}});
+  const core::Image corr = Make(1, 1, {{std::nextafter(1.0f, 2.0f)}});
+  const DiffStats s = ComputeStats(conv, corr, 0.0, 1.0);
+  EXPECT_FALSE(s.identical);
+  EXPECT_GT(s.max_abs, 0.0);
+  EXPECT_TRUE(std::isfinite(s.psnr));
+  EXPECT_EQ(s.share_above, 1.0);
 }
 
 TEST(ComputeStats, FirstMaximumInRowMajorOrderAcrossChannels) {
-  // Two channels; |d| = 2 first at (x=1, y=0) channel 1, again later.
+  // Two channels; |d| = 2 first at (x=1, y=0) channel 1, again at (0, 1)
+  // channel 0, which comes earlier by channel but later by row.
   const core::Image conv = Make(2, 2, {{0, 0, 2, 0}, {0, -2, 0, 0}});
   const core::Image corr = Make(2, 2, {{0, 0, 0, 0}, {0, 0, 0, 0}});
   const DiffStats s = ComputeStats(conv, corr, 0.0, 1.0);
@@ -63,145 +124,432 @@ TEST(ComputeStats, FirstMaximumInRowMajorOrderAcrossChannels) {
   EXPECT_DOUBLE_EQ(s.share_above, 2.0 / 8.0);
 }
 
+TEST(ComputeStats, TiesWithinAPixelGoToTheFirstChannel) {
+  const core::Image conv = Make(1, 1, {{0}, {-3}, {3}});
+  const core::Image corr = Make(1, 1, {{0}, {0}, {0}});
+  EXPECT_EQ(ComputeStats(conv, corr, 0.0, 1.0).max_channel, 1);
+}
+
 TEST(ComputeStats, AlphaIsNotCompared) {
   core::Image conv = Make(1, 1, {{7}});
   core::Image corr = Make(1, 1, {{7}});
   conv.alpha = core::Plane(1, 1, 0.0f);
   corr.alpha = core::Plane(1, 1, 255.0f);
-  EXPECT_TRUE(ComputeStats(conv, corr, 0.0, 255.0).identical);
+  const DiffStats s = ComputeStats(conv, corr, 0.0, 255.0);
+  EXPECT_TRUE(s.identical);
+  EXPECT_EQ(s.samples, 1u);
 }
+
+#ifndef NDEBUG
+TEST(ComputeStatsDeathTest, MismatchedSizesAreAPreconditionFailure) {
+  const core::Image a = Make(2, 1, {{0, 0}});
+  const core::Image b = Make(1, 2, {{0, 0}});
+  const core::Image c = Make(2, 1, {{0, 0}, {0, 0}});
+  EXPECT_DEATH(ComputeStats(a, b, 0.0, 1.0), "");
+  EXPECT_DEATH(ComputeStats(a, c, 0.0, 1.0), "");
+}
+#endif
+
+// ------------------------------------------------------------------ SignedDiff
 
 TEST(SignedDiff, TakesTheChannelWithTheLargestMagnitudeFirstOnTies) {
-  const core::Image conv = Make(3, 1, {{1, 3, 0}, {-4, 1, 0}, {0, -3, 0}});
-  const core::Image corr = Make(3, 1, {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}});
+  // Pixel 0: -4 wins; pixel 1: 3 and -3 tie, the first channel wins;
+  // pixel 2: -2 and 2 tie the other way round; pixel 3: all zero.
+  const core::Image conv =
+      Make(4, 1, {{1, 3, -2, 0}, {-4, 1, 2, 0}, {0, -3, 0, 0}});
+  const core::Image corr =
+      Make(4, 1, {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}});
   const core::Plane d = SignedDiff(conv, corr);
-  EXPECT_EQ(d.data, (std::vector<float>{-4, 3, 0}));
+  EXPECT_EQ(d.width, 4);
+  EXPECT_EQ(d.height, 1);
+  EXPECT_EQ(d.data, (std::vector<float>{-4, 3, -2, 0}));
 }
 
+TEST(SignedDiff, GrayIsTheDifferenceItself) {
+  const core::Image conv = Make(2, 2, {{5, 8, 1, 2}}, Depth::kU8);
+  const core::Image corr = Make(2, 2, {{5, 5, 5, 1}}, Depth::kU8);
+  EXPECT_EQ(SignedDiff(conv, corr).data, (std::vector<float>{0, 3, -4, 1}));
+}
+
+// --------------------------------------------------------------------- RawDiff
+
 TEST(RawDiff, EveryColourChannelSignedFloat) {
-  core::Image conv = Make(2, 1, {{1, 2}, {3, 4}}, core::Depth::kU8);
-  core::Image corr = Make(2, 1, {{2, 2}, {0, 9}}, core::Depth::kU8);
+  core::Image conv = Make(2, 1, {{1, 2}, {3, 4}}, Depth::kU8);
+  core::Image corr = Make(2, 1, {{2, 2}, {0, 9}}, Depth::kU8);
   conv.alpha = core::Plane(2, 1, 255.0f);
+  corr.alpha = core::Plane(2, 1, 255.0f);
   const core::Image raw = RawDiff(conv, corr);
-  EXPECT_EQ(raw.depth, core::Depth::kF32);
+  EXPECT_EQ(raw.depth, Depth::kF32);
+  EXPECT_EQ(raw.width, 2);
+  EXPECT_EQ(raw.height, 1);
   ASSERT_EQ(raw.color.size(), 2u);
   EXPECT_FALSE(raw.alpha.has_value());
   EXPECT_EQ(raw.color[0].data, (std::vector<float>{-1, 0}));
   EXPECT_EQ(raw.color[1].data, (std::vector<float>{3, -5}));
 }
 
+// -------------------------------------------------------------- DivergingColor
+
 TEST(DivergingColor, WhiteAtZeroBlueNegativeRedPositive) {
   const Bgr zero = DivergingColor(0.0);
   EXPECT_EQ(zero.b, 255);
   EXPECT_EQ(zero.g, 255);
   EXPECT_EQ(zero.r, 255);
+  // The ends of ColorBrewer RdBu's dark stops (see colormap.cc).
   const Bgr red = DivergingColor(1.0);
-  EXPECT_GT(red.r, red.b + 100);
-  EXPECT_GT(red.r, red.g + 100);
+  EXPECT_EQ(red.b, 43);
+  EXPECT_EQ(red.g, 24);
+  EXPECT_EQ(red.r, 178);
   const Bgr blue = DivergingColor(-1.0);
-  EXPECT_GT(blue.b, blue.r + 100);
-  // Clamped outside [-1, 1], NaN is white.
-  const Bgr beyond = DivergingColor(7.0);
-  EXPECT_EQ(beyond.r, red.r);
-  EXPECT_EQ(beyond.g, red.g);
-  EXPECT_EQ(beyond.b, red.b);
-  EXPECT_EQ(DivergingColor(std::nan("")).g, 255);
+  EXPECT_EQ(blue.b, 172);
+  EXPECT_EQ(blue.g, 102);
+  EXPECT_EQ(blue.r, 33);
+  for (double t : {0.01, 0.3, 0.7}) {
+    const Bgr p = DivergingColor(t);
+    const Bgr n = DivergingColor(-t);
+    EXPECT_GT(p.r, p.b) << t;
+    EXPECT_GT(n.b, n.r) << t;
+  }
+}
+
+TEST(DivergingColor, ClampsOutsideTheRangeAndNanIsWhite) {
+  const auto same = [](Bgr a, Bgr b) {
+    return a.b == b.b && a.g == b.g && a.r == b.r;
+  };
+  EXPECT_TRUE(same(DivergingColor(7.0), DivergingColor(1.0)));
+  EXPECT_TRUE(same(DivergingColor(-7.0), DivergingColor(-1.0)));
+  EXPECT_TRUE(same(DivergingColor(std::numeric_limits<double>::infinity()),
+                   DivergingColor(1.0)));
+  EXPECT_TRUE(same(DivergingColor(std::nan("")), DivergingColor(0.0)));
 }
 
 TEST(DivergingColor, LightnessFallsMonotonicallyAwayFromZero) {
-  const auto lightness = [](Bgr c) { return 0.299 * c.r + 0.587 * c.g + 0.114 * c.b; };
   for (double sign : {-1.0, 1.0}) {
-    double previous = lightness(DivergingColor(0.0));
-    for (int i = 1; i <= 100; ++i) {
-      const double l = lightness(DivergingColor(sign * i / 100.0));
-      EXPECT_LE(l, previous + 1e-9) << sign * i / 100.0;
+    double previous = Lightness(DivergingColor(0.0));
+    for (int i = 1; i <= 200; ++i) {
+      const double l = Lightness(DivergingColor(sign * i / 200.0));
+      EXPECT_LE(l, previous) << sign * i / 200.0;
       previous = l;
+    }
+  }
+  EXPECT_LT(Lightness(DivergingColor(1.0)), 50.0) << "the ends are strong";
+  EXPECT_LT(Lightness(DivergingColor(-1.0)), 50.0) << "the ends are strong";
+}
+
+TEST(DivergingColor, BothSidesAreAlmostEquallyLight) {
+  // A diverging map should not make +v look stronger than -v.
+  for (int i = 0; i <= 100; ++i) {
+    const double t = i / 100.0;
+    EXPECT_NEAR(Lightness(DivergingColor(t)), Lightness(DivergingColor(-t)),
+                5.0)
+        << t;
+  }
+}
+
+// --------------------------------------------------------------------- HeatMap
+
+TEST(HeatMap, SymmetricRangeGivesMirroredColours) {
+  core::Plane d(5, 1);
+  d.data = {-2, -1, 0, 1, 2};
+  const core::Image heat = HeatMap(d, 2.0);
+  EXPECT_EQ(heat.depth, Depth::kU8);
+  EXPECT_EQ(heat.width, 5);
+  EXPECT_EQ(heat.height, 1);
+  EXPECT_FALSE(heat.alpha.has_value());
+  ASSERT_EQ(heat.color.size(), 3u);
+  for (int x = 0; x < 5; ++x) {
+    const Bgr want = DivergingColor(d.data[x] / 2.0);
+    EXPECT_EQ(heat.color[0].data[x], want.b) << x;
+    EXPECT_EQ(heat.color[1].data[x], want.g) << x;
+    EXPECT_EQ(heat.color[2].data[x], want.r) << x;
+  }
+  const auto at = [&](int x) {
+    return Bgr{static_cast<uint8_t>(heat.color[0].data[x]),
+               static_cast<uint8_t>(heat.color[1].data[x]),
+               static_cast<uint8_t>(heat.color[2].data[x])};
+  };
+  // +v red, -v blue, equally far from white.
+  EXPECT_GT(at(4).r, at(4).b + 100);
+  EXPECT_GT(at(0).b, at(0).r + 100);
+  EXPECT_NEAR(Lightness(at(1)), Lightness(at(3)), 5.0);
+  EXPECT_EQ(heat.color[1].data[2], 255.0f);
+}
+
+TEST(HeatMap, ValuesBeyondTheRangeSaturate) {
+  core::Plane d(2, 1);
+  d.data = {-100, 100};
+  const core::Image heat = HeatMap(d, 1.0);
+  const Bgr lo = DivergingColor(-1.0);
+  const Bgr hi = DivergingColor(1.0);
+  EXPECT_EQ(heat.color[0].data, (std::vector<float>{float(lo.b), float(hi.b)}));
+  EXPECT_EQ(heat.color[2].data, (std::vector<float>{float(lo.r), float(hi.r)}));
+}
+
+TEST(HeatMap, EmptyRangeIsAllWhite) {
+  core::Plane d(3, 2);
+  d.data = {-2, 0, 2, 5, -5, 0.5f};
+  for (double range : {0.0, -1.0}) {
+    const core::Image white = HeatMap(d, range);
+    ASSERT_EQ(white.color.size(), 3u);
+    for (const core::Plane& p : white.color) {
+      for (float v : p.data) EXPECT_EQ(v, 255.0f) << range;
     }
   }
 }
 
-TEST(HeatMap, SymmetricRangeAndZeroRangeIsWhite) {
-  core::Plane d(3, 1);
-  d.data = {-2, 0, 2};
-  const core::Image heat = HeatMap(d, 2.0);
-  EXPECT_EQ(heat.depth, core::Depth::kU8);
-  ASSERT_EQ(heat.color.size(), 3u);
-  const Bgr lo = DivergingColor(-1);
-  const Bgr hi = DivergingColor(1);
-  EXPECT_EQ(heat.color[0].data, (std::vector<float>{float(lo.b), 255, float(hi.b)}));
-  EXPECT_EQ(heat.color[2].data, (std::vector<float>{float(lo.r), 255, float(hi.r)}));
-  const core::Image white = HeatMap(d, 0.0);
-  for (const core::Plane& p : white.color) {
-    for (float v : p.data) EXPECT_EQ(v, 255.0f);
-  }
-}
+// ----------------------------------------------------------------------- Panel
 
-// Looks up a pixel of an 8-bit BGR core image.
+// A pixel of an 8-bit BGR core image.
 Bgr At(const core::Image& img, int x, int y) {
   return {static_cast<uint8_t>(img.color[0].at(y, x)),
           static_cast<uint8_t>(img.color[1].at(y, x)),
           static_cast<uint8_t>(img.color[2].at(y, x))};
 }
 
-TEST(Panel, SizesDepthsAndChannelsOfEveryInputKind) {
+// How many pixels of `img` are exactly (b, g, r).
+int Count(const core::Image& img, int b, int g, int r) {
+  int n = 0;
+  for (int y = 0; y < img.height; ++y) {
+    for (int x = 0; x < img.width; ++x) {
+      const Bgr c = At(img, x, y);
+      n += c.b == b && c.g == g && c.r == r;
+    }
+  }
+  return n;
+}
+
+// Every structural promise of the panel: 8-bit, three colour planes, no
+// alpha, integer samples in 0..255, four tiles wide.
+void ExpectPanelShape(const core::Image& panel, int tile_width) {
+  EXPECT_EQ(panel.depth, Depth::kU8);
+  ASSERT_EQ(panel.color.size(), 3u);
+  EXPECT_FALSE(panel.alpha.has_value());
+  EXPECT_GE(panel.width, 4 * tile_width);
+  EXPECT_GT(panel.width, panel.height);
+  for (const core::Plane& p : panel.color) {
+    ASSERT_EQ(p.width, panel.width);
+    ASSERT_EQ(p.height, panel.height);
+    ASSERT_EQ(p.data.size(), static_cast<size_t>(panel.width) * panel.height);
+    // One check per plane: a gtest assertion per sample is slow in Debug.
+    const auto bad = std::find_if(p.data.begin(), p.data.end(), [](float v) {
+      return !(v >= 0.0f && v <= 255.0f && v == std::round(v));
+    });
+    ASSERT_TRUE(bad == p.data.end()) << "sample " << *bad;
+  }
+}
+
+core::Image ZeroHeat(int w, int h) { return HeatMap(core::Plane(w, h), 0.0); }
+
+TEST(Panel, ShapeForEveryInputKind) {
   struct Case {
-    core::Depth depth;
+    Depth depth;
     int channels;
     bool alpha;
   };
-  for (const Case& c : {Case{core::Depth::kU8, 1, false},
-                        Case{core::Depth::kU8, 3, false},
-                        Case{core::Depth::kU8, 3, true},
-                        Case{core::Depth::kU16, 1, false},
-                        Case{core::Depth::kF32, 3, false}}) {
-    core::Image in = Make(40, 30, {}, c.depth);
+  for (const Case& c :
+       {Case{Depth::kU8, 1, false}, Case{Depth::kU8, 1, true},
+        Case{Depth::kU8, 3, false}, Case{Depth::kU8, 3, true},
+        Case{Depth::kU16, 1, false}, Case{Depth::kU16, 3, true},
+        Case{Depth::kF32, 1, false}, Case{Depth::kF32, 3, false},
+        Case{Depth::kF32, 3, true}}) {
+    SCOPED_TRACE(testing::Message()
+                 << "depth " << static_cast<int>(c.depth) << " channels "
+                 << c.channels << " alpha " << c.alpha);
+    core::Image in = Make(240, 180, {}, c.depth);
     for (int i = 0; i < c.channels; ++i) {
-      core::Plane p(40, 30);
-      for (size_t k = 0; k < p.data.size(); ++k) p.data[k] = float(k % 200) - 50;
+      core::Plane p(240, 180);
+      for (size_t k = 0; k < p.data.size(); ++k) {
+        p.data[k] = static_cast<float>(k % 200) - 50;
+      }
       in.color.push_back(p);
     }
-    if (c.alpha) in.alpha = core::Plane(40, 30, 128.0f);
-    core::Plane d(40, 30);
-    const core::Image heat = HeatMap(d, 0.0);
-    const core::Image panel = Panel(in, in, in, heat, 0.0, "test");
-    EXPECT_EQ(panel.depth, core::Depth::kU8);
-    EXPECT_EQ(panel.color.size(), 3u);
-    EXPECT_FALSE(panel.alpha.has_value());
-    EXPECT_GE(panel.width, 4 * 40);
-    EXPECT_GT(panel.height, 30);
+    if (c.alpha) in.alpha = core::Plane(240, 180, 0.5f);
+    for (double range : {0.0, 3.5}) {
+      ExpectPanelShape(Panel(in, in, in, ZeroHeat(240, 180), range, "test"),
+                       240);
+    }
   }
 }
 
-TEST(Panel, DiffTileShowsRedWherePositiveAndBlueWhereNegative) {
-  const int w = 64;
-  const int h = 48;
-  core::Image in = Make(w, h, {std::vector<float>(w * h, 100.0f)}, core::Depth::kU8);
-  core::Plane d(w, h);
-  for (int y = 0; y < h; ++y) {
-    for (int x = 0; x < w; ++x) d.at(y, x) = x < w / 2 ? -10.0f : 10.0f;
+TEST(Panel, GrayBecomesBgr) {
+  // 30 is darker than the text, so no label pixel can be counted.
+  const core::Image in = Filled(200, 20, 1, 30.0f, Depth::kU8);
+  const core::Image panel = Panel(in, in, in, ZeroHeat(200, 20), 0.0, "g");
+  EXPECT_EQ(Count(panel, 30, 30, 30), 3 * 200 * 20);
+}
+
+TEST(Panel, SixteenBitIsScaledTo8Bit) {
+  // 65535 -> 255 and 13107 -> 51 exactly.
+  const core::Image in =
+      Make(200, 20,
+           {std::vector<float>(4000, 65535.0f), std::vector<float>(4000, 0.0f),
+            std::vector<float>(4000, 13107.0f)},
+           Depth::kU16);
+  const core::Image panel = Panel(in, in, in, ZeroHeat(200, 20), 0.0, "u16");
+  EXPECT_EQ(Count(panel, 255, 0, 51), 3 * 200 * 20);
+}
+
+TEST(Panel, AlphaIsCompositedOverACheckerboard) {
+  core::Image clear = Filled(200, 40, 3, 0.0f, Depth::kU8);
+  clear.alpha = core::Plane(200, 40, 0.0f);
+  const core::Image panel =
+      Panel(clear, clear, clear, ZeroHeat(200, 40), 0.0, "rgba");
+  // Fully transparent black shows only the checkerboard; no text, frame or
+  // colour bar pixel is pure black either.
+  EXPECT_EQ(Count(panel, 0, 0, 0), 0);
+  EXPECT_GT(Count(panel, 240, 240, 240), 3 * 200 * 40 / 4);
+  EXPECT_GT(Count(panel, 204, 204, 204), 3 * 200 * 40 / 4);
+  core::Image opaque = clear;
+  opaque.alpha = core::Plane(200, 40, 255.0f);
+  EXPECT_EQ(Count(Panel(opaque, opaque, opaque, ZeroHeat(200, 40), 0.0, "a"), 0,
+                  0, 0),
+            3 * 200 * 40);
+}
+
+TEST(Panel, FloatIsStretchedFromMinToMax) {
+  // 1000..1199 would saturate to white unscaled; stretched, the first
+  // column is black and the last white.
+  core::Image in = Filled(200, 20, 1, 0.0f, Depth::kF32);
+  for (int y = 0; y < 20; ++y) {
+    for (int x = 0; x < 200; ++x) in.color[0].at(y, x) = 1000.0f + x;
   }
-  const core::Image panel = Panel(in, in, in, HeatMap(d, 10.0), 10.0, "t");
-  // The diff tile is the fourth; find it as the right-most quarter and
-  // sample its middle row left and right of the centre.
-  const int tile_x0 = panel.width - 8 - w;  // right gap then the tile
-  int row = -1;
-  for (int y = 0; y < panel.height && row < 0; ++y) {
-    const Bgr c = At(panel, tile_x0 + 4, y);
-    if (c.b > c.r + 100) row = y;  // first strongly blue row of the tile
+  const core::Image panel = Panel(in, in, in, ZeroHeat(200, 20), 0.0, "f32");
+  EXPECT_EQ(Count(panel, 0, 0, 0), 3 * 20);
+  // A negative-only image is stretched the same way.
+  for (float& v : in.color[0].data) v -= 2000.0f;
+  EXPECT_EQ(Count(Panel(in, in, in, ZeroHeat(200, 20), 0.0, "neg"), 0, 0, 0),
+            3 * 20);
+}
+
+TEST(Panel, ConstantFloatIsMidGray) {
+  const core::Image in = Filled(200, 20, 1, -7.0f, Depth::kF32);
+  const core::Image panel = Panel(in, in, in, ZeroHeat(200, 20), 0.0, "c");
+  // >=: the anti-aliased labels may hold a few pixels of this grey too.
+  EXPECT_GE(Count(panel, 128, 128, 128), 3 * 200 * 20);
+}
+
+// Bounding box of the pixels where `a` and `b` differ, and of those among
+// them that are strongly red or strongly blue in `a`.
+struct Box {
+  int x0 = std::numeric_limits<int>::max();
+  int y0 = std::numeric_limits<int>::max();
+  int x1 = -1;
+  int y1 = -1;
+  int count = 0;
+  void Add(int x, int y) {
+    x0 = std::min(x0, x);
+    y0 = std::min(y0, y);
+    x1 = std::max(x1, x);
+    y1 = std::max(y1, y);
+    ++count;
   }
-  ASSERT_GE(row, 0) << "no blue found in the diff tile";
-  const Bgr left = At(panel, tile_x0 + 4, row + 2);
-  const Bgr right = At(panel, tile_x0 + w - 5, row + 2);
-  EXPECT_GT(left.b, left.r + 100);
-  EXPECT_GT(right.r, right.b + 100);
+  int width() const { return x1 - x0 + 1; }
+  int height() const { return y1 - y0 + 1; }
+};
+struct DiffBoxes {
+  Box all, red, blue;
+};
+DiffBoxes Compare(const core::Image& a, const core::Image& b) {
+  DiffBoxes boxes;
+  EXPECT_EQ(a.width, b.width);
+  EXPECT_EQ(a.height, b.height);
+  for (int y = 0; y < a.height; ++y) {
+    for (int x = 0; x < a.width; ++x) {
+      const Bgr p = At(a, x, y);
+      const Bgr q = At(b, x, y);
+      if (p.b == q.b && p.g == q.g && p.r == q.r) continue;
+      boxes.all.Add(x, y);
+      if (p.r > p.b + 100) boxes.red.Add(x, y);
+      if (p.b > p.r + 100) boxes.blue.Add(x, y);
+    }
+  }
+  return boxes;
+}
+
+// The diff tile is the only part of the panel that changes with the heat
+// map, so comparing with an all-white heat map (same range, same labels)
+// isolates it without knowing the layout.
+TEST(Panel, DiffTileIsRedWherePositiveAndBlueWhereNegative) {
+  for (const auto& [w, h] : {std::pair{64, 48}, std::pair{300, 200},
+                             std::pair{3, 2}, std::pair{2048, 100}}) {
+    SCOPED_TRACE(testing::Message() << w << "x" << h);
+    const core::Image in = Filled(w, h, 3, 100.0f, Depth::kU8);
+    core::Plane d(w, h);
+    for (int y = 0; y < h; ++y) {
+      for (int x = 0; x < w; ++x) d.at(y, x) = y < h / 2 ? -10.0f : 10.0f;
+    }
+    const core::Image panel = Panel(in, in, in, HeatMap(d, 10.0), 10.0, "t");
+    const DiffBoxes boxes =
+        Compare(panel, Panel(in, in, in, ZeroHeat(w, h), 10.0, "t"));
+    ASSERT_GT(boxes.all.count, 0);
+    // Every changed pixel is one of the two colours: blue rows above red.
+    EXPECT_EQ(boxes.red.count + boxes.blue.count, boxes.all.count);
+    ASSERT_GT(boxes.red.count, 0);
+    ASSERT_GT(boxes.blue.count, 0);
+    EXPECT_LT(boxes.blue.y1, boxes.red.y0);
+    EXPECT_EQ(boxes.blue.x0, boxes.red.x0);
+    EXPECT_EQ(boxes.blue.x1, boxes.red.x1);
+    // It is the right-most tile, scaled without distortion (2048x100 halves
+    // exactly, so no row blends the two halves).
+    EXPECT_GT(boxes.all.x0, panel.width * 3 / 4 - 20);
+    EXPECT_NEAR(static_cast<double>(boxes.all.width()) / boxes.all.height(),
+                static_cast<double>(w) / h, 0.05 * w / h);
+  }
 }
 
 TEST(Panel, WideImagesAreScaledDown) {
-  core::Image in = Make(3000, 20, {std::vector<float>(3000 * 20, 10.0f)});
-  in.depth = core::Depth::kU8;
+  const core::Image in = Filled(3000, 20, 3, 10.0f, Depth::kU8);
+  const core::Image panel = Panel(in, in, in, ZeroHeat(3000, 20), 0.0, "wide");
+  ExpectPanelShape(panel, 1000);
+  EXPECT_LE(panel.width, 4096 + 100);
+}
+
+TEST(Panel, TallImagesAreScaledDown) {
+  const core::Image in = Filled(20, 3000, 1, 10.0f, Depth::kU8);
+  const core::Image panel = Panel(in, in, in, ZeroHeat(20, 3000), 0.0, "tall");
+  EXPECT_LE(panel.height, 1024 + 200);
+}
+
+TEST(Panel, TinyImagesAreEnlargedByAWholeFactor) {
+  const core::Image in = Filled(3, 2, 1, 10.0f, Depth::kU8);
+  core::Plane d(3, 2);
+  d.data = {1, -1, 1, -1, 1, -1};
+  const DiffBoxes boxes =
+      Compare(Panel(in, in, in, HeatMap(d, 1.0), 1.0, "tiny"),
+              Panel(in, in, in, ZeroHeat(3, 2), 1.0, "tiny"));
+  EXPECT_GE(boxes.all.width(), 150);
+  EXPECT_EQ(boxes.all.width() % 3, 0);
+  EXPECT_EQ(boxes.all.width() * 2, boxes.all.height() * 3);
+}
+
+TEST(Panel, TilesOfDifferentSizesShareTheRow) {
+  // A 'full' result is larger than its input, a 'valid' one smaller. The
+  // values are darker than the text so only tile pixels are counted.
+  const core::Image in = Filled(200, 30, 3, 20.0f, Depth::kU8);
+  const core::Image full = Filled(204, 34, 3, 30.0f, Depth::kU8);
+  const core::Image valid = Filled(196, 26, 3, 40.0f, Depth::kU8);
   const core::Image panel =
-      Panel(in, in, in, HeatMap(core::Plane(3000, 20), 0.0), 0.0, "wide");
-  EXPECT_LE(panel.width, 4 * 1024 + 5 * 8);
+      Panel(in, valid, full, ZeroHeat(204, 34), 0.0, "sizes");
+  ExpectPanelShape(panel, 204);
+  EXPECT_EQ(Count(panel, 20, 20, 20), 200 * 30);
+  EXPECT_EQ(Count(panel, 40, 40, 40), 196 * 26);
+  EXPECT_EQ(Count(panel, 30, 30, 30), 204 * 34);
+}
+
+TEST(Panel, TitleIsDrawnAndNeverClipped) {
+  const core::Image in = Filled(200, 20, 1, 200.0f, Depth::kU8);
+  const core::Image plain = Panel(in, in, in, ZeroHeat(200, 20), 0.0, "");
+  const core::Image titled =
+      Panel(in, in, in, ZeroHeat(200, 20), 0.0, "sobel-x  |  astronaut.png");
+  ASSERT_EQ(plain.width, titled.width);
+  const DiffBoxes text = Compare(titled, plain);
+  ASSERT_GT(text.all.count, 0);
+  EXPECT_LT(text.all.y1, titled.height / 4) << "the title is on top";
+  // Text is dark grey on white.
+  EXPECT_GT(Count(titled, 60, 60, 60), 0);
+  const core::Image long_title =
+      Panel(in, in, in, ZeroHeat(200, 20), 0.0, std::string(200, 'W'));
+  EXPECT_GT(long_title.width, titled.width);
 }
 
 }  // namespace
