@@ -24,7 +24,7 @@
 
 #include "core/filter.h"
 #include "core/image.h"
-#include "core/padding.h"
+#include "core/engine.h"
 #include "diff/diff.h"
 #include "kernel/kernel.h"
 #include "kernel/spec.h"
@@ -318,33 +318,59 @@ class OpenCvFilter {
 // ---------------------------------------------------------------------------
 // convcorr's side.
 
-core::FilterParams Params(core::Mode mode, int threads) {
-  core::FilterParams p;
-  p.mode = mode;
-  p.threads = threads;
-  p.simd = true;  // border: reflect-101, size: same (the defaults)
-  return p;
+// convcorr works on the cv::Mat's own interleaved samples through views:
+// 8-bit in, 8-bit out (rounded and saturated in the engine's store), or
+// float in, float out, as OpenCV does.
+core::ConstImageView ConstView(const cv::Mat& m) {
+  core::ConstImageView v;
+  v.channels = m.channels();
+  v.width = m.cols;
+  v.height = m.rows;
+  v.type = m.depth() == CV_8U ? core::Depth::kU8 : core::Depth::kF32;
+  v.row_bytes = static_cast<std::ptrdiff_t>(m.step[0]);
+  v.step = m.channels();
+  for (int c = 0; c < m.channels(); ++c) {
+    v.base[c] = reinterpret_cast<const std::byte*>(m.data) + c * m.elemSize1();
+  }
+  return v;
 }
 
-// What the correlate row times: the filtered image at the input's depth,
-// so an 8-bit frame is quantized back to 8 bits like OpenCV's CV_8U output.
-core::Image ConvcorrCorrelate(const core::Image& img, const kernel::Kernel& k,
-                              int threads) {
-  core::Image out =
-      core::Filter(img, k, Params(core::Mode::kCorrelate, threads));
-  if (img.depth != core::Depth::kF32) core::Quantize(out, img.depth);
-  return out;
+core::ImageView View(cv::Mat& m) {
+  core::ImageView v;
+  v.channels = m.channels();
+  v.width = m.cols;
+  v.height = m.rows;
+  v.type = m.depth() == CV_8U ? core::Depth::kU8 : core::Depth::kF32;
+  v.row_bytes = static_cast<std::ptrdiff_t>(m.step[0]);
+  v.step = m.channels();
+  for (int c = 0; c < m.channels(); ++c) {
+    v.base[c] = reinterpret_cast<std::byte*>(m.data) + c * m.elemSize1();
+  }
+  return v;
 }
 
-// What the compare row times: both filters and the signed difference map,
-// as `convcorr compare` computes them (on the float results).
-core::Plane ConvcorrCompare(const core::Image& img, const kernel::Kernel& k,
-                            int threads) {
-  const core::Image corr =
-      core::Filter(img, k, Params(core::Mode::kCorrelate, threads));
-  const core::Image conv =
-      core::Filter(img, k, Params(core::Mode::kConvolve, threads));
-  return diff::SignedDiff(conv, corr);
+core::EngineOptions Options(int threads) {
+  core::EngineOptions o;  // border: reflect-101, size: same (the defaults)
+  o.threads = threads;
+  return o;
+}
+
+// What the correlate row times: the kernel prepared (strategy chosen, SVD
+// or spectrum computed) and the frame correlated into `dst`.
+void ConvcorrCorrelate(const cv::Mat& src, const kernel::Kernel& k,
+                       int threads, cv::Mat& dst) {
+  const core::Correlator correlator(k, core::Method::kAuto);
+  correlator.Run(ConstView(src), View(dst), Options(threads));
+}
+
+// What the compare row times, until compare is fused: correlate with K and
+// with its rotation (convolve), each at the input's depth, and |conv - corr|
+// as OpenCV's side computes it.
+void ConvcorrCompare(const cv::Mat& src, const kernel::Kernel& k, int threads,
+                     cv::Mat& corr, cv::Mat& conv, cv::Mat& diff) {
+  ConvcorrCorrelate(src, k, threads, corr);
+  ConvcorrCorrelate(src, kernel::Rotate180(k), threads, conv);
+  cv::absdiff(corr, conv, diff);
 }
 
 // ---------------------------------------------------------------------------
@@ -363,9 +389,6 @@ bool CheckAgreement(const std::vector<Frame>& frames,
   bool ok = true;
   for (const Frame& frame : frames) {
     const cv::Mat crop = frame.mat(cv::Rect(1600, 900, 256, 160)).clone();
-    const core::Depth depth =
-        frame.cv_depth == CV_8U ? core::Depth::kU8 : core::Depth::kF32;
-    const core::Image img = ToImage(crop, depth);
     for (const KernelCase& kc : kernels) {
       // 8-bit: both round once, so they may differ by one step per output
       // and by two in a difference of outputs. Float: OpenCV's DFT path
@@ -373,17 +396,10 @@ bool CheckAgreement(const std::vector<Frame>& frames,
       // |sum| is far below any wrong-anchor or wrong-border error.
       const double tol =
           frame.cv_depth == CV_8U ? 1.0 : 1e-5 * AbsSum(kc.k) * 255.0;
-      const cv::Mat corr =
-          FromImage(ConvcorrCorrelate(img, kc.k, 1), frame.cv_depth);
-      core::Image c =
-          core::Filter(img, kc.k, Params(core::Mode::kCorrelate, 1));
-      core::Image v = core::Filter(img, kc.k, Params(core::Mode::kConvolve, 1));
-      core::Quantize(c, depth);
-      core::Quantize(v, depth);
-      cv::Mat cmp;
-      cv::absdiff(FromImage(c, frame.cv_depth), FromImage(v, frame.cv_depth),
-                  cmp);
       for (int threads : {1, 2}) {
+        cv::Mat corr(crop.size(), crop.type()), conv(crop.size(), crop.type()),
+            cmp(crop.size(), crop.type());
+        ConvcorrCompare(crop, kc.k, threads, corr, conv, cmp);
         OpenCvFilter cv_filter(crop, kc, frame.cv_depth, threads);
         cv::Mat cv_corr(crop.size(), crop.type());
         cv::Mat cv_cmp(crop.size(), crop.type());
@@ -455,30 +471,6 @@ void RegisterRows(const std::vector<Frame>& frames,
         ->MinTime(0.5);
   }
 
-  {
-    // The border-extended copy every Filter call makes of every plane
-    // (core/padding.h), for a 3x3 kernel: the part of a small-kernel row
-    // that is not multiply-adds.
-    const Frame& f = frames[1];
-    benchmark::RegisterBenchmark(
-        "pad/f32/convcorr",
-        [&f](benchmark::State& state) {
-          const kernel::Kernel k = kernel::ParseSpec("sobel-x");
-          const core::Extent out{f.image.width, f.image.height};
-          const core::Origin origin =
-              core::OutputOrigin(k, core::OutputSize::kSame);
-          for (auto _ : state) {
-            for (const core::Plane& p : f.image.color) {
-              core::Plane padded = core::Pad(p, out, k, origin, core::Border{});
-              benchmark::DoNotOptimize(padded.data.data());
-            }
-          }
-        })
-        ->UseRealTime()
-        ->Unit(benchmark::kMillisecond)
-        ->MinTime(0.5);
-  }
-
   for (const char* op : {"correlate", "compare"}) {
     const bool compare = std::string(op) == "compare";
     for (const KernelCase& kc : kernels) {
@@ -490,15 +482,18 @@ void RegisterRows(const std::vector<Frame>& frames,
               benchmark::RegisterBenchmark(
                   (stem + "/convcorr").c_str(),
                   [&f, &kc, threads, compare](benchmark::State& state) {
+                    // Destinations allocated and touched before timing, as
+                    // on OpenCV's side.
+                    cv::Mat corr = cv::Mat::zeros(f.mat.size(), f.mat.type());
+                    cv::Mat conv = cv::Mat::zeros(f.mat.size(), f.mat.type());
+                    cv::Mat diff = cv::Mat::zeros(f.mat.size(), f.mat.type());
                     for (auto _ : state) {
                       if (compare) {
-                        core::Plane d = ConvcorrCompare(f.image, kc.k, threads);
-                        benchmark::DoNotOptimize(d.data.data());
+                        ConvcorrCompare(f.mat, kc.k, threads, corr, conv, diff);
                       } else {
-                        core::Image out =
-                            ConvcorrCorrelate(f.image, kc.k, threads);
-                        benchmark::DoNotOptimize(out.color[0].data.data());
+                        ConvcorrCorrelate(f.mat, kc.k, threads, corr);
                       }
+                      benchmark::DoNotOptimize(corr.data);
                       benchmark::ClobberMemory();
                     }
                   }),

@@ -60,7 +60,10 @@ core::Method ParseMethod(const std::string& text) {
   if (text == "auto") return core::Method::kAuto;
   if (text == "direct") return core::Method::kDirect;
   if (text == "separable") return core::Method::kSeparable;
-  Usage("--method '" + text + "': expected auto, direct or separable");
+  if (text == "sparse") return core::Method::kSparse;
+  if (text == "fft") return core::Method::kFft;
+  Usage("--method '" + text +
+        "': expected auto, direct, sparse, separable or fft");
 }
 
 DepthChoice ParseDepth(const std::string& text) {

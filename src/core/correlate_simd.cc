@@ -1,137 +1,288 @@
-// The SIMD correlation: Highway code compiled for every x86 target (SSE4,
-// AVX2, AVX-512, and the scalar fallback) and chosen at run time for the CPU
-// it runs on. Same padded input and same result layout as the reference;
-// sums accumulate in float32 with fused multiply-add.
+// The engine's row kernels: Highway code compiled for every x86 target
+// (SSE4, AVX2, AVX-512, and the scalar fallback) and chosen at run time for
+// the CPU it runs on. Sums accumulate in float32 with fused multiply-add.
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "core/correlate_simd.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
-#include "core/filter.h"
-#include "core/padding.h"
+#include <cmath>
+#include <cstring>
+
+#include "core/engine.h"
+#include "core/engine_internal.h"
 
 HWY_BEFORE_NAMESPACE();
-namespace convcorr::core::HWY_NAMESPACE {
+namespace convcorr::core::detail::HWY_NAMESPACE {
 
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Correlates output rows [y0, y1) of width out_w from the padded input:
-// out(y, x) = sum_ij w(i, j) * padded(y + i, x + j). Four vectors of output
-// are kept in registers while the taps are walked, so each weight is
-// broadcast once per four vectors.
-void CorrelatePaddedRows(const float* padded, size_t padded_stride,
-                         const float* weights, int kh, int kw, float* out,
-                         size_t out_stride, int out_w, int y0, int y1) {
+constexpr int kU8 = static_cast<int>(Depth::kU8);
+constexpr int kU16 = static_cast<int>(Depth::kU16);
+
+template <typename T>
+void ConvertTyped(const T* src, size_t n, float* dst) {
+  const hn::ScalableTag<float> df;
+  const hn::Rebind<int32_t, decltype(df)> di;
+  const hn::Rebind<T, decltype(df)> dt;
+  const size_t lanes = hn::Lanes(df);
+  size_t x = 0;
+  for (; x + lanes <= n; x += lanes) {
+    hn::StoreU(hn::ConvertTo(df, hn::PromoteTo(di, hn::LoadU(dt, src + x))),
+               df, dst + x);
+  }
+  for (; x < n; ++x) dst[x] = static_cast<float>(src[x]);
+}
+
+void ConvertRow(const std::byte* src, int type, size_t n, float* dst) {
+  if (type == kU8) {
+    ConvertTyped(reinterpret_cast<const uint8_t*>(src), n, dst);
+  } else if (type == kU16) {
+    ConvertTyped(reinterpret_cast<const uint16_t*>(src), n, dst);
+  } else {
+    std::memcpy(dst, src, n * sizeof(float));
+  }
+}
+
+template <typename T>
+void SplitTyped(const T* src, size_t n, T* t0, T* t1, T* t2) {
+  const hn::ScalableTag<T> d;
+  const size_t lanes = hn::Lanes(d);
+  size_t x = 0;
+  for (; x + lanes <= n; x += lanes) {
+    hn::Vec<decltype(d)> a, b, c;
+    hn::LoadInterleaved3(d, src + 3 * x, a, b, c);
+    hn::StoreU(a, d, t0 + x);
+    hn::StoreU(b, d, t1 + x);
+    hn::StoreU(c, d, t2 + x);
+  }
+  for (; x < n; ++x) {
+    t0[x] = src[3 * x];
+    t1[x] = src[3 * x + 1];
+    t2[x] = src[3 * x + 2];
+  }
+}
+
+template <typename T>
+void Deinterleave3Typed(const std::byte* src, size_t n, float* d0, float* d1,
+                        float* d2, std::byte* scratch) {
+  T* t = reinterpret_cast<T*>(scratch);
+  SplitTyped(reinterpret_cast<const T*>(src), n, t, t + n, t + 2 * n);
+  ConvertTyped(t, n, d0);
+  ConvertTyped(t + n, n, d1);
+  ConvertTyped(t + 2 * n, n, d2);
+}
+
+void Deinterleave3(const std::byte* src, int type, size_t n, float* d0,
+                   float* d1, float* d2, std::byte* scratch) {
+  if (type == kU8) {
+    Deinterleave3Typed<uint8_t>(src, n, d0, d1, d2, scratch);
+  } else if (type == kU16) {
+    Deinterleave3Typed<uint16_t>(src, n, d0, d1, d2, scratch);
+  } else {
+    SplitTyped(reinterpret_cast<const float*>(src), n, d0, d1, d2);
+  }
+}
+
+void TapRow(const float* const* rows, const TapGroup* groups, size_t ngroups,
+            size_t width, float* out) {
   const hn::ScalableTag<float> d;
   const size_t n = hn::Lanes(d);
-  const size_t width = static_cast<size_t>(out_w);
-  for (int y = y0; y < y1; ++y) {
-    float* o = out + static_cast<size_t>(y) * out_stride;
-    const float* base = padded + static_cast<size_t>(y) * padded_stride;
-    size_t x = 0;
-    for (; x + 4 * n <= width; x += 4 * n) {
-      auto a0 = hn::Zero(d);
-      auto a1 = hn::Zero(d);
-      auto a2 = hn::Zero(d);
-      auto a3 = hn::Zero(d);
-      for (int i = 0; i < kh; ++i) {
-        const float* row = base + static_cast<size_t>(i) * padded_stride + x;
-        const float* w = weights + static_cast<size_t>(i) * kw;
-        for (int j = 0; j < kw; ++j) {
-          const auto wv = hn::Set(d, w[j]);
-          a0 = hn::MulAdd(wv, hn::LoadU(d, row + j), a0);
-          a1 = hn::MulAdd(wv, hn::LoadU(d, row + j + n), a1);
-          a2 = hn::MulAdd(wv, hn::LoadU(d, row + j + 2 * n), a2);
-          a3 = hn::MulAdd(wv, hn::LoadU(d, row + j + 3 * n), a3);
-        }
+  const size_t end = (width + n - 1) / n * n;
+  size_t x = 0;
+  // Four vectors of output stay in registers while the taps are walked, so
+  // each weight is broadcast once per four vectors.
+  for (; x + 4 * n <= end; x += 4 * n) {
+    auto a0 = hn::Zero(d);
+    auto a1 = hn::Zero(d);
+    auto a2 = hn::Zero(d);
+    auto a3 = hn::Zero(d);
+    for (size_t g = 0; g < ngroups; ++g) {
+      const TapGroup& group = groups[g];
+      const float* row = rows[group.row] + x;
+      for (int t = 0; t < group.count; ++t) {
+        const auto w = hn::Set(d, group.weights[t]);
+        const float* p = row + group.offsets[t];
+        a0 = hn::MulAdd(w, hn::LoadU(d, p), a0);
+        a1 = hn::MulAdd(w, hn::LoadU(d, p + n), a1);
+        a2 = hn::MulAdd(w, hn::LoadU(d, p + 2 * n), a2);
+        a3 = hn::MulAdd(w, hn::LoadU(d, p + 3 * n), a3);
       }
-      hn::StoreU(a0, d, o + x);
-      hn::StoreU(a1, d, o + x + n);
-      hn::StoreU(a2, d, o + x + 2 * n);
-      hn::StoreU(a3, d, o + x + 3 * n);
     }
-    for (; x + n <= width; x += n) {
-      auto a = hn::Zero(d);
-      for (int i = 0; i < kh; ++i) {
-        const float* row = base + static_cast<size_t>(i) * padded_stride + x;
-        const float* w = weights + static_cast<size_t>(i) * kw;
-        for (int j = 0; j < kw; ++j) {
-          a = hn::MulAdd(hn::Set(d, w[j]), hn::LoadU(d, row + j), a);
-        }
+    hn::StoreU(a0, d, out + x);
+    hn::StoreU(a1, d, out + x + n);
+    hn::StoreU(a2, d, out + x + 2 * n);
+    hn::StoreU(a3, d, out + x + 3 * n);
+  }
+  // The rest one vector at a time, the taps in the same order, so every
+  // output sample is the same sum whichever loop computed it.
+  for (; x < end; x += n) {
+    auto a = hn::Zero(d);
+    for (size_t g = 0; g < ngroups; ++g) {
+      const TapGroup& group = groups[g];
+      const float* row = rows[group.row] + x;
+      for (int t = 0; t < group.count; ++t) {
+        a = hn::MulAdd(hn::Set(d, group.weights[t]),
+                       hn::LoadU(d, row + group.offsets[t]), a);
       }
-      hn::StoreU(a, d, o + x);
     }
-    // The last width % n pixels, one at a time in the same tap order.
-    for (; x < width; ++x) {
-      float a = 0.0f;
-      for (int i = 0; i < kh; ++i) {
-        const float* row = base + static_cast<size_t>(i) * padded_stride + x;
-        const float* w = weights + static_cast<size_t>(i) * kw;
-        for (int j = 0; j < kw; ++j) a += w[j] * row[j];
-      }
-      o[x] = a;
+    hn::StoreU(a, d, out + x);
+  }
+}
+
+// The same arithmetic as the vector path, one sample at a time.
+float Finish(float v, const EmitParams& e) {
+  if (e.affine) v = std::fma(v, e.scale, e.bias);
+  if (e.abs) v = std::fabs(v);
+  return v;
+}
+
+template <typename T>
+uint64_t EmitTyped(const float* acc, size_t n, const EmitParams& e, T* dst) {
+  const hn::ScalableTag<float> df;
+  const hn::Rebind<int32_t, decltype(df)> di;
+  const hn::Rebind<T, decltype(df)> dt;
+  const size_t lanes = hn::Lanes(df);
+  const auto scale = hn::Set(df, e.scale);
+  const auto bias = hn::Set(df, e.bias);
+  const auto zero = hn::Zero(df);
+  const auto max = hn::Set(df, e.max);
+  uint64_t saturated = 0;
+  size_t x = 0;
+  for (; x + lanes <= n; x += lanes) {
+    auto v = hn::LoadU(df, acc + x);
+    if (e.affine) v = hn::MulAdd(v, scale, bias);
+    if (e.abs) v = hn::Abs(v);
+    const auto r = hn::Round(v);  // to nearest, ties to even
+    // NaN fails both comparisons, so it counts as saturated and becomes 0.
+    const auto inside = hn::And(hn::Ge(r, zero), hn::Le(r, max));
+    saturated += lanes - hn::CountTrue(df, inside);
+    const auto clamped =
+        hn::IfThenElseZero(hn::Not(hn::IsNaN(r)), hn::Min(hn::Max(r, zero), max));
+    hn::StoreU(hn::DemoteTo(dt, hn::ConvertTo(di, clamped)), dt, dst + x);
+  }
+  for (; x < n; ++x) {
+    const float r = std::nearbyint(Finish(acc[x], e));
+    if (std::isnan(r) || r < 0.0f) {
+      dst[x] = 0;
+      ++saturated;
+    } else if (r > e.max) {
+      dst[x] = static_cast<T>(e.max);
+      ++saturated;
+    } else {
+      dst[x] = static_cast<T>(r);
     }
+  }
+  return saturated;
+}
+
+uint64_t EmitRow(const float* acc, size_t n, const EmitParams& e,
+                 std::byte* dst) {
+  if (e.type == kU8) {
+    return EmitTyped(acc, n, e, reinterpret_cast<uint8_t*>(dst));
+  }
+  if (e.type == kU16) {
+    return EmitTyped(acc, n, e, reinterpret_cast<uint16_t*>(dst));
+  }
+  float* out = reinterpret_cast<float*>(dst);
+  if (!e.affine && !e.abs) {
+    std::memcpy(out, acc, n * sizeof(float));
+    return 0;
+  }
+  const hn::ScalableTag<float> df;
+  const size_t lanes = hn::Lanes(df);
+  const auto scale = hn::Set(df, e.scale);
+  const auto bias = hn::Set(df, e.bias);
+  size_t x = 0;
+  for (; x + lanes <= n; x += lanes) {
+    auto v = hn::LoadU(df, acc + x);
+    if (e.affine) v = hn::MulAdd(v, scale, bias);
+    if (e.abs) v = hn::Abs(v);
+    hn::StoreU(v, df, out + x);
+  }
+  for (; x < n; ++x) out[x] = Finish(acc[x], e);
+  return 0;
+}
+
+template <typename T>
+void Interleave3Typed(const T* s0, const T* s1, const T* s2, size_t n,
+                      T* dst) {
+  const hn::ScalableTag<T> d;
+  const size_t lanes = hn::Lanes(d);
+  size_t x = 0;
+  for (; x + lanes <= n; x += lanes) {
+    hn::StoreInterleaved3(hn::LoadU(d, s0 + x), hn::LoadU(d, s1 + x),
+                          hn::LoadU(d, s2 + x), d, dst + 3 * x);
+  }
+  for (; x < n; ++x) {
+    dst[3 * x] = s0[x];
+    dst[3 * x + 1] = s1[x];
+    dst[3 * x + 2] = s2[x];
+  }
+}
+
+void Interleave3(const std::byte* s0, const std::byte* s1, const std::byte* s2,
+                 int type, size_t n, std::byte* dst) {
+  if (type == kU8) {
+    Interleave3Typed(reinterpret_cast<const uint8_t*>(s0),
+                     reinterpret_cast<const uint8_t*>(s1),
+                     reinterpret_cast<const uint8_t*>(s2), n,
+                     reinterpret_cast<uint8_t*>(dst));
+  } else if (type == kU16) {
+    Interleave3Typed(reinterpret_cast<const uint16_t*>(s0),
+                     reinterpret_cast<const uint16_t*>(s1),
+                     reinterpret_cast<const uint16_t*>(s2), n,
+                     reinterpret_cast<uint16_t*>(dst));
+  } else {
+    Interleave3Typed(reinterpret_cast<const float*>(s0),
+                     reinterpret_cast<const float*>(s1),
+                     reinterpret_cast<const float*>(s2), n,
+                     reinterpret_cast<float*>(dst));
   }
 }
 
 // The target this copy was compiled for, to name the dispatched one.
 int64_t CompiledTarget() { return HWY_TARGET; }
 
-}  // namespace convcorr::core::HWY_NAMESPACE
+}  // namespace convcorr::core::detail::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 namespace convcorr::core {
+namespace detail {
 
-HWY_EXPORT(CorrelatePaddedRows);
+HWY_EXPORT(ConvertRow);
+HWY_EXPORT(Deinterleave3);
+HWY_EXPORT(TapRow);
+HWY_EXPORT(EmitRow);
+HWY_EXPORT(Interleave3);
 HWY_EXPORT(CompiledTarget);
 
-Plane CorrelateSimd(const Plane& in, const kernel::Kernel& k,
-                    const Border& border, OutputSize size, int threads) {
-  const Extent out = OutputExtent(in.width, in.height, k, size);
-  Plane result(out.width, out.height);
-  if (out.width == 0 || out.height == 0) return result;
-  const Plane padded = Pad(in, out, k, OutputOrigin(k, size), border);
-  const std::vector<float> weights(k.weights().begin(), k.weights().end());
-  ParallelRows(out.height, threads, [&](int y0, int y1) {
-    HWY_DYNAMIC_DISPATCH(CorrelatePaddedRows)
-    (padded.data.data(), static_cast<size_t>(padded.width), weights.data(),
-     k.rows(), k.cols(), result.data.data(), static_cast<size_t>(out.width),
-     out.width, y0, y1);
-  });
-  return result;
+void ConvertRow(const std::byte* src, int type, size_t n, float* dst) {
+  HWY_DYNAMIC_DISPATCH(ConvertRow)(src, type, n, dst);
+}
+void Deinterleave3(const std::byte* src, int type, size_t n, float* d0,
+                   float* d1, float* d2, std::byte* scratch) {
+  HWY_DYNAMIC_DISPATCH(Deinterleave3)(src, type, n, d0, d1, d2, scratch);
+}
+void TapRow(const float* const* rows, const TapGroup* groups, size_t ngroups,
+            size_t width, float* out) {
+  HWY_DYNAMIC_DISPATCH(TapRow)(rows, groups, ngroups, width, out);
+}
+uint64_t EmitRow(const float* acc, size_t n, const EmitParams& e,
+                 std::byte* dst) {
+  return HWY_DYNAMIC_DISPATCH(EmitRow)(acc, n, e, dst);
+}
+void Interleave3(const std::byte* s0, const std::byte* s1, const std::byte* s2,
+                 int type, size_t n, std::byte* dst) {
+  HWY_DYNAMIC_DISPATCH(Interleave3)(s0, s1, s2, type, n, dst);
 }
 
-Plane CorrelateSeparable(const Plane& in, const kernel::Kernel& k,
-                         const kernel::RankOneFactors& f, const Border& border,
-                         OutputSize size, int threads) {
-  const Extent out = OutputExtent(in.width, in.height, k, size);
-  Plane result(out.width, out.height);
-  if (out.width == 0 || out.height == 0) return result;
-  const Plane padded = Pad(in, out, k, OutputOrigin(k, size), border);
-  const std::vector<float> row(f.row.begin(), f.row.end());
-  const std::vector<float> column(f.column.begin(), f.column.end());
-  // Rows first: every padded row, narrowed to the output width.
-  Plane across(out.width, padded.height);
-  ParallelRows(padded.height, threads, [&](int y0, int y1) {
-    HWY_DYNAMIC_DISPATCH(CorrelatePaddedRows)
-    (padded.data.data(), static_cast<size_t>(padded.width), row.data(), 1,
-     k.cols(), across.data.data(), static_cast<size_t>(out.width), out.width,
-     y0, y1);
-  });
-  // Then columns: a kh x 1 correlation of the intermediate plane.
-  ParallelRows(out.height, threads, [&](int y0, int y1) {
-    HWY_DYNAMIC_DISPATCH(CorrelatePaddedRows)
-    (across.data.data(), static_cast<size_t>(out.width), column.data(),
-     k.rows(), 1, result.data.data(), static_cast<size_t>(out.width),
-     out.width, y0, y1);
-  });
-  return result;
-}
+}  // namespace detail
 
 const char* SimdTargetName() {
-  return hwy::TargetName(HWY_DYNAMIC_DISPATCH(CompiledTarget)());
+  return hwy::TargetName(HWY_DYNAMIC_DISPATCH(detail::CompiledTarget)());
 }
 
 }  // namespace convcorr::core

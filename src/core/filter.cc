@@ -32,34 +32,6 @@ Plane CarryAlpha(const Plane& alpha, Extent out, const kernel::Kernel& k,
 
 }  // namespace
 
-Method ChooseMethod(const kernel::Kernel& k, const kernel::RankOneFactors& f,
-                    Method requested) {
-  const bool rank_one = f.residual <= kSeparableResidual;
-  switch (requested) {
-    case Method::kDirect:
-      return Method::kDirect;
-    case Method::kSeparable:
-      return rank_one ? Method::kSeparable : Method::kDirect;
-    case Method::kAuto:
-      break;
-  }
-  const int direct = k.rows() * k.cols();
-  const int separable = k.rows() + k.cols() + kExtraPassCost;
-  return rank_one && separable < direct ? Method::kSeparable : Method::kDirect;
-}
-
-const char* MethodName(Method method) {
-  switch (method) {
-    case Method::kAuto:
-      return "auto";
-    case Method::kDirect:
-      return "direct";
-    case Method::kSeparable:
-      return "separable";
-  }
-  return "?";
-}
-
 int ResolveThreads(int requested) {
   if (requested > 0) return requested;
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -101,6 +73,20 @@ Plane CorrelateReference(const Plane& in, const kernel::Kernel& k,
   return result;
 }
 
+Plane CorrelateFast(const Plane& in, const kernel::Kernel& k,
+                    const Border& border, OutputSize size, int threads,
+                    Method method) {
+  const Extent out = OutputExtent(in.width, in.height, k, size);
+  Plane result(out.width, out.height);
+  EngineOptions options;
+  options.border = border;
+  options.size = size;
+  options.threads = threads;
+  Correlator(k, method).Run(ViewOf(std::vector<const Plane*>{&in}),
+                            ViewOf(std::vector<Plane*>{&result}), options);
+  return result;
+}
+
 Image Filter(const Image& in, const kernel::Kernel& k,
              const FilterParams& params) {
   // Convolution is correlation with the kernel rotated about its anchor: one
@@ -109,46 +95,60 @@ Image Filter(const Image& in, const kernel::Kernel& k,
       params.mode == Mode::kConvolve ? kernel::Rotate180(k) : k;
   const Extent out = OutputExtent(in.width, in.height, applied, params.size);
 
-  const auto finish = [&](Plane p) {
-    if (params.scale != 1.0 || params.bias != 0.0) {
-      for (float& v : p.data) {
-        v = static_cast<float>(params.scale * v + params.bias);
-      }
-    }
-    if (params.abs) {
-      for (float& v : p.data) v = std::fabs(v);
-    }
-    return p;
-  };
-
   Image result;
   result.width = out.width;
   result.height = out.height;
   result.depth = in.depth;
-  // One method for every plane of the image, chosen once.
-  kernel::RankOneFactors factors;
-  Method method = Method::kDirect;
-  if (params.simd && params.method != Method::kDirect) {
-    factors = kernel::FactorRankOne(applied);
-    method = ChooseMethod(applied, factors, params.method);
+  std::vector<const Plane*> sources;
+  std::vector<Plane*> targets;
+  for (const Plane& p : in.color) sources.push_back(&p);
+  result.color.assign(in.color.size(), Plane(out.width, out.height));
+  for (Plane& p : result.color) targets.push_back(&p);
+  if (in.alpha && params.filter_alpha) {
+    sources.push_back(&*in.alpha);
+    result.alpha = Plane(out.width, out.height);
+    targets.push_back(&*result.alpha);
   }
-  const auto correlate = [&](const Plane& p) {
-    if (!params.simd) {
-      return CorrelateReference(p, applied, params.border, params.size,
-                                params.threads);
+
+  if (params.simd) {
+    // The fast engine: scale, bias and abs fused into its store, float32.
+    EngineOptions options;
+    options.border = params.border;
+    options.size = params.size;
+    options.scale = static_cast<float>(params.scale);
+    options.bias = static_cast<float>(params.bias);
+    options.abs = params.abs;
+    options.threads = params.threads;
+    const Correlator correlator(applied, params.method);
+    // At most four channels per view; more planes run in groups.
+    for (size_t first = 0; first < sources.size(); first += 4) {
+      const size_t last = std::min(sources.size(), first + 4);
+      correlator.Run(
+          ViewOf(std::vector<const Plane*>(sources.begin() + first,
+                                           sources.begin() + last)),
+          ViewOf(std::vector<Plane*>(targets.begin() + first,
+                                     targets.begin() + last)),
+          options);
     }
-    if (method == Method::kSeparable) {
-      return CorrelateSeparable(p, applied, factors, params.border,
-                                params.size, params.threads);
+  } else {
+    // The reference, then scale, bias and abs in double.
+    for (size_t c = 0; c < sources.size(); ++c) {
+      Plane p = CorrelateReference(*sources[c], applied, params.border,
+                                   params.size, params.threads);
+      if (params.scale != 1.0 || params.bias != 0.0) {
+        for (float& v : p.data) {
+          v = static_cast<float>(params.scale * v + params.bias);
+        }
+      }
+      if (params.abs) {
+        for (float& v : p.data) v = std::fabs(v);
+      }
+      *targets[c] = std::move(p);
     }
-    return CorrelateSimd(p, applied, params.border, params.size,
-                         params.threads);
-  };
-  for (const Plane& p : in.color) result.color.push_back(finish(correlate(p)));
-  if (in.alpha) {
-    result.alpha = params.filter_alpha ? finish(correlate(*in.alpha))
-                                       : CarryAlpha(*in.alpha, out, applied,
-                                                    params.size, params.border);
+  }
+  if (in.alpha && !params.filter_alpha) {
+    result.alpha =
+        CarryAlpha(*in.alpha, out, applied, params.size, params.border);
   }
   return result;
 }

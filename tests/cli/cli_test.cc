@@ -641,7 +641,8 @@ TEST(CliFilter, ConvolveEqualsCorrelateOfRotatedKernelInEveryEngine) {
     const std::string spec = outer(col, row);
     const std::string rotated = outer(reversed(col), reversed(row));
     for (const std::string engine :
-         {"--method=auto", "--method=direct", "--method=separable", "--no-simd"}) {
+         {"--method=auto", "--method=direct", "--method=sparse",
+          "--method=separable", "--method=fft", "--no-simd"}) {
       // Both sizes for the 5x5 kernel only, to keep the run short.
       const std::vector<std::string> sizes =
           col.size() == 5 ? std::vector<std::string>{"same", "full"}
@@ -687,7 +688,7 @@ TEST(CliFilter, SeparableMethodRefusesARank2Kernel) {
   EXPECT_NE(r.err.find("separable"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(t / "out.png"));
   const RunResult bad = RunConvcorr({"correlate", "-k", "box:3", "--method",
-                                     "fft", in.string(), "-o",
+                                     "winograd", in.string(), "-o",
                                      (t / "out.png").string()});
   EXPECT_EQ(bad.exit_code, 2) << Describe(bad);
   EXPECT_NE(bad.err.find("--method"), std::string::npos) << bad.err;

@@ -1,12 +1,16 @@
-// The SIMD correlation against the reference, on every SIMD target compiled
-// into the binary that this CPU can run (Highway's per-target tests), over
-// widths that exercise the 4-vector blocks, single vectors and scalar tails
-// of every vector length, with all borders, sizes, anchors, kernel shapes
-// and thread counts.
+// The fast engine against the reference, on every SIMD target compiled into
+// the binary that this CPU can run (Highway's per-target tests): every
+// strategy, over widths that exercise the 4-vector blocks and the single
+// vectors of every vector length, with all borders, sizes, anchors, kernel
+// shapes and thread counts; then 8- and 16-bit, planar and interleaved
+// views with the fused store.
 #include <gtest/gtest.h>
 #include <hwy/tests/hwy_gtest.h>
 
+#include <array>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -58,8 +62,28 @@ double Bound(const kernel::Kernel& k, double max_input) {
 class SimdTest : public hwy::TestWithParamTarget {};
 HWY_TARGET_INSTANTIATE_TEST_SUITE_P(SimdTest);
 
-TEST_P(SimdTest, AgreesWithReference) {
-  std::mt19937 rng(2026);
+// A random kernel with about a third of its taps zero, so that the sparse
+// strategy has zeros to skip.
+Kernel SparseKernel(int kh, int kw, std::mt19937& rng) {
+  Kernel k = RandomKernel(kh, kw, rng);
+  std::vector<double> w(k.weights().begin(), k.weights().end());
+  for (double& v : w) {
+    if (rng() % 3 == 0) v = 0.0;
+  }
+  return Kernel(kh, kw, w);
+}
+
+// Bound on |fft - reference|: the float32 transforms round in each of their
+// log2(nh*nw) stages (at most 21 for the tile sizes the engine picks, so 24
+// here) by about 2^-24 of a magnitude no larger than sum|K| max|I| per
+// output; the factor 8 covers the forward and inverse transforms and the
+// spectrum product. Observed errors stay below a tenth of this bound.
+double FftBound(const kernel::Kernel& k, double max_input) {
+  return 8 * 24 * std::ldexp(1.0, -24) * L1(k) * max_input;
+}
+
+void CheckMethodAgainstReference(Method method, uint32_t seed) {
+  std::mt19937 rng(seed);
   const int widths[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33,
                         63, 64, 65, 67, 70, 129};
   const std::pair<int, int> shapes[] = {{1, 1}, {1, 2}, {2, 1}, {3, 3},
@@ -74,19 +98,23 @@ TEST_P(SimdTest, AgreesWithReference) {
     const Plane in = RandomPlane(w, h, rng, -300.0f, 300.0f);
     for (auto [kh, kw] : shapes) {
       const kernel::Kernel k =
-          RandomKernel(kh, kw, rng)
+          (method == Method::kSparse ? SparseKernel(kh, kw, rng)
+                                     : RandomKernel(kh, kw, rng))
               .WithAnchor(static_cast<int>(rng() % kw),
                           static_cast<int>(rng() % kh));
       const Border border{borders[rng() % 5], 4.5f};
+      const double bound =
+          method == Method::kFft ? FftBound(k, 300.0) : Bound(k, 300.0);
       for (OutputSize size :
            {OutputSize::kSame, OutputSize::kValid, OutputSize::kFull}) {
         const int threads = 1 + static_cast<int>(rng() % 3);
         const Plane ref = CorrelateReference(in, k, border, size, 1);
-        const Plane simd = CorrelateSimd(in, k, border, size, threads);
-        EXPECT_TRUE(Agrees(simd, ref, Bound(k, 300.0)))
-            << "width " << w << " height " << h << " kernel " << kh << "x"
-            << kw << " anchor (" << k.anchor_x() << "," << k.anchor_y()
-            << ") border " << static_cast<int>(border.mode) << " size "
+        const Plane fast = CorrelateFast(in, k, border, size, threads, method);
+        EXPECT_TRUE(Agrees(fast, ref, bound))
+            << MethodName(method) << " width " << w << " height " << h
+            << " kernel " << kh << "x" << kw << " anchor (" << k.anchor_x()
+            << "," << k.anchor_y() << ") border "
+            << static_cast<int>(border.mode) << " size "
             << static_cast<int>(size) << " threads " << threads;
         ++cases;
       }
@@ -95,13 +123,72 @@ TEST_P(SimdTest, AgreesWithReference) {
   EXPECT_EQ(cases, 17 * 10 * 3);
 }
 
+TEST_P(SimdTest, DirectAgreesWithReference) {
+  CheckMethodAgainstReference(Method::kDirect, 2026);
+}
+
+TEST_P(SimdTest, SparseAgreesWithReference) {
+  CheckMethodAgainstReference(Method::kSparse, 31);
+}
+
+TEST_P(SimdTest, FftAgreesWithReference) {
+  CheckMethodAgainstReference(Method::kFft, 63);
+}
+
+// Larger kernels and images, where the FFT runs several tiles each way and
+// the last tiles are partial.
+TEST_P(SimdTest, FftTilesAgreeWithReference) {
+  std::mt19937 rng(64);
+  for (auto [kh, kw, w, h] : {std::array<int, 4>{17, 23, 301, 190},
+                              std::array<int, 4>{40, 9, 150, 260},
+                              std::array<int, 4>{63, 63, 200, 130}}) {
+    const Plane in = RandomPlane(w, h, rng, 0.0f, 255.0f);
+    const Kernel k = RandomKernel(kh, kw, rng)
+                         .WithAnchor(static_cast<int>(rng() % kw),
+                                     static_cast<int>(rng() % kh));
+    for (OutputSize size : {OutputSize::kSame, OutputSize::kFull}) {
+      const Border border{BorderMode::kReflect101, 0.0f};
+      EXPECT_TRUE(Agrees(CorrelateFast(in, k, border, size, 2, Method::kFft),
+                         CorrelateReference(in, k, border, size, 2),
+                         FftBound(k, 255.0)))
+          << "kernel " << kh << "x" << kw << " image " << w << "x" << h;
+    }
+  }
+}
+
+// NaN and infinity would spread over a whole FFT tile: such planes are
+// filtered directly, so they reach exactly the outputs they touch.
+TEST_P(SimdTest, FftKeepsNonFiniteSamplesLocal) {
+  std::mt19937 rng(65);
+  Plane in = RandomPlane(90, 70, rng);
+  in.at(10, 10) = std::numeric_limits<float>::quiet_NaN();
+  in.at(50, 60) = std::numeric_limits<float>::infinity();
+  const Kernel k = RandomKernel(9, 9, rng);
+  const Plane fast =
+      CorrelateFast(in, k, {}, OutputSize::kSame, 1, Method::kFft);
+  const Plane ref = CorrelateReference(in, k, {}, OutputSize::kSame, 1);
+  for (int y = 0; y < 70; ++y) {
+    for (int x = 0; x < 90; ++x) {
+      ASSERT_EQ(std::isfinite(fast.at(y, x)), std::isfinite(ref.at(y, x)))
+          << "x=" << x << " y=" << y;
+    }
+  }
+  EXPECT_TRUE(std::isfinite(fast.at(30, 30)));
+  EXPECT_FALSE(std::isfinite(fast.at(10, 10)));
+}
+
 TEST_P(SimdTest, ThreadCountDoesNotChangeTheResult) {
   std::mt19937 rng(5);
   const Plane in = RandomPlane(97, 41, rng);
-  const kernel::Kernel k = RandomKernel(5, 6, rng);
-  const Plane one = CorrelateSimd(in, k, {}, OutputSize::kSame, 1);
-  for (int threads : {2, 3, 8}) {
-    EXPECT_EQ(CorrelateSimd(in, k, {}, OutputSize::kSame, threads), one);
+  const kernel::Kernel k = SparseKernel(5, 6, rng);
+  for (Method method : {Method::kDirect, Method::kSparse, Method::kFft}) {
+    const Plane one =
+        CorrelateFast(in, k, {}, OutputSize::kSame, 1, method);
+    for (int threads : {2, 3, 8}) {
+      EXPECT_EQ(CorrelateFast(in, k, {}, OutputSize::kSame, threads, method),
+                one)
+          << MethodName(method) << " threads " << threads;
+    }
   }
 }
 
@@ -114,14 +201,18 @@ TEST_P(SimdTest, FilterConvolveIsCorrelateOfRotatedKernelBitForBit) {
   img.color.push_back(RandomPlane(53, 17, rng));
   const kernel::Kernel k = RandomKernel(4, 3, rng).WithAnchor(2, 0);
   FilterParams params;
-  for (OutputSize size :
-       {OutputSize::kSame, OutputSize::kValid, OutputSize::kFull}) {
-    params.size = size;
-    params.mode = Mode::kConvolve;
-    const Image conv = Filter(img, k, params);
-    params.mode = Mode::kCorrelate;
-    const Image corr = Filter(img, kernel::Rotate180(k), params);
-    EXPECT_EQ(conv.color[0], corr.color[0]);
+  for (Method method : {Method::kAuto, Method::kDirect, Method::kSparse,
+                        Method::kFft}) {
+    params.method = method;
+    for (OutputSize size :
+         {OutputSize::kSame, OutputSize::kValid, OutputSize::kFull}) {
+      params.size = size;
+      params.mode = Mode::kConvolve;
+      const Image conv = Filter(img, k, params);
+      params.mode = Mode::kCorrelate;
+      const Image corr = Filter(img, kernel::Rotate180(k), params);
+      EXPECT_EQ(conv.color[0], corr.color[0]) << MethodName(method);
+    }
   }
 }
 
@@ -160,8 +251,9 @@ TEST_P(SimdTest, SeparableAgreesWithReference) {
       for (OutputSize size :
            {OutputSize::kSame, OutputSize::kValid, OutputSize::kFull}) {
         const int threads = 1 + static_cast<int>(rng() % 3);
-        EXPECT_TRUE(Agrees(CorrelateSeparable(in, k, f, border, size, threads),
-                           CorrelateReference(in, k, border, size, 1), bound))
+        EXPECT_TRUE(Agrees(
+            CorrelateFast(in, k, border, size, threads, Method::kSeparable),
+            CorrelateReference(in, k, border, size, 1), bound))
             << "width " << w << " height " << h << " kernel " << kh << "x"
             << kw << " size " << static_cast<int>(size);
       }
@@ -169,27 +261,209 @@ TEST_P(SimdTest, SeparableAgreesWithReference) {
   }
 }
 
+// Samples of one type in memory, planar (one buffer per channel) or
+// interleaved (one buffer, step 3), and the views of them.
+struct TypedImage {
+  Depth type;
+  bool interleaved;
+  int width, height;
+  std::vector<std::vector<std::byte>> buffers;
+
+  TypedImage(Depth t, bool inter, int w, int h)
+      : type(t), interleaved(inter), width(w), height(h) {
+    const size_t bytes = static_cast<size_t>(w) * h * SampleBytes(t);
+    buffers.assign(inter ? 1 : 3, std::vector<std::byte>(inter ? 3 * bytes
+                                                               : bytes));
+  }
+  std::byte* At(int c, int y, int x) {
+    const size_t s = SampleBytes(type);
+    if (interleaved) {
+      return buffers[0].data() + ((static_cast<size_t>(y) * width + x) * 3 + c) * s;
+    }
+    return buffers[c].data() + (static_cast<size_t>(y) * width + x) * s;
+  }
+  void Set(int c, int y, int x, float v) {
+    std::byte* p = At(c, y, x);
+    if (type == Depth::kU8) {
+      *reinterpret_cast<uint8_t*>(p) = static_cast<uint8_t>(v);
+    } else if (type == Depth::kU16) {
+      const auto u = static_cast<uint16_t>(v);
+      std::memcpy(p, &u, 2);
+    } else {
+      std::memcpy(p, &v, 4);
+    }
+  }
+  float Get(int c, int y, int x) {
+    const std::byte* p = At(c, y, x);
+    if (type == Depth::kU8) return *reinterpret_cast<const uint8_t*>(p);
+    if (type == Depth::kU16) {
+      uint16_t u;
+      std::memcpy(&u, p, 2);
+      return u;
+    }
+    float f;
+    std::memcpy(&f, p, 4);
+    return f;
+  }
+  ImageView View() {
+    ImageView v;
+    v.channels = 3;
+    v.width = width;
+    v.height = height;
+    v.type = type;
+    const size_t s = SampleBytes(type);
+    v.step = interleaved ? 3 : 1;
+    v.row_bytes = static_cast<std::ptrdiff_t>(width * v.step * s);
+    for (int c = 0; c < 3; ++c) v.base[c] = At(c, 0, 0);
+    return v;
+  }
+  ConstImageView ConstView() {
+    const ImageView m = View();
+    ConstImageView v;
+    v.channels = m.channels;
+    v.width = m.width;
+    v.height = m.height;
+    v.type = m.type;
+    v.row_bytes = m.row_bytes;
+    v.step = m.step;
+    for (int c = 0; c < 3; ++c) v.base[c] = m.base[c];
+    return v;
+  }
+};
+
+// 8-bit, 16-bit and float inputs, planar and interleaved, into every output
+// type. With integer weights on integer samples every sum is exact in
+// float32, so direct and sparse must equal the reference passed through
+// the same scale and bias and core::Quantize exactly, ties to even and the
+// saturation count included; separable and fft (rounded factors and
+// transforms) within one unit.
+TEST_P(SimdTest, TypedViewsMatchTheQuantizedReference) {
+  std::mt19937 rng(8);
+  const Kernel ints(3, 3, {-3, 1, 2, 0, 3, -1, 2, -2, 1});
+  const Kernel outer(3, 3, {2, -4, 2, 1, -2, 1, -3, 6, -3});
+  struct Store {
+    float scale, bias;
+    bool abs;
+  };
+  const Store stores[] = {{1.0f, 0.0f, false}, {0.5f, 0.0f, false},
+                          {0.5f, 0.25f, true}, {0.25f, -100.0f, false}};
+  const Depth types[] = {Depth::kU8, Depth::kU16, Depth::kF32};
+  const int w = 37, h = 11;
+  int cases = 0;
+  for (Depth in_type : types) {
+    const float max_in = in_type == Depth::kU16 ? 65535.0f : 255.0f;
+    for (bool in_inter : {false, true}) {
+      TypedImage in(in_type, in_inter, w, h);
+      std::vector<Plane> planes(3, Plane(w, h));
+      for (int c = 0; c < 3; ++c) {
+        for (int y = 0; y < h; ++y) {
+          for (int x = 0; x < w; ++x) {
+            const auto v = static_cast<float>(rng() % (int(max_in) + 1));
+            in.Set(c, y, x, v);
+            planes[c].at(y, x) = v;
+          }
+        }
+      }
+      for (Depth out_type : types) {
+        for (bool out_inter : {false, true}) {
+          for (Method method : {Method::kDirect, Method::kSparse,
+                                Method::kSeparable, Method::kFft}) {
+            const Kernel& k = method == Method::kSeparable ? outer : ints;
+            const bool exact =
+                method == Method::kDirect || method == Method::kSparse;
+            const Store& st = stores[rng() % 4];
+            EngineOptions opt;
+            opt.border = {BorderMode::kReflect, 0.0f};
+            opt.scale = st.scale;
+            opt.bias = st.bias;
+            opt.abs = st.abs;
+            opt.threads = 1 + static_cast<int>(rng() % 2);
+            TypedImage out(out_type, out_inter, w, h);
+            const uint64_t saturated =
+                Correlator(k, method).Run(in.ConstView(), out.View(), opt);
+            Image ref;
+            ref.width = w;
+            ref.height = h;
+            for (int c = 0; c < 3; ++c) {
+              Plane p = CorrelateReference(planes[c], k, opt.border,
+                                           OutputSize::kSame, 1);
+              for (float& v : p.data) {
+                v = static_cast<float>(double(st.scale) * v + st.bias);
+                if (st.abs) v = std::fabs(v);
+              }
+              ref.color.push_back(std::move(p));
+            }
+            const uint64_t ref_saturated = Quantize(ref, out_type);
+            const double tolerance =
+                exact ? 0.0
+                      : (out_type == Depth::kF32 ? 1e-3 * max_in : 1.0);
+            const std::string what =
+                std::string(MethodName(method)) + " in " +
+                std::to_string(int(in_type)) + (in_inter ? " interleaved" : "") +
+                " out " + std::to_string(int(out_type)) +
+                (out_inter ? " interleaved" : "") + " scale " +
+                std::to_string(st.scale) + " bias " + std::to_string(st.bias);
+            for (int c = 0; c < 3; ++c) {
+              for (int y = 0; y < h; ++y) {
+                for (int x = 0; x < w; ++x) {
+                  ASSERT_LE(std::fabs(out.Get(c, y, x) - ref.color[c].at(y, x)),
+                            tolerance)
+                      << what << " at c=" << c << " x=" << x << " y=" << y;
+                }
+              }
+            }
+            if (exact) {
+              EXPECT_EQ(saturated, ref_saturated) << what;
+            }
+            ++cases;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_EQ(cases, 3 * 2 * 3 * 2 * 4);
+}
+
 TEST(ChooseMethod, CostModel) {
   const auto choose = [](const Kernel& k, Method requested = Method::kAuto) {
     return ChooseMethod(k, kernel::FactorRankOne(k), requested);
   };
-  // 3x3 rank 1: 3 + 3 + 4 = 10 > 9 multiply-adds, direct is cheaper.
+  std::mt19937 rng(9);
+  // Sobel: 6 non-zero taps of 9, sparse (6 + 3 rows) beats direct (9 + 3)
+  // and separable (3 + 3 + 4 rows + 2).
   const Kernel sobel(3, 3, {-1, 0, 1, -2, 0, 2, -1, 0, 1});
-  EXPECT_EQ(choose(sobel), Method::kDirect);
+  EXPECT_EQ(choose(sobel), Method::kSparse);
   EXPECT_EQ(choose(sobel, Method::kSeparable), Method::kSeparable);
-  // 5x5 of ones: 14 < 25.
-  EXPECT_EQ(choose(Kernel(5, 5, std::vector<double>(25, 1.0))),
-            Method::kSeparable);
-  EXPECT_EQ(choose(Kernel(5, 5, std::vector<double>(25, 1.0)), Method::kDirect),
-            Method::kDirect);
-  // Rank 2 (a 5x5 Laplacian-like cross) is never separable.
+  EXPECT_EQ(choose(sobel, Method::kDirect), Method::kDirect);
+  EXPECT_EQ(choose(sobel, Method::kFft), Method::kFft);
+  // 5x5 of ones: separable (5 + 5 + 3 + 2) beats direct (25 + 2.5).
+  const Kernel ones(5, 5, std::vector<double>(25, 1.0));
+  EXPECT_EQ(choose(ones), Method::kSeparable);
+  EXPECT_EQ(choose(ones, Method::kDirect), Method::kDirect);
+  // A rank-2 cross is never separable; its 9 taps of 25 go sparse.
   std::vector<double> cross(25, 0.0);
   for (int i = 0; i < 5; ++i) {
     cross[2 * 5 + i] = 1;
     cross[i * 5 + 2] = 1;
   }
-  EXPECT_EQ(choose(Kernel(5, 5, cross)), Method::kDirect);
+  EXPECT_EQ(choose(Kernel(5, 5, cross)), Method::kSparse);
   EXPECT_EQ(choose(Kernel(5, 5, cross), Method::kSeparable), Method::kDirect);
+  // Dense random kernels: direct while small, the FFT once the taps
+  // outweigh a tile's transforms.
+  EXPECT_EQ(choose(RandomKernel(5, 5, rng)), Method::kDirect);
+  EXPECT_EQ(choose(RandomKernel(15, 15, rng)), Method::kDirect);
+  EXPECT_EQ(choose(RandomKernel(63, 63, rng)), Method::kFft);
+  const Costs big = EstimateCosts(RandomKernel(63, 63, rng), {});
+  EXPECT_LT(big.fft, big.direct / 5);
+  // A 31-tap motion line in a 53x31 box goes sparse.
+  std::vector<double> line(31 * 53, 0.0);
+  for (int i = 0; i < 31; ++i) line[i * 53 + (i * 52) / 30] = 1.0 / 31;
+  EXPECT_EQ(choose(Kernel(31, 53, line)), Method::kSparse);
+  // Every method has a name for -v.
+  for (Method m : {Method::kAuto, Method::kDirect, Method::kSparse,
+                   Method::kSeparable, Method::kFft}) {
+    EXPECT_STRNE(MethodName(m), "?");
+  }
 }
 
 TEST(SimdTarget, HasAName) {

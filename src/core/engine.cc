@@ -1,0 +1,620 @@
+#include "core/engine.h"
+
+#include <opencv2/core.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <thread>
+
+#include "core/engine_internal.h"
+#include "core/padding.h"
+
+namespace convcorr::core {
+
+using detail::EmitParams;
+using detail::kSlack;
+using detail::TapGroup;
+
+size_t SampleBytes(Depth type) {
+  switch (type) {
+    case Depth::kU8:
+      return 1;
+    case Depth::kU16:
+      return 2;
+    case Depth::kF32:
+      return 4;
+  }
+  return 4;
+}
+
+ConstImageView ViewOf(const std::vector<const Plane*>& planes) {
+  ConstImageView v;
+  v.channels = static_cast<int>(planes.size());
+  if (planes.empty()) return v;
+  v.width = planes[0]->width;
+  v.height = planes[0]->height;
+  v.type = Depth::kF32;
+  v.row_bytes = static_cast<std::ptrdiff_t>(v.width) * 4;
+  for (size_t c = 0; c < planes.size(); ++c) {
+    v.base[c] = reinterpret_cast<const std::byte*>(planes[c]->data.data());
+  }
+  return v;
+}
+
+ImageView ViewOf(const std::vector<Plane*>& planes) {
+  ImageView v;
+  v.channels = static_cast<int>(planes.size());
+  if (planes.empty()) return v;
+  v.width = planes[0]->width;
+  v.height = planes[0]->height;
+  v.type = Depth::kF32;
+  v.row_bytes = static_cast<std::ptrdiff_t>(v.width) * 4;
+  for (size_t c = 0; c < planes.size(); ++c) {
+    v.base[c] = reinterpret_cast<std::byte*>(planes[c]->data.data());
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------- cost model
+
+namespace {
+
+int NonZeroTaps(const kernel::Kernel& k, int* rows_with_taps) {
+  int taps = 0;
+  int rows = 0;
+  for (int i = 0; i < k.rows(); ++i) {
+    int in_row = 0;
+    for (int j = 0; j < k.cols(); ++j) in_row += k.at(i, j) != 0.0 ? 1 : 0;
+    taps += in_row;
+    rows += in_row > 0 ? 1 : 0;
+  }
+  if (rows_with_taps != nullptr) *rows_with_taps = rows;
+  return taps;
+}
+
+// DFT sizes cv::dft handles fast (products of 2, 3 and 5) from `lo` up,
+// and the one of them that makes a tile cheapest per valid output sample
+// for a kernel extent `k`: cost ~ n log2 n / (n - k + 1), a tile of at most
+// 512 samples a side so that it stays in the L2 cache.
+int BestDftSize(int k) {
+  int best = cv::getOptimalDFTSize(std::max(2 * k, 16));
+  double best_cost = std::numeric_limits<double>::infinity();
+  for (int n = cv::getOptimalDFTSize(std::max(k, 1)); n <= 512;
+       n = cv::getOptimalDFTSize(n + 1)) {
+    const double cost = n * std::log2(std::max(n, 2)) / (n - k + 1);
+    if (cost < best_cost) {
+      best_cost = cost;
+      best = n;
+    }
+  }
+  return std::max(best, cv::getOptimalDFTSize(k));
+}
+
+double FftCost(const kernel::Kernel& k) {
+  const double nh = BestDftSize(k.rows());
+  const double nw = BestDftSize(k.cols());
+  const double outputs = (nh - k.rows() + 1) * (nw - k.cols() + 1);
+  // A forward and an inverse real transform (each about half a complex one
+  // of nh*nw points) and a spectrum product per tile.
+  return kFftCost * nh * nw * std::log2(nh * nw) / outputs;
+}
+
+}  // namespace
+
+Costs EstimateCosts(const kernel::Kernel& k, const kernel::RankOneFactors& f) {
+  Costs c;
+  c.direct = k.rows() * k.cols() + kRowCost * k.rows();
+  int rows = 0;
+  c.sparse = NonZeroTaps(k, &rows) + kRowCost * rows;
+  if (f.residual <= kSeparableResidual) {
+    c.separable = k.rows() + k.cols() + kRowCost * (k.rows() + 1) +
+                  kSeparableCost;
+  }
+  c.fft = FftCost(k);
+  return c;
+}
+
+Method ChooseMethod(const kernel::Kernel& k, const kernel::RankOneFactors& f,
+                    Method requested) {
+  const bool rank_one = f.residual <= kSeparableResidual;
+  switch (requested) {
+    case Method::kDirect:
+    case Method::kSparse:
+    case Method::kFft:
+      return requested;
+    case Method::kSeparable:
+      return rank_one ? Method::kSeparable : Method::kDirect;
+    case Method::kAuto:
+      break;
+  }
+  const Costs c = EstimateCosts(k, f);
+  Method best = Method::kDirect;
+  double cost = c.direct;
+  const std::pair<Method, double> others[] = {{Method::kSparse, c.sparse},
+                                              {Method::kSeparable, c.separable},
+                                              {Method::kFft, c.fft}};
+  for (const auto& [m, v] : others) {
+    if (v < cost) {
+      best = m;
+      cost = v;
+    }
+  }
+  return best;
+}
+
+const char* MethodName(Method method) {
+  switch (method) {
+    case Method::kAuto:
+      return "auto";
+    case Method::kDirect:
+      return "direct";
+    case Method::kSparse:
+      return "sparse";
+    case Method::kSeparable:
+      return "separable";
+    case Method::kFft:
+      return "fft";
+  }
+  return "?";
+}
+
+// ---------------------------------------------------------- prepared kernels
+
+// Tap tables for the row kernels, or the kernel's spectrum for the FFT.
+struct Correlator::Prepared {
+  // direct, sparse: the kernel's taps; separable: the column pass.
+  std::vector<int> offsets;
+  std::vector<float> weights;
+  std::vector<TapGroup> groups;
+  // separable: the row pass (one group, row 0).
+  std::vector<int> h_offsets;
+  std::vector<float> h_weights;
+  TapGroup h_group;
+  // fft: tile size and the kernel's spectrum (CCS packed, cv::dft).
+  int nh = 0;
+  int nw = 0;
+  cv::Mat spectrum;
+  // Used instead of the FFT for planes holding NaN or infinity, which a
+  // transform would spread over a whole tile.
+  std::unique_ptr<Prepared> fallback;
+};
+
+namespace {
+
+void BuildGroups(Correlator::Prepared& p, const kernel::Kernel& k,
+                 bool skip_zeros) {
+  p.offsets.clear();
+  p.weights.clear();
+  p.groups.clear();
+  std::vector<std::pair<int, int>> spans;  // (row, count)
+  for (int i = 0; i < k.rows(); ++i) {
+    int count = 0;
+    for (int j = 0; j < k.cols(); ++j) {
+      if (skip_zeros && k.at(i, j) == 0.0) continue;
+      p.offsets.push_back(j);
+      p.weights.push_back(static_cast<float>(k.at(i, j)));
+      ++count;
+    }
+    if (count > 0) spans.emplace_back(i, count);
+  }
+  size_t start = 0;
+  for (auto [row, count] : spans) {
+    p.groups.push_back({row, count, p.offsets.data() + start,
+                        p.weights.data() + start});
+    start += count;
+  }
+}
+
+std::unique_ptr<Correlator::Prepared> Prepare(const kernel::Kernel& k,
+                                              Method method) {
+  auto p = std::make_unique<Correlator::Prepared>();
+  switch (method) {
+    case Method::kAuto:
+    case Method::kDirect:
+      BuildGroups(*p, k, false);
+      break;
+    case Method::kSparse:
+      BuildGroups(*p, k, true);
+      break;
+    case Method::kSeparable: {
+      const kernel::RankOneFactors f = kernel::FactorRankOne(k);
+      for (int j = 0; j < k.cols(); ++j) {
+        p->h_offsets.push_back(j);
+        p->h_weights.push_back(static_cast<float>(f.row[j]));
+      }
+      p->h_group = {0, k.cols(), p->h_offsets.data(), p->h_weights.data()};
+      for (int i = 0; i < k.rows(); ++i) {
+        p->offsets.push_back(0);
+        p->weights.push_back(static_cast<float>(f.column[i]));
+      }
+      for (int i = 0; i < k.rows(); ++i) {
+        p->groups.push_back({i, 1, p->offsets.data() + i,
+                             p->weights.data() + i});
+      }
+      break;
+    }
+    case Method::kFft: {
+      p->nh = BestDftSize(k.rows());
+      p->nw = BestDftSize(k.cols());
+      cv::Mat padded(p->nh, p->nw, CV_32F, cv::Scalar(0));
+      for (int i = 0; i < k.rows(); ++i) {
+        for (int j = 0; j < k.cols(); ++j) {
+          padded.at<float>(i, j) = static_cast<float>(k.at(i, j));
+        }
+      }
+      cv::dft(padded, p->spectrum, 0, p->nw > 1 ? k.rows() : 0);
+      p->fallback = Prepare(k, Method::kDirect);
+      break;
+    }
+  }
+  return p;
+}
+
+// ------------------------------------------------------------- row streaming
+
+// Everything a worker needs about one Run call.
+struct Job {
+  const ConstImageView* in;
+  const ImageView* out;
+  const kernel::Kernel* k;
+  const Correlator::Prepared* p;
+  Border border;
+  Origin origin;
+  Extent extent;   // output size
+  int padded_w;    // extent.width + kw - 1
+  EmitParams emit;
+};
+
+bool IsInterleaved3(int channels, int step, const auto& base, Depth type) {
+  if (channels != 3 || step != 3) return false;
+  const size_t s = SampleBytes(type);
+  return base[1] == base[0] + s && base[2] == base[0] + 2 * s;
+}
+
+float SampleAt(const std::byte* p, Depth type) {
+  switch (type) {
+    case Depth::kU8:
+      return static_cast<float>(*reinterpret_cast<const uint8_t*>(p));
+    case Depth::kU16: {
+      uint16_t v;
+      std::memcpy(&v, p, 2);
+      return static_cast<float>(v);
+    }
+    case Depth::kF32: {
+      float v;
+      std::memcpy(&v, p, 4);
+      return v;
+    }
+  }
+  return 0.0f;
+}
+
+// Per-thread buffers of the row loader and the store.
+struct Scratch {
+  std::vector<std::byte> bytes;
+  std::vector<std::vector<float>> gather;
+  std::vector<std::vector<std::byte>> typed;
+};
+
+// Padded row py, columns [px0, px1), of every channel into dst[c][0..]:
+// padded(py, px) = I(py + origin.y, px + origin.x) extended by the border.
+void LoadPadded(const Job& job, int py, int px0, int px1, float* const* dst,
+                Scratch& s) {
+  const ConstImageView& in = *job.in;
+  const int n = px1 - px0;
+  const int iy = BorderIndex(py + job.origin.y, in.height, job.border.mode);
+  if (iy < 0) {
+    for (int c = 0; c < in.channels; ++c) {
+      std::fill(dst[c], dst[c] + n, job.border.value);
+    }
+    return;
+  }
+  const size_t sample = SampleBytes(in.type);
+  const std::ptrdiff_t row_off = static_cast<std::ptrdiff_t>(iy) * in.row_bytes;
+  // Columns inside the image: one contiguous run.
+  const int lo = std::clamp(-job.origin.x, px0, px1);
+  const int hi = std::clamp(in.width - job.origin.x, lo, px1);
+  if (hi > lo) {
+    const int ix = lo + job.origin.x;
+    const size_t count = static_cast<size_t>(hi - lo);
+    const size_t col_off = static_cast<size_t>(ix) * in.step * sample;
+    if (IsInterleaved3(in.channels, in.step, in.base, in.type)) {
+      s.bytes.resize(3 * count * sample);
+      detail::Deinterleave3(in.base[0] + row_off + col_off,
+                            static_cast<int>(in.type), count,
+                            dst[0] + (lo - px0), dst[1] + (lo - px0),
+                            dst[2] + (lo - px0), s.bytes.data());
+    } else {
+      for (int c = 0; c < in.channels; ++c) {
+        const std::byte* src = in.base[c] + row_off + col_off;
+        float* d = dst[c] + (lo - px0);
+        if (in.step == 1) {
+          detail::ConvertRow(src, static_cast<int>(in.type), count, d);
+        } else {
+          const size_t stride = static_cast<size_t>(in.step) * sample;
+          for (size_t x = 0; x < count; ++x) {
+            d[x] = SampleAt(src + x * stride, in.type);
+          }
+        }
+      }
+    }
+  }
+  // Border columns, at most kw - 1 of them.
+  const auto edge = [&](int px) {
+    const int ix = BorderIndex(px + job.origin.x, in.width, job.border.mode);
+    for (int c = 0; c < in.channels; ++c) {
+      dst[c][px - px0] =
+          ix < 0 ? job.border.value
+                 : SampleAt(in.base[c] + row_off +
+                                static_cast<std::ptrdiff_t>(ix) * in.step *
+                                    static_cast<std::ptrdiff_t>(sample),
+                            in.type);
+    }
+  };
+  for (int px = px0; px < lo; ++px) edge(px);
+  for (int px = hi; px < px1; ++px) edge(px);
+}
+
+// Output row y, columns [x0, x0 + n), of every channel from acc[c][0..].
+uint64_t Emit(const Job& job, int y, int x0, int n, const float* const* acc,
+              Scratch& s) {
+  const ImageView& out = *job.out;
+  const size_t sample = SampleBytes(out.type);
+  const std::ptrdiff_t off =
+      static_cast<std::ptrdiff_t>(y) * out.row_bytes +
+      static_cast<std::ptrdiff_t>(x0) * out.step *
+          static_cast<std::ptrdiff_t>(sample);
+  const size_t count = static_cast<size_t>(n);
+  uint64_t saturated = 0;
+  if (out.step == 1) {
+    for (int c = 0; c < out.channels; ++c) {
+      saturated += detail::EmitRow(acc[c], count, job.emit, out.base[c] + off);
+    }
+    return saturated;
+  }
+  s.typed.resize(out.channels);
+  for (int c = 0; c < out.channels; ++c) {
+    s.typed[c].resize(count * sample);
+    saturated += detail::EmitRow(acc[c], count, job.emit, s.typed[c].data());
+  }
+  if (IsInterleaved3(out.channels, out.step, out.base, out.type)) {
+    detail::Interleave3(s.typed[0].data(), s.typed[1].data(),
+                        s.typed[2].data(), static_cast<int>(out.type), count,
+                        out.base[0] + off);
+    return saturated;
+  }
+  const size_t stride = static_cast<size_t>(out.step) * sample;
+  for (int c = 0; c < out.channels; ++c) {
+    for (size_t x = 0; x < count; ++x) {
+      std::memcpy(out.base[c] + off + x * stride,
+                  s.typed[c].data() + x * sample, sample);
+    }
+  }
+  return saturated;
+}
+
+// A float buffer of `rows` x `width` (+ slack) per channel, zeroed once.
+struct Rows {
+  size_t stride = 0;
+  int rows = 0;
+  std::vector<float> data;
+  Rows(int channels, int rows_, int width)
+      : stride(static_cast<size_t>(width) + kSlack),
+        rows(rows_),
+        data(stride * rows_ * channels, 0.0f) {}
+  float* at(int c, int r) {
+    return data.data() + (static_cast<size_t>(c) * rows + r) * stride;
+  }
+};
+
+// direct and sparse: a ring of kh padded rows per channel.
+uint64_t RunDirect(const Job& job, const Correlator::Prepared& p, int y0,
+                   int y1) {
+  const int kh = job.k->rows();
+  const int channels = job.in->channels;
+  Rows ring(channels, kh, job.padded_w);
+  Rows acc(channels, 1, job.extent.width);
+  Scratch scratch;
+  std::vector<float*> load(channels), sums(channels);
+  std::vector<const float*> taps(kh);
+  for (int c = 0; c < channels; ++c) sums[c] = acc.at(c, 0);
+  uint64_t saturated = 0;
+  int loaded = y0;  // next padded row to load
+  for (int y = y0; y < y1; ++y) {
+    for (; loaded < y + kh; ++loaded) {
+      for (int c = 0; c < channels; ++c) load[c] = ring.at(c, loaded % kh);
+      LoadPadded(job, loaded, 0, job.padded_w, load.data(), scratch);
+    }
+    for (int c = 0; c < channels; ++c) {
+      for (int i = 0; i < kh; ++i) taps[i] = ring.at(c, (y + i) % kh);
+      detail::TapRow(taps.data(), p.groups.data(), p.groups.size(),
+                     job.extent.width, sums[c]);
+    }
+    saturated += Emit(job, y, 0, job.extent.width, sums.data(), scratch);
+  }
+  return saturated;
+}
+
+// separable: each padded row is filtered across once into a ring of kh
+// rows, which the column pass reads.
+uint64_t RunSeparable(const Job& job, const Correlator::Prepared& p, int y0,
+                      int y1) {
+  const int kh = job.k->rows();
+  const int channels = job.in->channels;
+  Rows ring(channels, kh, job.extent.width);
+  Rows padded(channels, 1, job.padded_w);
+  Rows acc(channels, 1, job.extent.width);
+  Scratch scratch;
+  std::vector<float*> load(channels), sums(channels);
+  std::vector<const float*> taps(kh);
+  for (int c = 0; c < channels; ++c) {
+    load[c] = padded.at(c, 0);
+    sums[c] = acc.at(c, 0);
+  }
+  uint64_t saturated = 0;
+  int loaded = y0;
+  for (int y = y0; y < y1; ++y) {
+    for (; loaded < y + kh; ++loaded) {
+      LoadPadded(job, loaded, 0, job.padded_w, load.data(), scratch);
+      for (int c = 0; c < channels; ++c) {
+        const float* row = load[c];
+        detail::TapRow(&row, &p.h_group, 1, job.extent.width,
+                       ring.at(c, loaded % kh));
+      }
+    }
+    for (int c = 0; c < channels; ++c) {
+      for (int i = 0; i < kh; ++i) taps[i] = ring.at(c, (y + i) % kh);
+      detail::TapRow(taps.data(), p.groups.data(), p.groups.size(),
+                     job.extent.width, sums[c]);
+    }
+    saturated += Emit(job, y, 0, job.extent.width, sums.data(), scratch);
+  }
+  return saturated;
+}
+
+// fft: overlap-save over nh x nw tiles; tile (ty, tx) gives the outputs
+// [ty*th, ty*th + th) x [tx*tw, tx*tw + tw), th = nh - kh + 1, from the
+// padded rows and columns starting at the same place.
+uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int ty0,
+                int ty1) {
+  const int kh = job.k->rows();
+  const int kw = job.k->cols();
+  const int channels = job.in->channels;
+  const int th = p.nh - kh + 1;
+  const int tw = p.nw - kw + 1;
+  const int tiles_x = (job.extent.width + tw - 1) / tw;
+  const int padded_h = job.extent.height + kh - 1;
+  std::vector<cv::Mat> tile(channels);
+  for (auto& t : tile) t.create(p.nh, p.nw, CV_32F);
+  cv::Mat freq;
+  std::vector<cv::Mat> results(channels);
+  Scratch scratch;
+  std::vector<float*> load(channels);
+  std::vector<const float*> sums(channels);
+  uint64_t saturated = 0;
+  for (int ty = ty0; ty < ty1; ++ty) {
+    for (int tx = 0; tx < tiles_x; ++tx) {
+      const int px0 = tx * tw;
+      const int px1 = std::min(px0 + p.nw, job.padded_w);
+      for (int r = 0; r < p.nh; ++r) {
+        const int py = ty * th + r;
+        for (int c = 0; c < channels; ++c) {
+          load[c] = tile[c].ptr<float>(r);
+          const int from = py < padded_h ? px1 - px0 : 0;
+          std::fill(load[c] + from, load[c] + p.nw, 0.0f);
+        }
+        if (py < padded_h) LoadPadded(job, py, px0, px1, load.data(), scratch);
+      }
+      const int rows = std::min(th, job.extent.height - ty * th);
+      const int cols = std::min(tw, job.extent.width - px0);
+      // Rows known to be zero (below the image) and rows not needed (below
+      // the last output) are skipped; OpenCV allows it for 2+ columns only.
+      const bool skip = p.nw > 1;
+      for (int c = 0; c < channels; ++c) {
+        cv::dft(tile[c], freq, 0,
+                skip ? std::min(p.nh, padded_h - ty * th) : 0);
+        cv::mulSpectrums(freq, p.spectrum, freq, 0, /*conjB=*/true);
+        cv::dft(freq, results[c],
+                cv::DFT_INVERSE | cv::DFT_SCALE | cv::DFT_REAL_OUTPUT,
+                skip ? rows : 0);
+      }
+      for (int r = 0; r < rows; ++r) {
+        for (int c = 0; c < channels; ++c) sums[c] = results[c].ptr<float>(r);
+        saturated += Emit(job, ty * th + r, px0, cols, sums.data(), scratch);
+      }
+    }
+  }
+  return saturated;
+}
+
+bool AllFinite(const ConstImageView& in) {
+  if (in.type != Depth::kF32) return true;
+  for (int c = 0; c < in.channels; ++c) {
+    for (int y = 0; y < in.height; ++y) {
+      const std::byte* row = in.base[c] + y * in.row_bytes;
+      for (int x = 0; x < in.width; ++x) {
+        if (!std::isfinite(SampleAt(row + static_cast<size_t>(x) * in.step * 4,
+                                    Depth::kF32))) {
+          return false;
+        }
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Correlator::Correlator(const kernel::Kernel& k, Method requested)
+    : kernel_(k),
+      method_(requested == Method::kAuto
+                  ? ChooseMethod(k, kernel::FactorRankOne(k), requested)
+                  : ChooseMethod(k,
+                                 requested == Method::kSeparable
+                                     ? kernel::FactorRankOne(k)
+                                     : kernel::RankOneFactors{},
+                                 requested)),
+      prepared_(Prepare(kernel_, method_)) {}
+
+Correlator::~Correlator() = default;
+Correlator::Correlator(Correlator&&) noexcept = default;
+Correlator& Correlator::operator=(Correlator&&) noexcept = default;
+
+uint64_t Correlator::Run(const ConstImageView& in, const ImageView& out,
+                         const EngineOptions& options) const {
+  const Extent extent = OutputExtent(in.width, in.height, kernel_, options.size);
+  if (extent.width == 0 || extent.height == 0 || in.channels == 0) return 0;
+  Job job{&in, &out, &kernel_, prepared_.get(), options.border,
+          OutputOrigin(kernel_, options.size), extent,
+          extent.width + kernel_.cols() - 1, EmitParams{}};
+  job.emit.affine = options.scale != 1.0f || options.bias != 0.0f;
+  job.emit.scale = options.scale;
+  job.emit.bias = options.bias;
+  job.emit.abs = options.abs;
+  job.emit.type = static_cast<int>(out.type);
+  job.emit.max = static_cast<float>(DepthMax(out.type));
+
+  Method method = method_;
+  const Prepared* p = prepared_.get();
+  if (method == Method::kFft && !AllFinite(in)) {
+    method = Method::kDirect;
+    p = prepared_->fallback.get();
+  }
+  const int units =
+      method == Method::kFft
+          ? (extent.height + (p->nh - kernel_.rows())) /
+                (p->nh - kernel_.rows() + 1)
+          : extent.height;
+  const int n =
+      std::clamp(ResolveThreads(options.threads), 1, std::max(units, 1));
+  std::vector<uint64_t> saturated(n, 0);
+  const auto work = [&](int t) {
+    const int u0 = static_cast<int>(static_cast<long long>(units) * t / n);
+    const int u1 = static_cast<int>(static_cast<long long>(units) * (t + 1) / n);
+    switch (method) {
+      case Method::kFft:
+        saturated[t] = RunFft(job, *p, u0, u1);
+        break;
+      case Method::kSeparable:
+        saturated[t] = RunSeparable(job, *p, u0, u1);
+        break;
+      default:
+        saturated[t] = RunDirect(job, *p, u0, u1);
+        break;
+    }
+  };
+  if (n == 1) {
+    work(0);
+  } else {
+    std::vector<std::thread> workers;
+    workers.reserve(n);
+    for (int t = 0; t < n; ++t) workers.emplace_back(work, t);
+    for (auto& w : workers) w.join();
+  }
+  uint64_t total = 0;
+  for (uint64_t s : saturated) total += s;
+  return total;
+}
+
+}  // namespace convcorr::core

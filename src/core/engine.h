@@ -1,0 +1,128 @@
+// The fast engine: streams rows of any sample type (8-bit, 16-bit, float;
+// planar or interleaved) through a border-extended ring of float32 rows,
+// correlates them by the strategy the cost model picks, and writes each
+// output row straight into the caller's buffer with scale, bias, |.|,
+// rounding and saturation fused into the store.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "core/border.h"
+#include "core/image.h"
+#include "kernel/kernel.h"
+
+namespace convcorr::core {
+
+enum class OutputSize { kSame, kValid, kFull };
+
+// How the engine computes a correlation (--method).
+enum class Method { kAuto, kDirect, kSparse, kSeparable, kFft };
+
+// Output size of a plane of `width` x `height` filtered with `k` (valid needs
+// k no larger than the image: returns 0x0 otherwise).
+struct Extent {
+  int width = 0;
+  int height = 0;
+};
+Extent OutputExtent(int width, int height, const kernel::Kernel& k,
+                    OutputSize size);
+
+// Up to four channels of one image in memory. Channel c's sample at (y, x)
+// is at base[c] + y * row_bytes + x * step * SampleBytes(type): planar
+// images have step 1 and one base per plane; interleaved ones (OpenCV's
+// cv::Mat) step == channels and bases one sample apart.
+struct ConstImageView {
+  std::array<const std::byte*, 4> base{};
+  int channels = 0;
+  int width = 0;
+  int height = 0;
+  Depth type = Depth::kF32;
+  std::ptrdiff_t row_bytes = 0;
+  int step = 1;
+};
+struct ImageView {
+  std::array<std::byte*, 4> base{};
+  int channels = 0;
+  int width = 0;
+  int height = 0;
+  Depth type = Depth::kF32;
+  std::ptrdiff_t row_bytes = 0;
+  int step = 1;
+};
+
+size_t SampleBytes(Depth type);
+// Views of float planes (type kF32, step 1), all the same size.
+ConstImageView ViewOf(const std::vector<const Plane*>& planes);
+ImageView ViewOf(const std::vector<Plane*>& planes);
+
+// What happens to each sum on its way out: result = scale * sum + bias, then
+// |result| if abs, then (for 8- and 16-bit targets) rounding half to even
+// and saturation to [0, max], NaN giving 0, as core::Quantize does.
+struct EngineOptions {
+  Border border;
+  OutputSize size = OutputSize::kSame;
+  float scale = 1.0f;
+  float bias = 0.0f;
+  bool abs = false;
+  int threads = 0;  // 0 = all cores
+};
+
+// Cost of each strategy in float32 multiply-add equivalents per output
+// sample (docs/architecture.md, "Cost model"); infinity where a strategy
+// cannot run the kernel.
+struct Costs {
+  double direct = 0.0;
+  double sparse = 0.0;
+  double separable = std::numeric_limits<double>::infinity();
+  double fft = 0.0;
+};
+// The constants of the cost model, measured with bench/engine_bench.
+inline constexpr double kRowCost = 0.5;       // per kernel row walked
+inline constexpr double kSeparableCost = 2.0; // writing and reading the ring
+inline constexpr double kFftCost = 14.0;      // per N log2 N of a tile
+// A kernel within this relative Frobenius residual of rank 1 is separable.
+inline constexpr double kSeparableResidual = 1e-7;
+
+Costs EstimateCosts(const kernel::Kernel& k, const kernel::RankOneFactors& f);
+// `requested` unless kAuto, which takes the cheapest strategy (ties go to
+// the simpler one, in the order direct, sparse, separable, fft). A
+// kSeparable request for a kernel that is not rank 1 gives kDirect.
+Method ChooseMethod(const kernel::Kernel& k, const kernel::RankOneFactors& f,
+                    Method requested);
+const char* MethodName(Method method);
+
+// Name of the SIMD target the engine dispatches to on this CPU, e.g.
+// "AVX2", "AVX3" (AVX-512), "SSE4" or "EMU128".
+const char* SimdTargetName();
+
+// A kernel prepared for one strategy, to run on any number of images.
+class Correlator {
+ public:
+  // `k` is correlated as given (rotate it first for convolution).
+  Correlator(const kernel::Kernel& k, Method requested);
+  ~Correlator();
+  Correlator(Correlator&&) noexcept;
+  Correlator& operator=(Correlator&&) noexcept;
+
+  Method method() const { return method_; }
+
+  // Correlates every channel of `in` into the same channel of `out`, whose
+  // size must be OutputExtent(in, k, options.size) and whose channel count
+  // matches. Returns the number of samples saturated on the way out.
+  uint64_t Run(const ConstImageView& in, const ImageView& out,
+               const EngineOptions& options) const;
+
+  struct Prepared;  // the kernel in the form its strategy needs
+
+ private:
+  kernel::Kernel kernel_;
+  Method method_;
+  std::unique_ptr<Prepared> prepared_;
+};
+
+}  // namespace convcorr::core

@@ -1,0 +1,53 @@
+// Row kernels of the engine, compiled for every SIMD target in
+// correlate_simd.cc and called through Highway's dynamic dispatch.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace convcorr::core::detail {
+
+// Float rows carry this many extra samples past their end so that the row
+// kernels can finish a row with whole vectors (no scalar tail): any SIMD
+// width is at most 16 floats.
+inline constexpr size_t kSlack = 16;
+
+// The taps of one kernel row: out(x) += weights[t] * rows[row][x + offsets[t]].
+struct TapGroup {
+  int row = 0;
+  int count = 0;
+  const int* offsets = nullptr;
+  const float* weights = nullptr;
+};
+
+// The store: result = affine ? scale * sum + bias : sum; |result| if abs;
+// integer types round half to even and saturate to [0, max] (NaN -> 0).
+struct EmitParams {
+  bool affine = false;
+  float scale = 1.0f;
+  float bias = 0.0f;
+  bool abs = false;
+  int type = 0;  // static_cast<int>(Depth)
+  float max = 0.0f;
+};
+
+// n contiguous samples of `type` at src, as float.
+void ConvertRow(const std::byte* src, int type, size_t n, float* dst);
+// n pixels of 3 interleaved samples of `type`, split into three float rows;
+// scratch holds 3 * n samples of `type`.
+void Deinterleave3(const std::byte* src, int type, size_t n, float* d0,
+                   float* d1, float* d2, std::byte* scratch);
+// out(x) for x in [0, RoundUp(width, lanes)): sum over the groups' taps.
+// Every row must be readable up to RoundUp(width, lanes) + its largest
+// offset, and out up to RoundUp(width, lanes).
+void TapRow(const float* const* rows, const TapGroup* groups, size_t ngroups,
+            size_t width, float* out);
+// n sums at acc written as `e.type` to the contiguous dst; returns how many
+// saturated.
+uint64_t EmitRow(const float* acc, size_t n, const EmitParams& e,
+                 std::byte* dst);
+// Three contiguous rows of n samples of `type` interleaved into dst.
+void Interleave3(const std::byte* s0, const std::byte* s1, const std::byte* s2,
+                 int type, size_t n, std::byte* dst);
+
+}  // namespace convcorr::core::detail
