@@ -264,7 +264,39 @@ struct Job {
   Extent extent;   // output size
   int padded_w;    // extent.width + kw - 1
   EmitParams emit;
+  // Packed: interleaved input and output, filtered as one row of
+  // channels x width samples with tap offsets scaled by the channel count,
+  // so nothing is split or merged. Otherwise one float row per channel.
+  bool packed = false;
+  int lanes = 1;  // samples per pixel in a float row: channels if packed
 };
+
+// The tap tables with offsets scaled to `lanes` samples per pixel.
+struct Taps {
+  std::vector<int> offsets, h_offsets;
+  std::vector<TapGroup> groups;
+  TapGroup h_group;
+  Taps(const Correlator::Prepared& p, int lanes) {
+    for (int o : p.offsets) offsets.push_back(o * lanes);
+    for (int o : p.h_offsets) h_offsets.push_back(o * lanes);
+    groups = p.groups;
+    for (TapGroup& g : groups) {
+      g.offsets = offsets.data() + (g.offsets - p.offsets.data());
+    }
+    h_group = p.h_group;
+    h_group.offsets = h_offsets.data();
+  }
+};
+
+template <typename View>
+bool IsPacked(const View& v) {
+  if (v.step != v.channels) return false;
+  const size_t s = SampleBytes(v.type);
+  for (int c = 1; c < v.channels; ++c) {
+    if (v.base[c] != v.base[0] + c * s) return false;
+  }
+  return true;
+}
 
 bool IsInterleaved3(int channels, int step, const auto& base, Depth type) {
   if (channels != 3 || step != 3) return false;
@@ -305,8 +337,10 @@ void LoadPadded(const Job& job, int py, int px0, int px1, float* const* dst,
   const int n = px1 - px0;
   const int iy = BorderIndex(py + job.origin.y, in.height, job.border.mode);
   if (iy < 0) {
-    for (int c = 0; c < in.channels; ++c) {
-      std::fill(dst[c], dst[c] + n, job.border.value);
+    const int planes = job.packed ? 1 : in.channels;
+    for (int c = 0; c < planes; ++c) {
+      std::fill(dst[c], dst[c] + static_cast<size_t>(n) * job.lanes,
+                job.border.value);
     }
     return;
   }
@@ -315,6 +349,31 @@ void LoadPadded(const Job& job, int py, int px0, int px1, float* const* dst,
   // Columns inside the image: one contiguous run.
   const int lo = std::clamp(-job.origin.x, px0, px1);
   const int hi = std::clamp(in.width - job.origin.x, lo, px1);
+  if (job.packed) {
+    const int lanes = job.lanes;
+    if (hi > lo) {
+      detail::ConvertRow(
+          in.base[0] + row_off +
+              static_cast<std::ptrdiff_t>(lo + job.origin.x) * lanes *
+                  static_cast<std::ptrdiff_t>(sample),
+          static_cast<int>(in.type), static_cast<size_t>(hi - lo) * lanes,
+          dst[0] + static_cast<size_t>(lo - px0) * lanes);
+    }
+    const auto edge = [&](int px) {
+      const int ix = BorderIndex(px + job.origin.x, in.width, job.border.mode);
+      float* d = dst[0] + static_cast<size_t>(px - px0) * lanes;
+      for (int c = 0; c < lanes; ++c) {
+        d[c] = ix < 0 ? job.border.value
+                      : SampleAt(in.base[0] + row_off +
+                                     (static_cast<std::ptrdiff_t>(ix) * lanes +
+                                      c) * static_cast<std::ptrdiff_t>(sample),
+                                 in.type);
+      }
+    };
+    for (int px = px0; px < lo; ++px) edge(px);
+    for (int px = hi; px < px1; ++px) edge(px);
+    return;
+  }
   if (hi > lo) {
     const int ix = lo + job.origin.x;
     const size_t count = static_cast<size_t>(hi - lo);
@@ -367,6 +426,10 @@ uint64_t Emit(const Job& job, int y, int x0, int n, const float* const* acc,
           static_cast<std::ptrdiff_t>(sample);
   const size_t count = static_cast<size_t>(n);
   uint64_t saturated = 0;
+  if (job.packed) {
+    return detail::EmitRow(acc[0], count * job.lanes, job.emit,
+                           out.base[0] + off);
+  }
   if (out.step == 1) {
     for (int c = 0; c < out.channels; ++c) {
       saturated += detail::EmitRow(acc[c], count, job.emit, out.base[c] + off);
@@ -409,12 +472,12 @@ struct Rows {
 };
 
 // direct and sparse: a ring of kh padded rows per channel.
-uint64_t RunDirect(const Job& job, const Correlator::Prepared& p, int y0,
-                   int y1) {
+uint64_t RunDirect(const Job& job, const Taps& p, int y0, int y1) {
   const int kh = job.k->rows();
-  const int channels = job.in->channels;
-  Rows ring(channels, kh, job.padded_w);
-  Rows acc(channels, 1, job.extent.width);
+  const int channels = job.packed ? 1 : job.in->channels;
+  const size_t width = static_cast<size_t>(job.extent.width) * job.lanes;
+  Rows ring(channels, kh, job.padded_w * job.lanes);
+  Rows acc(channels, 1, job.extent.width * job.lanes);
   Scratch scratch;
   std::vector<float*> load(channels), sums(channels);
   std::vector<const float*> taps(kh);
@@ -428,8 +491,8 @@ uint64_t RunDirect(const Job& job, const Correlator::Prepared& p, int y0,
     }
     for (int c = 0; c < channels; ++c) {
       for (int i = 0; i < kh; ++i) taps[i] = ring.at(c, (y + i) % kh);
-      detail::TapRow(taps.data(), p.groups.data(), p.groups.size(),
-                     job.extent.width, sums[c]);
+      detail::TapRow(taps.data(), p.groups.data(), p.groups.size(), width,
+                     sums[c]);
     }
     saturated += Emit(job, y, 0, job.extent.width, sums.data(), scratch);
   }
@@ -438,13 +501,13 @@ uint64_t RunDirect(const Job& job, const Correlator::Prepared& p, int y0,
 
 // separable: each padded row is filtered across once into a ring of kh
 // rows, which the column pass reads.
-uint64_t RunSeparable(const Job& job, const Correlator::Prepared& p, int y0,
-                      int y1) {
+uint64_t RunSeparable(const Job& job, const Taps& p, int y0, int y1) {
   const int kh = job.k->rows();
-  const int channels = job.in->channels;
-  Rows ring(channels, kh, job.extent.width);
-  Rows padded(channels, 1, job.padded_w);
-  Rows acc(channels, 1, job.extent.width);
+  const int channels = job.packed ? 1 : job.in->channels;
+  const size_t width = static_cast<size_t>(job.extent.width) * job.lanes;
+  Rows ring(channels, kh, job.extent.width * job.lanes);
+  Rows padded(channels, 1, job.padded_w * job.lanes);
+  Rows acc(channels, 1, job.extent.width * job.lanes);
   Scratch scratch;
   std::vector<float*> load(channels), sums(channels);
   std::vector<const float*> taps(kh);
@@ -459,14 +522,13 @@ uint64_t RunSeparable(const Job& job, const Correlator::Prepared& p, int y0,
       LoadPadded(job, loaded, 0, job.padded_w, load.data(), scratch);
       for (int c = 0; c < channels; ++c) {
         const float* row = load[c];
-        detail::TapRow(&row, &p.h_group, 1, job.extent.width,
-                       ring.at(c, loaded % kh));
+        detail::TapRow(&row, &p.h_group, 1, width, ring.at(c, loaded % kh));
       }
     }
     for (int c = 0; c < channels; ++c) {
       for (int i = 0; i < kh; ++i) taps[i] = ring.at(c, (y + i) % kh);
-      detail::TapRow(taps.data(), p.groups.data(), p.groups.size(),
-                     job.extent.width, sums[c]);
+      detail::TapRow(taps.data(), p.groups.data(), p.groups.size(), width,
+                     sums[c]);
     }
     saturated += Emit(job, y, 0, job.extent.width, sums.data(), scratch);
   }
@@ -581,6 +643,10 @@ uint64_t Correlator::Run(const ConstImageView& in, const ImageView& out,
     method = Method::kDirect;
     p = prepared_->fallback.get();
   }
+  job.packed = method != Method::kFft && in.channels == out.channels &&
+               IsPacked(in) && IsPacked(out);
+  job.lanes = job.packed ? in.channels : 1;
+  const Taps taps(*p, job.lanes);
   const int units =
       method == Method::kFft
           ? (extent.height + (p->nh - kernel_.rows())) /
@@ -597,10 +663,10 @@ uint64_t Correlator::Run(const ConstImageView& in, const ImageView& out,
         saturated[t] = RunFft(job, *p, u0, u1);
         break;
       case Method::kSeparable:
-        saturated[t] = RunSeparable(job, *p, u0, u1);
+        saturated[t] = RunSeparable(job, taps, u0, u1);
         break;
       default:
-        saturated[t] = RunDirect(job, *p, u0, u1);
+        saturated[t] = RunDirect(job, taps, u0, u1);
         break;
     }
   };
