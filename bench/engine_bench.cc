@@ -363,13 +363,14 @@ void ConvcorrCorrelate(const cv::Mat& src, const kernel::Kernel& k,
   correlator.Run(ConstView(src), View(dst), Options(threads));
 }
 
-// What the compare row times, until compare is fused: correlate with K and
-// with its rotation (convolve), each at the input's depth, and |conv - corr|
-// as OpenCV's side computes it.
+// What the compare row times: correlate and convolve at the input's depth
+// from core::PairCorrelator (one fused pass where it can), and
+// |conv - corr| with cv::absdiff, as on OpenCV's side.
 void ConvcorrCompare(const cv::Mat& src, const kernel::Kernel& k, int threads,
                      cv::Mat& corr, cv::Mat& conv, cv::Mat& diff) {
-  ConvcorrCorrelate(src, k, threads, corr);
-  ConvcorrCorrelate(src, kernel::Rotate180(k), threads, conv);
+  const core::PairCorrelator pair(k, core::Method::kAuto,
+                                  core::OutputSize::kSame);
+  pair.Run(ConstView(src), View(corr), View(conv), Options(threads));
   cv::absdiff(corr, conv, diff);
 }
 

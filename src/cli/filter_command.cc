@@ -43,7 +43,7 @@ struct Setup {
   std::string engine_line;  // for -v
 };
 
-Setup MakeSetup(const FilterOptions& o) {
+Setup MakeSetup(const FilterOptions& o, bool compare) {
   kernel::Kernel k = ApplyAnchor(kernel::ParseSpec(o.kernel_spec), o.anchor);
   core::FilterParams params;
   params.border = ParseBorder(o.border);
@@ -95,12 +95,20 @@ Setup MakeSetup(const FilterOptions& o) {
                             o.kernel_spec, analysis.rank));
   }
   const int threads = core::ResolveThreads(params.threads);
+  // compare names its plan too: fused, symmetric or two passes.
+  const std::string plan =
+      compare && params.simd
+          ? fmt::format(", compare {}",
+                        core::PlanName(core::PairCorrelator(k, params.method,
+                                                            params.size)
+                                           .plan()))
+          : std::string();
   std::string engine_line = fmt::format(
-      "engine: {}, {} thread{}",
+      "engine: {}{}, {} thread{}",
       params.simd ? fmt::format("simd {}, strategy {}", core::SimdTargetName(),
                                 core::MethodName(method))
                   : std::string("reference (--no-simd)"),
-      threads, threads == 1 ? "" : "s");
+      plan, threads, threads == 1 ? "" : "s");
   return {std::move(k),        o.kernel_spec, params,
           ParseDepth(o.depth), decode,        std::move(analysis),
           std::move(notes),    std::move(engine_line)};
@@ -189,7 +197,7 @@ int ForEachJob(const Plan& plan, Reporter& reporter, Body body) {
 int RunFilter(const FilterOptions& o, core::Mode mode) {
   Reporter reporter(o.quiet, o.verbose, o.json);
   const Setup s = [&] {
-    Setup setup = MakeSetup(o);
+    Setup setup = MakeSetup(o, /*compare=*/false);
     setup.params.mode = mode;
     return setup;
   }();
@@ -231,7 +239,7 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
 
 int RunCompare(const FilterOptions& o) {
   Reporter reporter(o.quiet, o.verbose, o.json);
-  const Setup s = MakeSetup(o);
+  const Setup s = MakeSetup(o, /*compare=*/true);
   const Plan plan = MakePlan(o, /*compare=*/true);
   Announce(s, reporter);
   EnsureDirectory(plan.out_root);
@@ -239,11 +247,10 @@ int RunCompare(const FilterOptions& o) {
   return ForEachJob(plan, reporter, [&](const Job& job) {
     const core::Image img = ReadInput(job, s.decode);
     CheckKernelFits(job, img, s);
-    core::FilterParams params = s.params;
-    params.mode = core::Mode::kCorrelate;
-    const core::Image corr = core::Filter(img, s.kernel, params);
-    params.mode = core::Mode::kConvolve;
-    const core::Image conv = core::Filter(img, s.kernel, params);
+    // Both results in one pass where the engine can fuse them.
+    core::FilterPairResult pair = core::FilterPair(img, s.kernel, s.params);
+    const core::Image& corr = pair.correlate;
+    const core::Image& conv = pair.convolve;
 
     const diff::DiffStats stats =
         diff::ComputeStats(conv, corr, o.threshold, PsnrPeak(img));

@@ -131,6 +131,53 @@ void TapRow(const float* const* rows, const TapGroup* groups, size_t ngroups,
   }
 }
 
+template <bool kHasS, bool kHasA>
+void PairRowT(const float* const* rows, const PairTable& pt, size_t width,
+              float* out_s, float* out_a) {
+  const hn::ScalableTag<float> d;
+  const size_t n = hn::Lanes(d);
+  const size_t end = (width + n - 1) / n * n;
+  for (size_t x = 0; x < end;) {
+    // Two vectors at a time where they fit: four accumulators.
+    const bool two = x + 2 * n <= end;
+    auto s0 = hn::Zero(d), s1 = hn::Zero(d), a0 = hn::Zero(d),
+         a1 = hn::Zero(d);
+    for (size_t t = 0; t < pt.count; ++t) {
+      const float* p = rows[pt.r1[t]] + pt.o1[t] + x;
+      const float* q = rows[pt.r2[t]] + pt.o2[t] + x;
+      const auto p0 = hn::LoadU(d, p);
+      const auto q0 = hn::LoadU(d, q);
+      if (kHasS) s0 = hn::MulAdd(hn::Set(d, pt.s[t]), hn::Add(p0, q0), s0);
+      if (kHasA) a0 = hn::MulAdd(hn::Set(d, pt.a[t]), hn::Sub(p0, q0), a0);
+      if (two) {
+        const auto p1 = hn::LoadU(d, p + n);
+        const auto q1 = hn::LoadU(d, q + n);
+        if (kHasS) s1 = hn::MulAdd(hn::Set(d, pt.s[t]), hn::Add(p1, q1), s1);
+        if (kHasA) a1 = hn::MulAdd(hn::Set(d, pt.a[t]), hn::Sub(p1, q1), a1);
+      }
+    }
+    // corr = S + A, conv = S - A.
+    hn::StoreU(hn::Add(s0, a0), d, out_s + x);
+    hn::StoreU(hn::Sub(s0, a0), d, out_a + x);
+    if (two) {
+      hn::StoreU(hn::Add(s1, a1), d, out_s + x + n);
+      hn::StoreU(hn::Sub(s1, a1), d, out_a + x + n);
+    }
+    x += two ? 2 * n : n;
+  }
+}
+
+void PairRow(const float* const* rows, const PairTable& pairs, size_t width,
+             float* out_s, float* out_a) {
+  if (pairs.has_s && pairs.has_a) {
+    PairRowT<true, true>(rows, pairs, width, out_s, out_a);
+  } else if (pairs.has_a) {
+    PairRowT<false, true>(rows, pairs, width, out_s, out_a);
+  } else {
+    PairRowT<true, false>(rows, pairs, width, out_s, out_a);
+  }
+}
+
 // The same arithmetic as the vector path, one sample at a time.
 float Finish(float v, const EmitParams& e) {
   if (e.affine) v = std::fma(v, e.scale, e.bias);
@@ -253,12 +300,17 @@ namespace convcorr::core {
 namespace detail {
 
 HWY_EXPORT(ConvertRow);
+HWY_EXPORT(PairRow);
 HWY_EXPORT(Deinterleave3);
 HWY_EXPORT(TapRow);
 HWY_EXPORT(EmitRow);
 HWY_EXPORT(Interleave3);
 HWY_EXPORT(CompiledTarget);
 
+void PairRow(const float* const* rows, const PairTable& pairs, size_t width,
+             float* out_s, float* out_a) {
+  HWY_DYNAMIC_DISPATCH(PairRow)(rows, pairs, width, out_s, out_a);
+}
 void ConvertRow(const std::byte* src, int type, size_t n, float* dst) {
   HWY_DYNAMIC_DISPATCH(ConvertRow)(src, type, n, dst);
 }

@@ -590,6 +590,70 @@ uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int ty0,
   return saturated;
 }
 
+}  // namespace
+
+struct PairCorrelator::Pairs {
+  kernel::Kernel centred;  // K embedded so the two windows coincide
+  std::vector<int> r1, o1, r2, o2;
+  std::vector<float> s, a;
+  bool has_s = false;
+  bool has_a = false;
+
+  // The table with offsets scaled to `lanes` samples per pixel.
+  struct Scaled {
+    std::vector<int> o1, o2;
+    detail::PairTable table;
+  };
+  Scaled Scale(int lanes) const {
+    Scaled out;
+    for (int o : o1) out.o1.push_back(o * lanes);
+    for (int o : o2) out.o2.push_back(o * lanes);
+    out.table = {s.size(), r1.data(), out.o1.data(), r2.data(),
+                 out.o2.data(), s.data(),     a.data(),
+                 has_s,     has_a};
+    return out;
+  }
+};
+
+namespace {
+
+// Both outputs of a fused pass: a ring of padded rows as in RunDirect, one
+// PairRow per row and channel, each result stored into its own view.
+PairCorrelator::Saturated RunPair(const Job& corr_job, const Job& conv_job,
+                                  const detail::PairTable& pairs, int y0,
+                                  int y1) {
+  const Job& job = corr_job;
+  const int kh = job.k->rows();
+  const int channels = job.packed ? 1 : job.in->channels;
+  const size_t width = static_cast<size_t>(job.extent.width) * job.lanes;
+  Rows ring(channels, kh, job.padded_w * job.lanes);
+  Rows acc(2 * channels, 1, job.extent.width * job.lanes);
+  Scratch scratch;
+  std::vector<float*> load(channels), corr(channels), conv(channels);
+  std::vector<const float*> taps(kh);
+  for (int c = 0; c < channels; ++c) {
+    corr[c] = acc.at(c, 0);
+    conv[c] = acc.at(channels + c, 0);
+  }
+  PairCorrelator::Saturated saturated;
+  int loaded = y0;
+  for (int y = y0; y < y1; ++y) {
+    for (; loaded < y + kh; ++loaded) {
+      for (int c = 0; c < channels; ++c) load[c] = ring.at(c, loaded % kh);
+      LoadPadded(job, loaded, 0, job.padded_w, load.data(), scratch);
+    }
+    for (int c = 0; c < channels; ++c) {
+      for (int i = 0; i < kh; ++i) taps[i] = ring.at(c, (y + i) % kh);
+      detail::PairRow(taps.data(), pairs, width, corr[c], conv[c]);
+    }
+    saturated.correlate +=
+        Emit(corr_job, y, 0, job.extent.width, corr.data(), scratch);
+    saturated.convolve +=
+        Emit(conv_job, y, 0, job.extent.width, conv.data(), scratch);
+  }
+  return saturated;
+}
+
 bool AllFinite(const ConstImageView& in) {
   if (in.type != Depth::kF32) return true;
   for (int c = 0; c < in.channels; ++c) {
@@ -681,6 +745,181 @@ uint64_t Correlator::Run(const ConstImageView& in, const ImageView& out,
   uint64_t total = 0;
   for (uint64_t s : saturated) total += s;
   return total;
+}
+
+namespace {
+
+// K embedded with zeros in the smallest box, odd in each direction, centred
+// on its anchor: the same correlation for `same`, with the anchor at the
+// centre, so that K and rot180 K read the same window.
+kernel::Kernel Centred(const kernel::Kernel& k) {
+  const int hy = std::max(k.anchor_y(), k.rows() - 1 - k.anchor_y());
+  const int hx = std::max(k.anchor_x(), k.cols() - 1 - k.anchor_x());
+  const int rows = 2 * hy + 1;
+  const int cols = 2 * hx + 1;
+  if (rows == k.rows() && cols == k.cols()) return k;
+  std::vector<double> w(static_cast<size_t>(rows) * cols, 0.0);
+  const int dy = hy - k.anchor_y();
+  const int dx = hx - k.anchor_x();
+  for (int i = 0; i < k.rows(); ++i) {
+    for (int j = 0; j < k.cols(); ++j) {
+      w[static_cast<size_t>(i + dy) * cols + j + dx] = k.at(i, j);
+    }
+  }
+  return kernel::Kernel(rows, cols, std::move(w), hx, hy);
+}
+
+}  // namespace
+
+namespace {
+
+// Copies `from` into `to` row by row when both have the same size, type and
+// layout (packed, or planar with step 1); false otherwise.
+bool CopySamples(const ImageView& from, const ImageView& to) {
+  if (from.channels != to.channels || from.type != to.type ||
+      from.width != to.width || from.height != to.height) {
+    return false;
+  }
+  const size_t sample = SampleBytes(from.type);
+  if (IsPacked(from) && IsPacked(to)) {
+    const size_t bytes = static_cast<size_t>(from.width) * from.channels * sample;
+    for (int y = 0; y < from.height; ++y) {
+      std::memcpy(to.base[0] + y * to.row_bytes,
+                  from.base[0] + y * from.row_bytes, bytes);
+    }
+    return true;
+  }
+  if (from.step != 1 || to.step != 1) return false;
+  for (int c = 0; c < from.channels; ++c) {
+    for (int y = 0; y < from.height; ++y) {
+      std::memcpy(to.base[c] + y * to.row_bytes,
+                  from.base[c] + y * from.row_bytes,
+                  static_cast<size_t>(from.width) * sample);
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+const char* PlanName(PairCorrelator::Plan plan) {
+  switch (plan) {
+    case PairCorrelator::Plan::kFused:
+      return "fused";
+    case PairCorrelator::Plan::kSymmetric:
+      return "symmetric";
+    case PairCorrelator::Plan::kTwoPasses:
+      return "two passes";
+  }
+  return "?";
+}
+
+PairCorrelator::PairCorrelator(const kernel::Kernel& k, Method requested,
+                               OutputSize size)
+    : kernel_(k), size_(size) {
+  first_ = std::make_unique<Correlator>(k, requested);
+  method_ = first_->method();
+  // In valid and full the window is the kernel's box whatever the anchor.
+  auto pairs = std::make_unique<Pairs>(Pairs{
+      size == OutputSize::kSame ? Centred(k) : k, {}, {}, {}, {}, {}, {},
+      false, false});
+  const kernel::Kernel& c = pairs->centred;
+  const int n = c.rows() * c.cols();
+  for (int t = 0; t < n; ++t) {
+    const int m = n - 1 - t;  // the mirror of tap t about the centre
+    if (m < t) break;
+    const double kt = c.weights()[t];
+    const double km = c.weights()[m];
+    // The centre tap pairs with itself: (I + I) * k/2 is exactly k * I.
+    const double sv = m == t ? kt / 2 : (kt + km) / 2;
+    const double av = m == t ? 0.0 : (kt - km) / 2;
+    if (sv == 0.0 && av == 0.0) continue;
+    pairs->r1.push_back(t / c.cols());
+    pairs->o1.push_back(t % c.cols());
+    pairs->r2.push_back(m / c.cols());
+    pairs->o2.push_back(m % c.cols());
+    pairs->s.push_back(static_cast<float>(sv));
+    pairs->a.push_back(static_cast<float>(av));
+    pairs->has_s = pairs->has_s || sv != 0.0;
+    pairs->has_a = pairs->has_a || av != 0.0;
+  }
+  if (!pairs->has_a) {
+    plan_ = Plan::kSymmetric;
+  } else if (method_ == Method::kDirect || method_ == Method::kSparse) {
+    plan_ = Plan::kFused;
+    pairs_ = std::move(pairs);
+  } else {
+    plan_ = Plan::kTwoPasses;
+    second_ = std::make_unique<Correlator>(kernel::Rotate180(k), requested);
+  }
+}
+
+PairCorrelator::~PairCorrelator() = default;
+PairCorrelator::PairCorrelator(PairCorrelator&&) noexcept = default;
+PairCorrelator& PairCorrelator::operator=(PairCorrelator&&) noexcept = default;
+
+PairCorrelator::Saturated PairCorrelator::Run(
+    const ConstImageView& in, const ImageView& corr, const ImageView& conv,
+    const EngineOptions& options) const {
+  Saturated result;
+  EngineOptions o = options;
+  o.size = size_;
+  if (plan_ == Plan::kTwoPasses) {
+    result.correlate = first_->Run(in, corr, o);
+    result.convolve = second_->Run(in, conv, o);
+    return result;
+  }
+  if (plan_ == Plan::kSymmetric) {
+    // One correlation, copied to the other output when the two are laid
+    // out alike (else stored a second time: the same sums either way).
+    result.correlate = first_->Run(in, corr, o);
+    if (!CopySamples(corr, conv)) result.convolve = first_->Run(in, conv, o);
+    else result.convolve = result.correlate;
+    return result;
+  }
+  const kernel::Kernel& k = pairs_->centred;
+  const Extent extent = OutputExtent(in.width, in.height, k, size_);
+  if (extent.width == 0 || extent.height == 0 || in.channels == 0) {
+    return result;
+  }
+  Job job{&in, &corr, &k, nullptr, o.border, OutputOrigin(k, size_), extent,
+          extent.width + k.cols() - 1, EmitParams{}};
+  job.emit.affine = o.scale != 1.0f || o.bias != 0.0f;
+  job.emit.scale = o.scale;
+  job.emit.bias = o.bias;
+  job.emit.abs = o.abs;
+  job.emit.type = static_cast<int>(corr.type);
+  job.emit.max = static_cast<float>(DepthMax(corr.type));
+  job.packed = in.channels == corr.channels && IsPacked(in) &&
+               IsPacked(corr) && IsPacked(conv) && conv.type == corr.type;
+  job.lanes = job.packed ? in.channels : 1;
+  Job conv_job = job;
+  conv_job.out = &conv;
+  conv_job.emit.type = static_cast<int>(conv.type);
+  conv_job.emit.max = static_cast<float>(DepthMax(conv.type));
+  const Pairs::Scaled scaled = pairs_->Scale(job.lanes);
+  const int n =
+      std::clamp(ResolveThreads(o.threads), 1, std::max(extent.height, 1));
+  std::vector<Saturated> parts(n);
+  const auto work = [&](int t) {
+    const int y0 = static_cast<int>(static_cast<long long>(extent.height) * t / n);
+    const int y1 =
+        static_cast<int>(static_cast<long long>(extent.height) * (t + 1) / n);
+    parts[t] = RunPair(job, conv_job, scaled.table, y0, y1);
+  };
+  if (n == 1) {
+    work(0);
+  } else {
+    std::vector<std::thread> workers;
+    workers.reserve(n);
+    for (int t = 0; t < n; ++t) workers.emplace_back(work, t);
+    for (auto& w : workers) w.join();
+  }
+  for (const Saturated& p : parts) {
+    result.correlate += p.correlate;
+    result.convolve += p.convolve;
+  }
+  return result;
 }
 
 }  // namespace convcorr::core

@@ -125,4 +125,54 @@ class Correlator {
   std::unique_ptr<Prepared> prepared_;
 };
 
+// correlate(K) and convolve(K) of one input at once, for compare. Write
+// K = S + A with S = (K + rot180 K)/2 and A = (K - rot180 K)/2 about the
+// centre of the output window (for `same`, K is first embedded, with zeros,
+// in the smallest odd box centred on its anchor, where both windows
+// coincide). Then correlate = S*I + A*I and convolve = S*I - A*I, and a
+// tap and its mirror share their loads: (I(t) + I(t')) s and
+// (I(t) - I(t')) a. The plan:
+//  - fused: for the direct and sparse strategies, one pass computing S*I
+//    and A*I (as many multiply-adds as one correlation), then their sum and
+//    difference;
+//  - symmetric: A == 0, so one correlation gives both, which are then
+//    identical and their difference exactly zero;
+//  - two passes: separable and fft run K and rot180 K one after the other,
+//    exactly as the standalone commands do.
+// Fused results agree with the standalone commands within the direct
+// strategy's bound (docs/architecture.md), not bit for bit.
+class PairCorrelator {
+ public:
+  enum class Plan { kFused, kSymmetric, kTwoPasses };
+
+  PairCorrelator(const kernel::Kernel& k, Method requested, OutputSize size);
+  ~PairCorrelator();
+  PairCorrelator(PairCorrelator&&) noexcept;
+  PairCorrelator& operator=(PairCorrelator&&) noexcept;
+
+  Plan plan() const { return plan_; }
+  Method method() const { return method_; }
+
+  struct Saturated {
+    uint64_t correlate = 0;
+    uint64_t convolve = 0;
+  };
+  // `options.size` must be the size given to the constructor; `corr` and
+  // `conv` are the two outputs, laid out as Correlator::Run requires.
+  Saturated Run(const ConstImageView& in, const ImageView& corr,
+                const ImageView& conv, const EngineOptions& options) const;
+
+  struct Pairs;  // the paired taps of the fused plan
+
+ private:
+  kernel::Kernel kernel_;
+  OutputSize size_;
+  Method method_;
+  Plan plan_;
+  std::unique_ptr<Correlator> first_, second_;
+  std::unique_ptr<Pairs> pairs_;
+};
+
+const char* PlanName(PairCorrelator::Plan plan);
+
 }  // namespace convcorr::core

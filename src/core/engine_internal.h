@@ -31,6 +31,25 @@ struct EmitParams {
   float max = 0.0f;
 };
 
+// Mirror pairs of taps: s[t] (rows[r1[t]][x + o1[t]] + rows[r2[t]][x + o2[t]])
+// summed into S and a[t] (rows[r1[t]][...] - rows[r2[t]][...]) into A.
+struct PairTable {
+  size_t count = 0;
+  const int* r1 = nullptr;
+  const int* o1 = nullptr;
+  const int* r2 = nullptr;
+  const int* o2 = nullptr;
+  const float* s = nullptr;
+  const float* a = nullptr;
+  bool has_s = true;
+  bool has_a = true;
+};
+
+// S*I and A*I for x in [0, RoundUp(width, lanes)) into out_s and out_a,
+// then corr = S + A into out_s and conv = S - A into out_a.
+void PairRow(const float* const* rows, const PairTable& pairs, size_t width,
+             float* out_s, float* out_a);
+
 // n contiguous samples of `type` at src, as float.
 void ConvertRow(const std::byte* src, int type, size_t n, float* dst);
 // n pixels of 3 interleaved samples of `type`, split into three float rows;

@@ -153,4 +153,62 @@ Image Filter(const Image& in, const kernel::Kernel& k,
   return result;
 }
 
+FilterPairResult FilterPair(const Image& in, const kernel::Kernel& k,
+                            const FilterParams& params) {
+  FilterParams p = params;
+  if (!params.simd) {
+    p.mode = Mode::kCorrelate;
+    Image corr = Filter(in, k, p);
+    p.mode = Mode::kConvolve;
+    Image conv = Filter(in, k, p);
+    return {std::move(corr), std::move(conv),
+            PairCorrelator::Plan::kTwoPasses};
+  }
+  const Extent out = OutputExtent(in.width, in.height, k, params.size);
+  FilterPairResult result;
+  std::vector<const Plane*> sources;
+  std::vector<Plane*> corr, conv;
+  for (Image* img : {&result.correlate, &result.convolve}) {
+    img->width = out.width;
+    img->height = out.height;
+    img->depth = in.depth;
+    img->color.assign(in.color.size(), Plane(out.width, out.height));
+    if (in.alpha && params.filter_alpha) img->alpha = Plane(out.width, out.height);
+  }
+  for (const Plane& pl : in.color) sources.push_back(&pl);
+  for (Plane& pl : result.correlate.color) corr.push_back(&pl);
+  for (Plane& pl : result.convolve.color) conv.push_back(&pl);
+  if (in.alpha && params.filter_alpha) {
+    sources.push_back(&*in.alpha);
+    corr.push_back(&*result.correlate.alpha);
+    conv.push_back(&*result.convolve.alpha);
+  }
+  EngineOptions options;
+  options.border = params.border;
+  options.size = params.size;
+  options.scale = static_cast<float>(params.scale);
+  options.bias = static_cast<float>(params.bias);
+  options.abs = params.abs;
+  options.threads = params.threads;
+  const PairCorrelator engine(k, params.method, params.size);
+  result.plan = engine.plan();
+  for (size_t first = 0; first < sources.size(); first += 4) {
+    const size_t last = std::min(sources.size(), first + 4);
+    engine.Run(ViewOf(std::vector<const Plane*>(sources.begin() + first,
+                                                sources.begin() + last)),
+               ViewOf(std::vector<Plane*>(corr.begin() + first,
+                                          corr.begin() + last)),
+               ViewOf(std::vector<Plane*>(conv.begin() + first,
+                                          conv.begin() + last)),
+               options);
+  }
+  if (in.alpha && !params.filter_alpha) {
+    // Carried around the kernel's centre: the same for both modes.
+    result.correlate.alpha =
+        CarryAlpha(*in.alpha, out, k, params.size, params.border);
+    result.convolve.alpha = result.correlate.alpha;
+  }
+  return result;
+}
+
 }  // namespace convcorr::core

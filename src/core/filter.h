@@ -52,6 +52,17 @@ struct FilterParams {
 Image Filter(const Image& in, const kernel::Kernel& k,
              const FilterParams& params);
 
+// correlate and convolve of `in` with `k` at once, for compare
+// (params.mode is ignored): the fast engine's PairCorrelator, or the
+// reference twice with --no-simd. Same output rules as Filter.
+struct FilterPairResult {
+  Image correlate;
+  Image convolve;
+  PairCorrelator::Plan plan = PairCorrelator::Plan::kTwoPasses;
+};
+FilterPairResult FilterPair(const Image& in, const kernel::Kernel& k,
+                            const FilterParams& params);
+
 // Number of worker threads for `requested` (0 = hardware concurrency).
 int ResolveThreads(int requested);
 

@@ -265,6 +265,39 @@ TEST(CliCompare, PanelIsAnEightBitColourImage) {
   EXPECT_EQ(board.type(), CV_8UC3);
 }
 
+// compare computes both results in one fused pass (-v says so); they agree
+// with the standalone commands within one unit for 8-bit outputs and within
+// the engine's float bound for f32, for centred and off-centre anchors.
+TEST(CliCompare, FusedResultsMatchTheStandaloneCommands) {
+  TempDir t;
+  const fs::path in =
+      WriteCrop("coffee.png", cv::Rect(120, 90, 53, 37), t / "crop.png");
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{}, std::vector<std::string>{"--anchor", "0,2"},
+        std::vector<std::string>{"--depth", "f32", "--format", "tif"}}) {
+    const bool f32 = extra.size() == 4;
+    const std::string ext = f32 ? "tif" : "png";
+    std::vector<std::string> args = {"compare", "-v", "-k", "emboss"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.insert(args.end(), {in.string(), "-o", (t / "cmp").string()});
+    RUN_OK(r, args);
+    EXPECT_NE(r.err.find(", compare fused,"), std::string::npos) << r.err;
+    for (const std::string mode : {"convolve", "correlate"}) {
+      std::vector<std::string> one = {mode, "-k", "emboss"};
+      one.insert(one.end(), extra.begin(), extra.end());
+      one.insert(one.end(),
+                 {in.string(), "-o", (t / ("one." + ext)).string()});
+      RUN_OK(s, one);
+      const cv::Mat fused = Read(t / "cmp" / ("crop." + mode + "." + ext));
+      const cv::Mat alone = Read(t / ("one." + ext));
+      ASSERT_FALSE(fused.empty());
+      ASSERT_EQ(fused.type(), alone.type());
+      // emboss: sum |K| = 10 on 0..255 samples.
+      EXPECT_TRUE(Near(fused, alone, f32 ? 1e-4 : 1.0)) << mode;
+    }
+  }
+}
+
 TEST(CliCompare, CentroSymmetricKernelsGiveIdenticalResults) {
   TempDir t;
   const fs::path in = Crop(t);

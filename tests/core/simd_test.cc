@@ -424,6 +424,141 @@ TEST_P(SimdTest, TypedViewsMatchTheQuantizedReference) {
   EXPECT_EQ(cases, 3 * 2 * 3 * 2 * 4);
 }
 
+// compare's engine: both results of every plan against the reference for
+// K and for rot180 K, over anchors (centred or not), sizes, borders and
+// thread counts.
+TEST_P(SimdTest, PairAgreesWithReference) {
+  std::mt19937 rng(303);
+  const std::pair<int, int> shapes[] = {{1, 2}, {3, 3}, {2, 4}, {5, 5},
+                                        {4, 7}, {6, 6}, {9, 2}};
+  const BorderMode borders[] = {BorderMode::kReflect101, BorderMode::kReflect,
+                                BorderMode::kReplicate, BorderMode::kConstant,
+                                BorderMode::kWrap};
+  int fused = 0;
+  for (int w : {1, 5, 16, 17, 40, 67}) {
+    const int h = 1 + static_cast<int>(rng() % 9);
+    const Plane in = RandomPlane(w, h, rng, -300.0f, 300.0f);
+    for (auto [kh, kw] : shapes) {
+      for (Method method : {Method::kAuto, Method::kDirect, Method::kSparse,
+                            Method::kFft}) {
+        const Kernel k = SparseKernel(kh, kw, rng).WithAnchor(
+            static_cast<int>(rng() % kw), static_cast<int>(rng() % kh));
+        const Border border{borders[rng() % 5], -7.0f};
+        // The fused sums pair taps (one more rounding per pair); the FFT
+        // runs two passes.
+        const double bound = method == Method::kFft
+                                 ? FftBound(k, 300.0)
+                                 : 2 * Bound(k, 300.0) +
+                                       3 * std::ldexp(1.0, -24) * L1(k) * 300;
+        for (OutputSize size :
+             {OutputSize::kSame, OutputSize::kValid, OutputSize::kFull}) {
+          const int threads = 1 + static_cast<int>(rng() % 3);
+          const Extent e = OutputExtent(w, h, k, size);
+          Plane corr(e.width, e.height), conv(e.width, e.height);
+          EngineOptions opt;
+          opt.border = border;
+          opt.size = size;
+          opt.threads = threads;
+          const PairCorrelator pair(k, method, size);
+          fused += pair.plan() == PairCorrelator::Plan::kFused ? 1 : 0;
+          pair.Run(ViewOf(std::vector<const Plane*>{&in}),
+                   ViewOf(std::vector<Plane*>{&corr}),
+                   ViewOf(std::vector<Plane*>{&conv}), opt);
+          const std::string what =
+              std::string(MethodName(method)) + " " + PlanName(pair.plan()) +
+              " kernel " + std::to_string(kh) + "x" + std::to_string(kw) +
+              " anchor " + std::to_string(k.anchor_x()) + "," +
+              std::to_string(k.anchor_y()) + " size " +
+              std::to_string(static_cast<int>(size)) + " width " +
+              std::to_string(w);
+          EXPECT_TRUE(Agrees(corr, CorrelateReference(in, k, border, size, 1),
+                             bound))
+              << "correlate " << what;
+          EXPECT_TRUE(Agrees(conv,
+                             CorrelateReference(in, kernel::Rotate180(k),
+                                                border, size, 1),
+                             bound))
+              << "convolve " << what;
+        }
+      }
+    }
+  }
+  EXPECT_GT(fused, 100);
+}
+
+// A kernel equal to its rotation about a centred anchor needs one
+// correlation: both outputs are the same samples, the difference exactly 0.
+TEST_P(SimdTest, SymmetricPairIsOneCorrelation) {
+  std::mt19937 rng(404);
+  const Plane in = RandomPlane(45, 23, rng);
+  const Kernel gauss(3, 3, {1, 2, 1, 2, 4, 2, 1, 2, 1});
+  const Kernel laplacian(3, 3, {0, 1, 0, 1, -4, 1, 0, 1, 0});
+  for (const Kernel& k : {gauss, laplacian}) {
+    for (OutputSize size :
+         {OutputSize::kSame, OutputSize::kValid, OutputSize::kFull}) {
+      const PairCorrelator pair(k, Method::kAuto, size);
+      EXPECT_EQ(pair.plan(), PairCorrelator::Plan::kSymmetric);
+      const Extent e = OutputExtent(45, 23, k, size);
+      Plane corr(e.width, e.height), conv(e.width, e.height);
+      EngineOptions opt;
+      opt.size = size;
+      pair.Run(ViewOf(std::vector<const Plane*>{&in}),
+               ViewOf(std::vector<Plane*>{&corr}),
+               ViewOf(std::vector<Plane*>{&conv}), opt);
+      EXPECT_EQ(corr, conv);
+      EXPECT_EQ(corr, CorrelateFast(in, k, {}, size, 0, Method::kAuto));
+    }
+  }
+  // Symmetric weights but an off-centre anchor: the two windows differ by
+  // a shift, so the results differ and the pass is fused.
+  const Kernel pair_sum = Kernel(1, 2, {1, 1}).WithAnchor(0, 0);
+  EXPECT_EQ(PairCorrelator(pair_sum, Method::kAuto, OutputSize::kSame).plan(),
+            PairCorrelator::Plan::kFused);
+  // In valid and full the window is the kernel's box: symmetric again.
+  EXPECT_EQ(PairCorrelator(pair_sum, Method::kAuto, OutputSize::kFull).plan(),
+            PairCorrelator::Plan::kSymmetric);
+}
+
+// The fused pass on interleaved 8-bit data, as compare runs on decoded
+// photos: within one unit of the standalone correlate and convolve, with
+// the threads not changing a sample.
+TEST_P(SimdTest, PairOnTypedViews) {
+  std::mt19937 rng(505);
+  const int w = 61, h = 19;
+  TypedImage in(Depth::kU8, true, w, h);
+  for (int c = 0; c < 3; ++c) {
+    for (int y = 0; y < h; ++y) {
+      for (int x = 0; x < w; ++x) in.Set(c, y, x, float(rng() % 256));
+    }
+  }
+  const Kernel k = RandomKernel(5, 4, rng).WithAnchor(1, 3);
+  EngineOptions opt;
+  opt.scale = 0.5f;
+  opt.bias = 128.0f;
+  TypedImage corr1(Depth::kU8, true, w, h), conv1(Depth::kU8, true, w, h);
+  const PairCorrelator pair(k, Method::kDirect, OutputSize::kSame);
+  ASSERT_EQ(pair.plan(), PairCorrelator::Plan::kFused);
+  opt.threads = 1;
+  pair.Run(in.ConstView(), corr1.View(), conv1.View(), opt);
+  TypedImage corr3(Depth::kU8, true, w, h), conv3(Depth::kU8, true, w, h);
+  opt.threads = 3;
+  pair.Run(in.ConstView(), corr3.View(), conv3.View(), opt);
+  EXPECT_EQ(corr1.buffers, corr3.buffers);
+  EXPECT_EQ(conv1.buffers, conv3.buffers);
+  TypedImage corr(Depth::kU8, true, w, h), conv(Depth::kU8, true, w, h);
+  Correlator(k, Method::kDirect).Run(in.ConstView(), corr.View(), opt);
+  Correlator(kernel::Rotate180(k), Method::kDirect)
+      .Run(in.ConstView(), conv.View(), opt);
+  for (int c = 0; c < 3; ++c) {
+    for (int y = 0; y < h; ++y) {
+      for (int x = 0; x < w; ++x) {
+        ASSERT_LE(std::fabs(corr1.Get(c, y, x) - corr.Get(c, y, x)), 1.0f);
+        ASSERT_LE(std::fabs(conv1.Get(c, y, x) - conv.Get(c, y, x)), 1.0f);
+      }
+    }
+  }
+}
+
 TEST(ChooseMethod, CostModel) {
   const auto choose = [](const Kernel& k, Method requested = Method::kAuto) {
     return ChooseMethod(k, kernel::FactorRankOne(k), requested);
