@@ -3,6 +3,7 @@
 // OpenCV/convcorr time ratios against the project's targets. What is timed,
 // and why each side is set up the way it is: docs/performance.md.
 #include <benchmark/benchmark.h>
+#include <hwy/targets.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <opencv2/core.hpp>
 #include <opencv2/core/utility.hpp>
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "core/filter.h"
+#include "peak_fma.h"
 #include "core/image.h"
 #include "core/engine.h"
 #include "diff/diff.h"
@@ -44,6 +47,24 @@ constexpr int kOpenCvDftArea = 130;
 constexpr double kCorrelateRowTarget = 1.5;
 constexpr double kCorrelateGeomeanTarget = 3.0;
 constexpr double kCompareRowTarget = 2.5;
+
+// What a row must do at least, for its distance from the machine's limits:
+// how many frame copies' worth of memory traffic (read the frame, write a
+// frame of the same depth: 1 for correlate; compare writes two results and
+// absdiff reads them and writes a third: 3) and how many multiply-adds (the
+// cost model's count for the strategy convcorr picks, per output sample).
+struct Work {
+  std::string depth;  // "u8" or "f32": which copy row is its memory floor
+  int threads = 1;
+  double copies = 1;
+  double madds = 0;
+};
+std::map<std::string, Work>& RowWork() {
+  static std::map<std::string, Work> work;
+  return work;
+}
+size_t g_fma_lanes = 0;
+constexpr size_t kFmaIterations = 20'000'000;
 
 // One test frame at one depth, in both layouts.
 struct Frame {
@@ -472,13 +493,81 @@ void RegisterRows(const std::vector<Frame>& frames,
         ->MinTime(0.5);
   }
 
+  // The machine's limits: the peak multiply-add rate, and copying a frame
+  // (the least memory traffic any filter of it needs), on 1 and 2 threads.
+  for (int threads : {1, 2}) {
+    benchmark::RegisterBenchmark(
+        ("limit/fma/t" + std::to_string(threads) + "/machine").c_str(),
+        [threads](benchmark::State& state) {
+          for (auto _ : state) {
+            std::vector<std::thread> workers;
+            std::vector<float> sink(threads);
+            for (int t = 0; t < threads; ++t) {
+              workers.emplace_back([&sink, t] {
+                size_t lanes = 0;
+                sink[t] = PeakFmaLoop(kFmaIterations, &lanes);
+              });
+            }
+            for (auto& w : workers) w.join();
+            benchmark::DoNotOptimize(sink.data());
+          }
+        })
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(0.5);
+    for (const Frame& f : frames) {
+      benchmark::RegisterBenchmark(
+          ("limit/copy/" + f.name + "/t" + std::to_string(threads) + "/machine")
+              .c_str(),
+          [&f, threads](benchmark::State& state) {
+            cv::Mat dst = cv::Mat::zeros(f.mat.size(), f.mat.type());
+            const size_t bytes = f.mat.total() * f.mat.elemSize();
+            for (auto _ : state) {
+              std::vector<std::thread> workers;
+              for (int t = 0; t < threads; ++t) {
+                const size_t b0 = bytes * t / threads;
+                const size_t b1 = bytes * (t + 1) / threads;
+                workers.emplace_back([&f, &dst, b0, b1] {
+                  std::memcpy(dst.data + b0, f.mat.data + b0, b1 - b0);
+                });
+              }
+              for (auto& w : workers) w.join();
+              benchmark::DoNotOptimize(dst.data);
+              benchmark::ClobberMemory();
+            }
+          })
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond)
+          ->MinTime(0.5);
+    }
+  }
+
   for (const char* op : {"correlate", "compare"}) {
     const bool compare = std::string(op) == "compare";
     for (const KernelCase& kc : kernels) {
+      // Multiply-adds per output sample of the strategy convcorr runs.
+      const kernel::RankOneFactors factors = kernel::FactorRankOne(kc.k);
+      const core::Method method =
+          core::ChooseMethod(kc.k, factors, core::Method::kAuto);
+      const core::Costs costs = core::EstimateCosts(kc.k, factors);
+      double per_sample = method == core::Method::kDirect      ? costs.direct
+                          : method == core::Method::kSparse    ? costs.sparse
+                          : method == core::Method::kSeparable ? costs.separable
+                                                               : costs.fft;
+      if (compare) {
+        const auto plan =
+            core::PairCorrelator(kc.k, core::Method::kAuto,
+                                 core::OutputSize::kSame)
+                .plan();
+        if (plan == core::PairCorrelator::Plan::kTwoPasses) per_sample *= 2;
+      }
       for (const Frame& f : frames) {
         for (int threads : {1, 2}) {
           const std::string stem = std::string(op) + "/" + kc.name + "/" +
                                    f.name + "/t" + std::to_string(threads);
+          RowWork()[stem] = {f.name, threads, compare ? 3.0 : 1.0,
+                             per_sample * static_cast<double>(f.mat.total()) *
+                                 f.mat.channels()};
           Configure(
               benchmark::RegisterBenchmark(
                   (stem + "/convcorr").c_str(),
@@ -548,6 +637,10 @@ class SummaryReporter : public benchmark::ConsoleReporter {
       const size_t slash = name.rfind('/');
       const std::string row = name.substr(0, slash);
       const std::string side = name.substr(slash + 1);
+      if (side == "machine") {
+        limits_[row] = ms;
+        continue;
+      }
       if (!rows_.count(row)) order_.push_back(row);
       (side == "opencv" ? rows_[row].opencv : rows_[row].convcorr) = ms;
     }
@@ -618,10 +711,62 @@ class SummaryReporter : public benchmark::ConsoleReporter {
                     compare_met, compare_pairs, kCompareRowTarget);
       out << line;
     }
+    Limits(out);
     out.flush();
   }
 
  private:
+  // Each row against the floors set by the machine: the frame copies it
+  // must make at the measured copy speed, and its multiply-adds at the
+  // measured peak FMA rate. "of limit" is the larger floor over the row's
+  // time: 100% would be running at the machine's limit.
+  void Limits(std::ostream& out) {
+    char line[256];
+    const auto fma = [&](int threads) {
+      const auto it = limits_.find("limit/fma/t" + std::to_string(threads));
+      if (it == limits_.end() || g_fma_lanes == 0) return 0.0;
+      // multiply-adds per ms
+      return static_cast<double>(kFmaIterations) * 12 * g_fma_lanes *
+             threads / it->second;
+    };
+    bool header = false;
+    for (const auto& [row, ms] : limits_) {
+      if (!header) {
+        out << "\nMachine limits\n";
+        header = true;
+      }
+      if (row.rfind("limit/fma/", 0) == 0) {
+        const int threads = row.back() - '0';
+        std::snprintf(line, sizeof line,
+                      "%-26s %9.1f ms  %.1f G multiply-adds/s (%zu lanes)\n",
+                      row.c_str(), ms, fma(threads) / 1e6, g_fma_lanes);
+      } else {
+        std::snprintf(line, sizeof line, "%-26s %9.2f ms\n", row.c_str(), ms);
+      }
+      out << line;
+    }
+    if (!header) return;
+    out << "\nDistance from the limits (floors in ms; of limit = larger "
+           "floor / convcorr time)\n";
+    std::snprintf(line, sizeof line, "%-26s %12s %12s %12s %9s\n", "row",
+                  "convcorr ms", "memory ms", "compute ms", "of limit");
+    out << line;
+    for (const std::string& row : order_) {
+      const auto w = RowWork().find(row);
+      if (w == RowWork().end() || rows_[row].convcorr <= 0) continue;
+      const auto copy = limits_.find("limit/copy/" + w->second.depth + "/t" +
+                                     std::to_string(w->second.threads));
+      const double rate = fma(w->second.threads);
+      if (copy == limits_.end() || rate <= 0) continue;
+      const double memory = copy->second * w->second.copies;
+      const double compute = w->second.madds / rate;
+      std::snprintf(line, sizeof line, "%-26s %12.1f %12.1f %12.1f %8.0f%%\n",
+                    row.c_str(), rows_[row].convcorr, memory, compute,
+                    100.0 * std::max(memory, compute) / rows_[row].convcorr);
+      out << line;
+    }
+  }
+
   struct Pair {
     double convcorr = 0;
     double opencv = 0;
@@ -637,6 +782,7 @@ class SummaryReporter : public benchmark::ConsoleReporter {
   std::vector<std::string> order_;
   std::map<std::string, Pair> rows_;
   std::map<std::string, bool> has_median_;
+  std::map<std::string, double> limits_;
 };
 
 }  // namespace
@@ -650,6 +796,12 @@ int main(int argc, char** argv) {
   // OpenCV's own thread pool stays out of it: its side gets exactly the
   // threads a row names, as row strips (filter2D is single-threaded anyway).
   cv::setNumThreads(1);
+  // CONVCORR_DISABLE_AVX512=1 keeps convcorr to AVX2 on an AVX-512 machine,
+  // to compare the two vector widths in one binary.
+  if (const char* v = std::getenv("CONVCORR_DISABLE_AVX512");
+      v != nullptr && std::string(v) == "1") {
+    hwy::DisableTargets(HWY_AVX3 | HWY_AVX3_DL);
+  }
 
   const std::string path =
       std::string(CONVCORR_SAMPLES_DIR) + "/photos/coffee.png";
@@ -686,6 +838,7 @@ int main(int argc, char** argv) {
                                     std::to_string(kc.k.rows()));
   }
 
+  PeakFmaLoop(1, &g_fma_lanes);
   RegisterRows(frames, kernels);
   const auto options = isatty(STDOUT_FILENO)
                            ? benchmark::ConsoleReporter::OO_ColorTabular

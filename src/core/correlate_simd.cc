@@ -91,13 +91,13 @@ void TapRow(const float* const* rows, const TapGroup* groups, size_t ngroups,
   const size_t n = hn::Lanes(d);
   const size_t end = (width + n - 1) / n * n;
   size_t x = 0;
-  // Four vectors of output stay in registers while the taps are walked, so
-  // each weight is broadcast once per four vectors.
-  for (; x + 4 * n <= end; x += 4 * n) {
-    auto a0 = hn::Zero(d);
-    auto a1 = hn::Zero(d);
-    auto a2 = hn::Zero(d);
-    auto a3 = hn::Zero(d);
+  // Eight vectors of output stay in registers while the taps are walked:
+  // eight independent FMA chains hide the FMA latency on two FMA ports, and
+  // each weight is broadcast once per eight vectors.
+  for (; x + 8 * n <= end; x += 8 * n) {
+    auto a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d),
+         a3 = hn::Zero(d), a4 = hn::Zero(d), a5 = hn::Zero(d),
+         a6 = hn::Zero(d), a7 = hn::Zero(d);
     for (size_t g = 0; g < ngroups; ++g) {
       const TapGroup& group = groups[g];
       const float* row = rows[group.row] + x;
@@ -108,12 +108,20 @@ void TapRow(const float* const* rows, const TapGroup* groups, size_t ngroups,
         a1 = hn::MulAdd(w, hn::LoadU(d, p + n), a1);
         a2 = hn::MulAdd(w, hn::LoadU(d, p + 2 * n), a2);
         a3 = hn::MulAdd(w, hn::LoadU(d, p + 3 * n), a3);
+        a4 = hn::MulAdd(w, hn::LoadU(d, p + 4 * n), a4);
+        a5 = hn::MulAdd(w, hn::LoadU(d, p + 5 * n), a5);
+        a6 = hn::MulAdd(w, hn::LoadU(d, p + 6 * n), a6);
+        a7 = hn::MulAdd(w, hn::LoadU(d, p + 7 * n), a7);
       }
     }
     hn::StoreU(a0, d, out + x);
     hn::StoreU(a1, d, out + x + n);
     hn::StoreU(a2, d, out + x + 2 * n);
     hn::StoreU(a3, d, out + x + 3 * n);
+    hn::StoreU(a4, d, out + x + 4 * n);
+    hn::StoreU(a5, d, out + x + 5 * n);
+    hn::StoreU(a6, d, out + x + 6 * n);
+    hn::StoreU(a7, d, out + x + 7 * n);
   }
   // The rest one vector at a time, the taps in the same order, so every
   // output sample is the same sum whichever loop computed it.
@@ -131,39 +139,107 @@ void TapRow(const float* const* rows, const TapGroup* groups, size_t ngroups,
   }
 }
 
+// S and A for `kBlock` vectors from x: 2 * kBlock independent FMA chains.
+// kB vectors of four output rows: 4 * kB accumulators.
+template <size_t kB, class D>
+HWY_INLINE void Rows4Block(D d, const float* const* rows, const float* weights,
+                           int kh, int kw, int lanes, size_t x,
+                           float* const* out) {
+  const size_t n = hn::Lanes(d);
+  hn::Vec<D> acc[4][kB];
+  for (size_t b = 0; b < kB; ++b) {
+    acc[0][b] = hn::Zero(d);
+    acc[1][b] = hn::Zero(d);
+    acc[2][b] = hn::Zero(d);
+    acc[3][b] = hn::Zero(d);
+  }
+  // Input row r feeds output row q with kernel row r - q. Walking r upward
+  // and j within it keeps each output's taps in row-major order.
+  for (int r = 0; r < kh + 3; ++r) {
+    const float* row = rows[r] + x;
+    for (int j = 0; j < kw; ++j) {
+      hn::Vec<D> v[kB];
+      for (size_t b = 0; b < kB; ++b) {
+        v[b] = hn::LoadU(d, row + static_cast<size_t>(j) * lanes + b * n);
+      }
+      // Output rows q = 0..3 with 0 <= r - q < kh, unrolled so that the
+      // accumulators stay in registers.
+#define CONVCORR_ROW4(q)                                                    \
+  if (r - (q) >= 0 && r - (q) < kh) {                                      \
+    const auto w = hn::Set(d, weights[(r - (q)) * kw + j]);                \
+    for (size_t b = 0; b < kB; ++b) acc[q][b] = hn::MulAdd(w, v[b], acc[q][b]); \
+  }
+      CONVCORR_ROW4(0)
+      CONVCORR_ROW4(1)
+      CONVCORR_ROW4(2)
+      CONVCORR_ROW4(3)
+#undef CONVCORR_ROW4
+    }
+  }
+  for (size_t q = 0; q < 4; ++q) {
+    for (size_t b = 0; b < kB; ++b) hn::StoreU(acc[q][b], d, out[q] + x + b * n);
+  }
+}
+
+void TapRows4(const float* const* rows, const float* weights, int kh, int kw,
+              int lanes, size_t width, float* const* out) {
+  const hn::ScalableTag<float> d;
+  const size_t n = hn::Lanes(d);
+  const size_t end = (width + n - 1) / n * n;
+  // 32 vector registers (AVX-512) hold 16 accumulators; 16 (AVX2, SSE4)
+  // hold 8.
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+  constexpr size_t kB = 4;
+#else
+  constexpr size_t kB = 2;
+#endif
+  size_t x = 0;
+  for (; x + kB * n <= end; x += kB * n) {
+    Rows4Block<kB>(d, rows, weights, kh, kw, lanes, x, out);
+  }
+  for (; x < end; x += n) Rows4Block<1>(d, rows, weights, kh, kw, lanes, x, out);
+}
+
+template <bool kHasS, bool kHasA, size_t kBlock, class D>
+HWY_INLINE void PairBlock(D d, const float* const* rows, const PairTable& pt,
+                          size_t x, float* out_s, float* out_a) {
+  const size_t n = hn::Lanes(d);
+  hn::Vec<D> s[kBlock], a[kBlock];
+  for (size_t b = 0; b < kBlock; ++b) {
+    s[b] = hn::Zero(d);
+    a[b] = hn::Zero(d);
+  }
+  for (size_t t = 0; t < pt.count; ++t) {
+    const float* p = rows[pt.r1[t]] + pt.o1[t] + x;
+    const float* q = rows[pt.r2[t]] + pt.o2[t] + x;
+    const auto ws = hn::Set(d, pt.s[t]);
+    const auto wa = hn::Set(d, pt.a[t]);
+    for (size_t b = 0; b < kBlock; ++b) {
+      const auto pv = hn::LoadU(d, p + b * n);
+      const auto qv = hn::LoadU(d, q + b * n);
+      if (kHasS) s[b] = hn::MulAdd(ws, hn::Add(pv, qv), s[b]);
+      if (kHasA) a[b] = hn::MulAdd(wa, hn::Sub(pv, qv), a[b]);
+    }
+  }
+  // corr = S + A, conv = S - A.
+  for (size_t b = 0; b < kBlock; ++b) {
+    hn::StoreU(hn::Add(s[b], a[b]), d, out_s + x + b * n);
+    hn::StoreU(hn::Sub(s[b], a[b]), d, out_a + x + b * n);
+  }
+}
+
 template <bool kHasS, bool kHasA>
 void PairRowT(const float* const* rows, const PairTable& pt, size_t width,
               float* out_s, float* out_a) {
   const hn::ScalableTag<float> d;
   const size_t n = hn::Lanes(d);
   const size_t end = (width + n - 1) / n * n;
-  for (size_t x = 0; x < end;) {
-    // Two vectors at a time where they fit: four accumulators.
-    const bool two = x + 2 * n <= end;
-    auto s0 = hn::Zero(d), s1 = hn::Zero(d), a0 = hn::Zero(d),
-         a1 = hn::Zero(d);
-    for (size_t t = 0; t < pt.count; ++t) {
-      const float* p = rows[pt.r1[t]] + pt.o1[t] + x;
-      const float* q = rows[pt.r2[t]] + pt.o2[t] + x;
-      const auto p0 = hn::LoadU(d, p);
-      const auto q0 = hn::LoadU(d, q);
-      if (kHasS) s0 = hn::MulAdd(hn::Set(d, pt.s[t]), hn::Add(p0, q0), s0);
-      if (kHasA) a0 = hn::MulAdd(hn::Set(d, pt.a[t]), hn::Sub(p0, q0), a0);
-      if (two) {
-        const auto p1 = hn::LoadU(d, p + n);
-        const auto q1 = hn::LoadU(d, q + n);
-        if (kHasS) s1 = hn::MulAdd(hn::Set(d, pt.s[t]), hn::Add(p1, q1), s1);
-        if (kHasA) a1 = hn::MulAdd(hn::Set(d, pt.a[t]), hn::Sub(p1, q1), a1);
-      }
-    }
-    // corr = S + A, conv = S - A.
-    hn::StoreU(hn::Add(s0, a0), d, out_s + x);
-    hn::StoreU(hn::Sub(s0, a0), d, out_a + x);
-    if (two) {
-      hn::StoreU(hn::Add(s1, a1), d, out_s + x + n);
-      hn::StoreU(hn::Sub(s1, a1), d, out_a + x + n);
-    }
-    x += two ? 2 * n : n;
+  size_t x = 0;
+  for (; x + 4 * n <= end; x += 4 * n) {
+    PairBlock<kHasS, kHasA, 4>(d, rows, pt, x, out_s, out_a);
+  }
+  for (; x < end; x += n) {
+    PairBlock<kHasS, kHasA, 1>(d, rows, pt, x, out_s, out_a);
   }
 }
 
@@ -289,6 +365,25 @@ void Interleave3(const std::byte* s0, const std::byte* s1, const std::byte* s2,
   }
 }
 
+void CopyRow(const std::byte* src, size_t bytes, std::byte* dst,
+             bool stream) {
+  const hn::ScalableTag<uint8_t> d;
+  const size_t n = hn::Lanes(d);
+  if (!stream || bytes < 4 * n) {
+    std::memcpy(dst, src, bytes);
+    return;
+  }
+  const auto addr = reinterpret_cast<uintptr_t>(dst);
+  const size_t head = (n - addr % n) % n;
+  std::memcpy(dst, src, head);
+  size_t i = head;
+  for (; i + n <= bytes; i += n) {
+    hn::Stream(hn::LoadU(d, reinterpret_cast<const uint8_t*>(src + i)), d,
+               reinterpret_cast<uint8_t*>(dst + i));
+  }
+  std::memcpy(dst + i, src + i, bytes - i);
+}
+
 // The target this copy was compiled for, to name the dispatched one.
 int64_t CompiledTarget() { return HWY_TARGET; }
 
@@ -300,16 +395,22 @@ namespace convcorr::core {
 namespace detail {
 
 HWY_EXPORT(ConvertRow);
+HWY_EXPORT(TapRows4);
 HWY_EXPORT(PairRow);
 HWY_EXPORT(Deinterleave3);
 HWY_EXPORT(TapRow);
 HWY_EXPORT(EmitRow);
 HWY_EXPORT(Interleave3);
+HWY_EXPORT(CopyRow);
 HWY_EXPORT(CompiledTarget);
 
 void PairRow(const float* const* rows, const PairTable& pairs, size_t width,
              float* out_s, float* out_a) {
   HWY_DYNAMIC_DISPATCH(PairRow)(rows, pairs, width, out_s, out_a);
+}
+void TapRows4(const float* const* rows, const float* weights, int kh, int kw,
+              int lanes, size_t width, float* const* out) {
+  HWY_DYNAMIC_DISPATCH(TapRows4)(rows, weights, kh, kw, lanes, width, out);
 }
 void ConvertRow(const std::byte* src, int type, size_t n, float* dst) {
   HWY_DYNAMIC_DISPATCH(ConvertRow)(src, type, n, dst);
@@ -329,6 +430,10 @@ uint64_t EmitRow(const float* acc, size_t n, const EmitParams& e,
 void Interleave3(const std::byte* s0, const std::byte* s1, const std::byte* s2,
                  int type, size_t n, std::byte* dst) {
   HWY_DYNAMIC_DISPATCH(Interleave3)(s0, s1, s2, type, n, dst);
+}
+
+void CopyRow(const std::byte* src, size_t bytes, std::byte* dst, bool stream) {
+  HWY_DYNAMIC_DISPATCH(CopyRow)(src, bytes, dst, stream);
 }
 
 }  // namespace detail

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 #include "core/engine_internal.h"
+#include <hwy/cache_control.h>
 #include "core/padding.h"
 
 namespace convcorr::core {
@@ -163,6 +165,10 @@ const char* MethodName(Method method) {
 
 // Tap tables for the row kernels, or the kernel's spectrum for the FFT.
 struct Correlator::Prepared {
+  // direct: the weights row-major, for four rows at a time; separable: the
+  // column factors (a kh x 1 kernel).
+  std::vector<float> dense;
+  int dense_cols = 0;
   // direct, sparse: the kernel's taps; separable: the column pass.
   std::vector<int> offsets;
   std::vector<float> weights;
@@ -213,6 +219,8 @@ std::unique_ptr<Correlator::Prepared> Prepare(const kernel::Kernel& k,
     case Method::kAuto:
     case Method::kDirect:
       BuildGroups(*p, k, false);
+      p->dense = p->weights;
+      p->dense_cols = k.cols();
       break;
     case Method::kSparse:
       BuildGroups(*p, k, true);
@@ -232,6 +240,8 @@ std::unique_ptr<Correlator::Prepared> Prepare(const kernel::Kernel& k,
         p->groups.push_back({i, 1, p->offsets.data() + i,
                              p->weights.data() + i});
       }
+      p->dense = p->weights;
+      p->dense_cols = 1;
       break;
     }
     case Method::kFft: {
@@ -269,14 +279,29 @@ struct Job {
   // so nothing is split or merged. Otherwise one float row per channel.
   bool packed = false;
   int lanes = 1;  // samples per pixel in a float row: channels if packed
+  // Outputs far larger than the caches are written with non-temporal
+  // stores: nothing reads them back soon, and the write then costs one
+  // pass over memory instead of two (read for ownership, write back).
+  bool stream = false;
 };
+
+constexpr size_t kStreamBytes = size_t{32} << 20;
+
+bool ShouldStream(const ImageView& out) {
+  return static_cast<size_t>(out.width) * out.height * out.channels *
+             SampleBytes(out.type) >=
+         kStreamBytes;
+}
 
 // The tap tables with offsets scaled to `lanes` samples per pixel.
 struct Taps {
   std::vector<int> offsets, h_offsets;
   std::vector<TapGroup> groups;
   TapGroup h_group;
-  Taps(const Correlator::Prepared& p, int lanes) {
+  const std::vector<float>& dense;
+  int dense_cols;
+  Taps(const Correlator::Prepared& p, int lanes)
+      : dense(p.dense), dense_cols(p.dense_cols) {
     for (int o : p.offsets) offsets.push_back(o * lanes);
     for (int o : p.h_offsets) h_offsets.push_back(o * lanes);
     groups = p.groups;
@@ -325,6 +350,7 @@ float SampleAt(const std::byte* p, Depth type) {
 // Per-thread buffers of the row loader and the store.
 struct Scratch {
   std::vector<std::byte> bytes;
+  std::vector<std::byte> row;
   std::vector<std::vector<float>> gather;
   std::vector<std::vector<std::byte>> typed;
 };
@@ -427,8 +453,16 @@ uint64_t Emit(const Job& job, int y, int x0, int n, const float* const* acc,
   const size_t count = static_cast<size_t>(n);
   uint64_t saturated = 0;
   if (job.packed) {
-    return detail::EmitRow(acc[0], count * job.lanes, job.emit,
-                           out.base[0] + off);
+    const size_t samples = count * job.lanes;
+    if (!job.stream) {
+      return detail::EmitRow(acc[0], samples, job.emit, out.base[0] + off);
+    }
+    // Through a row in L1, then non-temporal stores to memory.
+    s.row.resize(samples * sample);
+    const uint64_t saturated =
+        detail::EmitRow(acc[0], samples, job.emit, s.row.data());
+    detail::CopyRow(s.row.data(), samples * sample, out.base[0] + off, true);
+    return saturated;
   }
   if (out.step == 1) {
     for (int c = 0; c < out.channels; ++c) {
@@ -457,7 +491,42 @@ uint64_t Emit(const Job& job, int y, int x0, int n, const float* const* acc,
   return saturated;
 }
 
-// A float buffer of `rows` x `width` (+ slack) per channel, zeroed once.
+// Float buffers kept between runs, so that the rings of each run reuse
+// memory that is already mapped instead of faulting in fresh pages (large
+// vectors come from mmap, and the kernel zeroes every new page).
+class BufferPool {
+ public:
+  static std::vector<float> Take(size_t n) {
+    std::vector<float> v;
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      auto best = buffers_.end();
+      for (auto it = buffers_.begin(); it != buffers_.end(); ++it) {
+        if (it->capacity() >= n &&
+            (best == buffers_.end() || it->capacity() < best->capacity())) {
+          best = it;
+        }
+      }
+      if (best != buffers_.end()) {
+        v = std::move(*best);
+        buffers_.erase(best);
+      }
+    }
+    v.assign(n, 0.0f);
+    return v;
+  }
+  static void Give(std::vector<float>&& v) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (buffers_.size() < kKept) buffers_.push_back(std::move(v));
+  }
+
+ private:
+  static constexpr size_t kKept = 32;
+  static inline std::mutex mutex_;
+  static inline std::vector<std::vector<float>> buffers_;
+};
+
+// A float buffer of `rows` x `width` (+ slack) per channel, zeroed.
 struct Rows {
   size_t stride = 0;
   int rows = 0;
@@ -465,72 +534,110 @@ struct Rows {
   Rows(int channels, int rows_, int width)
       : stride(static_cast<size_t>(width) + kSlack),
         rows(rows_),
-        data(stride * rows_ * channels, 0.0f) {}
+        data(BufferPool::Take(stride * rows_ * channels)) {}
+  ~Rows() { BufferPool::Give(std::move(data)); }
+  Rows(const Rows&) = delete;
+  Rows& operator=(const Rows&) = delete;
   float* at(int c, int r) {
     return data.data() + (static_cast<size_t>(c) * rows + r) * stride;
   }
 };
 
-// direct and sparse: a ring of kh padded rows per channel.
+// Output rows computed together by TapRows4 (dense kernels).
+constexpr int kRowBlock = 4;
+
+// direct and sparse: a ring of kh + 3 padded rows per channel. Dense
+// kernels take four output rows at a time (TapRows4), the rest one at a
+// time (TapRow): both give every sample the same sum.
 uint64_t RunDirect(const Job& job, const Taps& p, int y0, int y1) {
   const int kh = job.k->rows();
+  const int ring_rows = kh + kRowBlock - 1;
   const int channels = job.packed ? 1 : job.in->channels;
   const size_t width = static_cast<size_t>(job.extent.width) * job.lanes;
-  Rows ring(channels, kh, job.padded_w * job.lanes);
-  Rows acc(channels, 1, job.extent.width * job.lanes);
+  const bool dense = !p.dense.empty();
+  Rows ring(channels, ring_rows, job.padded_w * job.lanes);
+  Rows acc(channels, kRowBlock, job.extent.width * job.lanes);
   Scratch scratch;
   std::vector<float*> load(channels), sums(channels);
-  std::vector<const float*> taps(kh);
-  for (int c = 0; c < channels; ++c) sums[c] = acc.at(c, 0);
+  std::vector<const float*> taps(ring_rows);
   uint64_t saturated = 0;
   int loaded = y0;  // next padded row to load
-  for (int y = y0; y < y1; ++y) {
-    for (; loaded < y + kh; ++loaded) {
-      for (int c = 0; c < channels; ++c) load[c] = ring.at(c, loaded % kh);
+  for (int y = y0; y < y1;) {
+    const int block = dense && y + kRowBlock <= y1 ? kRowBlock : 1;
+    for (; loaded < y + kh + block - 1; ++loaded) {
+      for (int c = 0; c < channels; ++c) {
+        load[c] = ring.at(c, loaded % ring_rows);
+      }
       LoadPadded(job, loaded, 0, job.padded_w, load.data(), scratch);
     }
     for (int c = 0; c < channels; ++c) {
-      for (int i = 0; i < kh; ++i) taps[i] = ring.at(c, (y + i) % kh);
-      detail::TapRow(taps.data(), p.groups.data(), p.groups.size(), width,
-                     sums[c]);
+      for (int i = 0; i < kh + block - 1; ++i) {
+        taps[i] = ring.at(c, (y + i) % ring_rows);
+      }
+      if (block == kRowBlock) {
+        float* outs[kRowBlock];
+        for (int q = 0; q < kRowBlock; ++q) outs[q] = acc.at(c, q);
+        detail::TapRows4(taps.data(), p.dense.data(), kh, p.dense_cols,
+                         job.lanes, width, outs);
+      } else {
+        detail::TapRow(taps.data(), p.groups.data(), p.groups.size(), width,
+                       acc.at(c, 0));
+      }
     }
-    saturated += Emit(job, y, 0, job.extent.width, sums.data(), scratch);
+    for (int q = 0; q < block; ++q) {
+      for (int c = 0; c < channels; ++c) sums[c] = acc.at(c, q);
+      saturated += Emit(job, y + q, 0, job.extent.width, sums.data(), scratch);
+    }
+    y += block;
   }
   return saturated;
 }
 
-// separable: each padded row is filtered across once into a ring of kh
-// rows, which the column pass reads.
+// separable: each padded row is filtered across once into a ring of
+// kh + 3 rows, which the column pass reads four output rows at a time.
 uint64_t RunSeparable(const Job& job, const Taps& p, int y0, int y1) {
   const int kh = job.k->rows();
+  const int ring_rows = kh + kRowBlock - 1;
   const int channels = job.packed ? 1 : job.in->channels;
   const size_t width = static_cast<size_t>(job.extent.width) * job.lanes;
-  Rows ring(channels, kh, job.extent.width * job.lanes);
+  Rows ring(channels, ring_rows, job.extent.width * job.lanes);
   Rows padded(channels, 1, job.padded_w * job.lanes);
-  Rows acc(channels, 1, job.extent.width * job.lanes);
+  Rows acc(channels, kRowBlock, job.extent.width * job.lanes);
   Scratch scratch;
   std::vector<float*> load(channels), sums(channels);
-  std::vector<const float*> taps(kh);
-  for (int c = 0; c < channels; ++c) {
-    load[c] = padded.at(c, 0);
-    sums[c] = acc.at(c, 0);
-  }
+  std::vector<const float*> taps(ring_rows);
+  for (int c = 0; c < channels; ++c) load[c] = padded.at(c, 0);
   uint64_t saturated = 0;
   int loaded = y0;
-  for (int y = y0; y < y1; ++y) {
-    for (; loaded < y + kh; ++loaded) {
+  for (int y = y0; y < y1;) {
+    const int block = y + kRowBlock <= y1 ? kRowBlock : 1;
+    for (; loaded < y + kh + block - 1; ++loaded) {
       LoadPadded(job, loaded, 0, job.padded_w, load.data(), scratch);
       for (int c = 0; c < channels; ++c) {
         const float* row = load[c];
-        detail::TapRow(&row, &p.h_group, 1, width, ring.at(c, loaded % kh));
+        detail::TapRow(&row, &p.h_group, 1, width,
+                       ring.at(c, loaded % ring_rows));
       }
     }
     for (int c = 0; c < channels; ++c) {
-      for (int i = 0; i < kh; ++i) taps[i] = ring.at(c, (y + i) % kh);
-      detail::TapRow(taps.data(), p.groups.data(), p.groups.size(), width,
-                     sums[c]);
+      for (int i = 0; i < kh + block - 1; ++i) {
+        taps[i] = ring.at(c, (y + i) % ring_rows);
+      }
+      if (block == kRowBlock) {
+        float* outs[kRowBlock];
+        for (int q = 0; q < kRowBlock; ++q) outs[q] = acc.at(c, q);
+        detail::TapRows4(taps.data(), p.dense.data(), kh, 1, job.lanes, width,
+                         outs);
+      } else {
+        detail::TapRow(taps.data(), p.groups.data(), p.groups.size(), width,
+                       acc.at(c, 0));
+      }
     }
-    saturated += Emit(job, y, 0, job.extent.width, sums.data(), scratch);
+    for (int q = 0; q < block; ++q) {
+      for (int c = 0; c < channels; ++c) sums[c] = acc.at(c, q);
+      saturated += Emit(job, y + q, 0, job.extent.width, sums.data(), scratch);
+    }
+    y += block;
   }
   return saturated;
 }
@@ -710,6 +817,7 @@ uint64_t Correlator::Run(const ConstImageView& in, const ImageView& out,
   job.packed = method != Method::kFft && in.channels == out.channels &&
                IsPacked(in) && IsPacked(out);
   job.lanes = job.packed ? in.channels : 1;
+  job.stream = ShouldStream(out);
   const Taps taps(*p, job.lanes);
   const int units =
       method == Method::kFft
@@ -733,6 +841,7 @@ uint64_t Correlator::Run(const ConstImageView& in, const ImageView& out,
         saturated[t] = RunDirect(job, taps, u0, u1);
         break;
     }
+    hwy::FlushStream();  // the non-temporal stores, before the join
   };
   if (n == 1) {
     work(0);
@@ -893,6 +1002,7 @@ PairCorrelator::Saturated PairCorrelator::Run(
   job.packed = in.channels == corr.channels && IsPacked(in) &&
                IsPacked(corr) && IsPacked(conv) && conv.type == corr.type;
   job.lanes = job.packed ? in.channels : 1;
+  job.stream = ShouldStream(corr);
   Job conv_job = job;
   conv_job.out = &conv;
   conv_job.emit.type = static_cast<int>(conv.type);
@@ -906,6 +1016,7 @@ PairCorrelator::Saturated PairCorrelator::Run(
     const int y1 =
         static_cast<int>(static_cast<long long>(extent.height) * (t + 1) / n);
     parts[t] = RunPair(job, conv_job, scaled.table, y0, y1);
+    hwy::FlushStream();
   };
   if (n == 1) {
     work(0);

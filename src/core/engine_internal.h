@@ -31,6 +31,15 @@ struct EmitParams {
   float max = 0.0f;
 };
 
+// Four output rows at once from kh + 3 rows, for a dense kh x kw kernel
+// `weights` (row-major) whose tap (i, j) reads rows[r + i][x + j * lanes]
+// for output row r: each loaded vector serves up to four kernel rows, so
+// there are far fewer loads per multiply-add than in TapRow. Every sample
+// gets the same sum, in the same tap order, as TapRow computes for it.
+// Rows must be readable as for TapRow; out[0..3] up to RoundUp(width).
+void TapRows4(const float* const* rows, const float* weights, int kh, int kw,
+              int lanes, size_t width, float* const* out);
+
 // Mirror pairs of taps: s[t] (rows[r1[t]][x + o1[t]] + rows[r2[t]][x + o2[t]])
 // summed into S and a[t] (rows[r1[t]][...] - rows[r2[t]][...]) into A.
 struct PairTable {
@@ -65,6 +74,10 @@ void TapRow(const float* const* rows, const TapGroup* groups, size_t ngroups,
 // saturated.
 uint64_t EmitRow(const float* acc, size_t n, const EmitParams& e,
                  std::byte* dst);
+// bytes from src to dst; with `stream`, the aligned middle goes through
+// non-temporal stores (no read-for-ownership of the destination, which is
+// not read again soon). Call hwy::FlushStream() before other threads read.
+void CopyRow(const std::byte* src, size_t bytes, std::byte* dst, bool stream);
 // Three contiguous rows of n samples of `type` interleaved into dst.
 void Interleave3(const std::byte* s0, const std::byte* s1, const std::byte* s2,
                  int type, size_t n, std::byte* dst);
