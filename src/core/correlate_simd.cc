@@ -265,26 +265,46 @@ template <typename T>
 uint64_t EmitTyped(const float* acc, size_t n, const EmitParams& e, T* dst) {
   const hn::ScalableTag<float> df;
   const hn::Rebind<int32_t, decltype(df)> di;
+  const hn::Rebind<uint32_t, decltype(df)> du;
   const hn::Rebind<T, decltype(df)> dt;
   const size_t lanes = hn::Lanes(df);
   const auto scale = hn::Set(df, e.scale);
   const auto bias = hn::Set(df, e.bias);
   const auto zero = hn::Zero(df);
   const auto max = hn::Set(df, e.max);
-  uint64_t saturated = 0;
+  // Rounding half to even keeps v in range exactly when
+  // -0.5 <= v < max + 0.5 (max is odd, so max + 0.5 rounds up); NaN fails
+  // both comparisons, so it counts as saturated.
+  const auto lo = hn::Set(df, -0.5f);
+  const auto hi = hn::Set(df, e.max + 0.5f);
+  // Per-lane counts of the samples in range, summed once at the end (a
+  // row has far fewer than 2^31 samples).
+  auto inside_count = hn::Zero(di);
+  const auto one = hn::Set(di, 1);
+  // Locals, not e's fields: byte stores may alias anything, and the
+  // compiler would reload the fields after every store.
+  const bool affine = e.affine;
+  const bool abs = e.abs;
   size_t x = 0;
   for (; x + lanes <= n; x += lanes) {
     auto v = hn::LoadU(df, acc + x);
-    if (e.affine) v = hn::MulAdd(v, scale, bias);
-    if (e.abs) v = hn::Abs(v);
-    const auto r = hn::Round(v);  // to nearest, ties to even
-    // NaN fails both comparisons, so it counts as saturated and becomes 0.
-    const auto inside = hn::And(hn::Ge(r, zero), hn::Le(r, max));
-    saturated += lanes - hn::CountTrue(df, inside);
+    if (affine) v = hn::MulAdd(v, scale, bias);
+    if (abs) v = hn::Abs(v);
+    const auto inside = hn::RebindMask(di, hn::And(hn::Ge(v, lo), hn::Lt(v, hi)));
+    inside_count = hn::Add(inside_count, hn::IfThenElseZero(inside, one));
+    // Clamp, NaN to 0, then round to nearest even: the same as rounding
+    // first and clamping after.
     const auto clamped =
-        hn::IfThenElseZero(hn::Not(hn::IsNaN(r)), hn::Min(hn::Max(r, zero), max));
-    hn::StoreU(hn::DemoteTo(dt, hn::ConvertTo(di, clamped)), dt, dst + x);
+        hn::IfThenElseZero(hn::Eq(v, v), hn::Min(hn::Max(v, zero), max));
+    const auto rounded = hn::NearestInt(clamped);
+    if constexpr (sizeof(T) == 1) {
+      hn::StoreU(hn::U8FromU32(hn::BitCast(du, rounded)), dt, dst + x);
+    } else {
+      hn::StoreU(hn::DemoteTo(dt, rounded), dt, dst + x);
+    }
   }
+  uint64_t saturated =
+      x - static_cast<uint64_t>(hn::GetLane(hn::SumOfLanes(di, inside_count)));
   for (; x < n; ++x) {
     const float r = std::nearbyint(Finish(acc[x], e));
     if (std::isnan(r) || r < 0.0f) {

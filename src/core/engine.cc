@@ -645,8 +645,13 @@ uint64_t RunSeparable(const Job& job, const Taps& p, int y0, int y1) {
 // fft: overlap-save over nh x nw tiles; tile (ty, tx) gives the outputs
 // [ty*th, ty*th + th) x [tx*tw, tx*tw + tw), th = nh - kh + 1, from the
 // padded rows and columns starting at the same place.
+// With `second` (compare), each tile's forward transform also serves a
+// second spectrum, whose result goes to second_job's output; its saturated
+// count is added to *second_saturated.
 uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int ty0,
-                int ty1) {
+                int ty1, const cv::Mat* second = nullptr,
+                const Job* second_job = nullptr,
+                uint64_t* second_saturated = nullptr) {
   const int kh = job.k->rows();
   const int kw = job.k->cols();
   const int channels = job.in->channels;
@@ -656,8 +661,8 @@ uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int ty0,
   const int padded_h = job.extent.height + kh - 1;
   std::vector<cv::Mat> tile(channels);
   for (auto& t : tile) t.create(p.nh, p.nw, CV_32F);
-  cv::Mat freq;
-  std::vector<cv::Mat> results(channels);
+  cv::Mat spectrum, freq;
+  std::vector<cv::Mat> results(channels), results2(channels);
   Scratch scratch;
   std::vector<float*> load(channels);
   std::vector<const float*> sums(channels);
@@ -680,17 +685,27 @@ uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int ty0,
       // Rows known to be zero (below the image) and rows not needed (below
       // the last output) are skipped; OpenCV allows it for 2+ columns only.
       const bool skip = p.nw > 1;
+      const int inverse = cv::DFT_INVERSE | cv::DFT_SCALE | cv::DFT_REAL_OUTPUT;
       for (int c = 0; c < channels; ++c) {
-        cv::dft(tile[c], freq, 0,
+        cv::dft(tile[c], spectrum, 0,
                 skip ? std::min(p.nh, padded_h - ty * th) : 0);
-        cv::mulSpectrums(freq, p.spectrum, freq, 0, /*conjB=*/true);
-        cv::dft(freq, results[c],
-                cv::DFT_INVERSE | cv::DFT_SCALE | cv::DFT_REAL_OUTPUT,
-                skip ? rows : 0);
+        cv::mulSpectrums(spectrum, p.spectrum, freq, 0, /*conjB=*/true);
+        cv::dft(freq, results[c], inverse, skip ? rows : 0);
+        if (second != nullptr) {
+          cv::mulSpectrums(spectrum, *second, freq, 0, /*conjB=*/true);
+          cv::dft(freq, results2[c], inverse, skip ? rows : 0);
+        }
       }
       for (int r = 0; r < rows; ++r) {
         for (int c = 0; c < channels; ++c) sums[c] = results[c].ptr<float>(r);
         saturated += Emit(job, ty * th + r, px0, cols, sums.data(), scratch);
+        if (second != nullptr) {
+          for (int c = 0; c < channels; ++c) {
+            sums[c] = results2[c].ptr<float>(r);
+          }
+          *second_saturated +=
+              Emit(*second_job, ty * th + r, px0, cols, sums.data(), scratch);
+        }
       }
     }
   }
@@ -700,11 +715,16 @@ uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int ty0,
 }  // namespace
 
 struct PairCorrelator::Pairs {
+  explicit Pairs(kernel::Kernel k) : centred(std::move(k)) {}
   kernel::Kernel centred;  // K embedded so the two windows coincide
   std::vector<int> r1, o1, r2, o2;
   std::vector<float> s, a;
   bool has_s = false;
   bool has_a = false;
+  // fft: the centred kernel prepared for the FFT, and the spectrum of its
+  // rotation on the same tiles.
+  std::unique_ptr<Correlator::Prepared> fft;
+  cv::Mat rotated_spectrum;
 
   // The table with offsets scaled to `lanes` samples per pixel.
   struct Scaled {
@@ -929,9 +949,8 @@ PairCorrelator::PairCorrelator(const kernel::Kernel& k, Method requested,
   first_ = std::make_unique<Correlator>(k, requested);
   method_ = first_->method();
   // In valid and full the window is the kernel's box whatever the anchor.
-  auto pairs = std::make_unique<Pairs>(Pairs{
-      size == OutputSize::kSame ? Centred(k) : k, {}, {}, {}, {}, {}, {},
-      false, false});
+  auto pairs =
+      std::make_unique<Pairs>(size == OutputSize::kSame ? Centred(k) : k);
   const kernel::Kernel& c = pairs->centred;
   const int n = c.rows() * c.cols();
   for (int t = 0; t < n; ++t) {
@@ -956,6 +975,21 @@ PairCorrelator::PairCorrelator(const kernel::Kernel& k, Method requested,
     plan_ = Plan::kSymmetric;
   } else if (method_ == Method::kDirect || method_ == Method::kSparse) {
     plan_ = Plan::kFused;
+    pairs_ = std::move(pairs);
+  } else if (method_ == Method::kFft) {
+    // One forward transform per tile, two spectrum products and inverses.
+    plan_ = Plan::kFused;
+    pairs->fft = Prepare(pairs->centred, Method::kFft);
+    const Correlator::Prepared& f = *pairs->fft;
+    const kernel::Kernel rotated = kernel::Rotate180(pairs->centred);
+    cv::Mat padded(f.nh, f.nw, CV_32F, cv::Scalar(0));
+    for (int i = 0; i < rotated.rows(); ++i) {
+      for (int j = 0; j < rotated.cols(); ++j) {
+        padded.at<float>(i, j) = static_cast<float>(rotated.at(i, j));
+      }
+    }
+    cv::dft(padded, pairs->rotated_spectrum, 0,
+            f.nw > 1 ? rotated.rows() : 0);
     pairs_ = std::move(pairs);
   } else {
     plan_ = Plan::kTwoPasses;
@@ -1007,6 +1041,44 @@ PairCorrelator::Saturated PairCorrelator::Run(
   conv_job.out = &conv;
   conv_job.emit.type = static_cast<int>(conv.type);
   conv_job.emit.max = static_cast<float>(DepthMax(conv.type));
+  if (pairs_->fft != nullptr) {
+    const Correlator::Prepared& f = *pairs_->fft;
+    if (!AllFinite(in)) {
+      // As Correlator::Run does: NaN and infinity stay local, directly.
+      result.correlate = Correlator(kernel_, Method::kDirect).Run(in, corr, o);
+      result.convolve =
+          Correlator(kernel::Rotate180(kernel_), Method::kDirect).Run(in, conv, o);
+      return result;
+    }
+    job.packed = false;
+    job.lanes = 1;
+    conv_job.packed = false;
+    conv_job.lanes = 1;
+    const int th = f.nh - k.rows() + 1;
+    const int tiles_y = (extent.height + th - 1) / th;
+    const int n = std::clamp(ResolveThreads(o.threads), 1, tiles_y);
+    std::vector<Saturated> parts(n);
+    const auto work = [&](int t) {
+      const int t0 = static_cast<int>(static_cast<long long>(tiles_y) * t / n);
+      const int t1 =
+          static_cast<int>(static_cast<long long>(tiles_y) * (t + 1) / n);
+      parts[t].correlate = RunFft(job, f, t0, t1, &pairs_->rotated_spectrum,
+                                  &conv_job, &parts[t].convolve);
+      hwy::FlushStream();
+    };
+    if (n == 1) {
+      work(0);
+    } else {
+      std::vector<std::thread> workers;
+      for (int t = 0; t < n; ++t) workers.emplace_back(work, t);
+      for (auto& w : workers) w.join();
+    }
+    for (const Saturated& p : parts) {
+      result.correlate += p.correlate;
+      result.convolve += p.convolve;
+    }
+    return result;
+  }
   const Pairs::Scaled scaled = pairs_->Scale(job.lanes);
   const int n =
       std::clamp(ResolveThreads(o.threads), 1, std::max(extent.height, 1));

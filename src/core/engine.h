@@ -84,7 +84,7 @@ struct Costs {
 // The constants of the cost model, measured with bench/engine_bench.
 inline constexpr double kRowCost = 0.5;       // per kernel row walked
 inline constexpr double kSeparableCost = 2.0; // writing and reading the ring
-inline constexpr double kFftCost = 14.0;      // per N log2 N of a tile
+inline constexpr double kFftCost = 40.0;      // per N log2 N of a tile
 // A kernel within this relative Frobenius residual of rank 1 is separable.
 inline constexpr double kSeparableResidual = 1e-7;
 
@@ -134,10 +134,11 @@ class Correlator {
 // (I(t) - I(t')) a. The plan:
 //  - fused: for the direct and sparse strategies, one pass computing S*I
 //    and A*I (as many multiply-adds as one correlation), then their sum and
-//    difference;
+//    difference; for fft, one forward transform per tile serving both
+//    spectrum products and inverse transforms;
 //  - symmetric: A == 0, so one correlation gives both, which are then
 //    identical and their difference exactly zero;
-//  - two passes: separable and fft run K and rot180 K one after the other,
+//  - two passes: separable runs K and rot180 K one after the other,
 //    exactly as the standalone commands do.
 // Fused results agree with the standalone commands within the direct
 // strategy's bound (docs/architecture.md), not bit for bit.
