@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "core/engine.h"
 #include "core/engine_internal.h"
@@ -404,6 +405,40 @@ void CopyRow(const std::byte* src, size_t bytes, std::byte* dst,
   std::memcpy(dst + i, src + i, bytes - i);
 }
 
+template <typename T>
+void AbsDiffTyped(const T* a, const T* b, size_t n, T* dst) {
+  const hn::ScalableTag<T> d;
+  const size_t lanes = hn::Lanes(d);
+  size_t x = 0;
+  for (; x + lanes <= n; x += lanes) {
+    const auto va = hn::LoadU(d, a + x);
+    const auto vb = hn::LoadU(d, b + x);
+    if constexpr (std::is_floating_point_v<T>) {
+      hn::StoreU(hn::Abs(hn::Sub(va, vb)), d, dst + x);
+    } else {
+      hn::StoreU(hn::Sub(hn::Max(va, vb), hn::Min(va, vb)), d, dst + x);
+    }
+  }
+  for (; x < n; ++x) dst[x] = a[x] > b[x] ? a[x] - b[x] : b[x] - a[x];
+}
+
+void AbsDiffRow(const std::byte* a, const std::byte* b, int type, size_t n,
+                std::byte* dst) {
+  if (type == kU8) {
+    AbsDiffTyped(reinterpret_cast<const uint8_t*>(a),
+                 reinterpret_cast<const uint8_t*>(b), n,
+                 reinterpret_cast<uint8_t*>(dst));
+  } else if (type == kU16) {
+    AbsDiffTyped(reinterpret_cast<const uint16_t*>(a),
+                 reinterpret_cast<const uint16_t*>(b), n,
+                 reinterpret_cast<uint16_t*>(dst));
+  } else {
+    AbsDiffTyped(reinterpret_cast<const float*>(a),
+                 reinterpret_cast<const float*>(b), n,
+                 reinterpret_cast<float*>(dst));
+  }
+}
+
 // The target this copy was compiled for, to name the dispatched one.
 int64_t CompiledTarget() { return HWY_TARGET; }
 
@@ -422,6 +457,7 @@ HWY_EXPORT(TapRow);
 HWY_EXPORT(EmitRow);
 HWY_EXPORT(Interleave3);
 HWY_EXPORT(CopyRow);
+HWY_EXPORT(AbsDiffRow);
 HWY_EXPORT(CompiledTarget);
 
 void PairRow(const float* const* rows, const PairTable& pairs, size_t width,
@@ -454,6 +490,10 @@ void Interleave3(const std::byte* s0, const std::byte* s1, const std::byte* s2,
 
 void CopyRow(const std::byte* src, size_t bytes, std::byte* dst, bool stream) {
   HWY_DYNAMIC_DISPATCH(CopyRow)(src, bytes, dst, stream);
+}
+void AbsDiffRow(const std::byte* a, const std::byte* b, int type, size_t n,
+                std::byte* dst) {
+  HWY_DYNAMIC_DISPATCH(AbsDiffRow)(a, b, type, n, dst);
 }
 
 }  // namespace detail

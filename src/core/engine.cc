@@ -283,6 +283,10 @@ struct Job {
   // stores: nothing reads them back soon, and the write then costs one
   // pass over memory instead of two (read for ownership, write back).
   bool stream = false;
+  // compare with a symmetric kernel: a second output receiving the same
+  // samples, and a difference output receiving zeros, from the same rows.
+  const ImageView* copy = nullptr;
+  const ImageView* zeros = nullptr;
 };
 
 constexpr size_t kStreamBytes = size_t{32} << 20;
@@ -442,8 +446,58 @@ void LoadPadded(const Job& job, int py, int px0, int px1, float* const* dst,
 }
 
 // Output row y, columns [x0, x0 + n), of every channel from acc[c][0..].
+uint64_t EmitOne(const Job& job, int y, int x0, int n, const float* const* acc,
+                 Scratch& s);
+
+// Zeros over output row y, columns [x0, x0 + n), of every channel of v.
+void ZeroRow(const ImageView& v, int y, int x0, int n) {
+  const size_t sample = SampleBytes(v.type);
+  const auto at = [&](int c) {
+    return v.base[c] + static_cast<std::ptrdiff_t>(y) * v.row_bytes +
+           static_cast<std::ptrdiff_t>(x0) * v.step *
+               static_cast<std::ptrdiff_t>(sample);
+  };
+  if (IsPacked(v)) {
+    std::memset(at(0), 0, static_cast<size_t>(n) * v.channels * sample);
+    return;
+  }
+  for (int c = 0; c < v.channels; ++c) {
+    for (int x = 0; x < n; ++x) {
+      std::memset(at(c) + static_cast<size_t>(x) * v.step * sample, 0, sample);
+    }
+  }
+}
+
+// Output row y, columns [x0, x0 + n), of every channel from acc[c][0..],
+// to the job's output and, for a symmetric compare, its copy and zeros.
 uint64_t Emit(const Job& job, int y, int x0, int n, const float* const* acc,
               Scratch& s) {
+  const uint64_t saturated = EmitOne(job, y, x0, n, acc, s);
+  if (job.copy != nullptr && job.packed && IsPacked(*job.copy) &&
+      job.copy->type == job.out->type && !job.stream) {
+    // The row just stored is still in the cache: copy its samples.
+    const size_t sample = SampleBytes(job.out->type);
+    const std::ptrdiff_t col = static_cast<std::ptrdiff_t>(x0) * job.lanes *
+                               static_cast<std::ptrdiff_t>(sample);
+    detail::CopyRow(job.out->base[0] + y * job.out->row_bytes + col,
+                    static_cast<size_t>(n) * job.lanes * sample,
+                    job.copy->base[0] + y * job.copy->row_bytes + col, false);
+  } else if (job.copy != nullptr) {
+    Job copy = job;
+    copy.out = job.copy;
+    copy.copy = nullptr;
+    copy.zeros = nullptr;
+    copy.emit.type = static_cast<int>(job.copy->type);
+    copy.emit.max = static_cast<float>(DepthMax(job.copy->type));
+    copy.packed = job.packed && IsPacked(*job.copy);
+    EmitOne(copy, y, x0, n, acc, s);
+  }
+  if (job.zeros != nullptr) ZeroRow(*job.zeros, y, x0, n);
+  return saturated;
+}
+
+uint64_t EmitOne(const Job& job, int y, int x0, int n, const float* const* acc,
+                 Scratch& s) {
   const ImageView& out = *job.out;
   const size_t sample = SampleBytes(out.type);
   const std::ptrdiff_t off =
@@ -489,6 +543,39 @@ uint64_t Emit(const Job& job, int y, int x0, int n, const float* const* acc,
     }
   }
   return saturated;
+}
+
+// diff = |conv - corr| for output row y, columns [x0, x0 + n), from the
+// samples just stored (still in cache), all three views laid out alike.
+void DiffRows(const ImageView& corr, const ImageView& conv,
+              const ImageView& diff, int y, int x0, int n) {
+  const size_t sample = SampleBytes(diff.type);
+  const auto at = [&](const ImageView& v, int c) {
+    return v.base[c] + static_cast<std::ptrdiff_t>(y) * v.row_bytes +
+           static_cast<std::ptrdiff_t>(x0) * v.step *
+               static_cast<std::ptrdiff_t>(sample);
+  };
+  if (IsPacked(diff) && IsPacked(corr) && IsPacked(conv)) {
+    detail::AbsDiffRow(at(conv, 0), at(corr, 0), static_cast<int>(diff.type),
+                       static_cast<size_t>(n) * diff.channels, at(diff, 0));
+    return;
+  }
+  for (int c = 0; c < diff.channels; ++c) {
+    if (diff.step == 1 && corr.step == 1 && conv.step == 1) {
+      detail::AbsDiffRow(at(conv, c), at(corr, c), static_cast<int>(diff.type),
+                         static_cast<size_t>(n), at(diff, c));
+      continue;
+    }
+    for (int x = 0; x < n; ++x) {
+      const size_t o = static_cast<size_t>(x) * diff.step * sample;
+      std::byte a[4], b[4];
+      std::memcpy(a, at(conv, c) + static_cast<size_t>(x) * conv.step * sample,
+                  sample);
+      std::memcpy(b, at(corr, c) + static_cast<size_t>(x) * corr.step * sample,
+                  sample);
+      detail::AbsDiffRow(a, b, static_cast<int>(diff.type), 1, at(diff, c) + o);
+    }
+  }
 }
 
 // Float buffers kept between runs, so that the rings of each run reuse
@@ -651,7 +738,8 @@ uint64_t RunSeparable(const Job& job, const Taps& p, int y0, int y1) {
 uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int ty0,
                 int ty1, const cv::Mat* second = nullptr,
                 const Job* second_job = nullptr,
-                uint64_t* second_saturated = nullptr) {
+                uint64_t* second_saturated = nullptr,
+                const ImageView* diff = nullptr) {
   const int kh = job.k->rows();
   const int kw = job.k->cols();
   const int channels = job.in->channels;
@@ -705,6 +793,9 @@ uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int ty0,
           }
           *second_saturated +=
               Emit(*second_job, ty * th + r, px0, cols, sums.data(), scratch);
+          if (diff != nullptr) {
+            DiffRows(*job.out, *second_job->out, *diff, ty * th + r, px0, cols);
+          }
         }
       }
     }
@@ -725,6 +816,9 @@ struct PairCorrelator::Pairs {
   // rotation on the same tiles.
   std::unique_ptr<Correlator::Prepared> fft;
   cv::Mat rotated_spectrum;
+  // Both halves non-zero (direct, sparse): the centred kernel and its
+  // rotation over one shared ring instead of the pairs.
+  std::unique_ptr<Correlator::Prepared> dual_corr, dual_conv;
 
   // The table with offsets scaled to `lanes` samples per pixel.
   struct Scaled {
@@ -747,8 +841,8 @@ namespace {
 // Both outputs of a fused pass: a ring of padded rows as in RunDirect, one
 // PairRow per row and channel, each result stored into its own view.
 PairCorrelator::Saturated RunPair(const Job& corr_job, const Job& conv_job,
-                                  const detail::PairTable& pairs, int y0,
-                                  int y1) {
+                                  const detail::PairTable& pairs,
+                                  const ImageView* diff, int y0, int y1) {
   const Job& job = corr_job;
   const int kh = job.k->rows();
   const int channels = job.packed ? 1 : job.in->channels;
@@ -777,6 +871,72 @@ PairCorrelator::Saturated RunPair(const Job& corr_job, const Job& conv_job,
         Emit(corr_job, y, 0, job.extent.width, corr.data(), scratch);
     saturated.convolve +=
         Emit(conv_job, y, 0, job.extent.width, conv.data(), scratch);
+    if (diff != nullptr) {
+      DiffRows(*corr_job.out, *conv_job.out, *diff, y, 0, job.extent.width);
+    }
+  }
+  return saturated;
+}
+
+// Both outputs of a fused pass for kernels with a symmetric and an
+// antisymmetric part: one ring of padded rows, read by K (a) and by its
+// rotation (b), four rows at a time for dense kernels as in RunDirect, so
+// every load and conversion of the input serves both results.
+PairCorrelator::Saturated RunDual(const Job& corr_job, const Job& conv_job,
+                                  const Taps& a, const Taps& b,
+                                  const ImageView* diff, int y0, int y1) {
+  const Job& job = corr_job;
+  const int kh = job.k->rows();
+  const int ring_rows = kh + kRowBlock - 1;
+  const int channels = job.packed ? 1 : job.in->channels;
+  const size_t width = static_cast<size_t>(job.extent.width) * job.lanes;
+  const bool dense = !a.dense.empty();
+  Rows ring(channels, ring_rows, job.padded_w * job.lanes);
+  Rows acc(2 * channels, kRowBlock, job.extent.width * job.lanes);
+  Scratch scratch;
+  std::vector<float*> load(channels), sums(channels);
+  std::vector<const float*> taps(ring_rows);
+  PairCorrelator::Saturated saturated;
+  int loaded = y0;
+  for (int y = y0; y < y1;) {
+    const int block = dense && y + kRowBlock <= y1 ? kRowBlock : 1;
+    for (; loaded < y + kh + block - 1; ++loaded) {
+      for (int c = 0; c < channels; ++c) {
+        load[c] = ring.at(c, loaded % ring_rows);
+      }
+      LoadPadded(job, loaded, 0, job.padded_w, load.data(), scratch);
+    }
+    for (int c = 0; c < channels; ++c) {
+      for (int i = 0; i < kh + block - 1; ++i) {
+        taps[i] = ring.at(c, (y + i) % ring_rows);
+      }
+      for (int which = 0; which < 2; ++which) {
+        const Taps& t = which == 0 ? a : b;
+        const int slot = which * channels + c;
+        if (block == kRowBlock) {
+          float* outs[kRowBlock];
+          for (int q = 0; q < kRowBlock; ++q) outs[q] = acc.at(slot, q);
+          detail::TapRows4(taps.data(), t.dense.data(), kh, t.dense_cols,
+                           job.lanes, width, outs);
+        } else {
+          detail::TapRow(taps.data(), t.groups.data(), t.groups.size(), width,
+                         acc.at(slot, 0));
+        }
+      }
+    }
+    for (int q = 0; q < block; ++q) {
+      for (int c = 0; c < channels; ++c) sums[c] = acc.at(c, q);
+      saturated.correlate +=
+          Emit(corr_job, y + q, 0, job.extent.width, sums.data(), scratch);
+      for (int c = 0; c < channels; ++c) sums[c] = acc.at(channels + c, q);
+      saturated.convolve +=
+          Emit(conv_job, y + q, 0, job.extent.width, sums.data(), scratch);
+      if (diff != nullptr) {
+        DiffRows(*corr_job.out, *conv_job.out, *diff, y + q, 0,
+                 job.extent.width);
+      }
+    }
+    y += block;
   }
   return saturated;
 }
@@ -816,6 +976,13 @@ Correlator& Correlator::operator=(Correlator&&) noexcept = default;
 
 uint64_t Correlator::Run(const ConstImageView& in, const ImageView& out,
                          const EngineOptions& options) const {
+  return RunInto(in, out, options, nullptr, nullptr);
+}
+
+uint64_t Correlator::RunInto(const ConstImageView& in, const ImageView& out,
+                             const EngineOptions& options,
+                             const ImageView* copy,
+                             const ImageView* zeros) const {
   const Extent extent = OutputExtent(in.width, in.height, kernel_, options.size);
   if (extent.width == 0 || extent.height == 0 || in.channels == 0) return 0;
   Job job{&in, &out, &kernel_, prepared_.get(), options.border,
@@ -835,9 +1002,12 @@ uint64_t Correlator::Run(const ConstImageView& in, const ImageView& out,
     p = prepared_->fallback.get();
   }
   job.packed = method != Method::kFft && in.channels == out.channels &&
-               IsPacked(in) && IsPacked(out);
+               IsPacked(in) && IsPacked(out) &&
+               (copy == nullptr || IsPacked(*copy));
   job.lanes = job.packed ? in.channels : 1;
   job.stream = ShouldStream(out);
+  job.copy = copy;
+  job.zeros = zeros;
   const Taps taps(*p, job.lanes);
   const int units =
       method == Method::kFft
@@ -900,37 +1070,6 @@ kernel::Kernel Centred(const kernel::Kernel& k) {
 
 }  // namespace
 
-namespace {
-
-// Copies `from` into `to` row by row when both have the same size, type and
-// layout (packed, or planar with step 1); false otherwise.
-bool CopySamples(const ImageView& from, const ImageView& to) {
-  if (from.channels != to.channels || from.type != to.type ||
-      from.width != to.width || from.height != to.height) {
-    return false;
-  }
-  const size_t sample = SampleBytes(from.type);
-  if (IsPacked(from) && IsPacked(to)) {
-    const size_t bytes = static_cast<size_t>(from.width) * from.channels * sample;
-    for (int y = 0; y < from.height; ++y) {
-      std::memcpy(to.base[0] + y * to.row_bytes,
-                  from.base[0] + y * from.row_bytes, bytes);
-    }
-    return true;
-  }
-  if (from.step != 1 || to.step != 1) return false;
-  for (int c = 0; c < from.channels; ++c) {
-    for (int y = 0; y < from.height; ++y) {
-      std::memcpy(to.base[c] + y * to.row_bytes,
-                  from.base[c] + y * from.row_bytes,
-                  static_cast<size_t>(from.width) * sample);
-    }
-  }
-  return true;
-}
-
-}  // namespace
-
 const char* PlanName(PairCorrelator::Plan plan) {
   switch (plan) {
     case PairCorrelator::Plan::kFused:
@@ -975,6 +1114,14 @@ PairCorrelator::PairCorrelator(const kernel::Kernel& k, Method requested,
     plan_ = Plan::kSymmetric;
   } else if (method_ == Method::kDirect || method_ == Method::kSparse) {
     plan_ = Plan::kFused;
+    if (pairs->has_s) {
+      // With both halves, a pair costs two loads, an add, a subtract and
+      // two FMAs for four taps' worth of results: no fewer vector
+      // operations than K and rot180 K over a shared ring, which also
+      // shares each load between four output rows. So share the ring.
+      pairs->dual_corr = Prepare(pairs->centred, method_);
+      pairs->dual_conv = Prepare(kernel::Rotate180(pairs->centred), method_);
+    }
     pairs_ = std::move(pairs);
   } else if (method_ == Method::kFft) {
     // One forward transform per tile, two spectrum products and inverses.
@@ -1003,21 +1150,29 @@ PairCorrelator& PairCorrelator::operator=(PairCorrelator&&) noexcept = default;
 
 PairCorrelator::Saturated PairCorrelator::Run(
     const ConstImageView& in, const ImageView& corr, const ImageView& conv,
-    const EngineOptions& options) const {
+    const EngineOptions& options, const ImageView* diff) const {
   Saturated result;
   EngineOptions o = options;
   o.size = size_;
+  const auto whole_diff = [&] {
+    if (diff == nullptr) return;
+    for (int y = 0; y < diff->height; ++y) {
+      DiffRows(corr, conv, *diff, y, 0, diff->width);
+    }
+  };
   if (plan_ == Plan::kTwoPasses) {
     result.correlate = first_->Run(in, corr, o);
     result.convolve = second_->Run(in, conv, o);
+    whole_diff();
     return result;
   }
   if (plan_ == Plan::kSymmetric) {
     // One correlation, copied to the other output when the two are laid
     // out alike (else stored a second time: the same sums either way).
-    result.correlate = first_->Run(in, corr, o);
-    if (!CopySamples(corr, conv)) result.convolve = first_->Run(in, conv, o);
-    else result.convolve = result.correlate;
+    // One correlation stored to both outputs from the same rows; the
+    // difference is zero everywhere.
+    result.correlate = first_->RunInto(in, corr, o, &conv, diff);
+    result.convolve = result.correlate;
     return result;
   }
   const kernel::Kernel& k = pairs_->centred;
@@ -1036,7 +1191,9 @@ PairCorrelator::Saturated PairCorrelator::Run(
   job.packed = in.channels == corr.channels && IsPacked(in) &&
                IsPacked(corr) && IsPacked(conv) && conv.type == corr.type;
   job.lanes = job.packed ? in.channels : 1;
-  job.stream = ShouldStream(corr);
+  // With a difference to write, the results are read back right after
+  // being stored, so they stay in the cache (no streaming stores).
+  job.stream = diff == nullptr && ShouldStream(corr);
   Job conv_job = job;
   conv_job.out = &conv;
   conv_job.emit.type = static_cast<int>(conv.type);
@@ -1048,6 +1205,7 @@ PairCorrelator::Saturated PairCorrelator::Run(
       result.correlate = Correlator(kernel_, Method::kDirect).Run(in, corr, o);
       result.convolve =
           Correlator(kernel::Rotate180(kernel_), Method::kDirect).Run(in, conv, o);
+      whole_diff();
       return result;
     }
     job.packed = false;
@@ -1063,7 +1221,7 @@ PairCorrelator::Saturated PairCorrelator::Run(
       const int t1 =
           static_cast<int>(static_cast<long long>(tiles_y) * (t + 1) / n);
       parts[t].correlate = RunFft(job, f, t0, t1, &pairs_->rotated_spectrum,
-                                  &conv_job, &parts[t].convolve);
+                                  &conv_job, &parts[t].convolve, diff);
       hwy::FlushStream();
     };
     if (n == 1) {
@@ -1080,6 +1238,11 @@ PairCorrelator::Saturated PairCorrelator::Run(
     return result;
   }
   const Pairs::Scaled scaled = pairs_->Scale(job.lanes);
+  std::unique_ptr<Taps> dual_a, dual_b;
+  if (pairs_->dual_corr != nullptr) {
+    dual_a = std::make_unique<Taps>(*pairs_->dual_corr, job.lanes);
+    dual_b = std::make_unique<Taps>(*pairs_->dual_conv, job.lanes);
+  }
   const int n =
       std::clamp(ResolveThreads(o.threads), 1, std::max(extent.height, 1));
   std::vector<Saturated> parts(n);
@@ -1087,7 +1250,9 @@ PairCorrelator::Saturated PairCorrelator::Run(
     const int y0 = static_cast<int>(static_cast<long long>(extent.height) * t / n);
     const int y1 =
         static_cast<int>(static_cast<long long>(extent.height) * (t + 1) / n);
-    parts[t] = RunPair(job, conv_job, scaled.table, y0, y1);
+    parts[t] = dual_a != nullptr
+                   ? RunDual(job, conv_job, *dual_a, *dual_b, diff, y0, y1)
+                   : RunPair(job, conv_job, scaled.table, diff, y0, y1);
     hwy::FlushStream();
   };
   if (n == 1) {

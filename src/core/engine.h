@@ -101,6 +101,8 @@ const char* MethodName(Method method);
 const char* SimdTargetName();
 
 // A kernel prepared for one strategy, to run on any number of images.
+class PairCorrelator;
+
 class Correlator {
  public:
   // `k` is correlated as given (rotate it first for convolution).
@@ -120,6 +122,13 @@ class Correlator {
   struct Prepared;  // the kernel in the form its strategy needs
 
  private:
+  friend class PairCorrelator;
+  // Run, also storing every row to `copy` (same channels and size) and
+  // zeros to `zeros` when given.
+  uint64_t RunInto(const ConstImageView& in, const ImageView& out,
+                   const EngineOptions& options, const ImageView* copy,
+                   const ImageView* zeros) const;
+
   kernel::Kernel kernel_;
   Method method_;
   std::unique_ptr<Prepared> prepared_;
@@ -159,9 +168,13 @@ class PairCorrelator {
     uint64_t convolve = 0;
   };
   // `options.size` must be the size given to the constructor; `corr` and
-  // `conv` are the two outputs, laid out as Correlator::Run requires.
+  // `conv` are the two outputs, laid out as Correlator::Run requires. With
+  // `diff` (same size, channels and type as corr and conv), each row of
+  // |convolve - correlate| is computed from the stored samples in the same
+  // pass, so it equals the difference of the two outputs exactly.
   Saturated Run(const ConstImageView& in, const ImageView& corr,
-                const ImageView& conv, const EngineOptions& options) const;
+                const ImageView& conv, const EngineOptions& options,
+                const ImageView* diff = nullptr) const;
 
   struct Pairs;  // the paired taps of the fused plan
 

@@ -78,6 +78,9 @@ uint64_t EmitRow(const float* acc, size_t n, const EmitParams& e,
 // non-temporal stores (no read-for-ownership of the destination, which is
 // not read again soon). Call hwy::FlushStream() before other threads read.
 void CopyRow(const std::byte* src, size_t bytes, std::byte* dst, bool stream);
+// dst = |a - b| for n contiguous samples of `type`.
+void AbsDiffRow(const std::byte* a, const std::byte* b, int type, size_t n,
+                std::byte* dst);
 // Three contiguous rows of n samples of `type` interleaved into dst.
 void Interleave3(const std::byte* s0, const std::byte* s1, const std::byte* s2,
                  int type, size_t n, std::byte* dst);

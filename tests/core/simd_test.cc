@@ -585,6 +585,123 @@ TEST_P(SimdTest, PairAgreesWithReference) {
   EXPECT_GT(fused, 100);
 }
 
+// Purely antisymmetric kernels (Sobel, Scharr, shifts by symmetric pairs)
+// take the paired path: one load pair and one FMA per mirror pair give both
+// results. Against the reference for every size and anchor where the
+// kernel stays antisymmetric about its window's centre.
+TEST_P(SimdTest, AntisymmetricPairsAgreeWithReference) {
+  std::mt19937 rng(707);
+  const std::pair<int, int> shapes[] = {{1, 2}, {3, 3}, {2, 4}, {5, 5},
+                                        {3, 7}, {6, 6}};
+  for (int w : {3, 16, 41}) {
+    const Plane in = RandomPlane(w, 9, rng, -300.0f, 300.0f);
+    for (auto [kh, kw] : shapes) {
+      const Kernel k0 = RandomKernel(kh, kw, rng);
+      const Kernel r = kernel::Rotate180(k0);
+      std::vector<double> anti;
+      for (size_t t = 0; t < k0.weights().size(); ++t) {
+        anti.push_back((k0.weights()[t] - r.weights()[t]) / 2);
+      }
+      const Kernel k(kh, kw, anti);
+      // Odd sizes keep the centred anchor for same; even ones use valid
+      // and full, whose window is the box.
+      std::vector<OutputSize> sizes = {OutputSize::kValid, OutputSize::kFull};
+      if (kh % 2 == 1 && kw % 2 == 1) sizes.push_back(OutputSize::kSame);
+      for (OutputSize size : sizes) {
+        for (Method method : {Method::kDirect, Method::kSparse}) {
+          const PairCorrelator pair(k, method, size);
+          ASSERT_EQ(pair.plan(), PairCorrelator::Plan::kFused);
+          const Extent e = OutputExtent(w, 9, k, size);
+          Plane corr(e.width, e.height), conv(e.width, e.height);
+          EngineOptions opt;
+          opt.size = size;
+          opt.threads = 2;
+          opt.border = {BorderMode::kReplicate, 0.0f};
+          pair.Run(ViewOf(std::vector<const Plane*>{&in}),
+                   ViewOf(std::vector<Plane*>{&corr}),
+                   ViewOf(std::vector<Plane*>{&conv}), opt);
+          const double bound =
+              2 * Bound(k, 300.0) + 3 * std::ldexp(1.0, -24) * L1(k) * 300;
+          EXPECT_TRUE(Agrees(
+              corr, CorrelateReference(in, k, opt.border, size, 1), bound));
+          EXPECT_TRUE(Agrees(conv,
+                             CorrelateReference(in, kernel::Rotate180(k),
+                                                opt.border, size, 1),
+                             bound));
+        }
+      }
+    }
+  }
+}
+
+// With both halves non-zero, the fused pass runs K and rot180 K over one
+// shared ring: the same sums as the standalone commands, bit for bit.
+TEST_P(SimdTest, DualPassEqualsStandaloneBitForBit) {
+  std::mt19937 rng(808);
+  const Plane in = RandomPlane(57, 21, rng);
+  for (Method method : {Method::kDirect, Method::kSparse}) {
+    for (const Kernel& k : {RandomKernel(5, 5, rng), SparseKernel(3, 7, rng),
+                            RandomKernel(4, 3, rng).WithAnchor(0, 3)}) {
+      const PairCorrelator pair(k, method, OutputSize::kSame);
+      ASSERT_EQ(pair.plan(), PairCorrelator::Plan::kFused);
+      Plane corr(57, 21), conv(57, 21);
+      EngineOptions opt;
+      opt.threads = 3;
+      pair.Run(ViewOf(std::vector<const Plane*>{&in}),
+               ViewOf(std::vector<Plane*>{&corr}),
+               ViewOf(std::vector<Plane*>{&conv}), opt);
+      EXPECT_EQ(corr, CorrelateFast(in, k, {}, OutputSize::kSame, 1, method));
+      EXPECT_EQ(conv, CorrelateFast(in, kernel::Rotate180(k), {},
+                                    OutputSize::kSame, 1, method));
+    }
+  }
+}
+
+// The difference written in the same pass equals |convolve - correlate|
+// of the stored outputs exactly, for every plan and layout.
+TEST_P(SimdTest, PairDiffIsTheDifferenceOfTheOutputs) {
+  std::mt19937 rng(909);
+  const int w = 45, h = 17;
+  const Kernel sobel(3, 3, {-1, 0, 1, -2, 0, 2, -1, 0, 1});
+  const Kernel gauss(3, 3, {1, 2, 1, 2, 4, 2, 1, 2, 1});
+  const Kernel outer(3, 3, {2, -4, 6, 1, -2, 3, -3, 6, -9});  // rank 1
+  const std::pair<Kernel, Method> cases[] = {
+      {sobel, Method::kSparse},           {RandomKernel(5, 4, rng), Method::kDirect},
+      {gauss, Method::kAuto},             {outer, Method::kSeparable},
+      {RandomKernel(7, 7, rng), Method::kFft}};
+  for (Depth type : {Depth::kU8, Depth::kF32}) {
+    for (bool inter : {false, true}) {
+      TypedImage in(type, inter, w, h);
+      for (int c = 0; c < 3; ++c) {
+        for (int y = 0; y < h; ++y) {
+          for (int x = 0; x < w; ++x) in.Set(c, y, x, float(rng() % 256));
+        }
+      }
+      for (const auto& [k, method] : cases) {
+        TypedImage corr(type, inter, w, h), conv(type, inter, w, h),
+            diff(type, inter, w, h);
+        const PairCorrelator pair(k, method, OutputSize::kSame);
+        EngineOptions opt;
+        opt.bias = 100.0f;
+        opt.threads = 2;
+        const ImageView dv = diff.View();
+        pair.Run(in.ConstView(), corr.View(), conv.View(), opt, &dv);
+        for (int c = 0; c < 3; ++c) {
+          for (int y = 0; y < h; ++y) {
+            for (int x = 0; x < w; ++x) {
+              ASSERT_EQ(diff.Get(c, y, x),
+                        std::fabs(conv.Get(c, y, x) - corr.Get(c, y, x)))
+                  << PlanName(pair.plan()) << " type " << int(type)
+                  << (inter ? " interleaved" : "") << " c " << c << " x " << x
+                  << " y " << y;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 // A kernel equal to its rotation about a centred anchor needs one
 // correlation: both outputs are the same samples, the difference exactly 0.
 TEST_P(SimdTest, SymmetricPairIsOneCorrelation) {
