@@ -265,9 +265,12 @@ TEST(CliCompare, PanelIsAnEightBitColourImage) {
   EXPECT_EQ(board.type(), CV_8UC3);
 }
 
-// compare computes both results in one fused pass (-v says so); they agree
-// with the standalone commands within one unit for 8-bit outputs and within
-// the engine's float bound for f32, for centred and off-centre anchors.
+// compare computes both results in one fused pass (-v says so). emboss has
+// a symmetric and an antisymmetric part, so the pass runs K and its
+// rotation over one ring: the files equal the standalone commands' bit for
+// bit. sobel-x is purely antisymmetric and takes the mirror pairs: within
+// one unit for 8-bit outputs and within the engine's bound for f32. Both
+// for centred and off-centre anchors.
 TEST(CliCompare, FusedResultsMatchTheStandaloneCommands) {
   TempDir t;
   const fs::path in =
@@ -277,23 +280,30 @@ TEST(CliCompare, FusedResultsMatchTheStandaloneCommands) {
         std::vector<std::string>{"--depth", "f32", "--format", "tif"}}) {
     const bool f32 = extra.size() == 4;
     const std::string ext = f32 ? "tif" : "png";
-    std::vector<std::string> args = {"compare", "-v", "-k", "emboss"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    args.insert(args.end(), {in.string(), "-o", (t / "cmp").string()});
-    RUN_OK(r, args);
-    EXPECT_NE(r.err.find(", compare fused,"), std::string::npos) << r.err;
-    for (const std::string mode : {"convolve", "correlate"}) {
-      std::vector<std::string> one = {mode, "-k", "emboss"};
-      one.insert(one.end(), extra.begin(), extra.end());
-      one.insert(one.end(),
-                 {in.string(), "-o", (t / ("one." + ext)).string()});
-      RUN_OK(s, one);
-      const cv::Mat fused = Read(t / "cmp" / ("crop." + mode + "." + ext));
-      const cv::Mat alone = Read(t / ("one." + ext));
-      ASSERT_FALSE(fused.empty());
-      ASSERT_EQ(fused.type(), alone.type());
-      // emboss: sum |K| = 10 on 0..255 samples.
-      EXPECT_TRUE(Near(fused, alone, f32 ? 1e-4 : 1.0)) << mode;
+    for (const std::string spec : {"emboss", "sobel-x"}) {
+      std::vector<std::string> args = {"compare", "-v", "-k", spec};
+      args.insert(args.end(), extra.begin(), extra.end());
+      args.insert(args.end(), {in.string(), "-o", (t / "cmp").string()});
+      RUN_OK(r, args);
+      EXPECT_NE(r.err.find(", compare fused,"), std::string::npos) << r.err;
+      for (const std::string mode : {"convolve", "correlate"}) {
+        std::vector<std::string> one = {mode, "-k", spec};
+        one.insert(one.end(), extra.begin(), extra.end());
+        one.insert(one.end(),
+                   {in.string(), "-o", (t / ("one." + ext)).string()});
+        RUN_OK(s, one);
+        const cv::Mat fused = Read(t / "cmp" / ("crop." + mode + "." + ext));
+        const cv::Mat alone = Read(t / ("one." + ext));
+        ASSERT_FALSE(fused.empty());
+        ASSERT_EQ(fused.type(), alone.type());
+        if (spec == "emboss") {
+          EXPECT_TRUE(Identical(fused, alone)) << spec << " " << mode;
+        } else {
+          // sobel-x: sum |K| = 8 on 0..255 samples.
+          EXPECT_TRUE(Near(fused, alone, f32 ? 1e-4 : 1.0))
+              << spec << " " << mode;
+        }
+      }
     }
   }
 }
