@@ -405,6 +405,42 @@ void CopyRow(const std::byte* src, size_t bytes, std::byte* dst,
   std::memcpy(dst + i, src + i, bytes - i);
 }
 
+uint64_t QuantizeRow(float* v, size_t n, float max_value) {
+  const hn::ScalableTag<float> df;
+  const hn::Rebind<int32_t, decltype(df)> di;
+  const size_t lanes = hn::Lanes(df);
+  const auto zero = hn::Zero(df);
+  const auto max = hn::Set(df, max_value);
+  const auto lo = hn::Set(df, -0.5f);
+  const auto hi = hn::Set(df, max_value + 0.5f);
+  auto inside_count = hn::Zero(di);
+  const auto one = hn::Set(di, 1);
+  size_t x = 0;
+  for (; x + lanes <= n; x += lanes) {
+    const auto a = hn::LoadU(df, v + x);
+    const auto inside =
+        hn::RebindMask(di, hn::And(hn::Ge(a, lo), hn::Lt(a, hi)));
+    inside_count = hn::Add(inside_count, hn::IfThenElseZero(inside, one));
+    const auto r = hn::Min(hn::Max(hn::Round(a), zero), max);
+    hn::StoreU(hn::IfThenElseZero(hn::Eq(a, a), r), df, v + x);
+  }
+  uint64_t saturated =
+      x - static_cast<uint64_t>(hn::GetLane(hn::SumOfLanes(di, inside_count)));
+  for (; x < n; ++x) {
+    const float r = std::nearbyint(v[x]);
+    if (std::isnan(r) || r < 0.0f) {
+      v[x] = 0.0f;
+      ++saturated;
+    } else if (r > max_value) {
+      v[x] = max_value;
+      ++saturated;
+    } else {
+      v[x] = r;
+    }
+  }
+  return saturated;
+}
+
 template <typename T>
 void AbsDiffTyped(const T* a, const T* b, size_t n, T* dst) {
   const hn::ScalableTag<T> d;
@@ -458,6 +494,7 @@ HWY_EXPORT(EmitRow);
 HWY_EXPORT(Interleave3);
 HWY_EXPORT(CopyRow);
 HWY_EXPORT(AbsDiffRow);
+HWY_EXPORT(QuantizeRow);
 HWY_EXPORT(CompiledTarget);
 
 void PairRow(const float* const* rows, const PairTable& pairs, size_t width,
@@ -494,6 +531,9 @@ void CopyRow(const std::byte* src, size_t bytes, std::byte* dst, bool stream) {
 void AbsDiffRow(const std::byte* a, const std::byte* b, int type, size_t n,
                 std::byte* dst) {
   HWY_DYNAMIC_DISPATCH(AbsDiffRow)(a, b, type, n, dst);
+}
+uint64_t QuantizeRow(float* v, size_t n, float max) {
+  return HWY_DYNAMIC_DISPATCH(QuantizeRow)(v, n, max);
 }
 
 }  // namespace detail

@@ -81,6 +81,9 @@ void CopyRow(const std::byte* src, size_t bytes, std::byte* dst, bool stream);
 // dst = |a - b| for n contiguous samples of `type`.
 void AbsDiffRow(const std::byte* a, const std::byte* b, int type, size_t n,
                 std::byte* dst);
+// Rounds n floats in place half to even and saturates them to [0, max]
+// (NaN to 0), as core::Quantize specifies; returns how many were clamped.
+uint64_t QuantizeRow(float* v, size_t n, float max);
 // Three contiguous rows of n samples of `type` interleaved into dst.
 void Interleave3(const std::byte* s0, const std::byte* s1, const std::byte* s2,
                  int type, size_t n, std::byte* dst);

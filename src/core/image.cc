@@ -1,5 +1,7 @@
 #include "core/image.h"
 
+#include "core/engine_internal.h"
+
 #include <cmath>
 
 namespace convcorr::core {
@@ -33,29 +35,11 @@ Range ColorRange(const Image& img) {
 namespace {
 
 // Rounds half to even (as OpenCV's saturate_cast does) and clamps to
-// [0, max]; returns true when the sample had to be clamped.
-bool QuantizeSample(float& v, float max) {
-  if (std::isnan(v)) {
-    v = 0.0f;
-    return true;
-  }
-  const float r = std::nearbyint(v);
-  if (r < 0.0f) {
-    v = 0.0f;
-    return true;
-  }
-  if (r > max) {
-    v = max;
-    return true;
-  }
-  v = r;
-  return false;
-}
-
+// [0, max], NaN giving 0; counts the samples that had to be clamped. A SIMD
+// row kernel (tests/core/simd_test.cc pins it to hand-worked values on
+// every target).
 uint64_t QuantizePlane(Plane& p, float max) {
-  uint64_t saturated = 0;
-  for (float& v : p.data) saturated += QuantizeSample(v, max) ? 1 : 0;
-  return saturated;
+  return detail::QuantizeRow(p.data.data(), p.data.size(), max);
 }
 
 }  // namespace
