@@ -342,32 +342,28 @@ class OpenCvFilter {
 // convcorr works on the cv::Mat's own interleaved samples through views:
 // 8-bit in, 8-bit out (rounded and saturated in the engine's store), or
 // float in, float out, as OpenCV does.
-core::ConstImageView ConstView(const cv::Mat& m) {
-  core::ConstImageView v;
+// A view of a cv::Mat's interleaved samples (View and ConstImageView
+// differ only in the constness of their pointers).
+template <typename ViewT, typename Byte>
+ViewT ViewOfMat(const cv::Mat& m, Byte* data) {
+  ViewT v;
   v.channels = m.channels();
   v.width = m.cols;
   v.height = m.rows;
   v.type = m.depth() == CV_8U ? core::Depth::kU8 : core::Depth::kF32;
   v.row_bytes = static_cast<std::ptrdiff_t>(m.step[0]);
   v.step = m.channels();
-  for (int c = 0; c < m.channels(); ++c) {
-    v.base[c] = reinterpret_cast<const std::byte*>(m.data) + c * m.elemSize1();
-  }
+  for (int c = 0; c < m.channels(); ++c) v.base[c] = data + c * m.elemSize1();
   return v;
 }
 
+core::ConstImageView ConstView(const cv::Mat& m) {
+  return ViewOfMat<core::ConstImageView>(
+      m, reinterpret_cast<const std::byte*>(m.data));
+}
+
 core::ImageView View(cv::Mat& m) {
-  core::ImageView v;
-  v.channels = m.channels();
-  v.width = m.cols;
-  v.height = m.rows;
-  v.type = m.depth() == CV_8U ? core::Depth::kU8 : core::Depth::kF32;
-  v.row_bytes = static_cast<std::ptrdiff_t>(m.step[0]);
-  v.step = m.channels();
-  for (int c = 0; c < m.channels(); ++c) {
-    v.base[c] = reinterpret_cast<std::byte*>(m.data) + c * m.elemSize1();
-  }
-  return v;
+  return ViewOfMat<core::ImageView>(m, reinterpret_cast<std::byte*>(m.data));
 }
 
 core::EngineOptions Options(int threads) {

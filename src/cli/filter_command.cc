@@ -120,24 +120,38 @@ void Announce(const Setup& s, const Reporter& reporter) {
   reporter.Verbose(s.engine_line);
 }
 
-core::Image ReadInput(const Job& job, const io::DecodeOptions& decode) {
+io::Raster ReadRaster(const Job& job, const io::DecodeOptions& decode) {
   if (job.error) throw Error(ErrorKind::kInput, *job.error);
   if (job.from_stdin) {
-    return io::DecodeImage(io::ReadStdinBytes(), "-", decode);
+    return io::DecodeRaster(io::ReadStdinBytes(), "-", decode);
   }
-  return io::ReadImage(job.input, decode);
+  return io::DecodeRaster(io::ReadFileBytes(job.input), job.input.string(),
+                          decode);
 }
 
-void CheckKernelFits(const Job& job, const core::Image& img, const Setup& s) {
+core::Image ReadInput(const Job& job, const io::DecodeOptions& decode) {
+  return io::ToImage(ReadRaster(job, decode));
+}
+
+void CheckKernelFits(const Job& job, int width, int height, const Setup& s) {
   if (s.params.size == core::OutputSize::kValid &&
-      (s.kernel.cols() > img.width || s.kernel.rows() > img.height)) {
+      (s.kernel.cols() > width || s.kernel.rows() > height)) {
     throw Error(ErrorKind::kInput,
                 fmt::format("input '{}': the {}x{} kernel is larger than the "
                             "{}x{} image, so --size valid has no output",
-                            job.name, s.kernel.cols(), s.kernel.rows(),
-                            img.width, img.height));
+                            job.name, s.kernel.cols(), s.kernel.rows(), width,
+                            height));
   }
 }
+
+// What was written for one input, for the report.
+struct Result {
+  int width = 0;
+  int height = 0;
+  int channels = 0;
+  core::Depth depth = core::Depth::kU8;
+  uint64_t saturated = 0;
+};
 
 // The result quantized to the output depth, with its saturated count.
 std::pair<core::Image, uint64_t> ToOutputDepth(core::Image img,
@@ -206,12 +220,32 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
   if (plan.output_is_dir) EnsureDirectory(plan.out_root);
 
   return ForEachJob(plan, reporter, [&](const Job& job) {
-    const core::Image img = ReadInput(job, s.decode);
-    CheckKernelFits(job, img, s);
-    auto [out, saturated] =
-        ToOutputDepth(core::Filter(img, s.kernel, s.params), img.depth, s.depth);
+    io::Raster raster = ReadRaster(job, s.decode);
+    CheckKernelFits(job, raster.width(), raster.height(), s);
     const std::string out_name = job.to_stdout ? "-" : job.output.string();
-    const std::vector<uint8_t> bytes = Encode(out, job.ext, out_name);
+    Result out;
+    std::vector<uint8_t> bytes;
+    if (s.params.simd && (raster.channels() == 1 || raster.channels() == 3)) {
+      // No alpha: the engine reads the decoded samples and writes the
+      // output depth directly (the same samples as the planar path).
+      const core::Depth depth = s.depth.keep ? raster.depth() : s.depth.depth;
+      const core::Extent e = core::OutputExtent(
+          raster.width(), raster.height(), s.kernel, s.params.size);
+      io::CheckEncodable(job.ext, depth, raster.channels(), out_name);
+      io::Raster result =
+          io::NewRaster(e.width, e.height, raster.channels(), depth);
+      const uint64_t sat = core::FilterView(raster.View(), result.MutableView(),
+                                            s.kernel, s.params);
+      out = {e.width, e.height, raster.channels(), depth, sat};
+      bytes = io::EncodeRaster(result, job.ext, out_name);
+    } else {
+      const core::Image img = io::ToImage(std::move(raster));
+      auto [filtered, sat] = ToOutputDepth(
+          core::Filter(img, s.kernel, s.params), img.depth, s.depth);
+      out = {filtered.width, filtered.height, filtered.channels(),
+             filtered.depth, sat};
+      bytes = Encode(filtered, job.ext, out_name);
+    }
     if (job.to_stdout) {
       io::WriteStdout(bytes);
     } else {
@@ -224,15 +258,15 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
         {"mode", mode == core::Mode::kConvolve ? "convolve" : "correlate"},
         {"width", out.width},
         {"height", out.height},
-        {"channels", out.channels()},
+        {"channels", out.channels},
         {"depth", DepthName(out.depth)},
-        {"saturated", saturated},
+        {"saturated", out.saturated},
     };
-    reporter.Saturated(out_name, saturated, out.depth);
+    reporter.Saturated(out_name, out.saturated, out.depth);
     reporter.Done(out_name, j,
                   fmt::format("{} -> {} ({}x{}, {} channel{}, {})", job.name,
-                              out_name, out.width, out.height, out.channels(),
-                              out.channels() == 1 ? "" : "s",
+                              out_name, out.width, out.height, out.channels,
+                              out.channels == 1 ? "" : "s",
                               DepthName(out.depth)));
   });
 }
@@ -246,7 +280,7 @@ int RunCompare(const FilterOptions& o) {
 
   return ForEachJob(plan, reporter, [&](const Job& job) {
     const core::Image img = ReadInput(job, s.decode);
-    CheckKernelFits(job, img, s);
+    CheckKernelFits(job, img.width, img.height, s);
     // Both results in one pass where the engine can fuse them.
     core::FilterPairResult pair = core::FilterPair(img, s.kernel, s.params);
     const core::Image& corr = pair.correlate;

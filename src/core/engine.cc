@@ -633,99 +633,121 @@ struct Rows {
 // Output rows computed together by TapRows4 (dense kernels).
 constexpr int kRowBlock = 4;
 
-// direct and sparse: a ring of kh + 3 padded rows per channel. Dense
-// kernels take four output rows at a time (TapRows4), the rest one at a
-// time (TapRow): both give every sample the same sum.
-uint64_t RunDirect(const Job& job, const Taps& p, int y0, int y1) {
-  const int kh = job.k->rows();
-  const int ring_rows = kh + kRowBlock - 1;
-  const int channels = job.packed ? 1 : job.in->channels;
-  const size_t width = static_cast<size_t>(job.extent.width) * job.lanes;
-  const bool dense = !p.dense.empty();
-  Rows ring(channels, ring_rows, job.padded_w * job.lanes);
-  Rows acc(channels, kRowBlock, job.extent.width * job.lanes);
-  Scratch scratch;
-  std::vector<float*> load(channels), sums(channels);
+// Walks the output rows [y0, y1) of a band over `ring`, `kh` rows of it
+// per output row: before each step it fills the ring up to the last row
+// the step reads, calling fill(py, slots) with padded row py's slot in
+// each of the ring's channels, then calls step(y, block, rows), where
+// rows(c) gives channel c's ring rows from output row y on. A step is four
+// output rows when `four` and they fit in the band, else one; the ring
+// holds kh + 3 rows when `four`, kh otherwise.
+template <typename Fill, typename Step>
+void WalkBand(Rows& ring, int channels, int kh, int y0, int y1, bool four,
+              Fill fill, Step step) {
+  const int ring_rows = ring.rows;
+  std::vector<float*> slots(channels);
   std::vector<const float*> taps(ring_rows);
-  uint64_t saturated = 0;
+  const auto rows = [&](int y, int block, int c) {
+    for (int i = 0; i < kh + block - 1; ++i) {
+      taps[i] = ring.at(c, (y + i) % ring_rows);
+    }
+    return static_cast<const float* const*>(taps.data());
+  };
   int loaded = y0;  // next padded row to load
   for (int y = y0; y < y1;) {
-    const int block = dense && y + kRowBlock <= y1 ? kRowBlock : 1;
+    const int block = four && y + kRowBlock <= y1 ? kRowBlock : 1;
     for (; loaded < y + kh + block - 1; ++loaded) {
       for (int c = 0; c < channels; ++c) {
-        load[c] = ring.at(c, loaded % ring_rows);
+        slots[c] = ring.at(c, loaded % ring_rows);
       }
-      LoadPadded(job, loaded, 0, job.padded_w, load.data(), scratch);
+      fill(loaded, slots.data());
     }
-    for (int c = 0; c < channels; ++c) {
-      for (int i = 0; i < kh + block - 1; ++i) {
-        taps[i] = ring.at(c, (y + i) % ring_rows);
-      }
-      if (block == kRowBlock) {
-        float* outs[kRowBlock];
-        for (int q = 0; q < kRowBlock; ++q) outs[q] = acc.at(c, q);
-        detail::TapRows4(taps.data(), p.dense.data(), kh, p.dense_cols,
-                         job.lanes, width, outs);
-      } else {
-        detail::TapRow(taps.data(), p.groups.data(), p.groups.size(), width,
-                       acc.at(c, 0));
-      }
-    }
-    for (int q = 0; q < block; ++q) {
-      for (int c = 0; c < channels; ++c) sums[c] = acc.at(c, q);
-      saturated += Emit(job, y + q, 0, job.extent.width, sums.data(), scratch);
-    }
+    step(y, block, [&](int c) { return rows(y, block, c); });
     y += block;
+  }
+}
+
+// `block` output rows of kernel `t` from `rows` into acc rows 0..block-1
+// of acc channel `slot`: four at a time by TapRows4, or one by TapRow;
+// both give every sample the same sum.
+void ComputeRows(const float* const* rows, const Taps& t, int kh, int lanes,
+                 size_t width, int block, Rows& acc, int slot) {
+  if (block == kRowBlock) {
+    float* outs[kRowBlock];
+    for (int q = 0; q < kRowBlock; ++q) outs[q] = acc.at(slot, q);
+    detail::TapRows4(rows, t.dense.data(), kh, t.dense_cols, lanes, width,
+                     outs);
+  } else {
+    detail::TapRow(rows, t.groups.data(), t.groups.size(), width,
+                   acc.at(slot, 0));
+  }
+}
+
+// Emits output rows y .. y + block - 1 from acc channels first ..
+// first + channels - 1 (row q of each).
+uint64_t EmitBlock(const Job& job, int y, int block, Rows& acc, int first,
+                   int channels, Scratch& scratch) {
+  std::vector<const float*> sums(channels);
+  uint64_t saturated = 0;
+  for (int q = 0; q < block; ++q) {
+    for (int c = 0; c < channels; ++c) sums[c] = acc.at(first + c, q);
+    saturated += Emit(job, y + q, 0, job.extent.width, sums.data(), scratch);
   }
   return saturated;
 }
 
-// separable: each padded row is filtered across once into a ring of
-// kh + 3 rows, which the column pass reads four output rows at a time.
-uint64_t RunSeparable(const Job& job, const Taps& p, int y0, int y1) {
+// direct and sparse: a ring of kh + 3 padded rows per channel, dense
+// kernels four output rows at a time.
+uint64_t RunDirect(const Job& job, const Taps& p, int y0, int y1) {
   const int kh = job.k->rows();
-  const int ring_rows = kh + kRowBlock - 1;
   const int channels = job.packed ? 1 : job.in->channels;
   const size_t width = static_cast<size_t>(job.extent.width) * job.lanes;
-  Rows ring(channels, ring_rows, job.extent.width * job.lanes);
+  Rows ring(channels, kh + kRowBlock - 1, job.padded_w * job.lanes);
+  Rows acc(channels, kRowBlock, job.extent.width * job.lanes);
+  Scratch scratch;
+  uint64_t saturated = 0;
+  WalkBand(
+      ring, channels, kh, y0, y1, !p.dense.empty(),
+      [&](int py, float* const* slots) {
+        LoadPadded(job, py, 0, job.padded_w, slots, scratch);
+      },
+      [&](int y, int block, const auto& rows) {
+        for (int c = 0; c < channels; ++c) {
+          ComputeRows(rows(c), p, kh, job.lanes, width, block, acc, c);
+        }
+        saturated += EmitBlock(job, y, block, acc, 0, channels, scratch);
+      });
+  return saturated;
+}
+
+// separable: each padded row is filtered across once into a ring of
+// kh + 3 rows, which the column pass (a dense kh x 1 kernel) reads four
+// output rows at a time.
+uint64_t RunSeparable(const Job& job, const Taps& p, int y0, int y1) {
+  const int kh = job.k->rows();
+  const int channels = job.packed ? 1 : job.in->channels;
+  const size_t width = static_cast<size_t>(job.extent.width) * job.lanes;
+  Rows ring(channels, kh + kRowBlock - 1, job.extent.width * job.lanes);
   Rows padded(channels, 1, job.padded_w * job.lanes);
   Rows acc(channels, kRowBlock, job.extent.width * job.lanes);
   Scratch scratch;
-  std::vector<float*> load(channels), sums(channels);
-  std::vector<const float*> taps(ring_rows);
+  std::vector<float*> load(channels);
   for (int c = 0; c < channels; ++c) load[c] = padded.at(c, 0);
   uint64_t saturated = 0;
-  int loaded = y0;
-  for (int y = y0; y < y1;) {
-    const int block = y + kRowBlock <= y1 ? kRowBlock : 1;
-    for (; loaded < y + kh + block - 1; ++loaded) {
-      LoadPadded(job, loaded, 0, job.padded_w, load.data(), scratch);
-      for (int c = 0; c < channels; ++c) {
-        const float* row = load[c];
-        detail::TapRow(&row, &p.h_group, 1, width,
-                       ring.at(c, loaded % ring_rows));
-      }
-    }
-    for (int c = 0; c < channels; ++c) {
-      for (int i = 0; i < kh + block - 1; ++i) {
-        taps[i] = ring.at(c, (y + i) % ring_rows);
-      }
-      if (block == kRowBlock) {
-        float* outs[kRowBlock];
-        for (int q = 0; q < kRowBlock; ++q) outs[q] = acc.at(c, q);
-        detail::TapRows4(taps.data(), p.dense.data(), kh, 1, job.lanes, width,
-                         outs);
-      } else {
-        detail::TapRow(taps.data(), p.groups.data(), p.groups.size(), width,
-                       acc.at(c, 0));
-      }
-    }
-    for (int q = 0; q < block; ++q) {
-      for (int c = 0; c < channels; ++c) sums[c] = acc.at(c, q);
-      saturated += Emit(job, y + q, 0, job.extent.width, sums.data(), scratch);
-    }
-    y += block;
-  }
+  WalkBand(
+      ring, channels, kh, y0, y1, true,
+      [&](int py, float* const* slots) {
+        LoadPadded(job, py, 0, job.padded_w, load.data(), scratch);
+        for (int c = 0; c < channels; ++c) {
+          const float* row = load[c];
+          detail::TapRow(&row, &p.h_group, 1, width, slots[c]);
+        }
+      },
+      [&](int y, int block, const auto& rows) {
+        for (int c = 0; c < channels; ++c) {
+          ComputeRows(rows(c), p, kh, job.lanes, width, block, acc, c);
+        }
+        saturated += EmitBlock(job, y, block, acc, 0, channels, scratch);
+      });
   return saturated;
 }
 
@@ -838,43 +860,38 @@ struct PairCorrelator::Pairs {
 
 namespace {
 
-// Both outputs of a fused pass: a ring of padded rows as in RunDirect, one
-// PairRow per row and channel, each result stored into its own view.
+// Both outputs of a fused pass for a purely antisymmetric kernel: a ring
+// of kh padded rows, one PairRow per row and channel, each result stored
+// into its own view (and |conv - corr| into `diff`).
 PairCorrelator::Saturated RunPair(const Job& corr_job, const Job& conv_job,
                                   const detail::PairTable& pairs,
                                   const ImageView* diff, int y0, int y1) {
   const Job& job = corr_job;
-  const int kh = job.k->rows();
   const int channels = job.packed ? 1 : job.in->channels;
   const size_t width = static_cast<size_t>(job.extent.width) * job.lanes;
-  Rows ring(channels, kh, job.padded_w * job.lanes);
+  Rows ring(channels, job.k->rows(), job.padded_w * job.lanes);
   Rows acc(2 * channels, 1, job.extent.width * job.lanes);
   Scratch scratch;
-  std::vector<float*> load(channels), corr(channels), conv(channels);
-  std::vector<const float*> taps(kh);
-  for (int c = 0; c < channels; ++c) {
-    corr[c] = acc.at(c, 0);
-    conv[c] = acc.at(channels + c, 0);
-  }
   PairCorrelator::Saturated saturated;
-  int loaded = y0;
-  for (int y = y0; y < y1; ++y) {
-    for (; loaded < y + kh; ++loaded) {
-      for (int c = 0; c < channels; ++c) load[c] = ring.at(c, loaded % kh);
-      LoadPadded(job, loaded, 0, job.padded_w, load.data(), scratch);
-    }
-    for (int c = 0; c < channels; ++c) {
-      for (int i = 0; i < kh; ++i) taps[i] = ring.at(c, (y + i) % kh);
-      detail::PairRow(taps.data(), pairs, width, corr[c], conv[c]);
-    }
-    saturated.correlate +=
-        Emit(corr_job, y, 0, job.extent.width, corr.data(), scratch);
-    saturated.convolve +=
-        Emit(conv_job, y, 0, job.extent.width, conv.data(), scratch);
-    if (diff != nullptr) {
-      DiffRows(*corr_job.out, *conv_job.out, *diff, y, 0, job.extent.width);
-    }
-  }
+  WalkBand(
+      ring, channels, job.k->rows(), y0, y1, false,
+      [&](int py, float* const* slots) {
+        LoadPadded(job, py, 0, job.padded_w, slots, scratch);
+      },
+      [&](int y, int, const auto& rows) {
+        for (int c = 0; c < channels; ++c) {
+          detail::PairRow(rows(c), pairs, width, acc.at(c, 0),
+                          acc.at(channels + c, 0));
+        }
+        saturated.correlate +=
+            EmitBlock(corr_job, y, 1, acc, 0, channels, scratch);
+        saturated.convolve +=
+            EmitBlock(conv_job, y, 1, acc, channels, channels, scratch);
+        if (diff != nullptr) {
+          DiffRows(*corr_job.out, *conv_job.out, *diff, y, 0,
+                   job.extent.width);
+        }
+      });
   return saturated;
 }
 
@@ -887,57 +904,34 @@ PairCorrelator::Saturated RunDual(const Job& corr_job, const Job& conv_job,
                                   const ImageView* diff, int y0, int y1) {
   const Job& job = corr_job;
   const int kh = job.k->rows();
-  const int ring_rows = kh + kRowBlock - 1;
   const int channels = job.packed ? 1 : job.in->channels;
   const size_t width = static_cast<size_t>(job.extent.width) * job.lanes;
-  const bool dense = !a.dense.empty();
-  Rows ring(channels, ring_rows, job.padded_w * job.lanes);
+  Rows ring(channels, kh + kRowBlock - 1, job.padded_w * job.lanes);
   Rows acc(2 * channels, kRowBlock, job.extent.width * job.lanes);
   Scratch scratch;
-  std::vector<float*> load(channels), sums(channels);
-  std::vector<const float*> taps(ring_rows);
   PairCorrelator::Saturated saturated;
-  int loaded = y0;
-  for (int y = y0; y < y1;) {
-    const int block = dense && y + kRowBlock <= y1 ? kRowBlock : 1;
-    for (; loaded < y + kh + block - 1; ++loaded) {
-      for (int c = 0; c < channels; ++c) {
-        load[c] = ring.at(c, loaded % ring_rows);
-      }
-      LoadPadded(job, loaded, 0, job.padded_w, load.data(), scratch);
-    }
-    for (int c = 0; c < channels; ++c) {
-      for (int i = 0; i < kh + block - 1; ++i) {
-        taps[i] = ring.at(c, (y + i) % ring_rows);
-      }
-      for (int which = 0; which < 2; ++which) {
-        const Taps& t = which == 0 ? a : b;
-        const int slot = which * channels + c;
-        if (block == kRowBlock) {
-          float* outs[kRowBlock];
-          for (int q = 0; q < kRowBlock; ++q) outs[q] = acc.at(slot, q);
-          detail::TapRows4(taps.data(), t.dense.data(), kh, t.dense_cols,
-                           job.lanes, width, outs);
-        } else {
-          detail::TapRow(taps.data(), t.groups.data(), t.groups.size(), width,
-                         acc.at(slot, 0));
+  WalkBand(
+      ring, channels, kh, y0, y1, !a.dense.empty(),
+      [&](int py, float* const* slots) {
+        LoadPadded(job, py, 0, job.padded_w, slots, scratch);
+      },
+      [&](int y, int block, const auto& rows) {
+        for (int c = 0; c < channels; ++c) {
+          ComputeRows(rows(c), a, kh, job.lanes, width, block, acc, c);
+          ComputeRows(rows(c), b, kh, job.lanes, width, block, acc,
+                      channels + c);
         }
-      }
-    }
-    for (int q = 0; q < block; ++q) {
-      for (int c = 0; c < channels; ++c) sums[c] = acc.at(c, q);
-      saturated.correlate +=
-          Emit(corr_job, y + q, 0, job.extent.width, sums.data(), scratch);
-      for (int c = 0; c < channels; ++c) sums[c] = acc.at(channels + c, q);
-      saturated.convolve +=
-          Emit(conv_job, y + q, 0, job.extent.width, sums.data(), scratch);
-      if (diff != nullptr) {
-        DiffRows(*corr_job.out, *conv_job.out, *diff, y + q, 0,
-                 job.extent.width);
-      }
-    }
-    y += block;
-  }
+        saturated.correlate +=
+            EmitBlock(corr_job, y, block, acc, 0, channels, scratch);
+        saturated.convolve +=
+            EmitBlock(conv_job, y, block, acc, channels, channels, scratch);
+        if (diff != nullptr) {
+          for (int q = 0; q < block; ++q) {
+            DiffRows(*corr_job.out, *conv_job.out, *diff, y + q, 0,
+                     job.extent.width);
+          }
+        }
+      });
   return saturated;
 }
 

@@ -30,6 +30,19 @@ Plane CarryAlpha(const Plane& alpha, Extent out, const kernel::Kernel& k,
   return result;
 }
 
+// The fast engine's options for `params`: scale, bias and abs go into its
+// store, in float32.
+EngineOptions EngineOptionsOf(const FilterParams& params) {
+  EngineOptions options;
+  options.border = params.border;
+  options.size = params.size;
+  options.scale = static_cast<float>(params.scale);
+  options.bias = static_cast<float>(params.bias);
+  options.abs = params.abs;
+  options.threads = params.threads;
+  return options;
+}
+
 }  // namespace
 
 int ResolveThreads(int requested) {
@@ -87,6 +100,14 @@ Plane CorrelateFast(const Plane& in, const kernel::Kernel& k,
   return result;
 }
 
+uint64_t FilterView(const ConstImageView& in, const ImageView& out,
+                    const kernel::Kernel& k, const FilterParams& params) {
+  const kernel::Kernel applied =
+      params.mode == Mode::kConvolve ? kernel::Rotate180(k) : k;
+  return Correlator(applied, params.method)
+      .Run(in, out, EngineOptionsOf(params));
+}
+
 Image Filter(const Image& in, const kernel::Kernel& k,
              const FilterParams& params) {
   // Convolution is correlation with the kernel rotated about its anchor: one
@@ -112,13 +133,7 @@ Image Filter(const Image& in, const kernel::Kernel& k,
 
   if (params.simd) {
     // The fast engine: scale, bias and abs fused into its store, float32.
-    EngineOptions options;
-    options.border = params.border;
-    options.size = params.size;
-    options.scale = static_cast<float>(params.scale);
-    options.bias = static_cast<float>(params.bias);
-    options.abs = params.abs;
-    options.threads = params.threads;
+    const EngineOptions options = EngineOptionsOf(params);
     const Correlator correlator(applied, params.method);
     // At most four channels per view; more planes run in groups.
     for (size_t first = 0; first < sources.size(); first += 4) {
@@ -183,13 +198,7 @@ FilterPairResult FilterPair(const Image& in, const kernel::Kernel& k,
     corr.push_back(&*result.correlate.alpha);
     conv.push_back(&*result.convolve.alpha);
   }
-  EngineOptions options;
-  options.border = params.border;
-  options.size = params.size;
-  options.scale = static_cast<float>(params.scale);
-  options.bias = static_cast<float>(params.bias);
-  options.abs = params.abs;
-  options.threads = params.threads;
+  const EngineOptions options = EngineOptionsOf(params);
   const PairCorrelator engine(k, params.method, params.size);
   result.plan = engine.plan();
   for (size_t first = 0; first < sources.size(); first += 4) {

@@ -52,6 +52,15 @@ struct FilterParams {
 Image Filter(const Image& in, const kernel::Kernel& k,
              const FilterParams& params);
 
+// Filters the samples of `in` straight into `out` with the fast engine,
+// whatever their types and layouts (core/engine.h): mode, border, size,
+// scale, bias, abs, threads and method from `params` (simd is assumed).
+// Every channel is filtered: pass views without an alpha channel to carry
+// alpha. `out` must have in's channel count and OutputExtent's size.
+// Returns the number of samples saturated on the way into out's type.
+uint64_t FilterView(const ConstImageView& in, const ImageView& out,
+                    const kernel::Kernel& k, const FilterParams& params);
+
 // correlate and convolve of `in` with `k` at once, for compare
 // (params.mode is ignored): the fast engine's PairCorrelator, or the
 // reference twice with --no-simd. Same output rules as Filter.

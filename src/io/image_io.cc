@@ -209,8 +209,63 @@ std::string FormatOf(std::string_view ext) {
   return std::string(ext);
 }
 
-core::Image DecodeImage(std::span<const uint8_t> bytes, std::string_view name,
-                        const DecodeOptions& options) {
+struct Raster::Impl {
+  cv::Mat mat;
+  core::Depth depth = core::Depth::kU8;
+};
+
+Raster::Raster() : impl_(std::make_unique<Impl>()) {}
+Raster::~Raster() = default;
+Raster::Raster(Raster&&) noexcept = default;
+Raster& Raster::operator=(Raster&&) noexcept = default;
+int Raster::width() const { return impl_->mat.cols; }
+int Raster::height() const { return impl_->mat.rows; }
+int Raster::channels() const { return impl_->mat.channels(); }
+core::Depth Raster::depth() const { return impl_->depth; }
+
+namespace {
+
+template <typename ViewT, typename Byte>
+ViewT ViewOfMat(const cv::Mat& m, Byte* data, core::Depth depth) {
+  ViewT v;
+  v.channels = m.channels();
+  v.width = m.cols;
+  v.height = m.rows;
+  v.type = depth;
+  v.row_bytes = static_cast<std::ptrdiff_t>(m.step[0]);
+  v.step = m.channels();
+  for (int c = 0; c < m.channels(); ++c) v.base[c] = data + c * m.elemSize1();
+  return v;
+}
+
+int CvDepthOf(core::Depth depth) {
+  return depth == core::Depth::kU8    ? CV_8U
+         : depth == core::Depth::kU16 ? CV_16U
+                                      : CV_32F;
+}
+
+}  // namespace
+
+core::ConstImageView Raster::View() const {
+  return ViewOfMat<core::ConstImageView>(
+      impl_->mat, reinterpret_cast<const std::byte*>(impl_->mat.data),
+      impl_->depth);
+}
+
+core::ImageView Raster::MutableView() {
+  return ViewOfMat<core::ImageView>(
+      impl_->mat, reinterpret_cast<std::byte*>(impl_->mat.data), impl_->depth);
+}
+
+Raster NewRaster(int width, int height, int channels, core::Depth depth) {
+  Raster r;
+  r.impl_->mat.create(height, width, CV_MAKETYPE(CvDepthOf(depth), channels));
+  r.impl_->depth = depth;
+  return r;
+}
+
+Raster DecodeRaster(std::span<const uint8_t> bytes, std::string_view name,
+                    const DecodeOptions& options) {
   if (bytes.empty()) InputError(name, "empty file");
   const std::optional<HeaderInfo> header = ProbeHeader(bytes);
   if (header) {
@@ -311,21 +366,27 @@ core::Image DecodeImage(std::span<const uint8_t> bytes, std::string_view name,
                                            : cv::COLOR_BGRA2GRAY);
     }
   }
+  Raster raster;
+  raster.impl_->mat = std::move(m);
+  raster.impl_->depth = depth;
+  return raster;
+}
+
+core::Image ToImage(Raster raster) {
+  const cv::Mat& m = raster.impl_->mat;
   core::Image img;
   img.width = m.cols;
   img.height = m.rows;
-  img.depth = depth;
+  img.depth = raster.impl_->depth;
   std::vector<cv::Mat> planes;
   cv::split(m, planes);
   const bool has_alpha = planes.size() == 2 || planes.size() == 4;
   for (size_t c = 0; c < planes.size(); ++c) {
-    cv::Mat f;
-    planes[c].convertTo(f, CV_32F);
+    // Widened straight into the plane's storage (same size and type, so
+    // convertTo writes into the header's memory).
     core::Plane p(m.cols, m.rows);
-    for (int y = 0; y < m.rows; ++y) {
-      const float* row = f.ptr<float>(y);
-      std::copy(row, row + m.cols, p.data.begin() + static_cast<size_t>(y) * m.cols);
-    }
+    cv::Mat f(m.rows, m.cols, CV_32F, p.data.data());
+    planes[c].convertTo(f, CV_32F);
     if (has_alpha && c + 1 == planes.size()) {
       img.alpha = std::move(p);
     } else {
@@ -333,6 +394,11 @@ core::Image DecodeImage(std::span<const uint8_t> bytes, std::string_view name,
     }
   }
   return img;
+}
+
+core::Image DecodeImage(std::span<const uint8_t> bytes, std::string_view name,
+                        const DecodeOptions& options) {
+  return ToImage(DecodeRaster(bytes, name, options));
 }
 
 std::vector<uint8_t> ReadFileBytes(const fs::path& path) {
@@ -437,6 +503,32 @@ void CheckEncodable(std::string_view ext, core::Depth depth, int channels,
   }
 }
 
+namespace {
+
+std::vector<uint8_t> EncodeMat(const cv::Mat& merged, std::string_view ext,
+                               std::string_view name) {
+
+  std::vector<int> params;
+  if (FormatOf(ext) == "tiff") {
+    // Lossless LZW for every depth: OpenCV would otherwise store 3-channel
+    // float with the lossy SGILOG (LogLuv) scheme.
+    params = {cv::IMWRITE_TIFF_COMPRESSION, 5};
+  }
+  std::vector<uint8_t> bytes;
+  try {
+    CaptureStderr quiet;  // the encoders' chatter is not shown
+    if (!cv::imencode("." + std::string(ext), merged, bytes, params)) {
+      OutputError(name, "cannot encode as " + std::string(ext));
+    }
+  } catch (const cv::Exception& e) {
+    OutputError(name, "cannot encode as " + std::string(ext) + ": " +
+                          e.err);
+  }
+  return bytes;
+}
+
+}  // namespace
+
 std::vector<uint8_t> EncodeImage(const core::Image& img, std::string_view ext,
                                  std::string_view name) {
   const int type = img.depth == core::Depth::kU8    ? CV_8U
@@ -463,25 +555,22 @@ std::vector<uint8_t> EncodeImage(const core::Image& img, std::string_view ext,
   if (img.alpha) add(*img.alpha);
   cv::Mat merged;
   cv::merge(planes, merged);
-
-  std::vector<int> params;
-  if (FormatOf(ext) == "tiff") {
-    // Lossless LZW for every depth: OpenCV would otherwise store 3-channel
-    // float with the lossy SGILOG (LogLuv) scheme.
-    params = {cv::IMWRITE_TIFF_COMPRESSION, 5};
-  }
-  std::vector<uint8_t> bytes;
-  try {
-    CaptureStderr quiet;  // the encoders' chatter is not shown
-    if (!cv::imencode("." + std::string(ext), merged, bytes, params)) {
-      OutputError(name, "cannot encode as " + std::string(ext));
-    }
-  } catch (const cv::Exception& e) {
-    OutputError(name, "cannot encode as " + std::string(ext) + ": " +
-                          e.err);
-  }
-  return bytes;
+  return EncodeMat(merged, ext, name);
 }
+
+std::vector<uint8_t> EncodeRaster(const Raster& raster, std::string_view ext,
+                                  std::string_view name) {
+  const cv::Mat& m = raster.impl_->mat;
+  // PPM is colour only: gray goes out as three equal channels.
+  if (ext == "ppm" && m.channels() == 1) {
+    cv::Mat bgr;
+    cv::merge(std::vector<cv::Mat>{m, m, m}, bgr);
+    return EncodeMat(bgr, ext, name);
+  }
+  return EncodeMat(m, ext, name);
+}
+
+
 
 void RemovePendingTempFile() {
   if (g_has_pending.load()) ::unlink(g_pending_temp);

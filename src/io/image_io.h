@@ -5,12 +5,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/engine.h"
 #include "core/image.h"
 
 namespace convcorr::io {
@@ -40,6 +42,50 @@ std::optional<HeaderInfo> ProbeHeader(std::span<const uint8_t> bytes);
 // truncated, corrupt or too large images.
 core::Image DecodeImage(std::span<const uint8_t> bytes, std::string_view name,
                         const DecodeOptions& options);
+
+// An image decoded in its own sample type and layout: 8-bit, 16-bit or
+// float samples, 1 to 4 channels interleaved as OpenCV holds them (gray,
+// gray+alpha, BGR, BGRA), for the engine to read and write through views
+// with no conversion.
+class Raster {
+ public:
+  Raster();
+  ~Raster();
+  Raster(Raster&&) noexcept;
+  Raster& operator=(Raster&&) noexcept;
+
+  int width() const;
+  int height() const;
+  int channels() const;
+  core::Depth depth() const;
+  // Views of all channels (interleaved: step == channels).
+  core::ConstImageView View() const;
+  core::ImageView MutableView();
+
+  struct Impl;  // holds the cv::Mat
+
+ private:
+  friend Raster NewRaster(int, int, int, core::Depth);
+  friend Raster DecodeRaster(std::span<const uint8_t>, std::string_view,
+                             const DecodeOptions&);
+  friend core::Image ToImage(Raster raster);
+  friend std::vector<uint8_t> EncodeRaster(const Raster&, std::string_view,
+                                           std::string_view);
+  std::unique_ptr<Impl> impl_;
+};
+
+// A raster of the given size, channels and depth (contents unset).
+Raster NewRaster(int width, int height, int channels, core::Depth depth);
+// Decodes with every check DecodeImage makes; DecodeImage is
+// ToImage(DecodeRaster(...)).
+Raster DecodeRaster(std::span<const uint8_t> bytes, std::string_view name,
+                    const DecodeOptions& options);
+// The planar float image of a raster (alpha apart).
+core::Image ToImage(Raster raster);
+// Encodes a raster of 1 or 3 channels, as EncodeImage would encode the same
+// samples.
+std::vector<uint8_t> EncodeRaster(const Raster& raster, std::string_view ext,
+                                  std::string_view name);
 
 // Reads a whole file (kInput error naming it on failure).
 std::vector<uint8_t> ReadFileBytes(const std::filesystem::path& path);
