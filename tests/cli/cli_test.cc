@@ -695,6 +695,33 @@ TEST(CliFilter, SeparableMethodRefusesARank2Kernel) {
   EXPECT_FALSE(fs::exists(t / "out.png"));
 }
 
+// Images without alpha are filtered on their decoded samples straight into
+// the output depth; images with alpha go through planar float planes with
+// the alpha carried. Both must give the same colour samples: the same
+// picture with an opaque alpha channel added is filtered both ways.
+TEST(CliFilter, DirectAndPlanarPathsWriteTheSameSamples) {
+  TempDir t;
+  const fs::path rgb =
+      WriteCrop("coffee.png", cv::Rect(100, 60, 67, 41), t / "rgb.png");
+  cv::Mat bgra;
+  cv::cvtColor(Read(rgb), bgra, cv::COLOR_BGR2BGRA);
+  ASSERT_TRUE(cv::imwrite((t / "rgba.png").string(), bgra));
+  for (const std::string spec : {"sobel-x", "gaussian:1.5,7", "emboss",
+                                 "motion:9,30"}) {
+    for (const std::string size : {"same", "full"}) {
+      RUN_OK(a, {"correlate", "-k", spec, "--size", size, "--bias", "100",
+                 rgb.string(), "-o", (t / "a.png").string()});
+      RUN_OK(b, {"correlate", "-k", spec, "--size", size, "--bias", "100",
+                 (t / "rgba.png").string(), "-o", (t / "b.png").string()});
+      cv::Mat with_alpha = Read(t / "b.png");
+      ASSERT_EQ(with_alpha.channels(), 4);
+      cv::Mat colour;
+      cv::cvtColor(with_alpha, colour, cv::COLOR_BGRA2BGR);
+      EXPECT_TRUE(Identical(Read(t / "a.png"), colour)) << spec << " " << size;
+    }
+  }
+}
+
 TEST(CliFilter, VerbosePrintsOneLinePerFile) {
   TempDir t;
   const fs::path in =
