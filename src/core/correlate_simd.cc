@@ -1,6 +1,8 @@
 // The engine's row kernels: Highway code compiled for every x86 target
-// (SSE4, AVX2, AVX-512, and the scalar fallback) and chosen at run time for
-// the CPU it runs on. Sums accumulate in float32 with fused multiply-add.
+// Highway builds (SSSE3, SSE4, AVX2, AVX-512, and the emulated and scalar
+// fallbacks) and chosen at run time for the CPU it runs on. Sums accumulate
+// in float32 with Highway's MulAdd: a fused multiply-add where the CPU has
+// one (AVX2, AVX-512), a multiply and an add on the older targets.
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "core/correlate_simd.cc"
@@ -255,12 +257,25 @@ void PairRow(const float* const* rows, const PairTable& pairs, size_t width,
   }
 }
 
-// The same arithmetic as the vector path, one sample at a time.
-float Finish(float v, const EmitParams& e) {
-  if (e.affine) v = std::fma(v, e.scale, e.bias);
-  if (e.abs) v = std::fabs(v);
-  return v;
+// Rounds v, already clamped to [0, 65535], half to even: adding and
+// subtracting 2^23 leaves no fraction bits, under the default rounding mode,
+// on every target (Highway 1.0.3's Round and NearestInt add 0.5 and
+// truncate on its emulated targets, which rounds 0.49999997 up).
+template <class D>
+HWY_INLINE hn::Vec<D> RoundClamped(D d, hn::Vec<D> v) {
+  const auto magic = hn::Set(d, 8388608.0f);
+  return hn::Sub(hn::Add(v, magic), magic);
 }
+
+// The last n < lanes samples of a row go through the same vector code as
+// the others, from and into zero-padded buffers, so that every sample gets
+// the same arithmetic whichever part of the row it is in.
+template <class D>
+struct Tail {
+  static constexpr size_t kMax = HWY_MAX_BYTES / sizeof(float);
+  HWY_ALIGN float in[kMax] = {};
+  HWY_ALIGN float out[kMax] = {};
+};
 
 template <typename T>
 uint64_t EmitTyped(const float* acc, size_t n, const EmitParams& e, T* dst) {
@@ -286,39 +301,40 @@ uint64_t EmitTyped(const float* acc, size_t n, const EmitParams& e, T* dst) {
   // compiler would reload the fields after every store.
   const bool affine = e.affine;
   const bool abs = e.abs;
-  size_t x = 0;
-  for (; x + lanes <= n; x += lanes) {
-    auto v = hn::LoadU(df, acc + x);
+  // One vector: the result lanes, and the in-range mask added to the count
+  // for the first `valid` lanes.
+  const auto convert = [&](const float* from, size_t valid) {
+    auto v = hn::LoadU(df, from);
     if (affine) v = hn::MulAdd(v, scale, bias);
     if (abs) v = hn::Abs(v);
-    const auto inside = hn::RebindMask(di, hn::And(hn::Ge(v, lo), hn::Lt(v, hi)));
-    inside_count = hn::Add(inside_count, hn::IfThenElseZero(inside, one));
+    const auto inside = hn::And(hn::And(hn::Ge(v, lo), hn::Lt(v, hi)),
+                                hn::FirstN(df, valid));
+    inside_count = hn::Add(inside_count,
+                           hn::IfThenElseZero(hn::RebindMask(di, inside), one));
     // Clamp, NaN to 0, then round to nearest even: the same as rounding
     // first and clamping after.
     const auto clamped =
         hn::IfThenElseZero(hn::Eq(v, v), hn::Min(hn::Max(v, zero), max));
-    const auto rounded = hn::NearestInt(clamped);
+    return hn::ConvertTo(di, RoundClamped(df, clamped));
+  };
+  const auto store = [&](const auto rounded, T* to) {
     if constexpr (sizeof(T) == 1) {
-      hn::StoreU(hn::U8FromU32(hn::BitCast(du, rounded)), dt, dst + x);
+      hn::StoreU(hn::U8FromU32(hn::BitCast(du, rounded)), dt, to);
     } else {
-      hn::StoreU(hn::DemoteTo(dt, rounded), dt, dst + x);
+      hn::StoreU(hn::DemoteTo(dt, rounded), dt, to);
     }
+  };
+  size_t x = 0;
+  for (; x + lanes <= n; x += lanes) store(convert(acc + x, lanes), dst + x);
+  if (x < n) {
+    Tail<decltype(df)> tail;
+    HWY_ALIGN T out[Tail<decltype(df)>::kMax] = {};
+    std::memcpy(tail.in, acc + x, (n - x) * sizeof(float));
+    store(convert(tail.in, n - x), out);
+    std::memcpy(dst + x, out, (n - x) * sizeof(T));
   }
-  uint64_t saturated =
-      x - static_cast<uint64_t>(hn::GetLane(hn::SumOfLanes(di, inside_count)));
-  for (; x < n; ++x) {
-    const float r = std::nearbyint(Finish(acc[x], e));
-    if (std::isnan(r) || r < 0.0f) {
-      dst[x] = 0;
-      ++saturated;
-    } else if (r > e.max) {
-      dst[x] = static_cast<T>(e.max);
-      ++saturated;
-    } else {
-      dst[x] = static_cast<T>(r);
-    }
-  }
-  return saturated;
+  return n - static_cast<uint64_t>(
+                 hn::GetLane(hn::SumOfLanes(di, inside_count)));
 }
 
 uint64_t EmitRow(const float* acc, size_t n, const EmitParams& e,
@@ -338,14 +354,22 @@ uint64_t EmitRow(const float* acc, size_t n, const EmitParams& e,
   const size_t lanes = hn::Lanes(df);
   const auto scale = hn::Set(df, e.scale);
   const auto bias = hn::Set(df, e.bias);
+  const bool affine = e.affine;
+  const bool abs = e.abs;
+  const auto finish = [&](const float* from, float* to) {
+    auto v = hn::LoadU(df, from);
+    if (affine) v = hn::MulAdd(v, scale, bias);
+    if (abs) v = hn::Abs(v);
+    hn::StoreU(v, df, to);
+  };
   size_t x = 0;
-  for (; x + lanes <= n; x += lanes) {
-    auto v = hn::LoadU(df, acc + x);
-    if (e.affine) v = hn::MulAdd(v, scale, bias);
-    if (e.abs) v = hn::Abs(v);
-    hn::StoreU(v, df, out + x);
+  for (; x + lanes <= n; x += lanes) finish(acc + x, out + x);
+  if (x < n) {
+    Tail<decltype(df)> tail;
+    std::memcpy(tail.in, acc + x, (n - x) * sizeof(float));
+    finish(tail.in, tail.out);
+    std::memcpy(out + x, tail.out, (n - x) * sizeof(float));
   }
-  for (; x < n; ++x) out[x] = Finish(acc[x], e);
   return 0;
 }
 
@@ -415,30 +439,28 @@ uint64_t QuantizeRow(float* v, size_t n, float max_value) {
   const auto hi = hn::Set(df, max_value + 0.5f);
   auto inside_count = hn::Zero(di);
   const auto one = hn::Set(di, 1);
+  // As in EmitTyped: count the first `valid` lanes in range, clamp (NaN to
+  // 0), round half to even.
+  const auto quantize = [&](float* p, size_t valid) {
+    const auto a = hn::LoadU(df, p);
+    const auto inside = hn::And(hn::And(hn::Ge(a, lo), hn::Lt(a, hi)),
+                                hn::FirstN(df, valid));
+    inside_count = hn::Add(inside_count,
+                           hn::IfThenElseZero(hn::RebindMask(di, inside), one));
+    const auto clamped =
+        hn::IfThenElseZero(hn::Eq(a, a), hn::Min(hn::Max(a, zero), max));
+    hn::StoreU(RoundClamped(df, clamped), df, p);
+  };
   size_t x = 0;
-  for (; x + lanes <= n; x += lanes) {
-    const auto a = hn::LoadU(df, v + x);
-    const auto inside =
-        hn::RebindMask(di, hn::And(hn::Ge(a, lo), hn::Lt(a, hi)));
-    inside_count = hn::Add(inside_count, hn::IfThenElseZero(inside, one));
-    const auto r = hn::Min(hn::Max(hn::Round(a), zero), max);
-    hn::StoreU(hn::IfThenElseZero(hn::Eq(a, a), r), df, v + x);
+  for (; x + lanes <= n; x += lanes) quantize(v + x, lanes);
+  if (x < n) {
+    Tail<decltype(df)> tail;
+    std::memcpy(tail.in, v + x, (n - x) * sizeof(float));
+    quantize(tail.in, n - x);
+    std::memcpy(v + x, tail.in, (n - x) * sizeof(float));
   }
-  uint64_t saturated =
-      x - static_cast<uint64_t>(hn::GetLane(hn::SumOfLanes(di, inside_count)));
-  for (; x < n; ++x) {
-    const float r = std::nearbyint(v[x]);
-    if (std::isnan(r) || r < 0.0f) {
-      v[x] = 0.0f;
-      ++saturated;
-    } else if (r > max_value) {
-      v[x] = max_value;
-      ++saturated;
-    } else {
-      v[x] = r;
-    }
-  }
-  return saturated;
+  return n - static_cast<uint64_t>(
+                 hn::GetLane(hn::SumOfLanes(di, inside_count)));
 }
 
 template <typename T>

@@ -686,11 +686,11 @@ void ComputeRows(const float* const* rows, const Taps& t, int kh, int lanes,
 // first + channels - 1 (row q of each).
 uint64_t EmitBlock(const Job& job, int y, int block, Rows& acc, int first,
                    int channels, Scratch& scratch) {
-  std::vector<const float*> sums(channels);
+  const float* sums[4];  // views have at most four channels
   uint64_t saturated = 0;
   for (int q = 0; q < block; ++q) {
     for (int c = 0; c < channels; ++c) sums[c] = acc.at(first + c, q);
-    saturated += Emit(job, y + q, 0, job.extent.width, sums.data(), scratch);
+    saturated += Emit(job, y + q, 0, job.extent.width, sums, scratch);
   }
   return saturated;
 }
@@ -1160,6 +1160,17 @@ PairCorrelator::Saturated PairCorrelator::Run(
     whole_diff();
     return result;
   }
+  if (!AllFinite(in)) {
+    // NaN and infinity reach exactly the outputs the standalone commands
+    // give them only if each result is computed on its own: the centring
+    // zeros (0 * NaN), the skipped zero pairs and the FFT would each move
+    // them. So such inputs take two passes.
+    const Method m = method_ == Method::kFft ? Method::kDirect : method_;
+    result.correlate = Correlator(kernel_, m).Run(in, corr, o);
+    result.convolve = Correlator(kernel::Rotate180(kernel_), m).Run(in, conv, o);
+    whole_diff();
+    return result;
+  }
   if (plan_ == Plan::kSymmetric) {
     // One correlation, copied to the other output when the two are laid
     // out alike (else stored a second time: the same sums either way).
@@ -1194,14 +1205,6 @@ PairCorrelator::Saturated PairCorrelator::Run(
   conv_job.emit.max = static_cast<float>(DepthMax(conv.type));
   if (pairs_->fft != nullptr) {
     const Correlator::Prepared& f = *pairs_->fft;
-    if (!AllFinite(in)) {
-      // As Correlator::Run does: NaN and infinity stay local, directly.
-      result.correlate = Correlator(kernel_, Method::kDirect).Run(in, corr, o);
-      result.convolve =
-          Correlator(kernel::Rotate180(kernel_), Method::kDirect).Run(in, conv, o);
-      whole_diff();
-      return result;
-    }
     job.packed = false;
     job.lanes = 1;
     conv_job.packed = false;

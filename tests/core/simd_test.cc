@@ -494,7 +494,8 @@ TEST_P(SimdTest, QuantizeOnWorkedValues) {
       {3.5f, 4},     {-0.5f, 0},     {-0.51f, 0},   {-7.0f, 0},
       {254.5f, 254}, {255.49f, 255}, {255.5f, 255}, {300.0f, 255},
       {1e30f, 255},  {inf, 255},     {-inf, 0},     {nan, 0},
-      {127.5f, 128}, {100.2f, 100},  {99.7f, 100}};
+      {127.5f, 128}, {100.2f, 100},  {99.7f, 100},  {0.49999997f, 0},
+      {254.49998f, 254}};
   // Clamped: -0.51, -7, 255.5, 300, 1e30, inf, -inf, nan.
   for (int repeat : {1, 3, 7}) {  // vectors and tails of every width
     Image img;
@@ -512,6 +513,33 @@ TEST_P(SimdTest, QuantizeOnWorkedValues) {
         EXPECT_EQ(img.color[0].data[r * cases.size() + i], cases[i].second)
             << "value " << cases[i].first;
       }
+    }
+  }
+}
+
+// The store gives every sample of a row the same arithmetic, whether it
+// falls in a whole vector or in the row's last partial one: a constant row
+// stays constant for every width, with scale and bias where a separate
+// multiply and add would round differently from a fused one.
+TEST_P(SimdTest, StoreIsTheSameForEveryPositionInARow) {
+  const Kernel identity(1, 1, {1.0});
+  EngineOptions opt;
+  opt.scale = 3.0f;
+  opt.bias = -2.0f;
+  for (int w = 1; w <= 40; ++w) {
+    Plane in(w, 1, 0.83333337f);
+    Plane f(w, 1);
+    Correlator(identity, Method::kDirect)
+        .Run(ViewOf(std::vector<const Plane*>{&in}),
+             ViewOf(std::vector<Plane*>{&f}), opt);
+    TypedImage u8(Depth::kU8, false, w, 1);
+    ImageView view = u8.View();
+    view.channels = 1;
+    Correlator(identity, Method::kDirect)
+        .Run(ViewOf(std::vector<const Plane*>{&in}), view, opt);
+    for (int x = 1; x < w; ++x) {
+      ASSERT_EQ(f.at(0, x), f.at(0, 0)) << "width " << w << " x " << x;
+      ASSERT_EQ(u8.Get(0, 0, x), u8.Get(0, 0, 0)) << "width " << w << " x " << x;
     }
   }
 }
@@ -732,6 +760,43 @@ TEST_P(SimdTest, PairDiffIsTheDifferenceOfTheOutputs) {
         }
       }
     }
+  }
+}
+
+// NaN and infinity in a float input reach the same outputs in compare as in
+// the standalone commands, whatever the plan would have been (centring
+// zeros, skipped zero pairs and the FFT would otherwise move them).
+TEST_P(SimdTest, PairKeepsNonFiniteSamplesWhereTheStandaloneCommandsDo) {
+  std::mt19937 rng(1001);
+  Plane in = RandomPlane(23, 9, rng);
+  in.at(4, 0) = std::numeric_limits<float>::quiet_NaN();
+  in.at(2, 11) = std::numeric_limits<float>::infinity();
+  in.at(7, 22) = -std::numeric_limits<float>::infinity();
+  const auto same = [](const Plane& a, const Plane& b) {
+    for (size_t i = 0; i < a.data.size(); ++i) {
+      const float x = a.data[i], y = b.data[i];
+      if (!(x == y || (std::isnan(x) && std::isnan(y)))) return false;
+    }
+    return a.width == b.width && a.height == b.height;
+  };
+  const Kernel sobel(3, 3, {-1, 0, 1, -2, 0, 2, -1, 0, 1});
+  const std::pair<Kernel, Method> cases[] = {
+      {Kernel(1, 2, {1, 2}).WithAnchor(0, 0), Method::kDirect},
+      {Kernel(1, 4, {1, 2, 1, 0}).WithAnchor(1, 0), Method::kDirect},
+      {sobel, Method::kSparse},
+      {RandomKernel(5, 5, rng), Method::kFft}};
+  for (const auto& [k, method] : cases) {
+    const PairCorrelator pair(k, method, OutputSize::kSame);
+    Plane corr(23, 9), conv(23, 9);
+    pair.Run(ViewOf(std::vector<const Plane*>{&in}),
+             ViewOf(std::vector<Plane*>{&corr}),
+             ViewOf(std::vector<Plane*>{&conv}), EngineOptions{});
+    const Method m = method == Method::kFft ? Method::kDirect : method;
+    EXPECT_TRUE(same(corr, CorrelateFast(in, k, {}, OutputSize::kSame, 1, m)))
+        << PlanName(pair.plan()) << " " << k.cols();
+    EXPECT_TRUE(same(conv, CorrelateFast(in, kernel::Rotate180(k), {},
+                                         OutputSize::kSame, 1, m)))
+        << PlanName(pair.plan()) << " " << k.cols();
   }
 }
 
