@@ -463,6 +463,22 @@ uint64_t QuantizeRow(float* v, size_t n, float max_value) {
                  hn::GetLane(hn::SumOfLanes(di, inside_count)));
 }
 
+bool RowFinite(const float* p, size_t n) {
+  const hn::ScalableTag<float> d;
+  const size_t lanes = hn::Lanes(d);
+  // v - v is 0 for finite v and NaN for NaN and infinity; NaN survives
+  // the sum.
+  auto acc = hn::Zero(d);
+  size_t x = 0;
+  for (; x + lanes <= n; x += lanes) {
+    const auto v = hn::LoadU(d, p + x);
+    acc = hn::Add(acc, hn::Sub(v, v));
+  }
+  bool finite = hn::AllTrue(d, hn::Eq(acc, acc));
+  for (; x < n; ++x) finite = finite && std::isfinite(p[x]);
+  return finite;
+}
+
 template <typename T>
 void AbsDiffTyped(const T* a, const T* b, size_t n, T* dst) {
   const hn::ScalableTag<T> d;
@@ -517,6 +533,7 @@ HWY_EXPORT(Interleave3);
 HWY_EXPORT(CopyRow);
 HWY_EXPORT(AbsDiffRow);
 HWY_EXPORT(QuantizeRow);
+HWY_EXPORT(RowFinite);
 HWY_EXPORT(CompiledTarget);
 
 void PairRow(const float* const* rows, const PairTable& pairs, size_t width,
@@ -556,6 +573,9 @@ void AbsDiffRow(const std::byte* a, const std::byte* b, int type, size_t n,
 }
 uint64_t QuantizeRow(float* v, size_t n, float max) {
   return HWY_DYNAMIC_DISPATCH(QuantizeRow)(v, n, max);
+}
+bool RowFinite(const float* p, size_t n) {
+  return HWY_DYNAMIC_DISPATCH(RowFinite)(p, n);
 }
 
 }  // namespace detail

@@ -937,9 +937,19 @@ PairCorrelator::Saturated RunDual(const Job& corr_job, const Job& conv_job,
 
 bool AllFinite(const ConstImageView& in) {
   if (in.type != Depth::kF32) return true;
-  for (int c = 0; c < in.channels; ++c) {
+  const bool packed = IsPacked(in);
+  for (int c = 0; c < (packed ? 1 : in.channels); ++c) {
     for (int y = 0; y < in.height; ++y) {
       const std::byte* row = in.base[c] + y * in.row_bytes;
+      if (packed || in.step == 1) {
+        // Contiguous: one SIMD pass over the row.
+        const size_t n =
+            static_cast<size_t>(in.width) * (packed ? in.channels : 1);
+        if (!detail::RowFinite(reinterpret_cast<const float*>(row), n)) {
+          return false;
+        }
+        continue;
+      }
       for (int x = 0; x < in.width; ++x) {
         if (!std::isfinite(SampleAt(row + static_cast<size_t>(x) * in.step * 4,
                                     Depth::kF32))) {

@@ -84,6 +84,8 @@ void AbsDiffRow(const std::byte* a, const std::byte* b, int type, size_t n,
 // Rounds n floats in place half to even and saturates them to [0, max]
 // (NaN to 0), as core::Quantize specifies; returns how many were clamped.
 uint64_t QuantizeRow(float* v, size_t n, float max);
+// True if none of the n floats at p is NaN or infinite.
+bool RowFinite(const float* p, size_t n);
 // Three contiguous rows of n samples of `type` interleaved into dst.
 void Interleave3(const std::byte* s0, const std::byte* s1, const std::byte* s2,
                  int type, size_t n, std::byte* dst);
