@@ -8,6 +8,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -1195,6 +1196,72 @@ TEST(IsImageExtension, DocumentedList) {
   for (const std::string ext :
        {"gif", "txt", "", "exr", "md", "json", "svg", "heic", "xyz"}) {
     EXPECT_FALSE(IsImageExtension(ext)) << ext;
+  }
+}
+
+}  // namespace
+}  // namespace convcorr::io
+
+namespace convcorr::io {
+namespace {
+
+// A raster keeps the codec's samples: type, channels and values as
+// cv::imdecode gives them, with views whose layout matches; ToImage of it
+// is what DecodeImage returns.
+TEST(Raster, KeepsTheDecodedSamples) {
+  cv::Mat m(5, 7, CV_16UC3);
+  cv::randu(m, 0, 65535);
+  std::vector<uint8_t> png;
+  ASSERT_TRUE(cv::imencode(".png", m, png));
+  const Raster r = DecodeRaster(png, "r.png", {});
+  EXPECT_EQ(r.width(), 7);
+  EXPECT_EQ(r.height(), 5);
+  EXPECT_EQ(r.channels(), 3);
+  EXPECT_EQ(r.depth(), core::Depth::kU16);
+  const core::ConstImageView v = r.View();
+  EXPECT_EQ(v.step, 3);
+  for (int y = 0; y < 5; ++y) {
+    for (int x = 0; x < 7; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        uint16_t s;
+        std::memcpy(&s, v.base[c] + y * v.row_bytes + x * 3 * 2, 2);
+        EXPECT_EQ(s, m.at<cv::Vec3w>(y, x)[c]);
+      }
+    }
+  }
+  const core::Image img = DecodeImage(png, "r.png", {});
+  const core::Image via = ToImage(DecodeRaster(png, "r.png", {}));
+  ASSERT_EQ(img.color.size(), via.color.size());
+  for (size_t c = 0; c < img.color.size(); ++c) {
+    EXPECT_EQ(img.color[c], via.color[c]);
+  }
+}
+
+// Encoding a raster writes its samples; gray goes to PPM as three equal
+// channels, as EncodeImage does.
+TEST(Raster, EncodesItsSamples) {
+  Raster r = NewRaster(4, 3, 1, core::Depth::kU8);
+  const core::ImageView v = r.MutableView();
+  for (int y = 0; y < 3; ++y) {
+    for (int x = 0; x < 4; ++x) {
+      *reinterpret_cast<uint8_t*>(v.base[0] + y * v.row_bytes + x) =
+          static_cast<uint8_t>(10 * y + x);
+    }
+  }
+  for (const std::string ext : {"png", "ppm"}) {
+    const std::vector<uint8_t> bytes = EncodeRaster(r, ext, "out");
+    const cv::Mat back = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
+    ASSERT_EQ(back.channels(), ext == "ppm" ? 3 : 1) << ext;
+    for (int y = 0; y < 3; ++y) {
+      for (int x = 0; x < 4; ++x) {
+        const int expected = 10 * y + x;
+        if (ext == "ppm") {
+          EXPECT_EQ(back.at<cv::Vec3b>(y, x), cv::Vec3b(expected, expected, expected));
+        } else {
+          EXPECT_EQ(back.at<uint8_t>(y, x), expected);
+        }
+      }
+    }
   }
 }
 
