@@ -100,9 +100,9 @@ const char* MethodName(Method method);
 // "AVX2", "AVX3" (AVX-512), "SSE4" or "EMU128".
 const char* SimdTargetName();
 
-// A kernel prepared for one strategy, to run on any number of images.
 class PairCorrelator;
 
+// A kernel prepared for one strategy, to run on any number of images.
 class Correlator {
  public:
   // `k` is correlated as given (rotate it first for convolution).
@@ -134,23 +134,27 @@ class Correlator {
   std::unique_ptr<Prepared> prepared_;
 };
 
-// correlate(K) and convolve(K) of one input at once, for compare. Write
-// K = S + A with S = (K + rot180 K)/2 and A = (K - rot180 K)/2 about the
-// centre of the output window (for `same`, K is first embedded, with zeros,
-// in the smallest odd box centred on its anchor, where both windows
-// coincide). Then correlate = S*I + A*I and convolve = S*I - A*I, and a
-// tap and its mirror share their loads: (I(t) + I(t')) s and
-// (I(t) - I(t')) a. The plan:
-//  - fused: for the direct and sparse strategies, one pass computing S*I
-//    and A*I (as many multiply-adds as one correlation), then their sum and
-//    difference; for fft, one forward transform per tile serving both
-//    spectrum products and inverse transforms;
-//  - symmetric: A == 0, so one correlation gives both, which are then
-//    identical and their difference exactly zero;
-//  - two passes: separable runs K and rot180 K one after the other,
+// correlate(K) and convolve(K) of one input at once, for compare. For
+// `same`, K is first embedded, with zeros, in the smallest odd box centred
+// on its anchor, so that the windows of K and rot180 K coincide; in `valid`
+// and `full` they always do. Write K = S + A with S = (K + rot180 K)/2 and
+// A = (K - rot180 K)/2 about the window's centre. The plan:
+//  - fused:
+//    - purely antisymmetric kernels (S == 0: Sobel, Scharr) take the
+//      mirror pairs, (I(t) - I(t')) a, one load pair and one FMA giving
+//      both results;
+//    - kernels with both halves run K and rot180 K over one shared ring of
+//      padded rows (four rows at a time when dense): the standalone results
+//      bit for bit;
+//    - fft transforms each tile once for both spectra;
+//  - symmetric: A == 0, so one correlation gives both, stored from the same
+//    rows: identical samples, a difference of exactly zero;
+//  - two passes: separable kernels run K and rot180 K one after the other,
 //    exactly as the standalone commands do.
-// Fused results agree with the standalone commands within the direct
-// strategy's bound (docs/architecture.md), not bit for bit.
+// Float inputs holding NaN or infinity always take two passes, so those
+// reach the outputs they reach in the standalone commands. The pairs and
+// the FFT agree with the standalone commands within the bounds in
+// docs/architecture.md; the other plans are bit for bit.
 class PairCorrelator {
  public:
   enum class Plan { kFused, kSymmetric, kTwoPasses };
