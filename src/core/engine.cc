@@ -30,8 +30,13 @@ size_t SampleBytes(Depth type) {
   return 4;
 }
 
-ConstImageView ViewOf(const std::vector<const Plane*>& planes) {
-  ConstImageView v;
+namespace {
+
+// A view of float planes of one size; View and PlaneT differ only in
+// constness.
+template <typename View, typename PlaneT>
+View ViewOfPlanes(const std::vector<PlaneT*>& planes) {
+  View v;
   v.channels = static_cast<int>(planes.size());
   if (planes.empty()) return v;
   v.width = planes[0]->width;
@@ -39,23 +44,20 @@ ConstImageView ViewOf(const std::vector<const Plane*>& planes) {
   v.type = Depth::kF32;
   v.row_bytes = static_cast<std::ptrdiff_t>(v.width) * 4;
   for (size_t c = 0; c < planes.size(); ++c) {
-    v.base[c] = reinterpret_cast<const std::byte*>(planes[c]->data.data());
+    v.base[c] = reinterpret_cast<typename decltype(v.base)::value_type>(
+        planes[c]->data.data());
   }
   return v;
 }
 
+}  // namespace
+
+ConstImageView ViewOf(const std::vector<const Plane*>& planes) {
+  return ViewOfPlanes<ConstImageView>(planes);
+}
+
 ImageView ViewOf(const std::vector<Plane*>& planes) {
-  ImageView v;
-  v.channels = static_cast<int>(planes.size());
-  if (planes.empty()) return v;
-  v.width = planes[0]->width;
-  v.height = planes[0]->height;
-  v.type = Depth::kF32;
-  v.row_bytes = static_cast<std::ptrdiff_t>(v.width) * 4;
-  for (size_t c = 0; c < planes.size(); ++c) {
-    v.base[c] = reinterpret_cast<std::byte*>(planes[c]->data.data());
-  }
-  return v;
+  return ViewOfPlanes<ImageView>(planes);
 }
 
 // ---------------------------------------------------------------- cost model
