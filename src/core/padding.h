@@ -1,5 +1,5 @@
-// Pieces shared by the reference and the SIMD correlation: where the output
-// window starts, the border-extended input, and row threading.
+// Where the output window starts (shared by the reference and the fast
+// engine), the reference's border-extended input, and its row threading.
 #pragma once
 
 #include <algorithm>
