@@ -3,10 +3,10 @@
 #include <opencv2/core.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <mutex>
-#include <thread>
 
 #include "core/engine_internal.h"
 #include <hwy/cache_control.h>
@@ -1020,36 +1020,22 @@ uint64_t Correlator::RunInto(const ConstImageView& in, const ImageView& out,
           ? (extent.height + (p->nh - kernel_.rows())) /
                 (p->nh - kernel_.rows() + 1)
           : extent.height;
-  const int n =
-      std::clamp(ResolveThreads(options.threads), 1, std::max(units, 1));
-  std::vector<uint64_t> saturated(n, 0);
-  const auto work = [&](int t) {
-    const int u0 = static_cast<int>(static_cast<long long>(units) * t / n);
-    const int u1 = static_cast<int>(static_cast<long long>(units) * (t + 1) / n);
+  std::atomic<uint64_t> saturated{0};
+  ParallelRows(units, options.threads, [&](int u0, int u1) {
     switch (method) {
       case Method::kFft:
-        saturated[t] = RunFft(job, *p, u0, u1);
+        saturated += RunFft(job, *p, u0, u1);
         break;
       case Method::kSeparable:
-        saturated[t] = RunSeparable(job, taps, u0, u1);
+        saturated += RunSeparable(job, taps, u0, u1);
         break;
       default:
-        saturated[t] = RunDirect(job, taps, u0, u1);
+        saturated += RunDirect(job, taps, u0, u1);
         break;
     }
     hwy::FlushStream();  // the non-temporal stores, before the join
-  };
-  if (n == 1) {
-    work(0);
-  } else {
-    std::vector<std::thread> workers;
-    workers.reserve(n);
-    for (int t = 0; t < n; ++t) workers.emplace_back(work, t);
-    for (auto& w : workers) w.join();
-  }
-  uint64_t total = 0;
-  for (uint64_t s : saturated) total += s;
-  return total;
+  });
+  return saturated;
 }
 
 namespace {
@@ -1223,27 +1209,16 @@ PairCorrelator::Saturated PairCorrelator::Run(
     conv_job.lanes = 1;
     const int th = f.nh - k.rows() + 1;
     const int tiles_y = (extent.height + th - 1) / th;
-    const int n = std::clamp(ResolveThreads(o.threads), 1, tiles_y);
-    std::vector<Saturated> parts(n);
-    const auto work = [&](int t) {
-      const int t0 = static_cast<int>(static_cast<long long>(tiles_y) * t / n);
-      const int t1 =
-          static_cast<int>(static_cast<long long>(tiles_y) * (t + 1) / n);
-      parts[t].correlate = RunFft(job, f, t0, t1, &pairs_->rotated_spectrum,
-                                  &conv_job, &parts[t].convolve, diff);
+    std::atomic<uint64_t> corr_sat{0}, conv_sat{0};
+    ParallelRows(tiles_y, o.threads, [&](int t0, int t1) {
+      uint64_t conv_part = 0;
+      corr_sat += RunFft(job, f, t0, t1, &pairs_->rotated_spectrum, &conv_job,
+                         &conv_part, diff);
+      conv_sat += conv_part;
       hwy::FlushStream();
-    };
-    if (n == 1) {
-      work(0);
-    } else {
-      std::vector<std::thread> workers;
-      for (int t = 0; t < n; ++t) workers.emplace_back(work, t);
-      for (auto& w : workers) w.join();
-    }
-    for (const Saturated& p : parts) {
-      result.correlate += p.correlate;
-      result.convolve += p.convolve;
-    }
+    });
+    result.correlate = corr_sat;
+    result.convolve = conv_sat;
     return result;
   }
   const Pairs::Scaled scaled = pairs_->Scale(job.lanes);
@@ -1252,30 +1227,18 @@ PairCorrelator::Saturated PairCorrelator::Run(
     dual_a = std::make_unique<Taps>(*pairs_->dual_corr, job.lanes);
     dual_b = std::make_unique<Taps>(*pairs_->dual_conv, job.lanes);
   }
-  const int n =
-      std::clamp(ResolveThreads(o.threads), 1, std::max(extent.height, 1));
-  std::vector<Saturated> parts(n);
-  const auto work = [&](int t) {
-    const int y0 = static_cast<int>(static_cast<long long>(extent.height) * t / n);
-    const int y1 =
-        static_cast<int>(static_cast<long long>(extent.height) * (t + 1) / n);
-    parts[t] = dual_a != nullptr
-                   ? RunDual(job, conv_job, *dual_a, *dual_b, diff, y0, y1)
-                   : RunPair(job, conv_job, scaled.table, diff, y0, y1);
+  std::atomic<uint64_t> corr_sat{0}, conv_sat{0};
+  ParallelRows(extent.height, o.threads, [&](int y0, int y1) {
+    const Saturated part =
+        dual_a != nullptr
+            ? RunDual(job, conv_job, *dual_a, *dual_b, diff, y0, y1)
+            : RunPair(job, conv_job, scaled.table, diff, y0, y1);
+    corr_sat += part.correlate;
+    conv_sat += part.convolve;
     hwy::FlushStream();
-  };
-  if (n == 1) {
-    work(0);
-  } else {
-    std::vector<std::thread> workers;
-    workers.reserve(n);
-    for (int t = 0; t < n; ++t) workers.emplace_back(work, t);
-    for (auto& w : workers) w.join();
-  }
-  for (const Saturated& p : parts) {
-    result.correlate += p.correlate;
-    result.convolve += p.convolve;
-  }
+  });
+  result.correlate = corr_sat;
+  result.convolve = conv_sat;
   return result;
 }
 
