@@ -544,7 +544,8 @@ void RegisterRows(const std::vector<Frame>& frames,
     const bool compare = std::string(op) == "compare";
     for (const KernelCase& kc : kernels) {
       // Multiply-adds per output sample of the strategy convcorr runs.
-      const kernel::RankOneFactors factors = kernel::FactorRankOne(kc.k);
+      const std::vector<kernel::RankOneFactors> factors =
+          kernel::FactorTerms(kc.k, core::kMaxSeparableTerms);
       const core::Method method =
           core::ChooseMethod(kc.k, factors, core::Method::kAuto);
       const core::Costs costs = core::EstimateCosts(kc.k, factors);

@@ -62,8 +62,8 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
                   "Threads for one filter (default 0 = all cores)");
   cmd->add_option("--method", o.method,
                   "SIMD strategy: auto (default, by the cost model), direct, "
-                  "sparse (non-zero taps only), separable (rank-1 kernels) "
-                  "or fft");
+                  "sparse (non-zero taps only), separable (1-D passes, kernels "
+                  "of rank 1 to 4) or fft");
   cmd->add_flag("--no-simd", o.no_simd,
                 "Use the plain reference engine instead of the SIMD one");
   cmd->add_option("--format", o.format,

@@ -85,15 +85,24 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
   kernel::Analysis analysis = kernel::Analyze(k);
   // The method is the same for K and its rotation (convolve): rank and cost
   // do not change under a 180-degree turn.
-  const core::Method method =
-      core::ChooseMethod(k, kernel::FactorRankOne(k), params.method);
+  const std::vector<kernel::RankOneFactors> terms =
+      kernel::FactorTerms(k, core::kMaxSeparableTerms);
+  const core::Method method = core::ChooseMethod(k, terms, params.method);
   if (params.method == core::Method::kSeparable &&
       method != core::Method::kSeparable) {
     throw Error(ErrorKind::kUsage,
-                fmt::format("--method separable: kernel '{}' is not separable "
-                            "(rank {}); use --method auto or direct",
-                            o.kernel_spec, analysis.rank));
+                fmt::format("--method separable: kernel '{}' (rank {}) is "
+                            "not a sum of at most {} rank-1 terms; use "
+                            "--method auto or direct",
+                            o.kernel_spec, analysis.rank,
+                            core::kMaxSeparableTerms));
   }
+  // A separable run of more than one rank-1 pass says how many it sums.
+  const int passes = core::SeparableTerms(terms);
+  const std::string strategy =
+      method == core::Method::kSeparable && passes > 1
+          ? fmt::format("separable ({} rank-1 passes)", passes)
+          : std::string(core::MethodName(method));
   const int threads = core::ResolveThreads(params.threads);
   // compare names its plan too: fused, symmetric or two passes.
   const std::string plan =
@@ -106,7 +115,7 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
   std::string engine_line = fmt::format(
       "engine: {}{}, {} thread{}",
       params.simd ? fmt::format("simd {}, strategy {}", core::SimdTargetName(),
-                                core::MethodName(method))
+                                strategy)
                   : std::string("reference (--no-simd)"),
       plan, threads, threads == 1 ? "" : "s");
   return {std::move(k),        o.kernel_spec, params,

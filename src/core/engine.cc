@@ -106,33 +106,45 @@ double FftCost(const kernel::Kernel& k) {
 
 }  // namespace
 
-Costs EstimateCosts(const kernel::Kernel& k, const kernel::RankOneFactors& f) {
+int SeparableTerms(const std::vector<kernel::RankOneFactors>& terms) {
+  for (size_t i = 0; i < terms.size(); ++i) {
+    if (terms[i].residual <= kSeparableResidual) return static_cast<int>(i) + 1;
+  }
+  return 0;
+}
+
+Costs EstimateCosts(const kernel::Kernel& k,
+                    const std::vector<kernel::RankOneFactors>& terms) {
   Costs c;
   c.direct = k.rows() * k.cols() + kRowCost * k.rows();
   int rows = 0;
   c.sparse = NonZeroTaps(k, &rows) + kRowCost * rows;
-  if (f.residual <= kSeparableResidual) {
-    c.separable = k.rows() + k.cols() + kRowCost * (k.rows() + 1) +
-                  kSeparableCost;
+  c.separable_terms = SeparableTerms(terms);
+  if (c.separable_terms > 0) {
+    // Per term: a row pass of kw taps and a column pass of kh taps over its
+    // own ring; the column pass walks kh rows of every term's ring.
+    const int r = c.separable_terms;
+    c.separable = kSeparableTapCost * r * (k.rows() + k.cols()) +
+                  kRowCost * (r * k.rows() + 1) + r * kSeparableCost;
   }
   c.fft = FftCost(k);
   return c;
 }
 
-Method ChooseMethod(const kernel::Kernel& k, const kernel::RankOneFactors& f,
+Method ChooseMethod(const kernel::Kernel& k,
+                    const std::vector<kernel::RankOneFactors>& terms,
                     Method requested) {
-  const bool rank_one = f.residual <= kSeparableResidual;
   switch (requested) {
     case Method::kDirect:
     case Method::kSparse:
     case Method::kFft:
       return requested;
     case Method::kSeparable:
-      return rank_one ? Method::kSeparable : Method::kDirect;
+      return SeparableTerms(terms) > 0 ? Method::kSeparable : Method::kDirect;
     case Method::kAuto:
       break;
   }
-  const Costs c = EstimateCosts(k, f);
+  const Costs c = EstimateCosts(k, terms);
   Method best = Method::kDirect;
   double cost = c.direct;
   const std::pair<Method, double> others[] = {{Method::kSparse, c.sparse},
@@ -168,17 +180,19 @@ const char* MethodName(Method method) {
 // Tap tables for the row kernels, or the kernel's spectrum for the FFT.
 struct Correlator::Prepared {
   // direct: the weights row-major, for four rows at a time; separable: the
-  // column factors (a kh x 1 kernel).
+  // column factors of its r terms (a kh x r kernel whose column t reads
+  // term t's ring).
   std::vector<float> dense;
   int dense_cols = 0;
-  // direct, sparse: the kernel's taps; separable: the column pass.
+  // direct, sparse: the kernel's taps; separable: the column pass (offset
+  // t for term t, scaled to the term's place in the ring rows).
   std::vector<int> offsets;
   std::vector<float> weights;
   std::vector<TapGroup> groups;
-  // separable: the row pass (one group, row 0).
+  // separable: the row pass of each term (one group each, row 0).
   std::vector<int> h_offsets;
   std::vector<float> h_weights;
-  TapGroup h_group;
+  std::vector<TapGroup> h_groups;
   // fft: tile size and the kernel's spectrum (CCS packed, cv::dft).
   int nh = 0;
   int nw = 0;
@@ -228,22 +242,36 @@ std::unique_ptr<Correlator::Prepared> Prepare(const kernel::Kernel& k,
       BuildGroups(*p, k, true);
       break;
     case Method::kSeparable: {
-      const kernel::RankOneFactors f = kernel::FactorRankOne(k);
-      for (int j = 0; j < k.cols(); ++j) {
-        p->h_offsets.push_back(j);
-        p->h_weights.push_back(static_cast<float>(f.row[j]));
+      std::vector<kernel::RankOneFactors> terms =
+          kernel::FactorTerms(k, kMaxSeparableTerms);
+      const int r = std::max(1, SeparableTerms(terms));
+      terms.resize(r);
+      for (const kernel::RankOneFactors& f : terms) {
+        for (int j = 0; j < k.cols(); ++j) {
+          p->h_offsets.push_back(j);
+          p->h_weights.push_back(static_cast<float>(f.row[j]));
+        }
       }
-      p->h_group = {0, k.cols(), p->h_offsets.data(), p->h_weights.data()};
+      for (int t = 0; t < r; ++t) {
+        const size_t at = static_cast<size_t>(t) * k.cols();
+        p->h_groups.push_back({0, k.cols(), p->h_offsets.data() + at,
+                               p->h_weights.data() + at});
+      }
+      // Row-major kh x r: kernel row i sums term 0..r-1 in order, as
+      // TapRows4 walks a dense kernel, so both give the same samples.
       for (int i = 0; i < k.rows(); ++i) {
-        p->offsets.push_back(0);
-        p->weights.push_back(static_cast<float>(f.column[i]));
+        for (int t = 0; t < r; ++t) {
+          p->offsets.push_back(t);
+          p->weights.push_back(static_cast<float>(terms[t].column[i]));
+        }
       }
       for (int i = 0; i < k.rows(); ++i) {
-        p->groups.push_back({i, 1, p->offsets.data() + i,
-                             p->weights.data() + i});
+        const size_t at = static_cast<size_t>(i) * r;
+        p->groups.push_back({i, r, p->offsets.data() + at,
+                             p->weights.data() + at});
       }
       p->dense = p->weights;
-      p->dense_cols = 1;
+      p->dense_cols = r;
       break;
     }
     case Method::kFft: {
@@ -276,6 +304,7 @@ struct Job {
   Extent extent;   // output size
   int padded_w;    // extent.width + kw - 1
   EmitParams emit;
+  size_t ring_bytes = 0;  // EngineOptions::ring_bytes
   // Packed: interleaved input and output, filtered as one row of
   // channels x width samples with tap offsets scaled by the channel count,
   // so nothing is split or merged. Otherwise one float row per channel.
@@ -299,23 +328,29 @@ bool ShouldStream(const ImageView& out) {
          kStreamBytes;
 }
 
-// The tap tables with offsets scaled to `lanes` samples per pixel.
+// The tap tables with offsets scaled to `lanes` samples per pixel; for
+// separable, the column pass's term offsets scaled to `term_stride` floats
+// (the distance between two terms' rows in its ring).
 struct Taps {
   std::vector<int> offsets, h_offsets;
-  std::vector<TapGroup> groups;
-  TapGroup h_group;
+  std::vector<TapGroup> groups, h_groups;
   const std::vector<float>& dense;
   int dense_cols;
-  Taps(const Correlator::Prepared& p, int lanes)
-      : dense(p.dense), dense_cols(p.dense_cols) {
-    for (int o : p.offsets) offsets.push_back(o * lanes);
+  int column_step;  // the `lanes` TapRows4 takes for `dense`
+  Taps(const Correlator::Prepared& p, int lanes, int term_stride = 0)
+      : dense(p.dense),
+        dense_cols(p.dense_cols),
+        column_step(p.h_groups.empty() ? lanes : term_stride) {
+    for (int o : p.offsets) offsets.push_back(o * column_step);
     for (int o : p.h_offsets) h_offsets.push_back(o * lanes);
     groups = p.groups;
     for (TapGroup& g : groups) {
       g.offsets = offsets.data() + (g.offsets - p.offsets.data());
     }
-    h_group = p.h_group;
-    h_group.offsets = h_offsets.data();
+    h_groups = p.h_groups;
+    for (TapGroup& g : h_groups) {
+      g.offsets = h_offsets.data() + (g.offsets - p.h_offsets.data());
+    }
   }
 };
 
@@ -671,85 +706,134 @@ void WalkBand(Rows& ring, int channels, int kh, int y0, int y1, bool four,
 // `block` output rows of kernel `t` from `rows` into acc rows 0..block-1
 // of acc channel `slot`: four at a time by TapRows4, or one by TapRow;
 // both give every sample the same sum.
-void ComputeRows(const float* const* rows, const Taps& t, int kh, int lanes,
-                 size_t width, int block, Rows& acc, int slot) {
+void ComputeRows(const float* const* rows, const Taps& t, int kh, size_t width,
+                 int block, Rows& acc, int slot) {
   if (block == kRowBlock) {
     float* outs[kRowBlock];
     for (int q = 0; q < kRowBlock; ++q) outs[q] = acc.at(slot, q);
-    detail::TapRows4(rows, t.dense.data(), kh, t.dense_cols, lanes, width,
-                     outs);
+    detail::TapRows4(rows, t.dense.data(), kh, t.dense_cols, t.column_step,
+                     width, outs);
   } else {
     detail::TapRow(rows, t.groups.data(), t.groups.size(), width,
                    acc.at(slot, 0));
   }
 }
 
-// Emits output rows y .. y + block - 1 from acc channels first ..
-// first + channels - 1 (row q of each).
+// Emits output rows y .. y + block - 1, columns [x0, x0 + n), from acc
+// channels first .. first + channels - 1 (row q of each).
 uint64_t EmitBlock(const Job& job, int y, int block, Rows& acc, int first,
-                   int channels, Scratch& scratch) {
+                   int channels, Scratch& scratch, int x0, int n) {
   const float* sums[4];  // views have at most four channels
   uint64_t saturated = 0;
   for (int q = 0; q < block; ++q) {
     for (int c = 0; c < channels; ++c) sums[c] = acc.at(first + c, q);
-    saturated += Emit(job, y + q, 0, job.extent.width, sums, scratch);
+    saturated += Emit(job, y + q, x0, n, sums, scratch);
+  }
+  return saturated;
+}
+uint64_t EmitBlock(const Job& job, int y, int block, Rows& acc, int first,
+                   int channels, Scratch& scratch) {
+  return EmitBlock(job, y, block, acc, first, channels, scratch, 0,
+                   job.extent.width);
+}
+
+// The ring of a row-streaming run should stay in the core's own cache
+// (L2): a frame wider than that is filtered in vertical strips of output
+// columns, each strip loading its own padded columns (kw - 1 more than it
+// writes) and walking the band on its own. The samples do not depend on
+// the strips: each is the same sum in the same order.
+constexpr size_t kRingBytes = size_t{512} << 10;
+
+// Output columns per strip for a ring of `floats_per_column` floats per
+// output column (rows x channels x terms), at least 64.
+int StripWidth(const Job& job, size_t floats_per_column) {
+  const size_t budget = job.ring_bytes > 0 ? job.ring_bytes : kRingBytes;
+  const size_t fit = budget / (floats_per_column * sizeof(float));
+  const size_t strip = std::max<size_t>(64, fit / 16 * 16);
+  return static_cast<int>(
+      std::min<size_t>(strip, static_cast<size_t>(job.extent.width)));
+}
+
+// direct and sparse: a ring of kh + 3 padded rows per channel, dense
+// kernels four output rows at a time, strip by strip.
+uint64_t RunDirect(const Job& job, const Taps& p, int y0, int y1) {
+  const int kh = job.k->rows();
+  const int kw = job.k->cols();
+  const int channels = job.packed ? 1 : job.in->channels;
+  const int ring_rows = kh + kRowBlock - 1;
+  const int strip = StripWidth(
+      job, static_cast<size_t>(ring_rows) * job.in->channels);
+  Rows ring(channels, ring_rows, (strip + kw - 1) * job.lanes);
+  Rows acc(channels, kRowBlock, strip * job.lanes);
+  Scratch scratch;
+  uint64_t saturated = 0;
+  for (int x0 = 0; x0 < job.extent.width; x0 += strip) {
+    const int n = std::min(strip, job.extent.width - x0);
+    const size_t width = static_cast<size_t>(n) * job.lanes;
+    WalkBand(
+        ring, channels, kh, y0, y1, !p.dense.empty(),
+        [&](int py, float* const* slots) {
+          LoadPadded(job, py, x0, x0 + n + kw - 1, slots, scratch);
+        },
+        [&](int y, int block, const auto& rows) {
+          for (int c = 0; c < channels; ++c) {
+            ComputeRows(rows(c), p, kh, width, block, acc, c);
+          }
+          saturated +=
+              EmitBlock(job, y, block, acc, 0, channels, scratch, x0, n);
+        });
   }
   return saturated;
 }
 
-// direct and sparse: a ring of kh + 3 padded rows per channel, dense
-// kernels four output rows at a time.
-uint64_t RunDirect(const Job& job, const Taps& p, int y0, int y1) {
+// separable, K = sum of r rank-1 terms: each padded row is filtered across
+// once per term, term t into columns [t * stride, t * stride + width) of a
+// ring row, so a ring of kh + 3 rows holds every term's row pass; the
+// column pass (a dense kh x r kernel whose column t reads term t) then sums
+// all terms four output rows at a time, with no full-size intermediate.
+uint64_t RunSeparable(const Job& job, const Correlator::Prepared& prepared,
+                      int y0, int y1) {
   const int kh = job.k->rows();
+  const int kw = job.k->cols();
   const int channels = job.packed ? 1 : job.in->channels;
-  const size_t width = static_cast<size_t>(job.extent.width) * job.lanes;
-  Rows ring(channels, kh + kRowBlock - 1, job.padded_w * job.lanes);
-  Rows acc(channels, kRowBlock, job.extent.width * job.lanes);
-  Scratch scratch;
-  uint64_t saturated = 0;
-  WalkBand(
-      ring, channels, kh, y0, y1, !p.dense.empty(),
-      [&](int py, float* const* slots) {
-        LoadPadded(job, py, 0, job.padded_w, slots, scratch);
-      },
-      [&](int y, int block, const auto& rows) {
-        for (int c = 0; c < channels; ++c) {
-          ComputeRows(rows(c), p, kh, job.lanes, width, block, acc, c);
-        }
-        saturated += EmitBlock(job, y, block, acc, 0, channels, scratch);
-      });
-  return saturated;
-}
-
-// separable: each padded row is filtered across once into a ring of
-// kh + 3 rows, which the column pass (a dense kh x 1 kernel) reads four
-// output rows at a time.
-uint64_t RunSeparable(const Job& job, const Taps& p, int y0, int y1) {
-  const int kh = job.k->rows();
-  const int channels = job.packed ? 1 : job.in->channels;
-  const size_t width = static_cast<size_t>(job.extent.width) * job.lanes;
-  Rows ring(channels, kh + kRowBlock - 1, job.extent.width * job.lanes);
-  Rows padded(channels, 1, job.padded_w * job.lanes);
-  Rows acc(channels, kRowBlock, job.extent.width * job.lanes);
+  const int terms = static_cast<int>(prepared.h_groups.size());
+  const int ring_rows = kh + kRowBlock - 1;
+  const int strip = StripWidth(
+      job, static_cast<size_t>(ring_rows) * terms * job.in->channels);
+  // Each term's part of a ring row ends with the slack the row kernels
+  // write into.
+  const int stride = strip * job.lanes + static_cast<int>(kSlack);
+  const Taps p(prepared, job.lanes, stride);
+  Rows ring(channels, ring_rows, terms * stride - static_cast<int>(kSlack));
+  Rows padded(channels, 1, (strip + kw - 1) * job.lanes);
+  Rows acc(channels, kRowBlock, strip * job.lanes);
   Scratch scratch;
   std::vector<float*> load(channels);
   for (int c = 0; c < channels; ++c) load[c] = padded.at(c, 0);
   uint64_t saturated = 0;
-  WalkBand(
-      ring, channels, kh, y0, y1, true,
-      [&](int py, float* const* slots) {
-        LoadPadded(job, py, 0, job.padded_w, load.data(), scratch);
-        for (int c = 0; c < channels; ++c) {
-          const float* row = load[c];
-          detail::TapRow(&row, &p.h_group, 1, width, slots[c]);
-        }
-      },
-      [&](int y, int block, const auto& rows) {
-        for (int c = 0; c < channels; ++c) {
-          ComputeRows(rows(c), p, kh, job.lanes, width, block, acc, c);
-        }
-        saturated += EmitBlock(job, y, block, acc, 0, channels, scratch);
-      });
+  for (int x0 = 0; x0 < job.extent.width; x0 += strip) {
+    const int n = std::min(strip, job.extent.width - x0);
+    const size_t width = static_cast<size_t>(n) * job.lanes;
+    WalkBand(
+        ring, channels, kh, y0, y1, true,
+        [&](int py, float* const* slots) {
+          LoadPadded(job, py, x0, x0 + n + kw - 1, load.data(), scratch);
+          for (int c = 0; c < channels; ++c) {
+            const float* row = load[c];
+            for (int t = 0; t < terms; ++t) {
+              detail::TapRow(&row, &p.h_groups[t], 1, width,
+                             slots[c] + static_cast<size_t>(t) * stride);
+            }
+          }
+        },
+        [&](int y, int block, const auto& rows) {
+          for (int c = 0; c < channels; ++c) {
+            ComputeRows(rows(c), p, kh, width, block, acc, c);
+          }
+          saturated +=
+              EmitBlock(job, y, block, acc, 0, channels, scratch, x0, n);
+        });
+  }
   return saturated;
 }
 
@@ -919,9 +1003,8 @@ PairCorrelator::Saturated RunDual(const Job& corr_job, const Job& conv_job,
       },
       [&](int y, int block, const auto& rows) {
         for (int c = 0; c < channels; ++c) {
-          ComputeRows(rows(c), a, kh, job.lanes, width, block, acc, c);
-          ComputeRows(rows(c), b, kh, job.lanes, width, block, acc,
-                      channels + c);
+          ComputeRows(rows(c), a, kh, width, block, acc, c);
+          ComputeRows(rows(c), b, kh, width, block, acc, channels + c);
         }
         saturated.correlate +=
             EmitBlock(corr_job, y, block, acc, 0, channels, scratch);
@@ -967,14 +1050,15 @@ bool AllFinite(const ConstImageView& in) {
 
 Correlator::Correlator(const kernel::Kernel& k, Method requested)
     : kernel_(k),
-      method_(requested == Method::kAuto
-                  ? ChooseMethod(k, kernel::FactorRankOne(k), requested)
-                  : ChooseMethod(k,
-                                 requested == Method::kSeparable
-                                     ? kernel::FactorRankOne(k)
-                                     : kernel::RankOneFactors{},
-                                 requested)),
-      prepared_(Prepare(kernel_, method_)) {}
+      method_(ChooseMethod(
+          k,
+          requested == Method::kAuto || requested == Method::kSeparable
+              ? kernel::FactorTerms(k, kMaxSeparableTerms)
+              : std::vector<kernel::RankOneFactors>{},
+          requested)),
+      prepared_(Prepare(kernel_, method_)) {
+  terms_ = static_cast<int>(prepared_->h_groups.size());
+}
 
 Correlator::~Correlator() = default;
 Correlator::Correlator(Correlator&&) noexcept = default;
@@ -1000,6 +1084,7 @@ uint64_t Correlator::RunInto(const ConstImageView& in, const ImageView& out,
   job.emit.abs = options.abs;
   job.emit.type = static_cast<int>(out.type);
   job.emit.max = static_cast<float>(DepthMax(out.type));
+  job.ring_bytes = options.ring_bytes;
 
   Method method = method_;
   const Prepared* p = prepared_.get();
@@ -1027,7 +1112,7 @@ uint64_t Correlator::RunInto(const ConstImageView& in, const ImageView& out,
         saturated += RunFft(job, *p, u0, u1);
         break;
       case Method::kSeparable:
-        saturated += RunSeparable(job, taps, u0, u1);
+        saturated += RunSeparable(job, *p, u0, u1);
         break;
       default:
         saturated += RunDirect(job, taps, u0, u1);

@@ -70,6 +70,10 @@ struct EngineOptions {
   float bias = 0.0f;
   bool abs = false;
   int threads = 0;  // 0 = all cores
+  // Cache budget of each thread's ring of rows: frames whose ring would
+  // not fit are filtered in vertical strips. 0: the default (512 KiB);
+  // tests set it tiny to exercise the strips.
+  size_t ring_bytes = 0;
 };
 
 // Cost of each strategy in float32 multiply-add equivalents per output
@@ -79,20 +83,36 @@ struct Costs {
   double direct = 0.0;
   double sparse = 0.0;
   double separable = std::numeric_limits<double>::infinity();
+  int separable_terms = 0;  // rank-1 passes summed by separable; 0: cannot
   double fft = 0.0;
 };
 // The constants of the cost model, measured with bench/engine_bench.
-inline constexpr double kRowCost = 0.5;       // per kernel row walked
-inline constexpr double kSeparableCost = 2.0; // writing and reading the ring
-inline constexpr double kFftCost = 40.0;      // per N log2 N of a tile
-// A kernel within this relative Frobenius residual of rank 1 is separable.
+inline constexpr double kRowCost = 0.5;  // per kernel row walked
+// separable: a 1-D tap (the row pass has one load per multiply-add) and
+// the fixed cost of each term (its row pass and ring).
+inline constexpr double kSeparableTapCost = 1.25;
+inline constexpr double kSeparableCost = 7.0;
+inline constexpr double kFftCost = 40.0;  // per N log2 N of a tile
+// A sum of rank-1 terms within this relative Frobenius residual of K
+// stands for K (below float32 rounding).
 inline constexpr double kSeparableResidual = 1e-7;
+// The separable strategy sums at most this many rank-1 passes.
+inline constexpr int kMaxSeparableTerms = 4;
 
-Costs EstimateCosts(const kernel::Kernel& k, const kernel::RankOneFactors& f);
+// The fewest leading terms of kernel::FactorTerms whose sum is within
+// kSeparableResidual of K; 0 if none of the given terms is.
+int SeparableTerms(const std::vector<kernel::RankOneFactors>& terms);
+
+// `terms`: kernel::FactorTerms(k, kMaxSeparableTerms), or fewer (none: no
+// separable strategy).
+Costs EstimateCosts(const kernel::Kernel& k,
+                    const std::vector<kernel::RankOneFactors>& terms);
 // `requested` unless kAuto, which takes the cheapest strategy (ties go to
 // the simpler one, in the order direct, sparse, separable, fft). A
-// kSeparable request for a kernel that is not rank 1 gives kDirect.
-Method ChooseMethod(const kernel::Kernel& k, const kernel::RankOneFactors& f,
+// kSeparable request for a kernel that is not a sum of at most
+// kMaxSeparableTerms rank-1 terms gives kDirect.
+Method ChooseMethod(const kernel::Kernel& k,
+                    const std::vector<kernel::RankOneFactors>& terms,
                     Method requested);
 const char* MethodName(Method method);
 
@@ -112,6 +132,8 @@ class Correlator {
   Correlator& operator=(Correlator&&) noexcept;
 
   Method method() const { return method_; }
+  // The rank-1 passes the separable strategy sums; 0 for the others.
+  int terms() const { return terms_; }
 
   // Correlates every channel of `in` into the same channel of `out`, whose
   // size must be OutputExtent(in, k, options.size) and whose channel count
@@ -131,6 +153,7 @@ class Correlator {
 
   kernel::Kernel kernel_;
   Method method_;
+  int terms_ = 0;
   std::unique_ptr<Prepared> prepared_;
 };
 

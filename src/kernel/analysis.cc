@@ -58,34 +58,53 @@ bool PointSymmetricAboutAnchor(const Kernel& k) {
 
 }  // namespace
 
-RankOneFactors FactorRankOne(const Kernel& k) {
-  RankOneFactors f;
-  f.column.assign(k.rows(), 0.0);
-  f.row.assign(k.cols(), 0.0);
+std::vector<RankOneFactors> FactorTerms(const Kernel& k, int max_terms) {
+  std::vector<RankOneFactors> terms;
+  if (max_terms <= 0) return terms;
   double max_abs = 0;
   for (double w : k.weights()) max_abs = std::max(max_abs, std::fabs(w));
-  if (max_abs == 0 || !std::isfinite(max_abs)) return f;
+  if (max_abs == 0 || !std::isfinite(max_abs)) {
+    RankOneFactors zero;
+    zero.column.assign(k.rows(), 0.0);
+    zero.row.assign(k.cols(), 0.0);
+    terms.push_back(std::move(zero));
+    return terms;
+  }
   Eigen::MatrixXd m(k.rows(), k.cols());
   for (int r = 0; r < k.rows(); ++r) {
     for (int c = 0; c < k.cols(); ++c) m(r, c) = k.at(r, c) / max_abs;
   }
-  const Eigen::JacobiSVD<Eigen::MatrixXd> svd(
+  // BDCSVD falls back to Jacobi on small matrices and stays fast on large
+  // kernels.
+  const Eigen::BDCSVD<Eigen::MatrixXd> svd(
       m, Eigen::ComputeThinU | Eigen::ComputeThinV);
-  // Split sigma evenly so both factors have similar magnitudes.
-  const double s = std::sqrt(svd.singularValues()(0) * max_abs);
-  for (int r = 0; r < k.rows(); ++r) f.column[r] = s * svd.matrixU()(r, 0);
-  for (int c = 0; c < k.cols(); ++c) f.row[c] = s * svd.matrixV()(c, 0);
-  double err = 0;
-  double norm = 0;
-  for (int r = 0; r < k.rows(); ++r) {
-    for (int c = 0; c < k.cols(); ++c) {
-      const double d = k.at(r, c) - f.column[r] * f.row[c];
-      err += d * d;
-      norm += k.at(r, c) * k.at(r, c);
-    }
+  const Eigen::VectorXd& sv = svd.singularValues();
+  // What is left of K (scaled) after each term, for the residuals.
+  Eigen::MatrixXd rest = m;
+  const double norm = m.norm();
+  const int count = std::min<int>(max_terms, static_cast<int>(sv.size()));
+  // Singular values NumericalRank counts as zero end the list.
+  const double negligible = kRankTolerance * sv(0) * std::max(k.rows(), k.cols());
+  for (int i = 0; i < count && sv(i) > negligible; ++i) {
+    RankOneFactors f;
+    // Split sigma evenly so both factors have similar magnitudes.
+    const double s = std::sqrt(sv(i));
+    const Eigen::VectorXd u = s * svd.matrixU().col(i);
+    const Eigen::VectorXd v = s * svd.matrixV().col(i);
+    rest -= u * v.transpose();
+    const double scale = std::sqrt(max_abs);
+    f.column.assign(u.data(), u.data() + u.size());
+    f.row.assign(v.data(), v.data() + v.size());
+    for (double& x : f.column) x *= scale;
+    for (double& x : f.row) x *= scale;
+    f.residual = rest.norm() / norm;
+    terms.push_back(std::move(f));
   }
-  f.residual = std::sqrt(err / norm);
-  return f;
+  return terms;
+}
+
+RankOneFactors FactorRankOne(const Kernel& k) {
+  return std::move(FactorTerms(k, 1).front());
 }
 
 Analysis Analyze(const Kernel& k) {

@@ -86,4 +86,12 @@ struct RankOneFactors {
 };
 RankOneFactors FactorRankOne(const Kernel& k);
 
+// The first `max_terms` terms of K's singular value decomposition, largest
+// first: K ~ sum over i of column_i row_i^T. Term i's residual is that of
+// the sum of terms 0..i, ||K - sum|| / ||K|| (Frobenius). Terms past the
+// numerical rank (Analysis::rank, same tolerance) are left out, so a
+// rank-r kernel has at most r; an all-zero kernel has one term of zeros,
+// with residual 0.
+std::vector<RankOneFactors> FactorTerms(const Kernel& k, int max_terms);
+
 }  // namespace convcorr::kernel

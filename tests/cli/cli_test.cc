@@ -676,16 +676,49 @@ TEST(CliFilter, ConvolveEqualsCorrelateOfRotatedKernelInEveryEngine) {
   }
 }
 
-TEST(CliFilter, SeparableMethodRefusesARank2Kernel) {
+// log:SIGMA (a Laplacian of Gaussian, made zero-sum: rank 3) and
+// unsharp:SIGMA (identity minus a Gaussian: rank 2) run as sums of rank-1
+// passes under auto; on a photo they agree with OpenCV's filter2D.
+TEST(CliFilter, LowRankKernelsRunAsSumsOfSeparablePasses) {
+  TempDir t;
+  const fs::path in =
+      WriteCrop("coffee.png", cv::Rect(100, 60, 300, 200), t / "crop.png");
+  const cv::Mat src = Read(in);
+  for (const auto& [spec, passes] :
+       {std::pair<std::string, int>{"log:3", 3}, {"unsharp:2", 2}}) {
+    SCOPED_TRACE(spec);
+    RUN_OK(info, {"kernel", spec, "--json"});
+    const nlohmann::json j = nlohmann::json::parse(info.out);
+    std::vector<std::vector<float>> rows;
+    for (const auto& row : j["matrix"]) {
+      rows.emplace_back();
+      for (const auto& v : row) rows.back().push_back(v.get<float>());
+    }
+    const cv::Mat k = KernelMat(rows);
+    RUN_OK(r, {"correlate", "-v", "-k", spec, "--depth", "f32", in.string(),
+               "-o", (t / "out.tif").string()});
+    EXPECT_NE(r.err.find("strategy separable (" + std::to_string(passes) +
+                         " rank-1 passes)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_TRUE(Near(Read(t / "out.tif"),
+                     RefCorrelate(src, k, cv::Point(k.cols / 2, k.rows / 2)),
+                     1e-5 * 255 * L1(k)));
+  }
+}
+
+TEST(CliFilter, SeparableMethodRefusesAKernelOfRankAboveFour) {
   TempDir t;
   const fs::path in =
       WriteCrop("camera.png", cv::Rect(0, 0, 16, 16), t / "crop.png");
-  const RunResult r = RunConvcorr({"correlate", "-k", "laplacian", "--method",
-                                   "separable", in.string(), "-o",
-                                   (t / "out.png").string()});
+  // diag(1, 2, 3, 4, 5) has rank 5: no sum of four rank-1 terms.
+  const RunResult r = RunConvcorr(
+      {"correlate", "-k", "1,0,0,0,0;0,2,0,0,0;0,0,3,0,0;0,0,0,4,0;0,0,0,0,5",
+       "--method", "separable", in.string(), "-o", (t / "out.png").string()});
   EXPECT_EQ(r.exit_code, 2) << Describe(r);
   EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
-  EXPECT_NE(r.err.find("separable"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--method separable"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("rank 5"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(t / "out.png"));
   const RunResult bad = RunConvcorr({"correlate", "-k", "box:3", "--method",
                                      "winograd", in.string(), "-o",

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <hwy/tests/hwy_gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
@@ -330,6 +331,194 @@ struct TypedImage {
     return v;
   }
 };
+
+// A random kernel of rank `rank`: a sum of that many random outer products.
+Kernel SumOfOuterProducts(int kh, int kw, int rank, std::mt19937& rng) {
+  std::vector<double> w(static_cast<size_t>(kh) * kw, 0.0);
+  for (int t = 0; t < rank; ++t) {
+    const Kernel term = OuterProduct(kh, kw, rng);
+    for (size_t i = 0; i < w.size(); ++i) w[i] += term.weights()[i];
+  }
+  return Kernel(kh, kw, w);
+}
+
+// Bound for a sum of r rank-1 passes: each term's row pass rounds kw times
+// and the column pass kh * r times, on partial sums no larger than
+// sum_t |c_t|_1 |r_t|_1 max|I| (the terms of an SVD can cancel, so this is
+// at least sum|K| max|I|); the float32 factors add two roundings per term,
+// the reference one; the terms left out are within kSeparableResidual of K
+// in Frobenius norm, so at most sqrt(kh kw) times that in L1.
+double LowRankBound(const Kernel& k, double max_input) {
+  const std::vector<kernel::RankOneFactors> terms =
+      kernel::FactorTerms(k, kMaxSeparableTerms);
+  const int r = SeparableTerms(terms);
+  double l1 = 0;
+  double frobenius = 0;
+  for (int t = 0; t < r; ++t) {
+    double c = 0, w = 0;
+    for (double v : terms[t].column) c += std::fabs(v);
+    for (double v : terms[t].row) w += std::fabs(v);
+    l1 += c * w;
+  }
+  for (double v : k.weights()) frobenius += v * v;
+  const double u = std::ldexp(1.0, -24);
+  return ((k.cols() + k.rows() * r + 2 * r + 1) * u * l1 +
+          std::sqrt(k.rows() * k.cols() * frobenius) * kSeparableResidual) *
+         max_input;
+}
+
+// Kernels of rank 2 to 4 as sums of rank-1 passes, against the reference,
+// over widths, borders, sizes, anchors and thread counts; TapRows4 and
+// TapRow (the rows left at the end of a band) must give the same samples,
+// so the thread count cannot change them.
+TEST_P(SimdTest, LowRankSeparableAgreesWithReference) {
+  std::mt19937 rng(78);
+  const int widths[] = {1, 7, 16, 33, 67, 130};
+  const std::pair<int, int> shapes[] = {{2, 2}, {3, 5}, {5, 3}, {7, 7},
+                                        {6, 9}, {13, 11}};
+  const BorderMode borders[] = {BorderMode::kReflect101, BorderMode::kReflect,
+                                BorderMode::kReplicate, BorderMode::kConstant,
+                                BorderMode::kWrap};
+  int cases = 0;
+  for (int w : widths) {
+    const int h = 1 + static_cast<int>(rng() % 13);
+    const Plane in = RandomPlane(w, h, rng, -300.0f, 300.0f);
+    for (auto [kh, kw] : shapes) {
+      for (int rank = 2; rank <= std::min({4, kh, kw}); ++rank) {
+        const Kernel k = SumOfOuterProducts(kh, kw, rank, rng).WithAnchor(
+            static_cast<int>(rng() % kw), static_cast<int>(rng() % kh));
+        ASSERT_EQ(SeparableTerms(kernel::FactorTerms(k, kMaxSeparableTerms)),
+                  rank);
+        ASSERT_EQ(Correlator(k, Method::kSeparable).terms(), rank);
+        const Border border{borders[rng() % 5], 3.0f};
+        const double bound = LowRankBound(k, 300.0);
+        for (OutputSize size :
+             {OutputSize::kSame, OutputSize::kValid, OutputSize::kFull}) {
+          const Plane one =
+              CorrelateFast(in, k, border, size, 1, Method::kSeparable);
+          EXPECT_TRUE(Agrees(one, CorrelateReference(in, k, border, size, 1),
+                             bound))
+              << "width " << w << " height " << h << " kernel " << kh << "x"
+              << kw << " rank " << rank << " size " << static_cast<int>(size);
+          EXPECT_EQ(CorrelateFast(in, k, border, size, 3, Method::kSeparable),
+                    one);
+          ++cases;
+        }
+      }
+    }
+  }
+  EXPECT_GT(cases, 150);
+}
+
+// Frames whose ring would not fit the cache budget are filtered in strips
+// of at least 64 output columns: the samples must not change, for every
+// row-streaming strategy, layout, border and size, with a last strip of
+// any width.
+TEST_P(SimdTest, StripsGiveTheSameSamples) {
+  std::mt19937 rng(80);
+  const Kernel dense = RandomKernel(5, 7, rng).WithAnchor(1, 3);
+  const Kernel sparse = SparseKernel(4, 9, rng).WithAnchor(6, 0);
+  const Kernel rank2 = SumOfOuterProducts(5, 6, 2, rng).WithAnchor(2, 4);
+  const std::pair<const Kernel*, Method> cases[] = {
+      {&dense, Method::kDirect},
+      {&sparse, Method::kSparse},
+      {&rank2, Method::kSeparable},
+      {&dense, Method::kDirect}};
+  int compared = 0;
+  for (int w : {65, 130, 200, 257}) {
+    const int h = 9 + static_cast<int>(rng() % 7);
+    for (bool inter : {false, true}) {
+      TypedImage in(Depth::kU8, inter, w, h);
+      for (int c = 0; c < 3; ++c) {
+        for (int y = 0; y < h; ++y) {
+          for (int x = 0; x < w; ++x) in.Set(c, y, x, float(rng() % 256));
+        }
+      }
+      for (const auto& [k, method] : cases) {
+        for (OutputSize size :
+             {OutputSize::kSame, OutputSize::kValid, OutputSize::kFull}) {
+          const Extent e = OutputExtent(w, h, *k, size);
+          TypedImage whole(Depth::kF32, inter, e.width, e.height);
+          TypedImage strips(Depth::kF32, inter, e.width, e.height);
+          EngineOptions opt;
+          opt.border = {static_cast<BorderMode>(rng() % 5), 7.0f};
+          opt.size = size;
+          opt.threads = 1 + static_cast<int>(rng() % 2);
+          const Correlator corr(*k, method);
+          corr.Run(in.ConstView(), whole.View(), opt);
+          opt.ring_bytes = 1;  // strips of 64 columns
+          corr.Run(in.ConstView(), strips.View(), opt);
+          EXPECT_EQ(strips.buffers, whole.buffers)
+              << MethodName(method) << " width " << w << " size "
+              << static_cast<int>(size) << " interleaved " << inter;
+          ++compared;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(compared, 4 * 2 * 4 * 3);
+}
+
+// Interleaved 8-bit samples through a rank-2 kernel (the packed ring rows
+// hold both terms side by side): within one unit of the reference rounded,
+// whatever the thread count.
+TEST_P(SimdTest, LowRankSeparableOnInterleavedSamples) {
+  std::mt19937 rng(79);
+  const int w = 61, h = 23;
+  TypedImage in(Depth::kU8, true, w, h);
+  std::vector<Plane> planes(3, Plane(w, h));
+  for (int c = 0; c < 3; ++c) {
+    for (int y = 0; y < h; ++y) {
+      for (int x = 0; x < w; ++x) {
+        const auto v = static_cast<float>(rng() % 256);
+        in.Set(c, y, x, v);
+        planes[c].at(y, x) = v;
+      }
+    }
+  }
+  // A difference of Gaussians, normalised to keep results in range.
+  std::vector<double> dog;
+  for (int i = -6; i <= 6; ++i) {
+    for (int j = -5; j <= 5; ++j) {
+      dog.push_back(std::exp(-(i * i + j * j) / 2.0) -
+                    0.2 * std::exp(-(i * i + j * j) / 8.0));
+    }
+  }
+  double sum = 0;
+  for (double v : dog) sum += v;
+  for (double& v : dog) v /= sum;
+  const Kernel k = Kernel(13, 11, dog).WithAnchor(3, 8);
+  ASSERT_EQ(Correlator(k, Method::kAuto).method(), Method::kSeparable);
+  EngineOptions opt;
+  opt.border = {BorderMode::kReflect101, 0.0f};
+  opt.threads = 2;
+  TypedImage out(Depth::kU8, true, w, h);
+  const uint64_t saturated =
+      Correlator(k, Method::kAuto).Run(in.ConstView(), out.View(), opt);
+  uint64_t ref_saturated = 0;
+  for (int c = 0; c < 3; ++c) {
+    Plane ref = CorrelateReference(planes[c], k, opt.border, OutputSize::kSame, 1);
+    for (int y = 0; y < h; ++y) {
+      for (int x = 0; x < w; ++x) {
+        const double r = std::nearbyint(ref.at(y, x));
+        const double clamped = std::clamp(r, 0.0, 255.0);
+        ref_saturated += clamped != r;
+        ASSERT_LE(std::fabs(out.Get(c, y, x) - clamped), 1.0)
+            << "c " << c << " x " << x << " y " << y;
+      }
+    }
+  }
+  // Sums that land within a rounding of -0.5 or 255.5 may count either way.
+  EXPECT_LE(saturated > ref_saturated ? saturated - ref_saturated
+                                      : ref_saturated - saturated,
+            3u);
+  // One thread (every band ends in TapRow rows) gives the same samples.
+  TypedImage one(Depth::kU8, true, w, h);
+  opt.threads = 1;
+  Correlator(k, Method::kAuto).Run(in.ConstView(), one.View(), opt);
+  EXPECT_EQ(one.buffers, out.buffers);
+}
+
 
 // 8-bit, 16-bit and float inputs, planar and interleaved, into every output
 // type. With integer weights on integer samples every sum is exact in
@@ -875,28 +1064,58 @@ TEST_P(SimdTest, PairOnTypedViews) {
 
 TEST(ChooseMethod, CostModel) {
   const auto choose = [](const Kernel& k, Method requested = Method::kAuto) {
-    return ChooseMethod(k, kernel::FactorRankOne(k), requested);
+    return ChooseMethod(k, kernel::FactorTerms(k, kMaxSeparableTerms),
+                        requested);
   };
   std::mt19937 rng(9);
-  // Sobel: 6 non-zero taps of 9, sparse (6 + 3 rows) beats direct (9 + 3)
-  // and separable (3 + 3 + 4 rows + 2).
+  // Sobel: 6 non-zero taps of 9, sparse (6 + 1.5) beats direct (9 + 1.5)
+  // and separable (1.25 (3 + 3) + 0.5 (3 + 1) + 7).
   const Kernel sobel(3, 3, {-1, 0, 1, -2, 0, 2, -1, 0, 1});
   EXPECT_EQ(choose(sobel), Method::kSparse);
   EXPECT_EQ(choose(sobel, Method::kSeparable), Method::kSeparable);
   EXPECT_EQ(choose(sobel, Method::kDirect), Method::kDirect);
   EXPECT_EQ(choose(sobel, Method::kFft), Method::kFft);
-  // 5x5 of ones: separable (5 + 5 + 3 + 2) beats direct (25 + 2.5).
+  // 5x5 of ones: separable (1.25 (5 + 5) + 0.5 (5 + 1) + 7) beats direct
+  // (25 + 2.5); 3x3 of ones does not (7.5 + 2 + 7 against 9 + 1.5).
   const Kernel ones(5, 5, std::vector<double>(25, 1.0));
   EXPECT_EQ(choose(ones), Method::kSeparable);
   EXPECT_EQ(choose(ones, Method::kDirect), Method::kDirect);
-  // A rank-2 cross is never separable; its 9 taps of 25 go sparse.
+  EXPECT_EQ(choose(Kernel(3, 3, std::vector<double>(9, 1.0))),
+            Method::kDirect);
+  // A rank-2 cross: its 9 taps of 25 go sparse (9 + 2.5) rather than two
+  // rank-1 passes (1.25 * 2 (5 + 5) + 0.5 (2 * 5 + 1) + 2 * 7), which it can
+  // run.
   std::vector<double> cross(25, 0.0);
   for (int i = 0; i < 5; ++i) {
     cross[2 * 5 + i] = 1;
     cross[i * 5 + 2] = 1;
   }
   EXPECT_EQ(choose(Kernel(5, 5, cross)), Method::kSparse);
-  EXPECT_EQ(choose(Kernel(5, 5, cross), Method::kSeparable), Method::kDirect);
+  EXPECT_EQ(choose(Kernel(5, 5, cross), Method::kSeparable),
+            Method::kSeparable);
+  EXPECT_EQ(EstimateCosts(Kernel(5, 5, cross),
+                          kernel::FactorTerms(Kernel(5, 5, cross), 4))
+                .separable_terms,
+            2);
+  // A dense rank-2 15x15 (a difference of two Gaussians) runs as two rank-1
+  // passes: 1.25 * 2 (15 + 15) + 0.5 (2 * 15 + 1) + 2 * 7 = 104.5 against
+  // 232.5.
+  std::vector<double> dog;
+  for (int i = -7; i <= 7; ++i) {
+    for (int j = -7; j <= 7; ++j) {
+      dog.push_back(std::exp(-(i * i + j * j) / 8.0) -
+                    0.5 * std::exp(-(i * i + j * j) / 32.0));
+    }
+  }
+  EXPECT_EQ(choose(Kernel(15, 15, dog)), Method::kSeparable);
+  // A rank-5 diagonal is past the four terms separable sums.
+  std::vector<double> diag(25, 0.0);
+  for (int i = 0; i < 5; ++i) diag[i * 5 + i] = i + 1;
+  EXPECT_EQ(choose(Kernel(5, 5, diag), Method::kSeparable), Method::kDirect);
+  EXPECT_EQ(EstimateCosts(Kernel(5, 5, diag),
+                          kernel::FactorTerms(Kernel(5, 5, diag), 4))
+                .separable_terms,
+            0);
   // Dense random kernels: direct while small, the FFT once the taps
   // outweigh a tile's transforms.
   EXPECT_EQ(choose(RandomKernel(5, 5, rng)), Method::kDirect);

@@ -210,6 +210,46 @@ TEST(FactorRankOne, ResidualOfARankTwoKernelIsLarge) {
   EXPECT_GT(FactorRankOne(laplacian).residual, 0.1);
 }
 
+TEST(FactorTerms, SumOfTermsReconstructsARankTwoKernel) {
+  // laplacian:4 = [0 1 0; 1 -4 1; 0 1 0] has rank 2.
+  const Kernel laplacian(3, 3, {0, 1, 0, 1, -4, 1, 0, 1, 0});
+  const std::vector<RankOneFactors> terms = FactorTerms(laplacian, 4);
+  ASSERT_EQ(terms.size(), 2u);
+  EXPECT_GT(terms[0].residual, 0.1);
+  EXPECT_LT(terms[1].residual, 1e-12);
+  for (int r = 0; r < 3; ++r) {
+    for (int c = 0; c < 3; ++c) {
+      const double sum = terms[0].column[r] * terms[0].row[c] +
+                         terms[1].column[r] * terms[1].row[c];
+      EXPECT_NEAR(sum, laplacian.at(r, c), 1e-12) << r << "," << c;
+    }
+  }
+  // The first term is the best rank-1 factorisation.
+  EXPECT_NEAR(terms[0].residual, FactorRankOne(laplacian).residual, 1e-12);
+}
+
+TEST(FactorTerms, StopsAtMaxTermsWithShrinkingResiduals) {
+  // diag(1..5): five equal-energy directions, residual sqrt of what is left.
+  std::vector<double> w(25, 0.0);
+  for (int i = 0; i < 5; ++i) w[i * 5 + i] = i + 1;
+  const std::vector<RankOneFactors> terms = FactorTerms(Kernel(5, 5, w), 3);
+  ASSERT_EQ(terms.size(), 3u);
+  // ||K||^2 = 55; after the 5, 4 and 3 terms, 2^2 + 1^2 = 5 is left.
+  EXPECT_NEAR(terms[0].residual, std::sqrt(30.0 / 55), 1e-12);
+  EXPECT_NEAR(terms[1].residual, std::sqrt(14.0 / 55), 1e-12);
+  EXPECT_NEAR(terms[2].residual, std::sqrt(5.0 / 55), 1e-12);
+  EXPECT_TRUE(FactorTerms(Kernel(5, 5, w), 0).empty());
+}
+
+TEST(FactorTerms, ZeroKernelHasOneZeroTerm) {
+  const std::vector<RankOneFactors> terms =
+      FactorTerms(Kernel(2, 3, std::vector<double>(6)), 4);
+  ASSERT_EQ(terms.size(), 1u);
+  EXPECT_EQ(terms[0].residual, 0.0);
+  EXPECT_EQ(terms[0].column, std::vector<double>(2, 0.0));
+  EXPECT_EQ(terms[0].row, std::vector<double>(3, 0.0));
+}
+
 TEST(FactorRankOne, ZeroKernelHasZeroFactors) {
   const RankOneFactors f = FactorRankOne(Kernel(2, 3, std::vector<double>(6)));
   EXPECT_EQ(f.residual, 0.0);
