@@ -257,16 +257,6 @@ void PairRow(const float* const* rows, const PairTable& pairs, size_t width,
   }
 }
 
-// Rounds v, already clamped to [0, 65535], half to even: adding and
-// subtracting 2^23 leaves no fraction bits, under the default rounding mode,
-// on every target (Highway 1.0.3's Round and NearestInt add 0.5 and
-// truncate on its emulated targets, which rounds 0.49999997 up).
-template <class D>
-HWY_INLINE hn::Vec<D> RoundClamped(D d, hn::Vec<D> v) {
-  const auto magic = hn::Set(d, 8388608.0f);
-  return hn::Sub(hn::Add(v, magic), magic);
-}
-
 // The last n < lanes samples of a row go through the same vector code as
 // the others, from and into zero-padded buffers, so that every sample gets
 // the same arithmetic whichever part of the row it is in.
@@ -277,52 +267,60 @@ struct Tail {
   HWY_ALIGN float out[kMax] = {};
 };
 
+// Rounds v half to even and saturates it to [0, max] (max at most 65535),
+// NaN giving 0; `inside` is set where v was in range, i.e. where the
+// rounded value needed no clamping: -0.5 <= v < max + 0.5 (max is odd, so
+// max + 0.5 rounds up), never for NaN.
+// Adding and subtracting 1.5 * 2^23 leaves no fraction bits for
+// |v| < 2^22 under the default rounding mode, on every target (Highway
+// 1.0.3's Round and NearestInt add 0.5 and truncate on its emulated
+// targets, which rounds 0.49999997 up); a larger
+// |v| comes out changed by at most 2, still far outside [0, max]. Max
+// returns its second operand for a NaN first one on every target built
+// here (x86 maxps, and the emulated targets' explicit NaN test).
+template <class D>
+HWY_INLINE hn::Vec<D> RoundSaturate(D d, hn::Vec<D> v, hn::Vec<D> max,
+                                    hn::Mask<D>& inside) {
+  const auto magic = hn::Set(d, 12582912.0f);
+  const auto rounded = hn::Sub(hn::Add(v, magic), magic);
+  const auto clamped = hn::Min(hn::Max(rounded, hn::Zero(d)), max);
+  inside = hn::Eq(rounded, clamped);
+  return clamped;
+}
+
 template <typename T>
 uint64_t EmitTyped(const float* acc, size_t n, const EmitParams& e, T* dst) {
   const hn::ScalableTag<float> df;
-  const hn::Rebind<int32_t, decltype(df)> di;
   const hn::Rebind<uint32_t, decltype(df)> du;
   const hn::Rebind<T, decltype(df)> dt;
   const size_t lanes = hn::Lanes(df);
   const auto scale = hn::Set(df, e.scale);
   const auto bias = hn::Set(df, e.bias);
-  const auto zero = hn::Zero(df);
   const auto max = hn::Set(df, e.max);
-  // Rounding half to even keeps v in range exactly when
-  // -0.5 <= v < max + 0.5 (max is odd, so max + 0.5 rounds up); NaN fails
-  // both comparisons, so it counts as saturated.
-  const auto lo = hn::Set(df, -0.5f);
-  const auto hi = hn::Set(df, e.max + 0.5f);
-  // Per-lane counts of the samples in range, summed once at the end (a
-  // row has far fewer than 2^31 samples).
-  auto inside_count = hn::Zero(di);
-  const auto one = hn::Set(di, 1);
+  const auto two23 = hn::Set(df, 8388608.0f);
+  // Samples in range, counted from each vector's mask.
+  size_t inside_count = 0;
   // Locals, not e's fields: byte stores may alias anything, and the
   // compiler would reload the fields after every store.
   const bool affine = e.affine;
   const bool abs = e.abs;
-  // One vector: the result lanes, and the in-range mask added to the count
-  // for the first `valid` lanes.
+  // One vector: the result lanes, with the in-range lanes among the first
+  // `valid` counted.
   const auto convert = [&](const float* from, size_t valid) {
     auto v = hn::LoadU(df, from);
     if (affine) v = hn::MulAdd(v, scale, bias);
     if (abs) v = hn::Abs(v);
-    const auto inside = hn::And(hn::And(hn::Ge(v, lo), hn::Lt(v, hi)),
-                                hn::FirstN(df, valid));
-    inside_count = hn::Add(inside_count,
-                           hn::IfThenElseZero(hn::RebindMask(di, inside), one));
-    // Clamp, NaN to 0, then round to nearest even: the same as rounding
-    // first and clamping after.
-    const auto clamped =
-        hn::IfThenElseZero(hn::Eq(v, v), hn::Min(hn::Max(v, zero), max));
-    return hn::ConvertTo(di, RoundClamped(df, clamped));
+    hn::Mask<decltype(df)> inside;
+    const auto clamped = RoundSaturate(df, v, max, inside);
+    if (valid < lanes) inside = hn::And(inside, hn::FirstN(df, valid));
+    inside_count += hn::CountTrue(df, inside);
+    // An integer c in [0, 65535] plus 2^23 is the float whose bits are
+    // 0x4B000000 + c: its low 16 bits are c, with no conversion (Highway's
+    // ConvertTo adds an overflow fix-up that clamped values never need).
+    return hn::BitCast(du, hn::Add(clamped, two23));
   };
-  const auto store = [&](const auto rounded, T* to) {
-    if constexpr (sizeof(T) == 1) {
-      hn::StoreU(hn::U8FromU32(hn::BitCast(du, rounded)), dt, to);
-    } else {
-      hn::StoreU(hn::DemoteTo(dt, rounded), dt, to);
-    }
+  const auto store = [&](const auto bits, T* to) {
+    hn::StoreU(hn::TruncateTo(dt, bits), dt, to);
   };
   size_t x = 0;
   for (; x + lanes <= n; x += lanes) store(convert(acc + x, lanes), dst + x);
@@ -333,8 +331,7 @@ uint64_t EmitTyped(const float* acc, size_t n, const EmitParams& e, T* dst) {
     store(convert(tail.in, n - x), out);
     std::memcpy(dst + x, out, (n - x) * sizeof(T));
   }
-  return n - static_cast<uint64_t>(
-                 hn::GetLane(hn::SumOfLanes(di, inside_count)));
+  return n - inside_count;
 }
 
 uint64_t EmitRow(const float* acc, size_t n, const EmitParams& e,
@@ -431,25 +428,16 @@ void CopyRow(const std::byte* src, size_t bytes, std::byte* dst,
 
 uint64_t QuantizeRow(float* v, size_t n, float max_value) {
   const hn::ScalableTag<float> df;
-  const hn::Rebind<int32_t, decltype(df)> di;
   const size_t lanes = hn::Lanes(df);
-  const auto zero = hn::Zero(df);
   const auto max = hn::Set(df, max_value);
-  const auto lo = hn::Set(df, -0.5f);
-  const auto hi = hn::Set(df, max_value + 0.5f);
-  auto inside_count = hn::Zero(di);
-  const auto one = hn::Set(di, 1);
-  // As in EmitTyped: count the first `valid` lanes in range, clamp (NaN to
-  // 0), round half to even.
+  size_t inside_count = 0;
+  // As in EmitTyped: round half to even and saturate (NaN to 0), counting
+  // the first `valid` lanes in range.
   const auto quantize = [&](float* p, size_t valid) {
-    const auto a = hn::LoadU(df, p);
-    const auto inside = hn::And(hn::And(hn::Ge(a, lo), hn::Lt(a, hi)),
-                                hn::FirstN(df, valid));
-    inside_count = hn::Add(inside_count,
-                           hn::IfThenElseZero(hn::RebindMask(di, inside), one));
-    const auto clamped =
-        hn::IfThenElseZero(hn::Eq(a, a), hn::Min(hn::Max(a, zero), max));
-    hn::StoreU(RoundClamped(df, clamped), df, p);
+    hn::Mask<decltype(df)> inside;
+    hn::StoreU(RoundSaturate(df, hn::LoadU(df, p), max, inside), df, p);
+    if (valid < lanes) inside = hn::And(inside, hn::FirstN(df, valid));
+    inside_count += hn::CountTrue(df, inside);
   };
   size_t x = 0;
   for (; x + lanes <= n; x += lanes) quantize(v + x, lanes);
@@ -459,8 +447,7 @@ uint64_t QuantizeRow(float* v, size_t n, float max_value) {
     quantize(tail.in, n - x);
     std::memcpy(v + x, tail.in, (n - x) * sizeof(float));
   }
-  return n - static_cast<uint64_t>(
-                 hn::GetLane(hn::SumOfLanes(di, inside_count)));
+  return n - inside_count;
 }
 
 bool RowFinite(const float* p, size_t n) {
