@@ -543,16 +543,21 @@ void RegisterRows(const std::vector<Frame>& frames,
   for (const char* op : {"correlate", "compare"}) {
     const bool compare = std::string(op) == "compare";
     for (const KernelCase& kc : kernels) {
-      // Multiply-adds per output sample of the strategy convcorr runs.
+      // Multiply-adds per output sample of the strategy convcorr runs: the
+      // taps it multiplies (the FFT's in the cost model's equivalents).
       const std::vector<kernel::RankOneFactors> factors =
           kernel::FactorTerms(kc.k, core::kMaxSeparableTerms);
       const core::Method method =
           core::ChooseMethod(kc.k, factors, core::Method::kAuto);
       const core::Costs costs = core::EstimateCosts(kc.k, factors);
-      double per_sample = method == core::Method::kDirect      ? costs.direct
-                          : method == core::Method::kSparse    ? costs.sparse
-                          : method == core::Method::kSeparable ? costs.separable
-                                                               : costs.fft;
+      int nonzero = 0;
+      for (double w : kc.k.weights()) nonzero += w != 0.0;
+      double per_sample =
+          method == core::Method::kDirect   ? kc.k.rows() * kc.k.cols()
+          : method == core::Method::kSparse ? nonzero
+          : method == core::Method::kSeparable
+              ? costs.separable_terms * (kc.k.rows() + kc.k.cols())
+              : costs.fft;
       if (compare) {
         const auto plan =
             core::PairCorrelator(kc.k, core::Method::kAuto,
