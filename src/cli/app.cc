@@ -32,8 +32,7 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
       ->required();
   cmd->add_option("inputs", o.inputs,
                   "Input images, directories (their images; -r recurses) or - "
-                  "for stdin")
-      ->required();
+                  "for stdin");
   cmd->add_option("-o,--output", o.output,
                   compare ? "Output directory (created if missing)"
                           : "Output file, - for stdout, or a directory for "
@@ -77,6 +76,28 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
                               "Print only errors (and --json lines)");
   cmd->add_flag("-v,--verbose", o.verbose, "Print a line per file")
       ->excludes(quiet);
+  // Batch runs (docs/batch.md).
+  cmd->add_option("-j,--jobs", o.jobs,
+                  "Files in flight (default 0 = one per core; each filter "
+                  "then gets its share of the cores)");
+  cmd->add_option("--files-from", o.files_from,
+                  "Also process the paths listed in FILE, one per line (- for "
+                  "stdin)");
+  cmd->add_flag("-0,--null", o.null_separated,
+                "The --files-from list is NUL-separated (find -print0)");
+  cmd->add_option("--report", o.report,
+                  "Write one JSON object per input (status, outputs, error, "
+                  "milliseconds) to FILE as each finishes");
+  cmd->add_flag("--skip-existing", o.skip_existing,
+                "Skip inputs whose outputs already exist and are complete");
+  cmd->add_flag("--dry-run", o.dry_run,
+                "List what would be done, write nothing");
+  cmd->add_option("--shard", o.shard,
+                  "Process only slice K of N (K/N, K from 0) of the sorted "
+                  "inputs; default from SLURM_ARRAY_TASK_ID/_COUNT");
+  cmd->add_option("--shard-count", o.shard_count,
+                  "N shards, this one's index from JOB_COMPLETION_INDEX "
+                  "(Kubernetes) or SLURM_ARRAY_TASK_ID");
   if (compare) {
     cmd->add_option("--threshold", o.threshold,
                     "Count samples with |diff| above this (default 0)");

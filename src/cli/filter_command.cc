@@ -3,13 +3,19 @@
 // run goes on (exit 1); output failures end it (exit 3).
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <system_error>
 #include <utility>
 #include <vector>
 
+#include "cli/batch.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/format.h"
@@ -40,7 +46,7 @@ struct Setup {
   // Said once the plan is known to be good, so that a usage error is the
   // only line a failed run prints.
   std::vector<std::string> notes;
-  std::string engine_line;  // for -v
+  std::string engine;  // for -v: "engine: simd AVX2, strategy direct"
 };
 
 Setup MakeSetup(const FilterOptions& o, bool compare) {
@@ -103,7 +109,6 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
       method == core::Method::kSeparable && passes > 1
           ? fmt::format("separable ({} rank-1 passes)", passes)
           : std::string(core::MethodName(method));
-  const int threads = core::ResolveThreads(params.threads);
   // compare names its plan too: fused, symmetric or two passes.
   const std::string plan =
       compare && params.simd
@@ -112,21 +117,109 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
                                                             params.size)
                                            .plan()))
           : std::string();
-  std::string engine_line = fmt::format(
-      "engine: {}{}, {} thread{}",
+  std::string engine = fmt::format(
+      "engine: {}{}",
       params.simd ? fmt::format("simd {}, strategy {}", core::SimdTargetName(),
                                 strategy)
                   : std::string("reference (--no-simd)"),
-      plan, threads, threads == 1 ? "" : "s");
+      plan);
   return {std::move(k),        o.kernel_spec, params,
           ParseDepth(o.depth), decode,        std::move(analysis),
-          std::move(notes),    std::move(engine_line)};
+          std::move(notes),    std::move(engine)};
 }
 
 // The notes and, with -v, the engine line, once the run is going ahead.
-void Announce(const Setup& s, const Reporter& reporter) {
+void Announce(const Setup& s, const Reporter& reporter, int workers) {
   for (const std::string& note : s.notes) reporter.Note(note);
-  reporter.Verbose(s.engine_line);
+  const int threads = core::ResolveThreads(s.params.threads);
+  reporter.Verbose(fmt::format(
+      "{}, {} thread{}{}", s.engine, threads, threads == 1 ? "" : "s",
+      workers > 1 ? fmt::format(" per file, {} files at a time", workers)
+                  : std::string()));
+}
+
+// The batch side of a run: the inputs of --files-from added, the plan made
+// and cut to this process's shard, and the work split between files in
+// flight and threads inside each filter.
+struct Batch {
+  Plan plan;
+  BatchSettings settings;
+};
+
+Batch MakeBatch(FilterOptions o, bool compare, Setup& s,
+                const Reporter& reporter) {
+  if (o.jobs < 0) {
+    throw Error(ErrorKind::kUsage, "--jobs must be 0 (one per core) or more");
+  }
+  if (o.null_separated && o.files_from.empty()) {
+    throw Error(ErrorKind::kUsage, "-0 applies to --files-from: add it");
+  }
+  if (!o.files_from.empty()) {
+    if (o.files_from == "-" &&
+        std::find(o.inputs.begin(), o.inputs.end(), "-") != o.inputs.end()) {
+      throw Error(ErrorKind::kUsage,
+                  "--files-from - reads the list from stdin, so '-' cannot "
+                  "also be an input image");
+    }
+    o.listed = ReadInputList(o.files_from, o.null_separated);
+  }
+  if (o.inputs.empty() && o.listed.empty()) {
+    throw Error(ErrorKind::kUsage,
+                o.files_from.empty()
+                    ? "no inputs: give image files, directories, - for stdin, "
+                      "or --files-from FILE"
+                    : fmt::format("--files-from '{}': the list names no paths",
+                                  o.files_from));
+  }
+  if (o.shard_count < 0) {
+    throw Error(ErrorKind::kUsage, "--shard-count must be 1 or more");
+  }
+  Batch b;
+  b.plan = MakePlan(o, compare);
+  const std::optional<Shard> shard = ResolveShard(
+      o, [](const char* name) -> const char* { return std::getenv(name); });
+  if (shard) {
+    const size_t all = b.plan.jobs.size();
+    b.plan.jobs = SelectShard(b.plan.jobs, *shard);
+    s.notes.push_back(fmt::format("shard {}/{} (from {}): {} of {} inputs",
+                                  shard->index, shard->count, shard->source,
+                                  b.plan.jobs.size(), all));
+  }
+  b.settings.jobs = ResolveJobs(o.jobs, b.plan.jobs.size());
+  // Files in flight share the cores: each filter gets its share unless
+  // --threads says otherwise.
+  if (o.threads == 0 && b.settings.jobs > 1) {
+    s.params.threads =
+        std::max(1, core::ResolveThreads(0) / b.settings.jobs);
+  }
+  b.settings.report = o.report;
+  b.settings.skip_existing = o.skip_existing;
+  b.settings.dry_run = o.dry_run;
+  // The summary line: for several inputs, with -v or on a terminal.
+  b.settings.summary = b.plan.jobs.size() > 1 &&
+                       (reporter.verbose() || ::isatty(STDERR_FILENO) == 1);
+  if (!o.report.empty()) {
+    const fs::path report = fs::path(o.report).lexically_normal();
+    for (const Job& job : b.plan.jobs) {
+      const bool input = !job.from_stdin && !job.error &&
+                         (io::SameFile(report, job.input) ||
+                          report == job.input.lexically_normal());
+      std::vector<fs::path> outputs = {job.output};
+      if (compare) outputs = CompareOutputs(job, o);
+      const bool output =
+          std::any_of(outputs.begin(), outputs.end(), [&](const fs::path& p) {
+            return !p.empty() && report == p.lexically_normal();
+          });
+      if (input || output) {
+        throw Error(ErrorKind::kUsage,
+                    fmt::format("--report '{}' is also {} of '{}'; choose "
+                                "another report file",
+                                o.report, input ? "the input" : "an output",
+                                job.name));
+      }
+    }
+  }
+  return b;
 }
 
 io::Raster ReadRaster(const Job& job, const io::DecodeOptions& decode) {
@@ -195,40 +288,23 @@ double PsnrPeak(const core::Image& input) {
   return r.hi > r.lo ? double(r.hi) - r.lo : 1.0;
 }
 
-// Runs `body` for every job, turning input errors into reported failures.
-template <typename Body>
-int ForEachJob(const Plan& plan, Reporter& reporter, Body body) {
-  for (const Job& job : plan.jobs) {
-    try {
-      body(job);
-    } catch (const Error& e) {
-      if (e.kind() != ErrorKind::kInput && e.kind() != ErrorKind::kUsage) {
-        throw;
-      }
-      // A usage error found only now (a format that cannot hold this input's
-      // depth) concerns this input alone: the others are still written.
-      reporter.Failure(e.what());
-    } catch (const std::bad_alloc&) {
-      reporter.Failure(fmt::format("input '{}': out of memory", job.name));
-    }
-  }
-  return reporter.failures() > 0 ? kExitSomeFailed : kExitOk;
-}
-
 }  // namespace
 
 int RunFilter(const FilterOptions& o, core::Mode mode) {
   Reporter reporter(o.quiet, o.verbose, o.json);
-  const Setup s = [&] {
-    Setup setup = MakeSetup(o, /*compare=*/false);
-    setup.params.mode = mode;
-    return setup;
-  }();
-  const Plan plan = MakePlan(o, /*compare=*/false);
-  Announce(s, reporter);
-  if (plan.output_is_dir) EnsureDirectory(plan.out_root);
-
-  return ForEachJob(plan, reporter, [&](const Job& job) {
+  Setup s = MakeSetup(o, /*compare=*/false);
+  s.params.mode = mode;
+  const Batch batch = MakeBatch(o, /*compare=*/false, s, reporter);
+  const Plan& plan = batch.plan;
+  Announce(s, reporter, batch.settings.jobs);
+  if (plan.output_is_dir && !batch.settings.dry_run) {
+    EnsureDirectory(plan.out_root);
+  }
+  const auto outputs = [](const Job& job) {
+    return std::vector<fs::path>{job.output};
+  };
+  return RunBatch(plan, batch.settings, reporter, outputs,
+                  [&](const Job& job, Reporter& reporter) -> JobOutcome {
     io::Raster raster = ReadRaster(job, s.decode);
     CheckKernelFits(job, raster.width(), raster.height(), s);
     const std::string out_name = job.to_stdout ? "-" : job.output.string();
@@ -277,17 +353,21 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
                               out_name, out.width, out.height, out.channels,
                               out.channels == 1 ? "" : "s",
                               DepthName(out.depth)));
+    return {{job.to_stdout ? fs::path("-") : job.output},
+            {{"saturated", out.saturated}}};
   });
 }
 
 int RunCompare(const FilterOptions& o) {
   Reporter reporter(o.quiet, o.verbose, o.json);
-  const Setup s = MakeSetup(o, /*compare=*/true);
-  const Plan plan = MakePlan(o, /*compare=*/true);
-  Announce(s, reporter);
-  EnsureDirectory(plan.out_root);
-
-  return ForEachJob(plan, reporter, [&](const Job& job) {
+  Setup s = MakeSetup(o, /*compare=*/true);
+  const Batch batch = MakeBatch(o, /*compare=*/true, s, reporter);
+  const Plan& plan = batch.plan;
+  Announce(s, reporter, batch.settings.jobs);
+  if (!batch.settings.dry_run) EnsureDirectory(plan.out_root);
+  const auto outputs = [&o](const Job& job) { return CompareOutputs(job, o); };
+  return RunBatch(plan, batch.settings, reporter, outputs,
+                  [&](const Job& job, Reporter& reporter) -> JobOutcome {
     const core::Image img = ReadInput(job, s.decode);
     CheckKernelFits(job, img.width, img.height, s);
     // Both results in one pass where the engine can fuse them.
@@ -331,6 +411,8 @@ int RunCompare(const FilterOptions& o) {
     reporter.CompareResult(job.name, paths, stats, s.analysis, s.spec,
                            conv_q.width, conv_q.height,
                            static_cast<int>(conv_q.color.size()));
+    return {paths, {{"saturated", conv_sat + corr_sat},
+                    {"diff", DiffStatsJson(stats)}}};
   });
 }
 

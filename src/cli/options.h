@@ -32,6 +32,18 @@ struct FilterOptions {
   bool json = false;
   bool quiet = false;
   bool verbose = false;
+  // batch (docs/batch.md)
+  int jobs = 0;                 // files in flight; 0 = one per core
+  std::string files_from;       // a file listing inputs, "-" for stdin
+  // The paths that list named (filled from files_from): files keep their
+  // relative directories under -o DIR, as directory inputs do.
+  std::vector<std::string> listed;
+  bool null_separated = false;  // -0: that list is NUL-separated
+  std::string report;           // JSON lines, one per input
+  bool skip_existing = false;
+  bool dry_run = false;
+  std::string shard;            // "K/N"
+  int shard_count = 0;          // N, the index from the environment
   // compare only
   double threshold = 0.0;
   bool raw_diff = false;

@@ -112,6 +112,27 @@ Plan MakePlan(const FilterOptions& options, bool compare) {
     }
     sources.push_back({job, p.filename()});
   }
+  // --files-from: each listed file keeps its relative directory, so that
+  // `find . -name '*.jpg'` mirrors the tree; a path that is absolute or
+  // climbs out with .. is written under its file name alone.
+  for (const std::string& entry : options.listed) {
+    const fs::path p(entry);
+    Job job;
+    job.name = entry;
+    job.input = p;
+    std::error_code ec;
+    if (IsDirectory(p)) {
+      job.error = "input '" + entry +
+                  "': is a directory (--files-from lists files)";
+    } else if (!fs::exists(fs::symlink_status(p, ec)) || !fs::exists(p, ec)) {
+      job.error = "input '" + entry + "': no such file or directory";
+    }
+    const fs::path normal = p.lexically_normal();
+    const bool inside = normal.is_relative() && !normal.empty() &&
+                        *normal.begin() != "..";
+    sources.push_back({job, inside ? normal : p.filename()});
+    any_directory = true;  // several files, or one mirrored: a directory
+  }
   if (stdin_count > 1) Usage("stdin ('-') can be given only once");
   if (sources.empty()) {
     Usage("no input images found in " +

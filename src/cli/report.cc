@@ -4,22 +4,61 @@
 
 #include <cmath>
 #include <cstdio>
+#include <mutex>
 
 #include "cli/format.h"
+#include "io/image_io.h"
 
 namespace convcorr::cli {
 
+nlohmann::json DiffStatsJson(const diff::DiffStats& stats) {
+  return {
+      {"identical", stats.identical},
+      {"max_abs_diff", DoubleJson(stats.max_abs)},
+      {"max_location",
+       {{"x", stats.max_x}, {"y", stats.max_y}, {"channel", stats.max_channel}}},
+      {"mean_abs_diff", DoubleJson(stats.mean_abs)},
+      {"rms", DoubleJson(stats.rms)},
+      {"psnr", DoubleJson(stats.psnr)},
+      {"peak", DoubleJson(stats.peak)},
+      {"threshold", DoubleJson(stats.threshold)},
+      {"share_above_threshold", DoubleJson(stats.share_above)},
+      {"samples", stats.samples},
+  };
+}
+
+void Reporter::Print(const std::vector<Line>& log) {
+  // Not into another thread's capture of codec messages.
+  const std::lock_guard<std::mutex> lock(io::StderrMutex());
+  for (const Line& line : log) {
+    if (line.to_stdout) {
+      fmt::print(stdout, "{}", line.text);
+      std::fflush(stdout);
+    } else {
+      fmt::print(stderr, "{}", line.text);
+    }
+  }
+}
+
+void Reporter::Emit(bool to_stdout, std::string text) const {
+  if (log_ != nullptr) {
+    log_->push_back({to_stdout, std::move(text)});
+    return;
+  }
+  Print({{to_stdout, std::move(text)}});
+}
+
 void Reporter::Note(const std::string& message) const {
-  if (!quiet_) fmt::print(stderr, "note: {}\n", message);
+  if (!quiet_) Emit(false, fmt::format("note: {}\n", message));
 }
 
 void Reporter::Verbose(const std::string& line) const {
-  if (verbose_ && !quiet_) fmt::print(stderr, "{}\n", line);
+  if (verbose_ && !quiet_) Emit(false, line + "\n");
 }
 
 void Reporter::Failure(const std::string& message) {
   ++failures_;
-  fmt::print(stderr, "{}\n", message);
+  Emit(false, message + "\n");
 }
 
 void Reporter::Saturated(const std::string& output, uint64_t count,
@@ -34,7 +73,7 @@ void Reporter::Saturated(const std::string& output, uint64_t count,
 void Reporter::Done(const std::string& output, const nlohmann::json& json,
                     const std::string& line) const {
   if (json_) {
-    fmt::print(output == "-" ? stderr : stdout, "{}\n", json.dump());
+    Emit(output != "-", json.dump() + "\n");
   } else {
     Verbose(line);
   }
@@ -60,20 +99,9 @@ void Reporter::CompareResult(const std::string& input,
           {"asymmetry", DoubleJson(analysis.asymmetry)},
           {"centro_symmetric", analysis.centro_symmetric},
           {"convolve_equals_correlate", analysis.convolve_equals_correlate}}},
-        {"identical", stats.identical},
-        {"max_abs_diff", DoubleJson(stats.max_abs)},
-        {"max_location",
-         {{"x", stats.max_x}, {"y", stats.max_y}, {"channel", stats.max_channel}}},
-        {"mean_abs_diff", DoubleJson(stats.mean_abs)},
-        {"rms", DoubleJson(stats.rms)},
-        {"psnr", DoubleJson(stats.psnr)},
-        {"peak", DoubleJson(stats.peak)},
-        {"threshold", DoubleJson(stats.threshold)},
-        {"share_above_threshold", DoubleJson(stats.share_above)},
-        {"samples", stats.samples},
     };
-    fmt::print("{}\n", j.dump());
-    std::fflush(stdout);
+    j.update(DiffStatsJson(stats));
+    Emit(true, j.dump() + "\n");
     return;
   }
   if (quiet_) return;
@@ -100,8 +128,7 @@ void Reporter::CompareResult(const std::string& input,
     text += ' ';
     text += p.string();
   }
-  fmt::print("{}\n", text);
-  std::fflush(stdout);
+  Emit(true, text + "\n");
 }
 
 }  // namespace convcorr::cli

@@ -15,10 +15,25 @@
 
 namespace convcorr::cli {
 
+// The difference statistics of one compare, as JSON (for --json and the
+// batch report).
+nlohmann::json DiffStatsJson(const diff::DiffStats& stats);
+
 class Reporter {
  public:
   Reporter(bool quiet, bool verbose, bool json)
       : quiet_(quiet), verbose_(verbose), json_(json) {}
+
+  // What a reporter printed, kept instead of printed (Capture), so that the
+  // batch driver can print each input's lines in input order.
+  struct Line {
+    bool to_stdout = false;
+    std::string text;  // ends with a newline
+  };
+  // From now on, lines are appended to `log` instead of being printed.
+  void Capture(std::vector<Line>* log) { log_ = log; }
+  // Prints captured lines, in order (stdout flushed after each).
+  static void Print(const std::vector<Line>& log);
 
   // A remark on stderr (suppressed by -q).
   void Note(const std::string& message) const;
@@ -42,12 +57,18 @@ class Reporter {
                      int width, int height, int channels) const;
 
   int failures() const { return failures_; }
+  bool quiet() const { return quiet_; }
+  bool verbose() const { return verbose_; }
+  bool json() const { return json_; }
 
  private:
+  void Emit(bool to_stdout, std::string text) const;
+
   bool quiet_;
   bool verbose_;
   bool json_;
   int failures_ = 0;
+  std::vector<Line>* log_ = nullptr;
 };
 
 }  // namespace convcorr::cli

@@ -3,6 +3,8 @@
 #include "io/image_io.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,6 +19,9 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <mutex>
+#include <optional>
+#include <thread>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -26,6 +31,11 @@
 #include "common/error.h"
 
 namespace convcorr::io {
+
+std::mutex& StderrMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
 
 namespace fs = std::filesystem;
 
@@ -114,9 +124,11 @@ bool JpegHasEoi(std::span<const uint8_t> b) {
 // convcorr reports every problem itself in one line, so while OpenCV codes
 // or decodes their output is captured in a memory file instead: kept from
 // the user, and read for the libjpeg warnings that mean data is missing.
+// The descriptor is the process's, so captures are taken one at a time,
+// under the mutex that printing threads also hold (StderrMutex).
 class CaptureStderr {
  public:
-  CaptureStderr() {
+  CaptureStderr() : lock_(StderrMutex()) {
     std::fflush(stderr);
     saved_ = ::dup(STDERR_FILENO);
     capture_ = ::memfd_create("convcorr-codec-messages", MFD_CLOEXEC);
@@ -155,6 +167,7 @@ class CaptureStderr {
     }
   }
 
+  std::unique_lock<std::mutex> lock_;
   int saved_ = -1;
   int capture_ = -1;
 };
@@ -194,9 +207,29 @@ const char* CvDepthName(int depth) {
   }
 }
 
-// Temporary file WriteFileAtomic is writing, for the signal handler.
-char g_pending_temp[PATH_MAX];
-std::atomic<bool> g_has_pending{false};
+// The temporary files being written, one slot per concurrent writer (the
+// batch driver runs at most kMaxWriters jobs), for the signal handler.
+struct PendingSlot {
+  char path[PATH_MAX];
+  std::atomic<bool> active{false};  // path names a file to remove
+  std::atomic<bool> taken{false};   // a writer owns the slot
+  std::atomic<bool> creating{false};  // mkstemp may be creating the file
+};
+PendingSlot g_pending[kMaxWriters];
+// Set by RemovePendingTempFile: the process is about to end, so no writer
+// may create another temporary file.
+std::atomic<bool> g_exiting{false};
+
+// A free slot, claimed; slots are released by the writer that took them.
+PendingSlot& ClaimSlot() {
+  for (;;) {
+    for (PendingSlot& slot : g_pending) {
+      bool expected = false;
+      if (slot.taken.compare_exchange_strong(expected, true)) return slot;
+    }
+    std::this_thread::yield();
+  }
+}
 
 }  // namespace
 
@@ -573,7 +606,14 @@ std::vector<uint8_t> EncodeRaster(const Raster& raster, std::string_view ext,
 
 
 void RemovePendingTempFile() {
-  if (g_has_pending.load()) ::unlink(g_pending_temp);
+  g_exiting.store(true);
+  for (PendingSlot& slot : g_pending) {
+    // A file being created right now is named once mkstemp returns; the
+    // creating thread blocks the signals, so it is not this one.
+    while (slot.creating.load()) {
+    }
+    if (slot.active.load()) ::unlink(slot.path);
+  }
 }
 
 void WriteFileAtomic(const fs::path& dest, std::span<const uint8_t> bytes) {
@@ -592,19 +632,40 @@ void WriteFileAtomic(const fs::path& dest, std::span<const uint8_t> bytes) {
   // mkstemp fills in the name inside the buffer the signal handler reads,
   // so a signal at any point after this finds the temporary file (unlink of
   // a name not yet created is harmless).
-  std::memcpy(g_pending_temp, tmpl.c_str(), tmpl.size() + 1);
-  char* buf = g_pending_temp;
-  g_has_pending.store(true);
+  PendingSlot& slot = ClaimSlot();
+  const auto release = [&] {
+    slot.active.store(false);
+    slot.taken.store(false);
+  };
+  // While mkstemp runs, SIGINT and SIGTERM wait (a handler on another
+  // thread waits for `creating` to clear, then removes the file); once the
+  // process is exiting, no new file is made.
+  sigset_t stop, old;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, &old);
+  slot.creating.store(true);
+  if (g_exiting.load()) {
+    slot.creating.store(false);
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    for (;;) ::pause();  // the handler is ending the process
+  }
+  std::memcpy(slot.path, tmpl.c_str(), tmpl.size() + 1);
+  char* buf = slot.path;
+  slot.active.store(true);
   const int fd = ::mkstemp(buf);
+  slot.creating.store(false);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (fd < 0) {
     const int err = errno;
-    g_has_pending.store(false);
+    release();
     OutputError(name, ErrnoText(err));
   }
   const auto fail = [&](int err) {
     ::close(fd);
     ::unlink(buf);
-    g_has_pending.store(false);
+    release();
     OutputError(name, ErrnoText(err));
   };
   // mkstemp makes 0600; give the file the mode a plain open() would.
@@ -624,16 +685,16 @@ void WriteFileAtomic(const fs::path& dest, std::span<const uint8_t> bytes) {
   if (::close(fd) != 0) {
     const int err = errno;
     ::unlink(buf);
-    g_has_pending.store(false);
+    release();
     OutputError(name, ErrnoText(err));
   }
   if (::rename(buf, dest.c_str()) != 0) {
     const int err = errno;
     ::unlink(buf);
-    g_has_pending.store(false);
+    release();
     OutputError(name, ErrnoText(err));
   }
-  g_has_pending.store(false);
+  release();
 }
 
 void WriteStdout(std::span<const uint8_t> bytes) {
@@ -647,6 +708,55 @@ void WriteStdout(std::span<const uint8_t> bytes) {
     }
     done += static_cast<size_t>(n);
   }
+}
+
+bool LooksComplete(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return false;
+  const uintmax_t size = fs::file_size(path, ec);
+  if (ec || size == 0) return false;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::vector<uint8_t> head(static_cast<size_t>(std::min<uintmax_t>(size, 1 << 16)));
+  in.read(reinterpret_cast<char*>(head.data()),
+          static_cast<std::streamsize>(head.size()));
+  if (!in) return false;
+  const std::optional<HeaderInfo> info = ProbeHeader(head);
+  if (!info) return false;
+  const auto tail = [&](size_t n) {
+    std::vector<uint8_t> t(n);
+    if (size < n) return std::vector<uint8_t>();
+    in.seekg(static_cast<std::streamoff>(size - n));
+    in.read(reinterpret_cast<char*>(t.data()), static_cast<std::streamsize>(n));
+    return in ? t : std::vector<uint8_t>();
+  };
+  if (info->format == "png") {
+    // The last chunk: length 0, "IEND", CRC AE 42 60 82.
+    static constexpr uint8_t kIend[12] = {0,    0,    0,    0,    'I',  'E',
+                                          'N',  'D',  0xAE, 0x42, 0x60, 0x82};
+    const std::vector<uint8_t> t = tail(12);
+    return t.size() == 12 && std::equal(t.begin(), t.end(), kIend);
+  }
+  if (info->format == "jpeg") {
+    const std::vector<uint8_t> t = tail(2);
+    return t.size() == 2 && t[0] == 0xFF && t[1] == 0xD9;
+  }
+  return true;
+}
+
+std::vector<std::string> SplitInputList(std::string_view text, bool nul) {
+  std::vector<std::string> out;
+  const char sep = nul ? '\0' : '\n';
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(sep, start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view entry = text.substr(start, end - start);
+    if (!nul && !entry.empty() && entry.back() == '\r') entry.remove_suffix(1);
+    if (!entry.empty()) out.emplace_back(entry);
+    start = end + 1;
+  }
+  return out;
 }
 
 bool SameFile(const fs::path& a, const fs::path& b) {

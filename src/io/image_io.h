@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -119,18 +120,41 @@ void CheckEncodable(std::string_view ext, core::Depth depth, int channels,
 std::vector<uint8_t> EncodeImage(const core::Image& img, std::string_view ext,
                                  std::string_view name);
 
+// Decoding and encoding capture the process's stderr (codec libraries
+// print warnings there) while holding this mutex, so they run one at a
+// time; another thread printing to stderr must hold it too, or its lines
+// could land in a capture.
+std::mutex& StderrMutex();
+
+// Writers that may run WriteFileAtomic at once (more wait for a slot).
+inline constexpr int kMaxWriters = 256;
+
 // Writes `bytes` to a temporary file in dest's directory, flushes it and
-// renames it over `dest`: dest is either untouched or complete. Throws
-// Error(kOutput, "output '<dest>': <reason>").
+// renames it over `dest`: dest is either untouched or complete. Thread-safe.
+// Throws Error(kOutput, "output '<dest>': <reason>").
 void WriteFileAtomic(const std::filesystem::path& dest,
                      std::span<const uint8_t> bytes);
 
-// Removes the temporary file WriteFileAtomic is writing, if any. Only
-// async-signal-safe calls: meant for SIGINT/SIGTERM handlers.
+// Removes the temporary files WriteFileAtomic calls are writing, if any,
+// and stops any further one from being created: the process must end
+// right after (_exit). Only async-signal-safe calls: meant for the SIGINT
+// and SIGTERM handlers.
 void RemovePendingTempFile();
 
 // Writes bytes to standard output (kOutput error on failure).
 void WriteStdout(std::span<const uint8_t> bytes);
+
+// True if `path` is a non-empty regular file that starts with an image
+// header ProbeHeader reads and, for PNG and JPEG, ends with the format's
+// end marker (IEND, EOI): what --skip-existing takes as a complete output.
+// convcorr's own outputs are complete whenever they exist (atomic writes);
+// this also rejects files another tool left truncated.
+bool LooksComplete(const std::filesystem::path& path);
+
+// The lines of an input list (--files-from): separated by newlines (a
+// trailing carriage return dropped) or, with `nul`, by NUL bytes; empty
+// entries skipped.
+std::vector<std::string> SplitInputList(std::string_view text, bool nul);
 
 // True if a and b name the same file (through symlinks or hard links);
 // false if either does not exist.

@@ -180,7 +180,9 @@ TEST(CliErrors, MissingKernelOrInputOrCommandIsExit2) {
   {
     const RunResult r = w.Run({"convolve", "-k", "box:3", "-o", "out.png"});
     EXPECT_EQ(r.exit_code, 2) << Describe(r);
-    EXPECT_EQ(OneLine(r).rfind("usage: ", 0), 0u);
+    EXPECT_EQ(OneLine(r),
+              "no inputs: give image files, directories, - for stdin, or "
+              "--files-from FILE");
   }
   {
     const RunResult r = w.Run({});

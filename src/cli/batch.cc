@@ -1,0 +1,400 @@
+#include "cli/batch.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <new>
+#include <numeric>
+#include <string_view>
+#include <system_error>
+#include <thread>
+
+#include "cli/exit_codes.h"
+#include "common/error.h"
+#include "core/filter.h"
+#include "io/image_io.h"
+
+namespace convcorr::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void Usage(const std::string& message) {
+  throw Error(ErrorKind::kUsage, message);
+}
+
+// A whole non-negative decimal number, or nullopt.
+std::optional<long> ParseCount(std::string_view text) {
+  long value = 0;
+  const auto [end, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 0) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+long EnvCount(const std::function<const char*(const char*)>& env,
+              const char* name) {
+  const char* v = env(name);
+  const std::optional<long> n = ParseCount(v == nullptr ? "" : v);
+  if (!n) {
+    Usage(fmt::format("environment variable {}='{}': expected a whole number",
+                      name, v == nullptr ? "" : v));
+  }
+  return *n;
+}
+
+Shard Checked(long index, long count, std::string source) {
+  if (count < 1 || count > 1'000'000) {
+    Usage(fmt::format("{}: the shard count must be from 1 to 1000000, not {}",
+                      source, count));
+  }
+  if (index >= count) {
+    Usage(fmt::format("{}: shard index {} is not below the count {}", source,
+                      index, count));
+  }
+  return {static_cast<int>(index), static_cast<int>(count), std::move(source)};
+}
+
+// The report: one JSON object per line, each written with one write(2) so
+// that a killed run leaves whole lines only.
+class ReportFile {
+ public:
+  explicit ReportFile(const std::string& path) : path_(path) {
+    if (path.empty()) return;
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd_ < 0) {
+      throw Error(ErrorKind::kOutput,
+                  fmt::format("report '{}': {}", path,
+                              std::generic_category().message(errno)));
+    }
+  }
+  ~ReportFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  ReportFile(const ReportFile&) = delete;
+  ReportFile& operator=(const ReportFile&) = delete;
+
+  void Write(const nlohmann::json& record) {
+    if (fd_ < 0) return;
+    const std::string line = record.dump() + "\n";
+    const std::lock_guard<std::mutex> lock(mutex_);
+    size_t done = 0;
+    while (done < line.size()) {
+      const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        throw Error(ErrorKind::kOutput,
+                    fmt::format("report '{}': {}", path_,
+                                std::generic_category().message(errno)));
+      }
+      done += static_cast<size_t>(n);
+    }
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  std::mutex mutex_;
+};
+
+nlohmann::json PathsJson(const std::vector<fs::path>& paths) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const fs::path& p : paths) out.push_back(p.string());
+  return out;
+}
+
+bool AllComplete(const std::vector<fs::path>& outputs) {
+  return !outputs.empty() &&
+         std::all_of(outputs.begin(), outputs.end(),
+                     [](const fs::path& p) { return io::LooksComplete(p); });
+}
+
+int DryRun(const Plan& plan, const BatchSettings& settings, Reporter& reporter,
+           const JobOutputs& outputs) {
+  for (const Job& job : plan.jobs) {
+    if (job.error) {
+      reporter.Failure(*job.error);
+      continue;
+    }
+    const std::vector<fs::path> out = outputs(job);
+    const bool skip = settings.skip_existing && AllComplete(out);
+    std::vector<std::string> names;
+    for (const fs::path& p : out) names.push_back(p.string());
+    std::string line;
+    if (reporter.json()) {
+      line = nlohmann::json{{"input", job.name},
+                            {"outputs", PathsJson(out)},
+                            {"action", skip ? "skip" : "process"}}
+                 .dump();
+    } else if (skip) {
+      line = fmt::format("skip {} (outputs exist: {})", job.name,
+                         fmt::join(names, ", "));
+    } else {
+      line = fmt::format("{} -> {}", job.name, fmt::join(names, ", "));
+    }
+    Reporter::Print({{true, line + "\n"}});
+  }
+  return reporter.failures() > 0 ? kExitSomeFailed : kExitOk;
+}
+
+}  // namespace
+
+std::optional<Shard> ResolveShard(
+    const FilterOptions& options,
+    const std::function<const char*(const char*)>& env) {
+  if (!options.shard.empty()) {
+    if (options.shard_count > 0) {
+      Usage("--shard K/N and --shard-count N: give one of them");
+    }
+    const std::string& s = options.shard;
+    const size_t slash = s.find('/');
+    const std::optional<long> k =
+        slash == std::string::npos ? std::nullopt
+                                   : ParseCount(std::string_view(s).substr(0, slash));
+    const std::optional<long> n =
+        slash == std::string::npos
+            ? std::nullopt
+            : ParseCount(std::string_view(s).substr(slash + 1));
+    if (!k || !n) {
+      Usage(fmt::format("--shard '{}': expected K/N with 0 <= K < N, e.g. 0/4",
+                        s));
+    }
+    return Checked(*k, *n, fmt::format("--shard '{}'", s));
+  }
+  if (env("SLURM_ARRAY_TASK_ID") != nullptr) {
+    // Array indices may start anywhere and step: --array=1-16:3.
+    const long id = EnvCount(env, "SLURM_ARRAY_TASK_ID");
+    const long min = env("SLURM_ARRAY_TASK_MIN") != nullptr
+                         ? EnvCount(env, "SLURM_ARRAY_TASK_MIN")
+                         : 0;
+    const long step = env("SLURM_ARRAY_TASK_STEP") != nullptr
+                          ? std::max(1L, EnvCount(env, "SLURM_ARRAY_TASK_STEP"))
+                          : 1;
+    long count = 0;
+    if (options.shard_count > 0) {
+      count = options.shard_count;
+    } else if (env("SLURM_ARRAY_TASK_COUNT") != nullptr) {
+      count = EnvCount(env, "SLURM_ARRAY_TASK_COUNT");
+    } else {
+      Usage("SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT: give "
+            "the number of shards with --shard-count N");
+    }
+    if (id < min || (id - min) % step != 0) {
+      Usage(fmt::format("SLURM_ARRAY_TASK_ID={} is not in the array that "
+                        "starts at {} with step {}",
+                        id, min, step));
+    }
+    return Checked((id - min) / step, count,
+                   "SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT");
+  }
+  if (env("JOB_COMPLETION_INDEX") != nullptr && options.shard_count > 0) {
+    return Checked(EnvCount(env, "JOB_COMPLETION_INDEX"), options.shard_count,
+                   "JOB_COMPLETION_INDEX and --shard-count");
+  }
+  if (options.shard_count > 0) {
+    Usage("--shard-count needs a shard index from the environment "
+          "(JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID); or give --shard K/N");
+  }
+  return std::nullopt;
+}
+
+std::vector<Job> SelectShard(const std::vector<Job>& jobs, const Shard& shard) {
+  std::vector<size_t> order(jobs.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return jobs[a].name < jobs[b].name;
+  });
+  std::vector<Job> out;
+  for (size_t p = 0; p < order.size(); ++p) {
+    if (static_cast<int>(p % static_cast<size_t>(shard.count)) == shard.index) {
+      out.push_back(jobs[order[p]]);
+    }
+  }
+  return out;
+}
+
+int ResolveJobs(int requested, size_t jobs) {
+  const int wanted = requested > 0 ? requested : core::ResolveThreads(0);
+  return static_cast<int>(std::clamp<size_t>(
+      std::min<size_t>(static_cast<size_t>(wanted), jobs), 1,
+      static_cast<size_t>(io::kMaxWriters)));
+}
+
+std::vector<std::string> ReadInputList(const std::string& source, bool nul) {
+  std::vector<uint8_t> bytes;
+  if (source == "-") {
+    bytes = io::ReadStdinBytes();
+  } else {
+    std::error_code ec;
+    if (!fs::is_regular_file(source, ec)) {
+      Usage(fmt::format("--files-from '{}': {}", source,
+                        fs::exists(source, ec) ? "not a regular file"
+                                               : "no such file"));
+    }
+    try {
+      bytes = io::ReadFileBytes(source);
+    } catch (const Error& e) {
+      Usage(fmt::format("--files-from '{}': cannot be read", source));
+    }
+  }
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()),
+                              bytes.size());
+  std::vector<std::string> list = io::SplitInputList(text, nul);
+  // An entry is always a path: "-" in a list is a file named "-".
+  for (std::string& entry : list) {
+    if (entry == "-") entry = "./-";
+  }
+  return list;
+}
+
+int RunBatch(const Plan& plan, const BatchSettings& settings,
+             Reporter& reporter, const JobOutputs& outputs,
+             const JobBody& body) {
+  if (settings.dry_run) return DryRun(plan, settings, reporter, outputs);
+  ReportFile report(settings.report);
+  const auto start = std::chrono::steady_clock::now();
+  const size_t n = plan.jobs.size();
+  const int workers = std::clamp(settings.jobs, 1, static_cast<int>(std::max<size_t>(n, 1)));
+
+  std::vector<std::vector<Reporter::Line>> logs(n);
+  std::vector<char> finished(n, 0);
+  size_t printed = 0;  // jobs [0, printed) have had their lines printed
+  std::mutex print_mutex;
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::exception_ptr fatal;
+  std::atomic<int> ok{0}, skipped{0}, failed{0};
+
+  const auto print_ready = [&] {
+    while (printed < n && finished[printed]) {
+      Reporter::Print(logs[printed]);
+      logs[printed].clear();
+      ++printed;
+    }
+  };
+
+  const auto run_one = [&](size_t i) {
+    const Job& job = plan.jobs[i];
+    Reporter r(reporter.quiet(), reporter.verbose(), reporter.json());
+    r.Capture(&logs[i]);
+    const auto t0 = std::chrono::steady_clock::now();
+    nlohmann::json record = {{"input", job.name}};
+    std::string status = "ok";
+    std::string error;
+    JobOutcome outcome;
+    try {
+      std::vector<fs::path> out;
+      if (settings.skip_existing && !job.error && !job.to_stdout) {
+        out = outputs(job);
+      }
+      if (!out.empty() && AllComplete(out)) {
+        status = "skipped";
+        outcome.outputs = out;
+        r.Verbose(fmt::format("skip {}: its outputs exist", job.name));
+      } else {
+        outcome = body(job, r);
+      }
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::kInput && e.kind() != ErrorKind::kUsage) {
+        // Not this input's fault (an output that cannot be written): the
+        // run stops once the inputs in flight are done.
+        const std::lock_guard<std::mutex> lock(print_mutex);
+        if (!fatal) fatal = std::current_exception();
+        stop = true;
+        status = "failed";
+        error = e.what();
+      } else {
+        // A usage error found only now (a format that cannot hold this
+        // input's depth) concerns this input alone.
+        r.Failure(e.what());
+        status = "failed";
+        error = e.what();
+      }
+    } catch (const std::bad_alloc&) {
+      error = fmt::format("input '{}': out of memory", job.name);
+      r.Failure(error);
+      status = "failed";
+    } catch (...) {
+      const std::lock_guard<std::mutex> lock(print_mutex);
+      if (!fatal) fatal = std::current_exception();
+      stop = true;
+      status = "failed";
+      error = "internal error";
+    }
+    const double ms = std::chrono::duration<double, std::milli>(
+                          std::chrono::steady_clock::now() - t0)
+                          .count();
+    (status == "ok" ? ok : status == "skipped" ? skipped : failed) += 1;
+    record["outputs"] = PathsJson(outcome.outputs);
+    record["status"] = status;
+    record["error"] = error.empty() ? nlohmann::json() : nlohmann::json(error);
+    record["ms"] = std::round(ms * 10) / 10;
+    if (!outcome.details.is_null()) record.update(outcome.details);
+    report.Write(record);
+    const std::lock_guard<std::mutex> lock(print_mutex);
+    finished[i] = 1;
+    print_ready();
+  };
+
+  const auto worker = [&] {
+    while (!stop) {
+      const size_t i = next.fetch_add(1);
+      if (i >= n) break;
+      try {
+        run_one(i);
+      } catch (...) {
+        // The report could not be written: stop, and say so once.
+        const std::lock_guard<std::mutex> lock(print_mutex);
+        if (!fatal) fatal = std::current_exception();
+        stop = true;
+        finished[i] = 1;
+      }
+    }
+  };
+  if (workers == 1) {
+    worker();
+  } else {
+    std::vector<std::thread> threads;
+    threads.reserve(workers);
+    for (int t = 0; t < workers; ++t) threads.emplace_back(worker);
+    for (std::thread& t : threads) t.join();
+  }
+  {
+    // After a stop, the lines of the inputs that finished, in order.
+    const std::lock_guard<std::mutex> lock(print_mutex);
+    for (size_t i = printed; i < n; ++i) {
+      if (finished[i]) Reporter::Print(logs[i]);
+    }
+  }
+  if (fatal) std::rethrow_exception(fatal);
+
+  const double seconds = std::chrono::duration<double>(
+                             std::chrono::steady_clock::now() - start)
+                             .count();
+  report.Write({{"summary",
+                 {{"processed", ok.load()},
+                  {"skipped", skipped.load()},
+                  {"failed", failed.load()},
+                  {"seconds", std::round(seconds * 1000) / 1000}}}});
+  if (settings.summary && !reporter.quiet()) {
+    Reporter::Print(
+        {{false, fmt::format("{} processed, {} skipped, {} failed in {:.2f} s\n",
+                             ok.load(), skipped.load(), failed.load(),
+                             seconds)}});
+  }
+  return failed > 0 ? kExitSomeFailed : kExitOk;
+}
+
+}  // namespace convcorr::cli

@@ -1,0 +1,76 @@
+// The batch driver: runs a plan's jobs on several files at once, in input
+// order on the terminal, with a JSON-lines report, resume (--skip-existing),
+// a dry run and sharding over processes and machines (docs/batch.md).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/options.h"
+#include "cli/plan.h"
+#include "cli/report.h"
+
+namespace convcorr::cli {
+
+// One slice of the sorted input list: inputs at positions p with
+// p % count == index.
+struct Shard {
+  int index = 0;
+  int count = 1;
+  std::string source;  // where it came from, for the note: "--shard", ...
+};
+
+// The shard this process runs: --shard K/N; else, from the environment,
+// a Slurm array task (SLURM_ARRAY_TASK_ID, _COUNT, _MIN, _STEP) or a
+// Kubernetes indexed Job (JOB_COMPLETION_INDEX, with N from --shard-count);
+// nullopt for every input. `env` looks a variable up (nullptr if unset).
+// Throws Error(kUsage) for malformed or inconsistent values.
+std::optional<Shard> ResolveShard(
+    const FilterOptions& options,
+    const std::function<const char*(const char*)>& env);
+
+// The jobs of `shard`, in sorted order of their names.
+std::vector<Job> SelectShard(const std::vector<Job>& jobs, const Shard& shard);
+
+// Files in flight for `jobs` inputs: --jobs, or by default one per core
+// (at most one per input).
+int ResolveJobs(int requested, size_t jobs);
+
+// The inputs named by --files-from (a file, or "-" for stdin).
+std::vector<std::string> ReadInputList(const std::string& source, bool nul);
+
+struct BatchSettings {
+  int jobs = 1;                 // files in flight
+  std::string report;           // JSON-lines report path, or empty
+  bool skip_existing = false;   // skip inputs whose outputs are complete
+  bool dry_run = false;         // list what would be done, write nothing
+  bool summary = false;         // print the summary line on stderr
+};
+
+// What one finished input wrote, for the report.
+struct JobOutcome {
+  std::vector<std::filesystem::path> outputs;
+  nlohmann::json details;  // more report fields (compare statistics), or null
+};
+
+using JobBody = std::function<JobOutcome(const Job&, Reporter&)>;
+using JobOutputs = std::function<std::vector<std::filesystem::path>(const Job&)>;
+
+// Runs `body` for every job, `settings.jobs` at a time. Each job's lines
+// are printed when it and every job before it have finished, so the
+// terminal shows them in input order; the report gets one line per input
+// as each finishes, written whole, so a run killed half way leaves a valid
+// report of what it finished. Input errors fail that input alone; an
+// output error stops taking new inputs and is rethrown once the inputs in
+// flight are done. Returns kExitSomeFailed if any input failed.
+int RunBatch(const Plan& plan, const BatchSettings& settings,
+             Reporter& reporter, const JobOutputs& outputs,
+             const JobBody& body);
+
+}  // namespace convcorr::cli

@@ -1,0 +1,524 @@
+// Batch runs through the built binary (docs/batch.md): a generated tree of
+// real sample photos with nested directories, names with spaces and
+// non-ASCII letters, and bad files; files in flight, the report, resume
+// after a kill, dry runs, input lists and shards (also with GNU parallel).
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli/cli_util.h"
+#include "cli/run.h"
+
+extern char** environ;
+
+namespace convcorr::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// in/ with 9 good photos (crops of the samples, some nested, some with
+// spaces or non-ASCII in their names), a corrupt file and a truncated PNG.
+struct Tree {
+  Tree() {
+    const std::pair<const char*, const char*> photos[] = {
+        {"camera.png", "a.png"},
+        {"astronaut.png", "b.png"},
+        {"chelsea.png", "sub/c.png"},
+        {"coffee.png", "sub/deeper/d.png"},
+        {"horse.png", "with space/e f.png"},
+        {"clock_motion.png", "café/ü.png"},
+        {"camera.png", "sub/g.png"},
+        {"astronaut.png", "z.png"},
+        {"chelsea.png", "sub/deeper/h.png"},
+    };
+    for (const auto& [photo, name] : photos) {
+      fs::create_directories((t / "in" / name).parent_path());
+      WriteCrop(photo, cv::Rect(20, 30, 61, 47), t / "in" / name);
+      good.push_back(name);
+    }
+    WriteBytes(t / "in" / "sub" / "bad.png", "this is not an image\n");
+    const std::string png = ReadBytes(t / "in" / "a.png");
+    WriteBytes(t / "in" / "trunc.png", png.substr(0, png.size() / 2));
+    bad = {"sub/bad.png", "trunc.png"};
+  }
+  RunResult Run(const std::vector<std::string>& args,
+                const std::string& stdin_bytes = "") const {
+    return RunConvcorr(args, stdin_bytes, t.path());
+  }
+  fs::path operator/(const std::string& name) const { return t / name; }
+  TempDir t;
+  std::vector<std::string> good;  // relative to in/
+  std::vector<std::string> bad;
+};
+
+std::vector<json> ReadReport(const fs::path& p) {
+  std::vector<json> out;
+  for (const std::string& line : Lines(ReadBytes(p))) {
+    out.push_back(json::parse(line));  // throws on a damaged line
+  }
+  return out;
+}
+
+// The per-input records of a report, by input name; the summary apart.
+std::map<std::string, json> ByInput(const std::vector<json>& report,
+                                    json* summary = nullptr) {
+  std::map<std::string, json> out;
+  for (const json& r : report) {
+    if (r.contains("summary")) {
+      if (summary != nullptr) *summary = r["summary"];
+      continue;
+    }
+    EXPECT_TRUE(out.emplace(r["input"].get<std::string>(), r).second)
+        << "input reported twice: " << r.dump();
+  }
+  return out;
+}
+
+std::vector<std::string> Sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+// Every good input's output, decoded, equal in both trees.
+void ExpectSameOutputs(const fs::path& a, const fs::path& b,
+                       const std::vector<std::string>& names) {
+  for (const std::string& n : names) {
+    const cv::Mat x = Read(a / n);
+    ASSERT_FALSE(x.empty()) << (a / n);
+    EXPECT_TRUE(Identical(x, Read(b / n))) << n;
+  }
+}
+
+TEST(CliBatch, FilesInFlightWriteWhatOneAtATimeWritesAndReportEachInput) {
+  Tree tree;
+  const RunResult one = tree.Run({"correlate", "-k", "emboss", "-r", "in",
+                                  "-o", "one", "--jobs", "1", "--json"});
+  EXPECT_EQ(one.exit_code, 1) << Describe(one);
+  const RunResult three =
+      tree.Run({"correlate", "-k", "emboss", "-r", "in", "-o", "three",
+                "--jobs", "3", "--json", "--report", "report.jsonl"});
+  EXPECT_EQ(three.exit_code, 1) << Describe(three);
+  EXPECT_EQ(ListFiles(tree / "three"), Sorted(tree.good));
+  ExpectSameOutputs(tree / "one", tree / "three", tree.good);
+  // The terminal shows every input in input order, whatever finished first.
+  const auto renamed = [](std::string text) {
+    for (size_t at = 0; (at = text.find("three/", at)) != std::string::npos;) {
+      text.replace(at, 6, "one/");
+    }
+    return text;
+  };
+  EXPECT_EQ(renamed(three.out), one.out);
+  EXPECT_EQ(renamed(three.err), one.err);
+  // One line per bad input, naming it and the reason (and the clipping
+  // notes of the good ones).
+  std::vector<std::string> errs;
+  for (const std::string& line : Lines(three.err)) {
+    if (line.rfind("note: ", 0) != 0) errs.push_back(line);
+  }
+  ASSERT_EQ(errs.size(), 2u) << three.err;
+  EXPECT_EQ(errs[0].rfind("input 'in/sub/bad.png': ", 0), 0u) << errs[0];
+  EXPECT_EQ(errs[1].rfind("input 'in/trunc.png': ", 0), 0u) << errs[1];
+  EXPECT_TRUE(HiddenEntries(tree / "three").empty());
+
+  json summary;
+  const auto report = ByInput(ReadReport(tree / "report.jsonl"), &summary);
+  ASSERT_EQ(report.size(), tree.good.size() + tree.bad.size());
+  for (const std::string& n : tree.good) {
+    const json& r = report.at("in/" + n);
+    EXPECT_EQ(r["status"], "ok") << r.dump();
+    EXPECT_TRUE(r["error"].is_null());
+    EXPECT_EQ(r["outputs"], json::array({"three/" + n}));
+    EXPECT_GE(r["ms"].get<double>(), 0.0);
+  }
+  for (const std::string& n : tree.bad) {
+    const json& r = report.at("in/" + n);
+    EXPECT_EQ(r["status"], "failed") << r.dump();
+    EXPECT_EQ(r["error"].get<std::string>().rfind("input 'in/" + n + "': ", 0),
+              0u);
+    EXPECT_EQ(r["outputs"], json::array());
+  }
+  EXPECT_EQ(summary["processed"], 9);
+  EXPECT_EQ(summary["failed"], 2);
+  EXPECT_EQ(summary["skipped"], 0);
+}
+
+TEST(CliBatch, CompareReportCarriesTheDifferenceStatistics) {
+  Tree tree;
+  const RunResult r =
+      tree.Run({"compare", "-k", "sobel-x", "in/a.png", "in/sub/c.png", "-o",
+                "cmp", "--jobs", "2", "--report", "cmp.jsonl", "-q"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  const auto report = ByInput(ReadReport(tree / "cmp.jsonl"));
+  const json& a = report.at("in/a.png");
+  EXPECT_EQ(a["outputs"], json::array({"cmp/a.convolve.png",
+                                       "cmp/a.correlate.png", "cmp/a.diff.png"}));
+  EXPECT_GT(a["diff"]["max_abs_diff"].get<double>(), 0.0);
+  EXPECT_EQ(a["diff"]["identical"], false);
+  EXPECT_TRUE(report.at("in/sub/c.png")["diff"].contains("rms"));
+}
+
+TEST(CliBatch, SkipExistingSkipsCompleteOutputsAndRedoesTheRest) {
+  Tree tree;
+  const std::vector<std::string> args = {"correlate", "-k", "box:3", "-r",
+                                         "in", "-o", "out", "-q"};
+  const RunResult first = tree.Run(args);
+  EXPECT_EQ(first.exit_code, 1) << Describe(first);
+  const std::string kept = ReadBytes(tree / "out" / "a.png");
+  // One output removed, one truncated by something else, one replaced by
+  // bytes that are no image: those three are done again.
+  fs::remove(tree / "out" / "z.png");
+  const std::string c = ReadBytes(tree / "out" / "sub" / "c.png");
+  WriteBytes(tree / "out" / "sub" / "c.png", c.substr(0, c.size() - 20));
+  WriteBytes(tree / "out" / "sub" / "g.png", "not a png");
+  std::vector<std::string> again = args;
+  again.insert(again.end(), {"--skip-existing", "--report", "again.jsonl"});
+  const RunResult second = tree.Run(again);
+  EXPECT_EQ(second.exit_code, 1) << Describe(second);  // the bad inputs
+  json summary;
+  const auto report = ByInput(ReadReport(tree / "again.jsonl"), &summary);
+  EXPECT_EQ(summary["processed"], 3);
+  EXPECT_EQ(summary["skipped"], 6);
+  EXPECT_EQ(summary["failed"], 2);
+  EXPECT_EQ(report.at("in/z.png")["status"], "ok");
+  EXPECT_EQ(report.at("in/sub/c.png")["status"], "ok");
+  EXPECT_EQ(report.at("in/sub/g.png")["status"], "ok");
+  EXPECT_EQ(report.at("in/a.png")["status"], "skipped");
+  EXPECT_EQ(report.at("in/a.png")["outputs"], json::array({"out/a.png"}));
+  EXPECT_EQ(ReadBytes(tree / "out" / "a.png"), kept);
+  EXPECT_FALSE(Read(tree / "out" / "sub" / "c.png").empty());
+  EXPECT_FALSE(Read(tree / "out" / "sub" / "g.png").empty());
+}
+
+// Starts convcorr in `cwd` without waiting; output to /dev/null.
+pid_t Spawn(const std::vector<std::string>& args, const fs::path& cwd) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  for (int fd = 1; fd <= 2; ++fd) {
+    posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0);
+  }
+  std::vector<std::string> argv_s = {CONVCORR_BINARY};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const fs::path old = fs::current_path();
+  fs::current_path(cwd);
+  pid_t pid = 0;
+  const int rc =
+      posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  fs::current_path(old);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot run " + argv_s[0]);
+  return pid;
+}
+
+TEST(CliBatch, RunKilledHalfWayResumesWithSkipExistingToTheSameOutputs) {
+  TempDir t;
+  // 48 inputs in 4 directories, each slow enough (a 49x49 Gaussian, every
+  // tap, on a 512x512 photo) that the signal lands mid-run.
+  std::vector<std::string> names;
+  for (int d = 0; d < 4; ++d) {
+    for (int i = 0; i < 12; ++i) {
+      const std::string n =
+          "d" + std::to_string(d) + "/p" + std::to_string(i) + ".png";
+      fs::create_directories((t / "in" / n).parent_path());
+      fs::copy_file(Photo("astronaut.png"), t / "in" / n);
+      names.push_back(n);
+    }
+  }
+  const std::vector<std::string> args = {"convolve", "-k", "gaussian:8,49",
+                                         "--method", "direct", "-r", "in",
+                                         "-o", "out", "--jobs", "2"};
+  for (const auto& [sig, code] :
+       {std::pair{SIGTERM, 143}, std::pair{SIGINT, 130}}) {
+    SCOPED_TRACE(sig);
+    fs::remove_all(t / "out");
+    fs::remove(t / "killed.jsonl");
+    std::vector<std::string> killed = args;
+    killed.insert(killed.end(), {"--report", "killed.jsonl"});
+    const pid_t pid = Spawn(killed, t.path());
+    // Wait for a few inputs to be done, then interrupt.
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (fs::exists(t / "killed.jsonl") &&
+          Lines(ReadBytes(t / "killed.jsonl")).size() >= 3) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    kill(pid, sig);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status)) << "killed by a signal, not exited";
+    EXPECT_EQ(WEXITSTATUS(status), code);
+    // Whole report lines only, every output present complete, no
+    // temporary files.
+    const auto done = ByInput(ReadReport(t / "killed.jsonl"));
+    EXPECT_GE(done.size(), 3u);
+    const std::vector<std::string> present = ListFiles(t / "out");
+    EXPECT_LT(present.size(), names.size()) << "the run was not interrupted";
+    for (const std::string& n : present) {
+      EXPECT_FALSE(Read(t / "out" / n).empty()) << n;
+    }
+    EXPECT_TRUE(HiddenEntries(t / "out").empty());
+
+    std::vector<std::string> resume = args;
+    resume.insert(resume.end(),
+                  {"--skip-existing", "--report", "resumed.jsonl"});
+    const RunResult r = RunConvcorr(resume, "", t.path());
+    ASSERT_EQ(r.exit_code, 0) << Describe(r);
+    json summary;
+    ByInput(ReadReport(t / "resumed.jsonl"), &summary);
+    EXPECT_EQ(summary["skipped"].get<size_t>(), present.size());
+    EXPECT_EQ(summary["processed"].get<size_t>(),
+              names.size() - present.size());
+    EXPECT_EQ(ListFiles(t / "out"), Sorted(names));
+  }
+  // The same outputs as a run that was never interrupted.
+  const RunResult clean = RunConvcorr(
+      {"convolve", "-k", "gaussian:8,49", "--method", "direct", "in/d3",
+       "-o", "clean", "-q"},
+      "", t.path());
+  ASSERT_EQ(clean.exit_code, 0) << Describe(clean);
+  for (int i = 0; i < 12; ++i) {
+    const std::string p = "p" + std::to_string(i) + ".png";
+    EXPECT_TRUE(Identical(Read(t / "out" / "d3" / p), Read(t / "clean" / p)));
+  }
+}
+
+TEST(CliBatch, DryRunListsTheWorkAndWritesNothing) {
+  Tree tree;
+  const RunResult r = tree.Run({"compare", "-k", "sobel-x", "in/a.png",
+                                "in/sub/c.png", "-o", "cmp", "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(r.out,
+            "in/a.png -> cmp/a.convolve.png, cmp/a.correlate.png, "
+            "cmp/a.diff.png\n"
+            "in/sub/c.png -> cmp/c.convolve.png, cmp/c.correlate.png, "
+            "cmp/c.diff.png\n");
+  EXPECT_FALSE(fs::exists(tree / "cmp"));
+  // After a real run, --skip-existing --dry-run says what would be skipped.
+  RUN_OK(real, {"correlate", "-k", "box:3", "in/a.png", "in/z.png", "-o",
+                "out", "-q"}, "", tree.t.path());
+  fs::remove(tree / "out" / "z.png");
+  const RunResult dry =
+      tree.Run({"correlate", "-k", "box:3", "in/a.png", "in/z.png", "-o",
+                "out", "--dry-run", "--skip-existing", "--json"});
+  ASSERT_EQ(dry.exit_code, 0) << Describe(dry);
+  const std::vector<std::string> lines = Lines(dry.out);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(json::parse(lines[0])["action"], "skip");
+  EXPECT_EQ(json::parse(lines[1])["action"], "process");
+  EXPECT_FALSE(fs::exists(tree / "out" / "z.png"));
+  // Missing inputs are failures in a dry run too.
+  const RunResult missing = tree.Run(
+      {"correlate", "-k", "box:3", "in/nope.png", "-o", "x/", "--dry-run"});
+  EXPECT_EQ(missing.exit_code, 1) << Describe(missing);
+  EXPECT_EQ(missing.err, "input 'in/nope.png': no such file or directory\n");
+}
+
+TEST(CliBatch, FilesFromReadsNewlineAndNulListsAndMirrorsTheirDirectories) {
+  Tree tree;
+  // A name with a newline in it, as only a NUL-separated list can carry.
+  WriteCrop("coffee.png", cv::Rect(0, 0, 30, 20), tree / "in" / "odd\nname.png");
+  std::string nul;
+  for (const std::string& n : {std::string("a.png"), std::string("sub/c.png"),
+                               std::string("with space/e f.png"),
+                               std::string("odd\nname.png")}) {
+    nul += "./" + n + '\0';
+  }
+  const RunResult r = RunConvcorr(
+      {"correlate", "-k", "box:3", "--files-from", "-", "-0", "-o", "../out"},
+      nul, tree / "in");
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(ListFiles(tree / "out"),
+            Sorted({"a.png", "sub/c.png", "with space/e f.png",
+                    "odd\nname.png"}));
+  // Newlines, a CRLF line, a blank line and a missing file.
+  WriteBytes(tree / "list.txt", "in/z.png\r\n\nin/sub/deeper/d.png\nin/gone.png\n");
+  const RunResult l = tree.Run(
+      {"correlate", "-k", "box:3", "--files-from", "list.txt", "-o", "lst"});
+  EXPECT_EQ(l.exit_code, 1) << Describe(l);
+  EXPECT_EQ(l.err, "input 'in/gone.png': no such file or directory\n");
+  EXPECT_EQ(ListFiles(tree / "lst"),
+            Sorted({"in/z.png", "in/sub/deeper/d.png"}));
+  // Usage errors, before any work.
+  const std::pair<std::vector<std::string>, std::string> usage[] = {
+      {{"correlate", "-k", "box:3", "in/a.png", "-0", "-o", "u"},
+       "-0 applies to --files-from: add it\n"},
+      {{"correlate", "-k", "box:3", "--files-from", "-", "-", "-o", "u"},
+       "--files-from - reads the list from stdin, so '-' cannot also be an "
+       "input image\n"},
+      {{"correlate", "-k", "box:3", "--files-from", "nolist.txt", "-o", "u"},
+       "--files-from 'nolist.txt': no such file\n"},
+      {{"correlate", "-k", "box:3", "--files-from", "-", "-o", "u"},
+       "--files-from '-': the list names no paths\n"},
+  };
+  for (const auto& [args, message] : usage) {
+    const RunResult u = tree.Run(args);
+    EXPECT_EQ(u.exit_code, 2) << Describe(u);
+    EXPECT_EQ(u.err, message);
+  }
+  EXPECT_FALSE(fs::exists(tree / "u"));
+}
+
+// The inputs each shard's report says it processed.
+std::vector<std::string> Processed(const fs::path& report) {
+  std::vector<std::string> out;
+  for (const auto& [input, r] : ByInput(ReadReport(report))) {
+    EXPECT_EQ(r["status"], "ok") << r.dump();
+    out.push_back(input);
+  }
+  return out;
+}
+
+TEST(CliBatch, ShardsTogetherProcessEveryInputExactlyOnce) {
+  Tree tree;
+  fs::remove(tree / "in" / "sub" / "bad.png");
+  fs::remove(tree / "in" / "trunc.png");
+  std::vector<std::string> all;
+  for (const std::string& n : tree.good) all.push_back("in/" + n);
+  std::multiset<std::string> seen;
+  for (int k = 0; k < 3; ++k) {
+    const std::string rep = "shard" + std::to_string(k) + ".jsonl";
+    const RunResult r =
+        tree.Run({"correlate", "-k", "box:3", "-r", "in", "-o", "out",
+                  "--shard", std::to_string(k) + "/3", "--report", rep});
+    ASSERT_EQ(r.exit_code, 0) << Describe(r);
+    EXPECT_EQ(r.err, "note: shard " + std::to_string(k) +
+                         "/3 (from --shard '" + std::to_string(k) +
+                         "/3'): 3 of 9 inputs\n");
+    for (const std::string& in : Processed(tree / rep)) seen.insert(in);
+  }
+  EXPECT_EQ(std::vector<std::string>(seen.begin(), seen.end()), Sorted(all));
+  EXPECT_EQ(ListFiles(tree / "out"), Sorted(tree.good));
+
+  // The slice is the sorted list's positions k, k + 3, ...
+  const RunResult dry = tree.Run({"correlate", "-k", "box:3", "-r", "in",
+                                  "-o", "out", "--shard", "1/3", "--dry-run"});
+  std::vector<std::string> sorted = Sorted(all);
+  EXPECT_EQ(dry.out, sorted[1] + " -> out/" + sorted[1].substr(3) + "\n" +
+                         sorted[4] + " -> out/" + sorted[4].substr(3) + "\n" +
+                         sorted[7] + " -> out/" + sorted[7].substr(3) + "\n");
+
+  // Slurm array tasks (indices 4, 6, 8: min 4, step 2) and Kubernetes
+  // indexed Jobs pick the same slices from their environment.
+  const auto dry_with = [&](const std::map<std::string, std::string>& env,
+                            std::vector<std::string> extra = {}) {
+    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    std::vector<std::string> args = {"correlate", "-k", "box:3", "-r",
+                                     "in", "-o", "out", "--dry-run"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const RunResult r = tree.Run(args);
+    for (const auto& [k, v] : env) unsetenv(k.c_str());
+    return r;
+  };
+  const RunResult slurm =
+      dry_with({{"SLURM_ARRAY_TASK_ID", "6"}, {"SLURM_ARRAY_TASK_MIN", "4"},
+                {"SLURM_ARRAY_TASK_STEP", "2"}, {"SLURM_ARRAY_TASK_COUNT", "3"}});
+  EXPECT_EQ(slurm.exit_code, 0) << Describe(slurm);
+  EXPECT_EQ(slurm.out, dry.out);
+  EXPECT_EQ(slurm.err,
+            "note: shard 1/3 (from SLURM_ARRAY_TASK_ID and "
+            "SLURM_ARRAY_TASK_COUNT): 3 of 9 inputs\n");
+  const RunResult k8s =
+      dry_with({{"JOB_COMPLETION_INDEX", "1"}}, {"--shard-count", "3"});
+  EXPECT_EQ(k8s.exit_code, 0) << Describe(k8s);
+  EXPECT_EQ(k8s.out, dry.out);
+  // --shard wins over the environment.
+  const RunResult both =
+      dry_with({{"SLURM_ARRAY_TASK_ID", "0"}, {"SLURM_ARRAY_TASK_COUNT", "9"}},
+               {"--shard", "1/3"});
+  EXPECT_EQ(both.out, dry.out);
+
+  const std::pair<std::vector<std::string>, std::string> usage[] = {
+      {{"--shard", "3/3"}, "--shard '3/3': shard index 3 is not below the count 3\n"},
+      {{"--shard", "x"}, "--shard 'x': expected K/N with 0 <= K < N, e.g. 0/4\n"},
+      {{"--shard", "0/0"},
+       "--shard '0/0': the shard count must be from 1 to 1000000, not 0\n"},
+      {{"--shard-count", "3"},
+       "--shard-count needs a shard index from the environment "
+       "(JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID); or give --shard K/N\n"},
+  };
+  for (const auto& [extra, message] : usage) {
+    const RunResult u = dry_with({}, extra);
+    EXPECT_EQ(u.exit_code, 2) << Describe(u);
+    EXPECT_EQ(u.err, message);
+  }
+  const RunResult no_count = dry_with({{"SLURM_ARRAY_TASK_ID", "2"}});
+  EXPECT_EQ(no_count.exit_code, 2);
+  EXPECT_EQ(no_count.err,
+            "SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT: give "
+            "the number of shards with --shard-count N\n");
+}
+
+TEST(CliBatch, GnuParallelShardsTogetherProcessEveryInputExactlyOnce) {
+  if (std::system("command -v parallel >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "GNU parallel is not installed (Debian package parallel)";
+  }
+  Tree tree;
+  fs::remove(tree / "in" / "sub" / "bad.png");
+  fs::remove(tree / "in" / "trunc.png");
+  // The recipe of docs/scaling.md, four shards as four processes.
+  const std::string cmd =
+      "cd '" + tree.t.path().string() +
+      "' && parallel --will-cite --halt now,fail=1 '" CONVCORR_BINARY
+      "' correlate -k box:3 -r in -o out -q --jobs 1 --shard {}/4 "
+      "--report shard{}.jsonl ::: 0 1 2 3";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::multiset<std::string> seen;
+  for (int k = 0; k < 4; ++k) {
+    for (const std::string& in :
+         Processed(tree / ("shard" + std::to_string(k) + ".jsonl"))) {
+      seen.insert(in);
+    }
+  }
+  std::vector<std::string> all;
+  for (const std::string& n : tree.good) all.push_back("in/" + n);
+  EXPECT_EQ(std::vector<std::string>(seen.begin(), seen.end()), Sorted(all));
+  EXPECT_EQ(ListFiles(tree / "out"), Sorted(tree.good));
+}
+
+TEST(CliBatch, ReportFileErrors) {
+  Tree tree;
+  const RunResult same = tree.Run({"correlate", "-k", "box:3", "in/a.png",
+                                   "-o", "out.png", "--report", "in/a.png"});
+  EXPECT_EQ(same.exit_code, 2) << Describe(same);
+  EXPECT_EQ(same.err,
+            "--report 'in/a.png' is also the input of 'in/a.png'; choose "
+            "another report file\n");
+  const RunResult out = tree.Run({"correlate", "-k", "box:3", "in/a.png",
+                                  "-o", "out.png", "--report", "out.png"});
+  EXPECT_EQ(out.exit_code, 2) << Describe(out);
+  const RunResult dir =
+      tree.Run({"correlate", "-k", "box:3", "in/a.png", "-o", "out.png",
+                "--report", "nodir/report.jsonl"});
+  EXPECT_EQ(dir.exit_code, 3) << Describe(dir);
+  EXPECT_EQ(dir.err,
+            "report 'nodir/report.jsonl': No such file or directory\n");
+  EXPECT_FALSE(fs::exists(tree / "out.png"));
+  const RunResult jobs = tree.Run(
+      {"correlate", "-k", "box:3", "in/a.png", "-o", "o.png", "--jobs", "-1"});
+  EXPECT_EQ(jobs.exit_code, 2) << Describe(jobs);
+  EXPECT_EQ(jobs.err, "--jobs must be 0 (one per core) or more\n");
+}
+
+}  // namespace
+}  // namespace convcorr::testing
