@@ -39,6 +39,9 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
                             "several inputs (created if missing)");
   cmd->add_flag("-r,--recursive", o.recursive,
                 "Also take images from subdirectories of directory inputs");
+  cmd->add_option("--ext", o.extensions,
+                  "Extensions taken from directory inputs, e.g. jpg,png "
+                  "(default: every format OpenCV reads)");
   cmd->add_option("--border", o.border,
                   "reflect101 (default), reflect, replicate, constant[:V] or "
                   "wrap; SciPy names mirror and nearest also work");

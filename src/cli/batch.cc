@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <exception>
 #include <mutex>
@@ -259,6 +260,22 @@ std::vector<std::string> ReadInputList(const std::string& source, bool nul) {
   return list;
 }
 
+std::string ProgressLine(size_t done, size_t total, size_t failed,
+                         double seconds) {
+  std::string line = fmt::format("[{}/{}]", done, total);
+  if (done > 0 && seconds > 0) {
+    const double rate = static_cast<double>(done) / seconds;
+    const double eta = static_cast<double>(total - done) / rate;
+    line += fmt::format(" {:.1f} files/s, ETA {}", rate,
+                        eta >= 60 ? fmt::format("{}m{:02}s",
+                                                static_cast<int>(eta) / 60,
+                                                static_cast<int>(eta) % 60)
+                                  : fmt::format("{}s", static_cast<int>(std::ceil(eta))));
+  }
+  if (failed > 0) line += fmt::format(", {} failed", failed);
+  return line;
+}
+
 int RunBatch(const Plan& plan, const BatchSettings& settings,
              Reporter& reporter, const JobOutputs& outputs,
              const JobBody& body) {
@@ -277,11 +294,28 @@ int RunBatch(const Plan& plan, const BatchSettings& settings,
   std::exception_ptr fatal;
   std::atomic<int> ok{0}, skipped{0}, failed{0};
 
+  // The progress line is redrawn in place after each input; the lines of
+  // finished inputs are printed above it (it is erased first).
+  size_t completed = 0;
+  const bool progress = settings.progress && !reporter.quiet() && n > 1;
   const auto print_ready = [&] {
+    bool erased = false;
     while (printed < n && finished[printed]) {
+      if (progress && !erased && !logs[printed].empty()) {
+        Reporter::Print({{false, "\r\x1b[K"}});
+        erased = true;
+      }
       Reporter::Print(logs[printed]);
       logs[printed].clear();
       ++printed;
+    }
+    if (progress) {
+      const double seconds = std::chrono::duration<double>(
+                                 std::chrono::steady_clock::now() - start)
+                                 .count();
+      Reporter::Print(
+          {{false, "\r\x1b[K" + ProgressLine(completed, n, failed.load(),
+                                             seconds)}});
     }
   };
 
@@ -345,6 +379,7 @@ int RunBatch(const Plan& plan, const BatchSettings& settings,
     report.Write(record);
     const std::lock_guard<std::mutex> lock(print_mutex);
     finished[i] = 1;
+    ++completed;
     print_ready();
   };
 
@@ -363,6 +398,7 @@ int RunBatch(const Plan& plan, const BatchSettings& settings,
       }
     }
   };
+  if (progress) Reporter::Print({{false, ProgressLine(0, n, 0, 0)}});
   if (workers == 1) {
     worker();
   } else {
@@ -378,6 +414,7 @@ int RunBatch(const Plan& plan, const BatchSettings& settings,
       if (finished[i]) Reporter::Print(logs[i]);
     }
   }
+  if (progress) Reporter::Print({{false, "\r\x1b[K"}});
   if (fatal) std::rethrow_exception(fatal);
 
   const double seconds = std::chrono::duration<double>(

@@ -51,7 +51,12 @@ struct BatchSettings {
   bool skip_existing = false;   // skip inputs whose outputs are complete
   bool dry_run = false;         // list what would be done, write nothing
   bool summary = false;         // print the summary line on stderr
+  bool progress = false;        // keep a progress line on stderr (a terminal)
 };
+
+// The progress line: "[done/total] rate/s, ETA, failures".
+std::string ProgressLine(size_t done, size_t total, size_t failed,
+                         double seconds);
 
 // What one finished input wrote, for the report.
 struct JobOutcome {

@@ -196,8 +196,9 @@ Batch MakeBatch(FilterOptions o, bool compare, Setup& s,
   b.settings.skip_existing = o.skip_existing;
   b.settings.dry_run = o.dry_run;
   // The summary line: for several inputs, with -v or on a terminal.
-  b.settings.summary = b.plan.jobs.size() > 1 &&
-                       (reporter.verbose() || ::isatty(STDERR_FILENO) == 1);
+  const bool terminal = ::isatty(STDERR_FILENO) == 1;
+  b.settings.summary = b.plan.jobs.size() > 1 && (reporter.verbose() || terminal);
+  b.settings.progress = terminal;
   if (!o.report.empty()) {
     const fs::path report = fs::path(o.report).lexically_normal();
     for (const Job& job : b.plan.jobs) {
@@ -301,7 +302,7 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
     EnsureDirectory(plan.out_root);
   }
   const auto outputs = [](const Job& job) {
-    return std::vector<fs::path>{job.output};
+    return std::vector<fs::path>{job.to_stdout ? fs::path("-") : job.output};
   };
   return RunBatch(plan, batch.settings, reporter, outputs,
                   [&](const Job& job, Reporter& reporter) -> JobOutcome {

@@ -14,6 +14,7 @@ struct FilterOptions {
   std::vector<std::string> inputs;
   std::string output;
   bool recursive = false;
+  std::string extensions;  // --ext: "jpg,png"; empty = every readable format
   std::string border = "reflect101";
   std::string size = "same";
   std::string anchor;  // "X,Y", empty = default

@@ -1,5 +1,7 @@
 #include "cli/plan.h"
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <system_error>
 
@@ -53,6 +55,30 @@ void CheckNotAnInput(const fs::path& out, const std::vector<Job>& jobs) {
   }
 }
 
+// --ext "jpg, .PNG,tif": lowercase, without dots; each must be a format
+// convcorr reads.
+std::vector<std::string> ParseExtensions(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size() && !text.empty()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string ext = text.substr(start, end - start);
+    ext.erase(0, ext.find_first_not_of(" \t"));
+    ext.erase(ext.find_last_not_of(" \t") + 1);
+    if (!ext.empty() && ext[0] == '.') ext.erase(0, 1);
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    if (!io::IsImageExtension(ext)) {
+      Usage("--ext '" + text + "': '" + ext +
+            "' is not an image format convcorr reads (e.g. jpg, png, tif)");
+    }
+    out.push_back(ext);
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<fs::path> CompareOutputs(const Job& job,
@@ -74,6 +100,7 @@ Plan MakePlan(const FilterOptions& options, bool compare) {
     Usage("no output given: add -o FILE, -o DIR or -o - for stdout");
   }
   Plan plan;
+  const std::vector<std::string> extensions = ParseExtensions(options.extensions);
 
   // Inputs, with the relative path each one is mirrored to.
   struct Source {
@@ -95,7 +122,8 @@ Plan MakePlan(const FilterOptions& options, bool compare) {
     const fs::path p(arg);
     if (IsDirectory(p)) {
       any_directory = true;
-      for (const io::InputFile& f : io::ListImages(p, options.recursive)) {
+      for (const io::InputFile& f :
+           io::ListImages(p, options.recursive, extensions)) {
         Job job;
         job.name = f.path.string();
         job.input = f.path;

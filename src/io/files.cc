@@ -25,6 +25,7 @@ bool Hidden(const fs::path& p) {
 }
 
 void Scan(const fs::path& root, const fs::path& dir, bool recursive,
+          const std::vector<std::string>& extensions,
           std::vector<InputFile>& out) {
   std::error_code ec;
   fs::directory_iterator it(dir, ec);
@@ -37,11 +38,19 @@ void Scan(const fs::path& root, const fs::path& dir, bool recursive,
     if (it->is_directory(st_ec)) {  // follows symlinks
       // Symlinked directories are not followed, so a link cycle cannot
       // recurse forever (as find does by default).
-      if (recursive && !it->is_symlink(st_ec)) Scan(root, p, recursive, out);
+      if (recursive && !it->is_symlink(st_ec)) {
+        Scan(root, p, recursive, extensions, out);
+      }
       continue;
     }
     if (!it->is_regular_file(st_ec)) continue;
-    if (!IsImageExtension(ExtensionOf(p))) continue;
+    const std::string ext = ExtensionOf(p);
+    if (extensions.empty()
+            ? !IsImageExtension(ext)
+            : std::find(extensions.begin(), extensions.end(), ext) ==
+                  extensions.end()) {
+      continue;
+    }
     out.push_back({p, p.lexically_relative(root)});
   }
   if (ec) DirError(dir, ec);
@@ -49,9 +58,10 @@ void Scan(const fs::path& root, const fs::path& dir, bool recursive,
 
 }  // namespace
 
-std::vector<InputFile> ListImages(const fs::path& dir, bool recursive) {
+std::vector<InputFile> ListImages(const fs::path& dir, bool recursive,
+                                  const std::vector<std::string>& extensions) {
   std::vector<InputFile> out;
-  Scan(dir, dir, recursive, out);
+  Scan(dir, dir, recursive, extensions, out);
   // Byte order of the relative paths: the same on every machine and locale.
   std::sort(out.begin(), out.end(), [](const InputFile& a, const InputFile& b) {
     return a.relative.native() < b.relative.native();

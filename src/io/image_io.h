@@ -168,8 +168,11 @@ struct InputFile {
 };
 
 // The image files of a directory (recursively if asked), sorted by path,
-// with their paths relative to `dir`.
+// with their paths relative to `dir`: files whose extension (lowercase,
+// without the dot) is in `extensions`, or, when it is empty, any extension
+// IsImageExtension accepts.
 std::vector<InputFile> ListImages(const std::filesystem::path& dir,
-                                  bool recursive);
+                                  bool recursive,
+                                  const std::vector<std::string>& extensions = {});
 
 }  // namespace convcorr::io

@@ -157,6 +157,66 @@ TEST(CliBatch, FilesInFlightWriteWhatOneAtATimeWritesAndReportEachInput) {
   EXPECT_EQ(summary["skipped"], 0);
 }
 
+// Runs `command` under script(1), whose pseudo-terminal makes stderr a
+// terminal; returns everything the terminal received.
+std::string OnATerminal(const std::string& command, const fs::path& cwd) {
+  const fs::path log = cwd / "terminal.log";
+  const std::string cmd = "cd '" + cwd.string() + "' && script -qec \"" +
+                          command + "\" '" + log.string() + "' >/dev/null";
+  EXPECT_EQ(std::system(cmd.c_str()) == -1, false);
+  return ReadBytes(log);
+}
+
+TEST(CliBatch, ProgressLineOnATerminalOnly) {
+  if (std::system("command -v script >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "script(1) is not installed (Debian package bsdutils)";
+  }
+  Tree tree;
+  const std::string bin = CONVCORR_BINARY;
+  const std::string shown = OnATerminal(
+      bin + " correlate -k box:3 -r in -o out --jobs 2", tree.t.path());
+  // Redrawn in place, ending at all 11 inputs with the 2 failures, then
+  // erased before the summary line.
+  EXPECT_NE(shown.find("[0/11]"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("\r\x1b[K[11/11]"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("files/s, ETA 0s, 2 failed"), std::string::npos)
+      << shown;
+  EXPECT_NE(shown.find("9 processed, 0 skipped, 2 failed in "),
+            std::string::npos)
+      << shown;
+  // -q: nothing but the failures.
+  const std::string quiet = OnATerminal(
+      bin + " correlate -q -k box:3 -r in -o out2 --jobs 2", tree.t.path());
+  EXPECT_EQ(quiet.find("/11]"), std::string::npos) << quiet;
+  EXPECT_EQ(quiet.find("processed"), std::string::npos) << quiet;
+  EXPECT_NE(quiet.find("input 'in/trunc.png'"), std::string::npos) << quiet;
+  // Not a terminal (the other tests): no progress, no summary.
+  const RunResult r =
+      tree.Run({"correlate", "-k", "box:3", "-r", "in", "-o", "out3"});
+  EXPECT_EQ(r.err.find("/11]"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("processed"), std::string::npos) << r.err;
+}
+
+TEST(CliBatch, ExtensionFilterPicksTheFilesOfDirectoryInputs) {
+  Tree tree;
+  WriteCrop("camera.png", cv::Rect(0, 0, 20, 16), tree / "in" / "sub" / "j.jpg");
+  WriteCrop("camera.png", cv::Rect(0, 0, 20, 16), tree / "in" / "k.TIF");
+  const RunResult r = tree.Run({"correlate", "-k", "box:3", "-r", "in", "-o",
+                                "out", "--ext", "jpg, .tif", "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(r.out, "in/k.TIF -> out/k.TIF\nin/sub/j.jpg -> out/sub/j.jpg\n");
+  // Files named on the command line are taken whatever their extension.
+  const RunResult named = tree.Run({"correlate", "-k", "box:3", "in/a.png",
+                                    "-o", "o/", "--ext", "jpg", "--dry-run"});
+  EXPECT_EQ(named.out, "in/a.png -> o/a.png\n");
+  const RunResult bad = tree.Run({"correlate", "-k", "box:3", "-r", "in",
+                                  "-o", "out", "--ext", "jpg,doc"});
+  EXPECT_EQ(bad.exit_code, 2) << Describe(bad);
+  EXPECT_EQ(bad.err,
+            "--ext 'jpg,doc': 'doc' is not an image format convcorr reads "
+            "(e.g. jpg, png, tif)\n");
+}
+
 TEST(CliBatch, CompareReportCarriesTheDifferenceStatistics) {
   Tree tree;
   const RunResult r =
