@@ -3,9 +3,7 @@
 // non-ASCII letters, and bad files; files in flight, the report, resume
 // after a kill, dry runs, input lists and shards (also with GNU parallel).
 #include <gtest/gtest.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,8 +20,6 @@
 
 #include "cli/cli_util.h"
 #include "cli/run.h"
-
-extern char** environ;
 
 namespace convcorr::testing {
 namespace {
@@ -264,30 +260,6 @@ TEST(CliBatch, SkipExistingSkipsCompleteOutputsAndRedoesTheRest) {
   EXPECT_FALSE(Read(tree / "out" / "sub" / "g.png").empty());
 }
 
-// Starts convcorr in `cwd` without waiting; output to /dev/null.
-pid_t Spawn(const std::vector<std::string>& args, const fs::path& cwd) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  for (int fd = 1; fd <= 2; ++fd) {
-    posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0);
-  }
-  std::vector<std::string> argv_s = {CONVCORR_BINARY};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const fs::path old = fs::current_path();
-  fs::current_path(cwd);
-  pid_t pid = 0;
-  const int rc =
-      posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  fs::current_path(old);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot run " + argv_s[0]);
-  return pid;
-}
-
 TEST(CliBatch, RunKilledHalfWayResumesWithSkipExistingToTheSameOutputs) {
   TempDir t;
   // 48 inputs in 4 directories, each slow enough (a 49x49 Gaussian, every
@@ -312,7 +284,7 @@ TEST(CliBatch, RunKilledHalfWayResumesWithSkipExistingToTheSameOutputs) {
     fs::remove(t / "killed.jsonl");
     std::vector<std::string> killed = args;
     killed.insert(killed.end(), {"--report", "killed.jsonl"});
-    const pid_t pid = Spawn(killed, t.path());
+    const pid_t pid = StartConvcorr(killed, -1, t.path());
     // Wait for a few inputs to be done, then interrupt.
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(60);

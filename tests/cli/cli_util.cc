@@ -209,12 +209,15 @@ std::vector<std::string> HiddenEntries(const fs::path& dir) {
   return out;
 }
 
-int RunAndSignal(const std::vector<std::string>& args, int sig, int delay_ms) {
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+pid_t StartConvcorr(const std::vector<std::string>& args, int stdin_fd,
+                    const fs::path& cwd) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[0], 0);
+  if (stdin_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  }
   for (int fd = 1; fd <= 2; ++fd) {
     posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0);
   }
@@ -223,15 +226,30 @@ int RunAndSignal(const std::vector<std::string>& args, int sig, int delay_ms) {
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // As in RunConvcorr: change directory around the spawn.
+  const fs::path old_cwd = fs::current_path();
+  if (!cwd.empty()) fs::current_path(cwd);
   pid_t pid = 0;
   const int rc =
       posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  if (!cwd.empty()) fs::current_path(old_cwd);
   posix_spawn_file_actions_destroy(&actions);
-  close(pipe_fds[0]);
-  if (rc != 0) {
+  if (rc != 0) throw std::runtime_error("cannot run " + argv_s[0]);
+  return pid;
+}
+
+int RunAndSignal(const std::vector<std::string>& args, int sig, int delay_ms) {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+  pid_t pid = 0;
+  try {
+    pid = StartConvcorr(args, pipe_fds[0]);
+  } catch (...) {
+    close(pipe_fds[0]);
     close(pipe_fds[1]);
-    throw std::runtime_error("cannot run " + argv_s[0]);
+    throw;
   }
+  close(pipe_fds[0]);
   std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
   kill(pid, sig);
   int status = 0;

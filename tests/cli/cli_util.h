@@ -4,6 +4,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/types.h>
 
 #include <filesystem>
 #include <opencv2/core.hpp>
@@ -82,6 +83,12 @@ std::vector<std::string> ListFiles(const std::filesystem::path& dir);
 // Entries (files or directories) anywhere under `dir` whose name starts with
 // '.': leftover temporary files.
 std::vector<std::string> HiddenEntries(const std::filesystem::path& dir);
+
+// Starts convcorr with `args` in `cwd` (empty: the current directory)
+// without waiting: stdin from `stdin_fd` (-1: /dev/null), stdout and stderr
+// on /dev/null. Returns its pid.
+pid_t StartConvcorr(const std::vector<std::string>& args, int stdin_fd = -1,
+                    const std::filesystem::path& cwd = {});
 
 // Starts convcorr with `args` (stdout and stderr on /dev/null, stdin a pipe
 // kept open, so reading "-" blocks), sends it signal `sig` after `delay_ms`
