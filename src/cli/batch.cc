@@ -162,8 +162,9 @@ std::optional<Shard> ResolveShard(
     const std::string& s = options.shard;
     const size_t slash = s.find('/');
     const std::optional<long> k =
-        slash == std::string::npos ? std::nullopt
-                                   : ParseCount(std::string_view(s).substr(0, slash));
+        slash == std::string::npos
+            ? std::nullopt
+            : ParseCount(std::string_view(s).substr(0, slash));
     const std::optional<long> n =
         slash == std::string::npos
             ? std::nullopt
@@ -189,13 +190,15 @@ std::optional<Shard> ResolveShard(
     } else if (env("SLURM_ARRAY_TASK_COUNT") != nullptr) {
       count = EnvCount(env, "SLURM_ARRAY_TASK_COUNT");
     } else {
-      Usage("SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT: give "
-            "the number of shards with --shard-count N");
+      Usage(
+          "SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT: give "
+          "the number of shards with --shard-count N");
     }
     if (id < min || (id - min) % step != 0) {
-      Usage(fmt::format("SLURM_ARRAY_TASK_ID={} is not in the array that "
-                        "starts at {} with step {}",
-                        id, min, step));
+      Usage(
+          fmt::format("SLURM_ARRAY_TASK_ID={} is not in the array that "
+                      "starts at {} with step {}",
+                      id, min, step));
     }
     return Checked((id - min) / step, count,
                    "SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT");
@@ -205,8 +208,9 @@ std::optional<Shard> ResolveShard(
                    "JOB_COMPLETION_INDEX and --shard-count");
   }
   if (options.shard_count > 0) {
-    Usage("--shard-count needs a shard index from the environment "
-          "(JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID); or give --shard K/N");
+    Usage(
+        "--shard-count needs a shard index from the environment "
+        "(JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID); or give --shard K/N");
   }
   return std::nullopt;
 }
@@ -228,9 +232,9 @@ std::vector<Job> SelectShard(const std::vector<Job>& jobs, const Shard& shard) {
 
 int ResolveJobs(int requested, size_t jobs) {
   const int wanted = requested > 0 ? requested : core::ResolveThreads(0);
-  return static_cast<int>(std::clamp<size_t>(
-      std::min<size_t>(static_cast<size_t>(wanted), jobs), 1,
-      static_cast<size_t>(io::kMaxWriters)));
+  return static_cast<int>(
+      std::clamp<size_t>(std::min<size_t>(static_cast<size_t>(wanted), jobs), 1,
+                         static_cast<size_t>(io::kMaxWriters)));
 }
 
 std::vector<std::string> ReadInputList(const std::string& source, bool nul) {
@@ -240,9 +244,9 @@ std::vector<std::string> ReadInputList(const std::string& source, bool nul) {
   } else {
     std::error_code ec;
     if (!fs::is_regular_file(source, ec)) {
-      Usage(fmt::format("--files-from '{}': {}", source,
-                        fs::exists(source, ec) ? "not a regular file"
-                                               : "no such file"));
+      Usage(fmt::format(
+          "--files-from '{}': {}", source,
+          fs::exists(source, ec) ? "not a regular file" : "no such file"));
     }
     try {
       bytes = io::ReadFileBytes(source);
@@ -266,11 +270,11 @@ std::string ProgressLine(size_t done, size_t total, size_t failed,
   if (done > 0 && seconds > 0) {
     const double rate = static_cast<double>(done) / seconds;
     const double eta = static_cast<double>(total - done) / rate;
-    line += fmt::format(" {:.1f} files/s, ETA {}", rate,
-                        eta >= 60 ? fmt::format("{}m{:02}s",
-                                                static_cast<int>(eta) / 60,
-                                                static_cast<int>(eta) % 60)
-                                  : fmt::format("{}s", static_cast<int>(std::ceil(eta))));
+    line += fmt::format(
+        " {:.1f} files/s, ETA {}", rate,
+        eta >= 60 ? fmt::format("{}m{:02}s", static_cast<int>(eta) / 60,
+                                static_cast<int>(eta) % 60)
+                  : fmt::format("{}s", static_cast<int>(std::ceil(eta))));
   }
   if (failed > 0) line += fmt::format(", {} failed", failed);
   return line;
@@ -283,7 +287,8 @@ int RunBatch(const Plan& plan, const BatchSettings& settings,
   ReportFile report(settings.report);
   const auto start = std::chrono::steady_clock::now();
   const size_t n = plan.jobs.size();
-  const int workers = std::clamp(settings.jobs, 1, static_cast<int>(std::max<size_t>(n, 1)));
+  const int workers =
+      std::clamp(settings.jobs, 1, static_cast<int>(std::max<size_t>(n, 1)));
 
   std::vector<std::vector<Reporter::Line>> logs(n);
   std::vector<char> finished(n, 0);
@@ -314,8 +319,8 @@ int RunBatch(const Plan& plan, const BatchSettings& settings,
                                  std::chrono::steady_clock::now() - start)
                                  .count();
       Reporter::Print(
-          {{false, "\r\x1b[K" + ProgressLine(completed, n, failed.load(),
-                                             seconds)}});
+          {{false,
+            "\r\x1b[K" + ProgressLine(completed, n, failed.load(), seconds)}});
     }
   };
 
@@ -417,9 +422,9 @@ int RunBatch(const Plan& plan, const BatchSettings& settings,
   if (progress) Reporter::Print({{false, "\r\x1b[K"}});
   if (fatal) std::rethrow_exception(fatal);
 
-  const double seconds = std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   report.Write({{"summary",
                  {{"processed", ok.load()},
                   {"skipped", skipped.load()},
@@ -427,9 +432,9 @@ int RunBatch(const Plan& plan, const BatchSettings& settings,
                   {"seconds", std::round(seconds * 1000) / 1000}}}});
   if (settings.summary && !reporter.quiet()) {
     Reporter::Print(
-        {{false, fmt::format("{} processed, {} skipped, {} failed in {:.2f} s\n",
-                             ok.load(), skipped.load(), failed.load(),
-                             seconds)}});
+        {{false,
+          fmt::format("{} processed, {} skipped, {} failed in {:.2f} s\n",
+                      ok.load(), skipped.load(), failed.load(), seconds)}});
   }
   return failed > 0 ? kExitSomeFailed : kExitOk;
 }

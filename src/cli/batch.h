@@ -6,11 +6,10 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/options.h"
 #include "cli/plan.h"
@@ -46,12 +45,12 @@ int ResolveJobs(int requested, size_t jobs);
 std::vector<std::string> ReadInputList(const std::string& source, bool nul);
 
 struct BatchSettings {
-  int jobs = 1;                 // files in flight
-  std::string report;           // JSON-lines report path, or empty
-  bool skip_existing = false;   // skip inputs whose outputs are complete
-  bool dry_run = false;         // list what would be done, write nothing
-  bool summary = false;         // print the summary line on stderr
-  bool progress = false;        // keep a progress line on stderr (a terminal)
+  int jobs = 1;                // files in flight
+  std::string report;          // JSON-lines report path, or empty
+  bool skip_existing = false;  // skip inputs whose outputs are complete
+  bool dry_run = false;        // list what would be done, write nothing
+  bool summary = false;        // print the summary line on stderr
+  bool progress = false;       // keep a progress line on stderr (a terminal)
 };
 
 // The progress line: "[done/total] rate/s, ETA, failures".
@@ -65,7 +64,8 @@ struct JobOutcome {
 };
 
 using JobBody = std::function<JobOutcome(const Job&, Reporter&)>;
-using JobOutputs = std::function<std::vector<std::filesystem::path>(const Job&)>;
+using JobOutputs =
+    std::function<std::vector<std::filesystem::path>(const Job&)>;
 
 // Runs `body` for every job, `settings.jobs` at a time. Each job's lines
 // are printed when it and every job before it have finished, so the

@@ -102,8 +102,8 @@ void ExpectSameOutputs(const fs::path& a, const fs::path& b,
 
 TEST(CliBatch, FilesInFlightWriteWhatOneAtATimeWritesAndReportEachInput) {
   Tree tree;
-  const RunResult one = tree.Run({"correlate", "-k", "emboss", "-r", "in",
-                                  "-o", "one", "--jobs", "1", "--json"});
+  const RunResult one = tree.Run({"correlate", "-k", "emboss", "-r", "in", "-o",
+                                  "one", "--jobs", "1", "--json"});
   EXPECT_EQ(one.exit_code, 1) << Describe(one);
   const RunResult three =
       tree.Run({"correlate", "-k", "emboss", "-r", "in", "-o", "three",
@@ -195,7 +195,8 @@ TEST(CliBatch, ProgressLineOnATerminalOnly) {
 
 TEST(CliBatch, ExtensionFilterPicksTheFilesOfDirectoryInputs) {
   Tree tree;
-  WriteCrop("camera.png", cv::Rect(0, 0, 20, 16), tree / "in" / "sub" / "j.jpg");
+  WriteCrop("camera.png", cv::Rect(0, 0, 20, 16),
+            tree / "in" / "sub" / "j.jpg");
   WriteCrop("camera.png", cv::Rect(0, 0, 20, 16), tree / "in" / "k.TIF");
   const RunResult r = tree.Run({"correlate", "-k", "box:3", "-r", "in", "-o",
                                 "out", "--ext", "jpg, .tif", "--dry-run"});
@@ -205,8 +206,8 @@ TEST(CliBatch, ExtensionFilterPicksTheFilesOfDirectoryInputs) {
   const RunResult named = tree.Run({"correlate", "-k", "box:3", "in/a.png",
                                     "-o", "o/", "--ext", "jpg", "--dry-run"});
   EXPECT_EQ(named.out, "in/a.png -> o/a.png\n");
-  const RunResult bad = tree.Run({"correlate", "-k", "box:3", "-r", "in",
-                                  "-o", "out", "--ext", "jpg,doc"});
+  const RunResult bad = tree.Run({"correlate", "-k", "box:3", "-r", "in", "-o",
+                                  "out", "--ext", "jpg,doc"});
   EXPECT_EQ(bad.exit_code, 2) << Describe(bad);
   EXPECT_EQ(bad.err,
             "--ext 'jpg,doc': 'doc' is not an image format convcorr reads "
@@ -221,8 +222,9 @@ TEST(CliBatch, CompareReportCarriesTheDifferenceStatistics) {
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   const auto report = ByInput(ReadReport(tree / "cmp.jsonl"));
   const json& a = report.at("in/a.png");
-  EXPECT_EQ(a["outputs"], json::array({"cmp/a.convolve.png",
-                                       "cmp/a.correlate.png", "cmp/a.diff.png"}));
+  EXPECT_EQ(a["outputs"],
+            json::array({"cmp/a.convolve.png", "cmp/a.correlate.png",
+                         "cmp/a.diff.png"}));
   EXPECT_GT(a["diff"]["max_abs_diff"].get<double>(), 0.0);
   EXPECT_EQ(a["diff"]["identical"], false);
   EXPECT_TRUE(report.at("in/sub/c.png")["diff"].contains("rms"));
@@ -231,7 +233,7 @@ TEST(CliBatch, CompareReportCarriesTheDifferenceStatistics) {
 TEST(CliBatch, SkipExistingSkipsCompleteOutputsAndRedoesTheRest) {
   Tree tree;
   const std::vector<std::string> args = {"correlate", "-k", "box:3", "-r",
-                                         "in", "-o", "out", "-q"};
+                                         "in",        "-o", "out",   "-q"};
   const RunResult first = tree.Run(args);
   EXPECT_EQ(first.exit_code, 1) << Describe(first);
   const std::string kept = ReadBytes(tree / "out" / "a.png");
@@ -274,9 +276,9 @@ TEST(CliBatch, RunKilledHalfWayResumesWithSkipExistingToTheSameOutputs) {
       names.push_back(n);
     }
   }
-  const std::vector<std::string> args = {"convolve", "-k", "gaussian:8,49",
-                                         "--method", "direct", "-r", "in",
-                                         "-o", "out", "--jobs", "2"};
+  const std::vector<std::string> args = {
+      "convolve", "-k", "gaussian:8,49", "--method", "direct", "-r",
+      "in",       "-o", "out",           "--jobs",   "2"};
   for (const auto& [sig, code] :
        {std::pair{SIGTERM, 143}, std::pair{SIGINT, 130}}) {
     SCOPED_TRACE(sig);
@@ -324,10 +326,10 @@ TEST(CliBatch, RunKilledHalfWayResumesWithSkipExistingToTheSameOutputs) {
     EXPECT_EQ(ListFiles(t / "out"), Sorted(names));
   }
   // The same outputs as a run that was never interrupted.
-  const RunResult clean = RunConvcorr(
-      {"convolve", "-k", "gaussian:8,49", "--method", "direct", "in/d3",
-       "-o", "clean", "-q"},
-      "", t.path());
+  const RunResult clean =
+      RunConvcorr({"convolve", "-k", "gaussian:8,49", "--method", "direct",
+                   "in/d3", "-o", "clean", "-q"},
+                  "", t.path());
   ASSERT_EQ(clean.exit_code, 0) << Describe(clean);
   for (int i = 0; i < 12; ++i) {
     const std::string p = "p" + std::to_string(i) + ".png";
@@ -347,12 +349,14 @@ TEST(CliBatch, DryRunListsTheWorkAndWritesNothing) {
             "cmp/c.diff.png\n");
   EXPECT_FALSE(fs::exists(tree / "cmp"));
   // After a real run, --skip-existing --dry-run says what would be skipped.
-  RUN_OK(real, {"correlate", "-k", "box:3", "in/a.png", "in/z.png", "-o",
-                "out", "-q"}, "", tree.t.path());
+  RUN_OK(
+      real,
+      {"correlate", "-k", "box:3", "in/a.png", "in/z.png", "-o", "out", "-q"},
+      "", tree.t.path());
   fs::remove(tree / "out" / "z.png");
   const RunResult dry =
-      tree.Run({"correlate", "-k", "box:3", "in/a.png", "in/z.png", "-o",
-                "out", "--dry-run", "--skip-existing", "--json"});
+      tree.Run({"correlate", "-k", "box:3", "in/a.png", "in/z.png", "-o", "out",
+                "--dry-run", "--skip-existing", "--json"});
   ASSERT_EQ(dry.exit_code, 0) << Describe(dry);
   const std::vector<std::string> lines = Lines(dry.out);
   ASSERT_EQ(lines.size(), 2u);
@@ -369,22 +373,24 @@ TEST(CliBatch, DryRunListsTheWorkAndWritesNothing) {
 TEST(CliBatch, FilesFromReadsNewlineAndNulListsAndMirrorsTheirDirectories) {
   Tree tree;
   // A name with a newline in it, as only a NUL-separated list can carry.
-  WriteCrop("coffee.png", cv::Rect(0, 0, 30, 20), tree / "in" / "odd\nname.png");
+  WriteCrop("coffee.png", cv::Rect(0, 0, 30, 20),
+            tree / "in" / "odd\nname.png");
   std::string nul;
-  for (const std::string& n : {std::string("a.png"), std::string("sub/c.png"),
-                               std::string("with space/e f.png"),
-                               std::string("odd\nname.png")}) {
+  for (const std::string& n :
+       {std::string("a.png"), std::string("sub/c.png"),
+        std::string("with space/e f.png"), std::string("odd\nname.png")}) {
     nul += "./" + n + '\0';
   }
   const RunResult r = RunConvcorr(
       {"correlate", "-k", "box:3", "--files-from", "-", "-0", "-o", "../out"},
       nul, tree / "in");
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
-  EXPECT_EQ(ListFiles(tree / "out"),
-            Sorted({"a.png", "sub/c.png", "with space/e f.png",
-                    "odd\nname.png"}));
+  EXPECT_EQ(
+      ListFiles(tree / "out"),
+      Sorted({"a.png", "sub/c.png", "with space/e f.png", "odd\nname.png"}));
   // Newlines, a CRLF line, a blank line and a missing file.
-  WriteBytes(tree / "list.txt", "in/z.png\r\n\nin/sub/deeper/d.png\nin/gone.png\n");
+  WriteBytes(tree / "list.txt",
+             "in/z.png\r\n\nin/sub/deeper/d.png\nin/gone.png\n");
   const RunResult l = tree.Run(
       {"correlate", "-k", "box:3", "--files-from", "list.txt", "-o", "lst"});
   EXPECT_EQ(l.exit_code, 1) << Describe(l);
@@ -434,17 +440,16 @@ TEST(CliBatch, ShardsTogetherProcessEveryInputExactlyOnce) {
         tree.Run({"correlate", "-k", "box:3", "-r", "in", "-o", "out",
                   "--shard", std::to_string(k) + "/3", "--report", rep});
     ASSERT_EQ(r.exit_code, 0) << Describe(r);
-    EXPECT_EQ(r.err, "note: shard " + std::to_string(k) +
-                         "/3 (from --shard '" + std::to_string(k) +
-                         "/3'): 3 of 9 inputs\n");
+    EXPECT_EQ(r.err, "note: shard " + std::to_string(k) + "/3 (from --shard '" +
+                         std::to_string(k) + "/3'): 3 of 9 inputs\n");
     for (const std::string& in : Processed(tree / rep)) seen.insert(in);
   }
   EXPECT_EQ(std::vector<std::string>(seen.begin(), seen.end()), Sorted(all));
   EXPECT_EQ(ListFiles(tree / "out"), Sorted(tree.good));
 
   // The slice is the sorted list's positions k, k + 3, ...
-  const RunResult dry = tree.Run({"correlate", "-k", "box:3", "-r", "in",
-                                  "-o", "out", "--shard", "1/3", "--dry-run"});
+  const RunResult dry = tree.Run({"correlate", "-k", "box:3", "-r", "in", "-o",
+                                  "out", "--shard", "1/3", "--dry-run"});
   std::vector<std::string> sorted = Sorted(all);
   EXPECT_EQ(dry.out, sorted[1] + " -> out/" + sorted[1].substr(3) + "\n" +
                          sorted[4] + " -> out/" + sorted[4].substr(3) + "\n" +
@@ -456,15 +461,16 @@ TEST(CliBatch, ShardsTogetherProcessEveryInputExactlyOnce) {
                             std::vector<std::string> extra = {}) {
     for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
     std::vector<std::string> args = {"correlate", "-k", "box:3", "-r",
-                                     "in", "-o", "out", "--dry-run"};
+                                     "in",        "-o", "out",   "--dry-run"};
     args.insert(args.end(), extra.begin(), extra.end());
     const RunResult r = tree.Run(args);
     for (const auto& [k, v] : env) unsetenv(k.c_str());
     return r;
   };
-  const RunResult slurm =
-      dry_with({{"SLURM_ARRAY_TASK_ID", "6"}, {"SLURM_ARRAY_TASK_MIN", "4"},
-                {"SLURM_ARRAY_TASK_STEP", "2"}, {"SLURM_ARRAY_TASK_COUNT", "3"}});
+  const RunResult slurm = dry_with({{"SLURM_ARRAY_TASK_ID", "6"},
+                                    {"SLURM_ARRAY_TASK_MIN", "4"},
+                                    {"SLURM_ARRAY_TASK_STEP", "2"},
+                                    {"SLURM_ARRAY_TASK_COUNT", "3"}});
   EXPECT_EQ(slurm.exit_code, 0) << Describe(slurm);
   EXPECT_EQ(slurm.out, dry.out);
   EXPECT_EQ(slurm.err,
@@ -481,8 +487,10 @@ TEST(CliBatch, ShardsTogetherProcessEveryInputExactlyOnce) {
   EXPECT_EQ(both.out, dry.out);
 
   const std::pair<std::vector<std::string>, std::string> usage[] = {
-      {{"--shard", "3/3"}, "--shard '3/3': shard index 3 is not below the count 3\n"},
-      {{"--shard", "x"}, "--shard 'x': expected K/N with 0 <= K < N, e.g. 0/4\n"},
+      {{"--shard", "3/3"},
+       "--shard '3/3': shard index 3 is not below the count 3\n"},
+      {{"--shard", "x"},
+       "--shard 'x': expected K/N with 0 <= K < N, e.g. 0/4\n"},
       {{"--shard", "0/0"},
        "--shard '0/0': the shard count must be from 1 to 1000000, not 0\n"},
       {{"--shard-count", "3"},
@@ -530,18 +538,17 @@ TEST(CliBatch, GnuParallelShardsTogetherProcessEveryInputExactlyOnce) {
 
 TEST(CliBatch, ReportFileErrors) {
   Tree tree;
-  const RunResult same = tree.Run({"correlate", "-k", "box:3", "in/a.png",
-                                   "-o", "out.png", "--report", "in/a.png"});
+  const RunResult same = tree.Run({"correlate", "-k", "box:3", "in/a.png", "-o",
+                                   "out.png", "--report", "in/a.png"});
   EXPECT_EQ(same.exit_code, 2) << Describe(same);
   EXPECT_EQ(same.err,
             "--report 'in/a.png' is also the input of 'in/a.png'; choose "
             "another report file\n");
-  const RunResult out = tree.Run({"correlate", "-k", "box:3", "in/a.png",
-                                  "-o", "out.png", "--report", "out.png"});
+  const RunResult out = tree.Run({"correlate", "-k", "box:3", "in/a.png", "-o",
+                                  "out.png", "--report", "out.png"});
   EXPECT_EQ(out.exit_code, 2) << Describe(out);
-  const RunResult dir =
-      tree.Run({"correlate", "-k", "box:3", "in/a.png", "-o", "out.png",
-                "--report", "nodir/report.jsonl"});
+  const RunResult dir = tree.Run({"correlate", "-k", "box:3", "in/a.png", "-o",
+                                  "out.png", "--report", "nodir/report.jsonl"});
   EXPECT_EQ(dir.exit_code, 3) << Describe(dir);
   EXPECT_EQ(dir.err,
             "report 'nodir/report.jsonl': No such file or directory\n");
