@@ -534,6 +534,59 @@ TEST(CliBatch, GnuParallelShardsTogetherProcessEveryInputExactlyOnce) {
   for (const std::string& n : tree.good) all.push_back("in/" + n);
   EXPECT_EQ(std::vector<std::string>(seen.begin(), seen.end()), Sorted(all));
   EXPECT_EQ(ListFiles(tree / "out"), Sorted(tree.good));
+
+  // The across-hosts recipe: --sshlogin over two hosts, with a stand-in
+  // for ssh (GNU parallel runs `ssh [options] HOST -- COMMAND`) that runs
+  // the command here, so the distribution itself is what is tested.
+  WriteBytes(tree / "fake-ssh",
+             "#!/bin/sh\n"
+             "while [ $# -gt 0 ]; do case \"$1\" in --) break;; -*) shift;; "
+             "*) break;; esac; done\n"
+             "shift\n"
+             "[ \"${1:-}\" = \"--\" ] && shift\n"
+             "exec sh -c \"$*\"\n");
+  fs::permissions(tree / "fake-ssh", fs::perms::owner_all);
+  const std::string remote =
+      "cd '" + tree.t.path().string() +
+      "' && parallel --will-cite --halt now,fail=1 --ssh ./fake-ssh "
+      "--sshlogin 2/hostA,2/hostB \"cd '" +
+      tree.t.path().string() +
+      "' && '" CONVCORR_BINARY
+      "' correlate -k box:3 -r in -o remote -q --shard {}/4 --report "
+      "remote{}.jsonl && echo \\$PARALLEL_SSHLOGIN >> hosts.txt\" ::: 0 1 2 3";
+  ASSERT_EQ(std::system(remote.c_str()), 0) << remote;
+  std::multiset<std::string> remote_seen;
+  for (int k = 0; k < 4; ++k) {
+    for (const std::string& in :
+         Processed(tree / ("remote" + std::to_string(k) + ".jsonl"))) {
+      remote_seen.insert(in);
+    }
+  }
+  EXPECT_EQ(std::vector<std::string>(remote_seen.begin(), remote_seen.end()),
+            Sorted(all));
+  EXPECT_EQ(ListFiles(tree / "remote"), Sorted(tree.good));
+  const std::vector<std::string> hosts =
+      Sorted(Lines(ReadBytes(tree / "hosts.txt")));
+  ASSERT_EQ(hosts.size(), 4u);
+  EXPECT_EQ(std::set<std::string>(hosts.begin(), hosts.end()),
+            (std::set<std::string>{"hostA", "hostB"}));
+}
+
+TEST(CliBatch, UnreadableInputIsReportedOnceAndTheOthersWritten) {
+  if (geteuid() == 0) {
+    GTEST_SKIP() << "root reads files whatever their mode";
+  }
+  Tree tree;
+  WriteCrop("camera.png", cv::Rect(0, 0, 20, 16), tree / "in" / "locked.png");
+  fs::permissions(tree / "in" / "locked.png", fs::perms::none);
+  const RunResult r = tree.Run({"correlate", "-k", "box:3", "-r", "in", "-o",
+                                "out", "-q", "--report", "r.jsonl"});
+  fs::permissions(tree / "in" / "locked.png", fs::perms::owner_all);
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_NE(r.err.find("input 'in/locked.png': "), std::string::npos) << r.err;
+  EXPECT_EQ(ListFiles(tree / "out"), Sorted(tree.good));
+  EXPECT_EQ(ByInput(ReadReport(tree / "r.jsonl")).at("in/locked.png")["status"],
+            "failed");
 }
 
 TEST(CliBatch, ReportFileErrors) {
