@@ -1,0 +1,128 @@
+// The malformed-image corpus (tests/corpus/make_bad_images.py, generated
+// at test time from the sample photos, never downloaded) through the
+// binary: every bad file gives one line naming it, exit code 1 and no
+// output, on the file path, on stdin and in a batch beside a good photo.
+// The sanitizer build (CI) runs the same test, so none may crash it.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cli/cli_util.h"
+#include "cli/run.h"
+
+namespace convcorr::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct BadFile {
+  std::string name;
+  std::string cls;
+  std::string why;
+};
+
+// Generates the corpus into `dir` and reads its manifest; adds the two
+// classes a script cannot leave in a tree (a directory named like an image
+// and, unless the tests run as root, an unreadable file).
+std::vector<BadFile> MakeCorpus(const fs::path& dir) {
+  const std::string cmd = std::string("'") + CONVCORR_PYTHON + "' '" +
+                          CONVCORR_CORPUS_SCRIPT + "' '" +
+                          CONVCORR_SAMPLES_DIR + "' '" + dir.string() + "'";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::vector<BadFile> files;
+  for (const std::string& line : Lines(ReadBytes(dir / "manifest.tsv"))) {
+    const size_t a = line.find('\t');
+    const size_t b = line.find('\t', a + 1);
+    files.push_back(
+        {line.substr(0, a), line.substr(a + 1, b - a - 1), line.substr(b + 1)});
+  }
+  fs::remove(dir / "manifest.tsv");
+  fs::create_directory(dir / "directory-photo.png");
+  files.push_back({"directory-photo.png", "directory", "a directory"});
+  if (geteuid() != 0) {
+    WriteCrop("camera.png", cv::Rect(0, 0, 16, 16), dir / "unreadable-x.png");
+    fs::permissions(dir / "unreadable-x.png", fs::perms::none);
+    files.push_back({"unreadable-x.png", "unreadable", "mode 000"});
+  }
+  return files;
+}
+
+TEST(CliHostile, EveryBadFileIsOneLineExit1AndNoOutput) {
+  TempDir t;
+  const std::vector<BadFile> files = MakeCorpus(t / "bad");
+  std::set<std::string> classes;
+  for (const BadFile& f : files) classes.insert(f.cls);
+  EXPECT_GE(files.size(), 40u);
+  EXPECT_GE(classes.size(), 12u + (geteuid() != 0 ? 1 : 0));
+
+  for (const BadFile& f : files) {
+    SCOPED_TRACE(f.name + " (" + f.why + ")");
+    const std::string path = "bad/" + f.name;
+    const RunResult r = RunConvcorr(
+        {"correlate", "-k", "box:3", path, "-o", "out.png"}, "", t.path());
+    const std::vector<std::string> lines = Lines(r.err);
+    ASSERT_EQ(lines.size(), 1u) << r.err;
+    EXPECT_FALSE(fs::exists(t / "out.png"));
+    if (f.cls == "directory") {
+      // A directory input is the images in it (docs/cli.md): none here, so
+      // the run has nothing to do, a usage error.
+      EXPECT_EQ(r.exit_code, 2) << Describe(r);
+      EXPECT_EQ(lines[0], "no input images found in '" + path +
+                              "' (use -r to search subdirectories)");
+      continue;
+    }
+    EXPECT_EQ(r.exit_code, 1) << Describe(r);
+    EXPECT_EQ(lines[0].rfind("input '" + path + "': ", 0), 0u) << lines[0];
+    if (f.cls == "unreadable") continue;
+    // The same bytes on stdin.
+    const RunResult piped =
+        RunConvcorr({"correlate", "-k", "box:3", "-", "-o", "-"},
+                    ReadBytes(t / path), t.path());
+    EXPECT_EQ(piped.exit_code, 1) << Describe(piped);
+    EXPECT_EQ(piped.out, "");
+    const std::vector<std::string> piped_lines = Lines(piped.err);
+    ASSERT_EQ(piped_lines.size(), 1u) << piped.err;
+    EXPECT_EQ(piped_lines[0].rfind("input '-': ", 0), 0u) << piped_lines[0];
+  }
+  if (geteuid() != 0) {
+    fs::permissions(t / "bad" / "unreadable-x.png", fs::perms::owner_all);
+  }
+}
+
+TEST(CliHostile, BatchOfBadFilesWritesOnlyTheGoodOne) {
+  TempDir t;
+  const std::vector<BadFile> files = MakeCorpus(t / "in");
+  WriteCrop("astronaut.png", cv::Rect(0, 0, 40, 30), t / "in" / "good.png");
+  std::vector<std::string> args = {"correlate", "-k", "sobel-x", "-o",
+                                   "out", "-q", "--jobs", "2"};
+  std::vector<BadFile> bad;  // the directory holds no images: no input
+  for (const BadFile& f : files) {
+    args.push_back("in/" + f.name);
+    if (f.cls != "directory") bad.push_back(f);
+  }
+  args.push_back("in/good.png");
+  const RunResult r = RunConvcorr(args, "", t.path());
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  // One line per bad file, in input order, each naming its file.
+  const std::vector<std::string> lines = Lines(r.err);
+  ASSERT_EQ(lines.size(), bad.size()) << r.err;
+  for (size_t i = 0; i < bad.size(); ++i) {
+    EXPECT_EQ(lines[i].rfind("input 'in/" + bad[i].name + "': ", 0), 0u)
+        << lines[i];
+  }
+  EXPECT_EQ(ListFiles(t / "out"), std::vector<std::string>{"good.png"});
+  EXPECT_TRUE(HiddenEntries(t / "out").empty());
+  if (geteuid() != 0) {
+    fs::permissions(t / "in" / "unreadable-x.png", fs::perms::owner_all);
+  }
+}
+
+}  // namespace
+}  // namespace convcorr::testing
