@@ -152,7 +152,7 @@ int Main(int argc, char** argv) {
   KernelOptions kernel_opts;
   SignalOptions signal_opts;
   for (FilterOptions* o : {&conv_opts, &corr_opts, &cmp_opts}) {
-    o->max_pixels = io::kDefaultMaxPixels;
+    o->max_pixels = static_cast<int64_t>(io::kDefaultMaxPixels);
   }
 
   auto* conv = app.add_subcommand(

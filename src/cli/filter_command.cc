@@ -67,7 +67,8 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
   if (o.threads < 0) {
     throw Error(ErrorKind::kUsage, "--threads must be 0 (all cores) or more");
   }
-  if (o.max_pixels == 0) {
+  // Signed, so that -1 is refused rather than read as 2^64 - 1.
+  if (o.max_pixels <= 0) {
     throw Error(ErrorKind::kUsage, "--max-pixels must be at least 1");
   }
   std::vector<std::string> notes;
@@ -87,7 +88,7 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
   }
   io::DecodeOptions decode;
   decode.gray = o.gray;
-  decode.max_pixels = o.max_pixels;
+  decode.max_pixels = static_cast<uint64_t>(o.max_pixels);
   kernel::Analysis analysis = kernel::Analyze(k);
   // The method is the same for K and its rotation (convolve): rank and cost
   // do not change under a 180-degree turn.

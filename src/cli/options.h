@@ -29,7 +29,7 @@ struct FilterOptions {
   bool no_simd = false;
   std::string method = "auto";
   std::string format;  // output encoding for stdout and directories
-  uint64_t max_pixels = 0;  // set from io::kDefaultMaxPixels in app.cc
+  int64_t max_pixels = 0;  // set from io::kDefaultMaxPixels in app.cc
   bool json = false;
   bool quiet = false;
   bool verbose = false;

@@ -101,7 +101,7 @@ TEST(CliHostile, BatchOfBadFilesWritesOnlyTheGoodOne) {
   const std::vector<BadFile> files = MakeCorpus(t / "in");
   WriteCrop("astronaut.png", cv::Rect(0, 0, 40, 30), t / "in" / "good.png");
   std::vector<std::string> args = {"correlate", "-k", "sobel-x", "-o",
-                                   "out", "-q", "--jobs", "2"};
+                                   "out",       "-q", "--jobs",  "2"};
   std::vector<BadFile> bad;  // the directory holds no images: no input
   for (const BadFile& f : files) {
     args.push_back("in/" + f.name);
@@ -121,6 +121,122 @@ TEST(CliHostile, BatchOfBadFilesWritesOnlyTheGoodOne) {
   EXPECT_TRUE(HiddenEntries(t / "out").empty());
   if (geteuid() != 0) {
     fs::permissions(t / "in" / "unreadable-x.png", fs::perms::owner_all);
+  }
+}
+
+// Malformed kernel specs, in every shape a user or a script could produce:
+// one line starting "kernel spec '", exit 2, nothing written, no trace.
+TEST(CliHostile, MalformedKernelSpecsAreOneLineExit2) {
+  TempDir t;
+  WriteCrop("camera.png", cv::Rect(0, 0, 16, 16), t / "a.png");
+  WriteBytes(t / "empty.txt", "");
+  WriteBytes(t / "ragged.txt", "1,2,3\n4,5\n");
+  WriteBytes(t / "binary.txt", std::string("\x89PNG\r\n\x1a\n\0\0", 10));
+  std::string long_row;
+  for (int i = 0; i < 2000; ++i) long_row += "1,";
+  long_row += "1";  // 2001 columns: over the 1025 limit
+  const std::vector<std::string> specs = {"",
+                                          " ",
+                                          ";",
+                                          ",,,",
+                                          "1,,2",
+                                          "1;;2",
+                                          "1,2;3",
+                                          "nan",
+                                          "inf",
+                                          "-inf",
+                                          "1,nan",
+                                          "1e400",
+                                          "1/0",
+                                          "1/1e-320",
+                                          "0x10",
+                                          "--1",
+                                          "1..2",
+                                          "gaussian:",
+                                          "gaussian:-1",
+                                          "gaussian:nan",
+                                          "gaussian:1e300",
+                                          "gaussian:1,100000",
+                                          "gaussian:1,2,3",
+                                          "box:0",
+                                          "box:-3",
+                                          "box:100000",
+                                          "box:3.5",
+                                          "box:3,3",
+                                          "motion:0",
+                                          "motion:1e9",
+                                          "shift:1e9,0",
+                                          "shift:1",
+                                          "laplacian:5",
+                                          "emboss:nan",
+                                          "unsharp:1,inf",
+                                          "log:0",
+                                          "3x3:",
+                                          "3x3+5+5:1,2,3,4,5,6,7,8,9",
+                                          "0x0:",
+                                          "99999x99999:1",
+                                          "3x:1",
+                                          "x3:1",
+                                          "@",
+                                          "@nope.txt",
+                                          "@empty.txt",
+                                          "@ragged.txt",
+                                          "@binary.txt",
+                                          "@/dev/zero",
+                                          "\xff\xfe",
+                                          "caf\xc3\xa9",
+                                          std::string(5000, 'x'),
+                                          long_row};
+  for (const std::string& spec : specs) {
+    SCOPED_TRACE(spec.substr(0, 60));
+    const RunResult r = RunConvcorr(
+        {"correlate", "-k", spec, "a.png", "-o", "out.png"}, "", t.path());
+    EXPECT_EQ(r.exit_code, 2) << Describe(r);
+    const std::vector<std::string> lines = Lines(r.err);
+    ASSERT_EQ(lines.size(), 1u) << r.err.substr(0, 400);
+    EXPECT_EQ(lines[0].rfind("kernel spec '", 0), 0u)
+        << lines[0].substr(0, 200);
+    EXPECT_LE(lines[0].size(), 400u) << "the message quotes a long spec whole";
+    EXPECT_FALSE(fs::exists(t / "out.png"));
+  }
+}
+
+// Every out-of-range or malformed option: one line, exit 2, nothing written.
+TEST(CliHostile, OutOfRangeOptionsAreOneLineExit2) {
+  TempDir t;
+  WriteCrop("camera.png", cv::Rect(0, 0, 16, 16), t / "a.png");
+  const std::vector<std::vector<std::string>> options = {
+      {"--threads", "-1"},
+      {"--threads", "99999999999"},
+      {"--threads", "two"},
+      {"--scale", "nan"},
+      {"--scale", "1e400"},
+      {"--bias", "inf"},
+      {"--anchor", "99,99"},
+      {"--anchor", "x"},
+      {"--anchor", "-1,0"},
+      {"--max-pixels", "0"},
+      {"--max-pixels", "-1"},
+      {"--border", "foo"},
+      {"--border", "constant:nan"},
+      {"--size", "bar"},
+      {"--depth", "u12"},
+      {"--method", "x"},
+      {"--jobs", "-1"},
+      {"--shard", "5/2"},
+      {"--shard", "1/"},
+      {"--format", "gif"},
+      {"--ext", "exe"},
+      {"--no-such-option"}};
+  for (const std::vector<std::string>& opt : options) {
+    SCOPED_TRACE(opt[0] + (opt.size() > 1 ? " " + opt[1] : ""));
+    std::vector<std::string> args = {"correlate", "-k", "box:3",
+                                     "a.png",     "-o", "out.png"};
+    args.insert(args.end(), opt.begin(), opt.end());
+    const RunResult r = RunConvcorr(args, "", t.path());
+    EXPECT_EQ(r.exit_code, 2) << Describe(r);
+    EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
+    EXPECT_FALSE(fs::exists(t / "out.png"));
   }
 }
 
