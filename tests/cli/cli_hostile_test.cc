@@ -3,8 +3,12 @@
 // binary: every bad file gives one line naming it, exit code 1 and no
 // output, on the file path, on stdin and in a batch beside a good photo.
 // The sanitizer build (CI) runs the same test, so none may crash it.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -237,6 +241,126 @@ TEST(CliHostile, OutOfRangeOptionsAreOneLineExit2) {
     EXPECT_EQ(r.exit_code, 2) << Describe(r);
     EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
     EXPECT_FALSE(fs::exists(t / "out.png"));
+  }
+}
+
+// What RunLimited reports: exit code, stderr and the child's peak memory.
+struct LimitedRun {
+  int exit_code = -1;
+  std::string err;
+  long max_rss_kb = 0;
+};
+
+// Runs convcorr in `cwd` with stdin from `stdin_path` (empty: /dev/null),
+// stdout to /dev/null, and, when `file_size_limit` > 0, a file-size limit
+// (RLIMIT_FSIZE, with SIGXFSZ ignored so that a write past it fails with
+// EFBIG, as on a full disk); returns the peak resident memory (wait4).
+LimitedRun RunLimited(const std::vector<std::string>& args, const fs::path& cwd,
+                      rlim_t file_size_limit = 0,
+                      const fs::path& stdin_path = {}) {
+  const fs::path err = cwd / "limited.err";
+  std::vector<std::string> argv_s = {CONVCORR_BINARY};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const std::string in = stdin_path.empty() ? "/dev/null" : stdin_path.string();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    // Only async-signal-safe calls between fork and exec.
+    if (chdir(cwd.c_str()) != 0) _exit(126);
+    const int fd_in = open(in.c_str(), O_RDONLY);
+    const int fd_out = open("/dev/null", O_WRONLY);
+    const int fd_err = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd_in < 0 || fd_out < 0 || fd_err < 0) _exit(126);
+    dup2(fd_in, 0);
+    dup2(fd_out, 1);
+    dup2(fd_err, 2);
+    if (file_size_limit > 0) {
+      signal(SIGXFSZ, SIG_IGN);
+      const rlimit lim = {file_size_limit, file_size_limit};
+      setrlimit(RLIMIT_FSIZE, &lim);
+    }
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  LimitedRun r;
+  int status = 0;
+  rusage usage = {};
+  wait4(pid, &status, 0, &usage);
+  r.exit_code =
+      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.max_rss_kb = usage.ru_maxrss;
+  r.err = ReadBytes(err);
+  fs::remove(err);
+  return r;
+}
+
+// A full disk (a file-size limit: writes past it fail with EFBIG) is exit
+// 3 with one line; the existing output and the input are untouched and no
+// temporary file is left; in a batch, no further input is started.
+TEST(CliHostile, FullDiskIsExit3AndKeepsTheExistingOutput) {
+  TempDir t;
+  fs::copy_file(Photo("astronaut.png"), t / "in.png");
+  WriteBytes(t / "out.png", "the previous output");
+  const std::string input = ReadBytes(t / "in.png");
+  const LimitedRun r = RunLimited(
+      {"correlate", "-k", "box:3", "in.png", "-o", "out.png"}, t.path(), 4096);
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
+  EXPECT_EQ(r.err.rfind("output 'out.png': ", 0), 0u) << r.err;
+  EXPECT_EQ(ReadBytes(t / "out.png"), "the previous output");
+  EXPECT_EQ(ReadBytes(t / "in.png"), input);
+  EXPECT_TRUE(HiddenEntries(t.path()).empty());
+
+  // A batch into a directory: stops with exit 3, leaves no partial file.
+  fs::create_directories(t / "many");
+  for (int i = 0; i < 6; ++i) {
+    fs::copy_file(Photo("astronaut.png"),
+                  t / "many" / ("p" + std::to_string(i) + ".png"));
+  }
+  const LimitedRun batch =
+      RunLimited({"correlate", "-k", "box:3", "many", "-o", "out", "--jobs",
+                  "2", "--report", "r.jsonl"},
+                 t.path(), 4096);
+  EXPECT_EQ(batch.exit_code, 3) << batch.err;
+  EXPECT_TRUE(HiddenEntries(t / "out").empty());
+  EXPECT_TRUE(ListFiles(t / "out").empty());
+}
+
+// A decompression bomb is refused from its header, before any pixel
+// memory is taken, on the file path, on stdin and in a batch: the peak
+// memory stays that of a process that decoded nothing big (a 100000 x
+// 100000 RGB image would need 30 GB).
+TEST(CliHostile, BombsAreRefusedWithLittleMemory) {
+  TempDir t;
+  const std::vector<BadFile> files = MakeCorpus(t / "bad");
+  fs::copy_file(Photo("camera.png"), t / "good.png");
+  // The baseline: the same binary filtering a real 512x512 photo.
+  const LimitedRun good = RunLimited(
+      {"correlate", "-k", "box:3", "good.png", "-o", "good-out.png"}, t.path());
+  ASSERT_EQ(good.exit_code, 0) << good.err;
+  for (const BadFile& f : files) {
+    if (f.cls != "bomb") continue;
+    SCOPED_TRACE(f.name);
+    for (int path = 0; path < 3; ++path) {
+      const std::string name = "bad/" + f.name;
+      const LimitedRun r =
+          path == 0
+              ? RunLimited({"correlate", "-k", "box:3", name, "-o", "o.png"},
+                           t.path())
+          : path == 1
+              ? RunLimited({"correlate", "-k", "box:3", "-", "-o", "o.png"},
+                           t.path(), 0, t / name)
+              : RunLimited(
+                    {"correlate", "-k", "box:3", name, "good.png", "-o", "dir"},
+                    t.path());
+      EXPECT_EQ(r.exit_code, 1) << r.err;
+      EXPECT_NE(r.err.find("--max-pixels"), std::string::npos) << r.err;
+      // Within 32 MiB of the baseline run.
+      EXPECT_LT(r.max_rss_kb, good.max_rss_kb + 32 * 1024)
+          << "peak " << r.max_rss_kb << " KiB against " << good.max_rss_kb;
+    }
   }
 }
 
