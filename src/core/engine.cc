@@ -320,6 +320,23 @@ struct Job {
   const ImageView* zeros = nullptr;
 };
 
+// A job over `extent` (OutputExtent of `k` for `size`) storing to `out`
+// by `options`; packing, streaming and the extra outputs are the caller's.
+Job MakeJob(const ConstImageView& in, const ImageView& out,
+            const kernel::Kernel& k, const Correlator::Prepared* p,
+            const EngineOptions& options, OutputSize size, Extent extent) {
+  Job job{&in,   &out,   &k, p, options.border, OutputOrigin(k, size),
+          extent, extent.width + k.cols() - 1, EmitParams{}};
+  job.emit.affine = options.scale != 1.0f || options.bias != 0.0f;
+  job.emit.scale = options.scale;
+  job.emit.bias = options.bias;
+  job.emit.abs = options.abs;
+  job.emit.type = static_cast<int>(out.type);
+  job.emit.max = static_cast<float>(DepthMax(out.type));
+  job.ring_bytes = options.ring_bytes;
+  return job;
+}
+
 constexpr size_t kStreamBytes = size_t{32} << 20;
 
 bool ShouldStream(const ImageView& out) {
@@ -1075,16 +1092,8 @@ uint64_t Correlator::RunInto(const ConstImageView& in, const ImageView& out,
                              const ImageView* zeros) const {
   const Extent extent = OutputExtent(in.width, in.height, kernel_, options.size);
   if (extent.width == 0 || extent.height == 0 || in.channels == 0) return 0;
-  Job job{&in, &out, &kernel_, prepared_.get(), options.border,
-          OutputOrigin(kernel_, options.size), extent,
-          extent.width + kernel_.cols() - 1, EmitParams{}};
-  job.emit.affine = options.scale != 1.0f || options.bias != 0.0f;
-  job.emit.scale = options.scale;
-  job.emit.bias = options.bias;
-  job.emit.abs = options.abs;
-  job.emit.type = static_cast<int>(out.type);
-  job.emit.max = static_cast<float>(DepthMax(out.type));
-  job.ring_bytes = options.ring_bytes;
+  Job job = MakeJob(in, out, kernel_, prepared_.get(), options, options.size,
+                    extent);
 
   Method method = method_;
   const Prepared* p = prepared_.get();
@@ -1268,14 +1277,7 @@ PairCorrelator::Saturated PairCorrelator::Run(
   if (extent.width == 0 || extent.height == 0 || in.channels == 0) {
     return result;
   }
-  Job job{&in, &corr, &k, nullptr, o.border, OutputOrigin(k, size_), extent,
-          extent.width + k.cols() - 1, EmitParams{}};
-  job.emit.affine = o.scale != 1.0f || o.bias != 0.0f;
-  job.emit.scale = o.scale;
-  job.emit.bias = o.bias;
-  job.emit.abs = o.abs;
-  job.emit.type = static_cast<int>(corr.type);
-  job.emit.max = static_cast<float>(DepthMax(corr.type));
+  Job job = MakeJob(in, corr, k, nullptr, o, size_, extent);
   job.packed = in.channels == corr.channels && IsPacked(in) &&
                IsPacked(corr) && IsPacked(conv) && conv.type == corr.type;
   job.lanes = job.packed ? in.channels : 1;
