@@ -771,6 +771,34 @@ int StripWidth(const Job& job, size_t floats_per_column) {
       std::min<size_t>(strip, static_cast<size_t>(job.extent.width)));
 }
 
+// Walks the band [y0, y1) strip by strip (output columns [x0, x0 + n)):
+// fill(py, slots, x0, n, scratch) puts padded row py of the strip into the
+// ring slots, then `p` computes the output rows from the ring into `acc`,
+// which are stored.
+template <typename Fill>
+uint64_t WalkStrips(const Job& job, const Taps& p, Rows& ring, Rows& acc,
+                    int strip, bool four, int y0, int y1, Fill fill) {
+  const int kh = job.k->rows();
+  const int channels = job.packed ? 1 : job.in->channels;
+  Scratch scratch;
+  uint64_t saturated = 0;
+  for (int x0 = 0; x0 < job.extent.width; x0 += strip) {
+    const int n = std::min(strip, job.extent.width - x0);
+    const size_t width = static_cast<size_t>(n) * job.lanes;
+    WalkBand(
+        ring, channels, kh, y0, y1, four,
+        [&](int py, float* const* slots) { fill(py, slots, x0, n, scratch); },
+        [&](int y, int block, const auto& rows) {
+          for (int c = 0; c < channels; ++c) {
+            ComputeRows(rows(c), p, kh, width, block, acc, c);
+          }
+          saturated +=
+              EmitBlock(job, y, block, acc, 0, channels, scratch, x0, n);
+        });
+  }
+  return saturated;
+}
+
 // direct and sparse: a ring of kh + 3 padded rows per channel, dense
 // kernels four output rows at a time, strip by strip.
 uint64_t RunDirect(const Job& job, const Taps& p, int y0, int y1) {
@@ -782,25 +810,11 @@ uint64_t RunDirect(const Job& job, const Taps& p, int y0, int y1) {
       job, static_cast<size_t>(ring_rows) * job.in->channels);
   Rows ring(channels, ring_rows, (strip + kw - 1) * job.lanes);
   Rows acc(channels, kRowBlock, strip * job.lanes);
-  Scratch scratch;
-  uint64_t saturated = 0;
-  for (int x0 = 0; x0 < job.extent.width; x0 += strip) {
-    const int n = std::min(strip, job.extent.width - x0);
-    const size_t width = static_cast<size_t>(n) * job.lanes;
-    WalkBand(
-        ring, channels, kh, y0, y1, !p.dense.empty(),
-        [&](int py, float* const* slots) {
-          LoadPadded(job, py, x0, x0 + n + kw - 1, slots, scratch);
-        },
-        [&](int y, int block, const auto& rows) {
-          for (int c = 0; c < channels; ++c) {
-            ComputeRows(rows(c), p, kh, width, block, acc, c);
-          }
-          saturated +=
-              EmitBlock(job, y, block, acc, 0, channels, scratch, x0, n);
-        });
-  }
-  return saturated;
+  return WalkStrips(job, p, ring, acc, strip, !p.dense.empty(), y0, y1,
+                    [&](int py, float* const* slots, int x0, int n,
+                        Scratch& scratch) {
+                      LoadPadded(job, py, x0, x0 + n + kw - 1, slots, scratch);
+                    });
 }
 
 // separable, K = sum of r rank-1 terms: each padded row is filtered across
@@ -824,34 +838,21 @@ uint64_t RunSeparable(const Job& job, const Correlator::Prepared& prepared,
   Rows ring(channels, ring_rows, terms * stride - static_cast<int>(kSlack));
   Rows padded(channels, 1, (strip + kw - 1) * job.lanes);
   Rows acc(channels, kRowBlock, strip * job.lanes);
-  Scratch scratch;
   std::vector<float*> load(channels);
   for (int c = 0; c < channels; ++c) load[c] = padded.at(c, 0);
-  uint64_t saturated = 0;
-  for (int x0 = 0; x0 < job.extent.width; x0 += strip) {
-    const int n = std::min(strip, job.extent.width - x0);
-    const size_t width = static_cast<size_t>(n) * job.lanes;
-    WalkBand(
-        ring, channels, kh, y0, y1, true,
-        [&](int py, float* const* slots) {
-          LoadPadded(job, py, x0, x0 + n + kw - 1, load.data(), scratch);
-          for (int c = 0; c < channels; ++c) {
-            const float* row = load[c];
-            for (int t = 0; t < terms; ++t) {
-              detail::TapRow(&row, &p.h_groups[t], 1, width,
-                             slots[c] + static_cast<size_t>(t) * stride);
-            }
+  return WalkStrips(
+      job, p, ring, acc, strip, true, y0, y1,
+      [&](int py, float* const* slots, int x0, int n, Scratch& scratch) {
+        LoadPadded(job, py, x0, x0 + n + kw - 1, load.data(), scratch);
+        const size_t width = static_cast<size_t>(n) * job.lanes;
+        for (int c = 0; c < channels; ++c) {
+          const float* row = load[c];
+          for (int t = 0; t < terms; ++t) {
+            detail::TapRow(&row, &p.h_groups[t], 1, width,
+                           slots[c] + static_cast<size_t>(t) * stride);
           }
-        },
-        [&](int y, int block, const auto& rows) {
-          for (int c = 0; c < channels; ++c) {
-            ComputeRows(rows(c), p, kh, width, block, acc, c);
-          }
-          saturated +=
-              EmitBlock(job, y, block, acc, 0, channels, scratch, x0, n);
-        });
-  }
-  return saturated;
+        }
+      });
 }
 
 // fft: overlap-save over nh x nw tiles; tile (ty, tx) gives the outputs
