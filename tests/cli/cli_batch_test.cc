@@ -538,6 +538,9 @@ TEST(CliBatch, GnuParallelShardsTogetherProcessEveryInputExactlyOnce) {
   // The across-hosts recipe: --sshlogin over two hosts, with a stand-in
   // for ssh (GNU parallel runs `ssh [options] HOST -- COMMAND`) that runs
   // the command here, so the distribution itself is what is tested.
+  // GNU parallel quotes the remote command for the shell it finds in
+  // $SHELL, or failing that its parent's; CI may run with no $SHELL, and
+  // the quoting then picked does not survive `sh -c`, so name the shell.
   WriteBytes(tree / "fake-ssh",
              "#!/bin/sh\n"
              "while [ $# -gt 0 ]; do case \"$1\" in --) break;; -*) shift;; "
@@ -548,7 +551,8 @@ TEST(CliBatch, GnuParallelShardsTogetherProcessEveryInputExactlyOnce) {
   fs::permissions(tree / "fake-ssh", fs::perms::owner_all);
   const std::string remote =
       "cd '" + tree.t.path().string() +
-      "' && parallel --will-cite --halt now,fail=1 --ssh ./fake-ssh "
+      "' && PARALLEL_SHELL=/bin/sh parallel --will-cite --halt now,fail=1 "
+      "--ssh ./fake-ssh "
       "--sshlogin 2/hostA,2/hostB \"cd '" +
       tree.t.path().string() +
       "' && '" CONVCORR_BINARY
