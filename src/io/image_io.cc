@@ -324,7 +324,12 @@ Raster DecodeRaster(std::span<const uint8_t> bytes, std::string_view name,
   if (IsJpeg(bytes) && !JpegHasEoi(bytes)) {
     InputError(name, "truncated JPEG (no end-of-image marker)");
   }
-  if (header && header->format == "tiff" && header->samples_per_pixel == 2) {
+  if (!header) {
+    // The size cannot be checked before decoding, so nothing is decoded:
+    // every format OpenCV reads has its header probed (io/header.cc).
+    InputError(name, "cannot decode image (unknown format or corrupt data)");
+  }
+  if (header->format == "tiff" && header->samples_per_pixel == 2) {
     // OpenCV 4.6's TIFF reader drops the second sample: refuse rather than
     // lose the alpha channel without a word.
     InputError(name,
@@ -353,8 +358,8 @@ Raster DecodeRaster(std::span<const uint8_t> bytes, std::string_view name,
     InputError(name, "truncated or corrupt JPEG (the decoder reports missing "
                      "data)");
   }
-  // Formats ProbeHeader does not read (Sun raster, HDR, JPEG 2000, ...) are
-  // held to the limit after decoding.
+  // A decoder that reads another size than the header said is held to the
+  // limit too.
   if (m.total() > options.max_pixels) {
     InputError(name, "image is " + std::to_string(m.cols) + "x" +
                          std::to_string(m.rows) + " (" +

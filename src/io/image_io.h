@@ -34,8 +34,9 @@ struct HeaderInfo {
   int samples_per_pixel = 0;  // TIFF only (tag 277); 0 when not read
 };
 
-// Reads width and height from the header of a PNG, JPEG, BMP, PNM, TIFF or
-// WebP file; nullopt when the format is not recognised.
+// Reads width and height from the header of a PNG, JPEG, BMP, PNM, PAM,
+// PFM, TIFF (or BigTIFF), WebP, Sun raster, Radiance HDR or JPEG 2000 file;
+// nullopt when the format is not recognised or the size cannot be read.
 std::optional<HeaderInfo> ProbeHeader(std::span<const uint8_t> bytes);
 
 // Decodes an encoded image. `name` is what errors quote (a path, or "-" for

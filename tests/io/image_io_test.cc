@@ -293,10 +293,10 @@ TEST(DecodeImageLimits, SmallLimitRefusesRealSample) {
 }
 
 // SPEC section 4 and docs/io.md: an image with more than --max-pixels pixels
-// is refused. This holds for every format read, not only those whose header
-// ProbeHeader knows (Sun raster and PAM here): if the size cannot be checked
-// before decoding it must at least be checked after.
-TEST(DecodeImageLimits, LimitAppliesToFormatsWithoutHeaderProbe) {
+// is refused from its header, before decoding, in every format read (Sun
+// raster and PAM here, besides the formats of the tests above), and what no
+// probe can size is not decoded at all.
+TEST(DecodeImageLimits, LimitAppliesToEveryFormatBeforeDecoding) {
   Bytes sun;
   for (const uint32_t v : {0x59A66A95u, 4u, 4u, 8u, 16u, 1u, 0u, 0u}) {
     testing::PutBe32(sun, v);  // magic, w, h, depth, length, type, maps
@@ -311,7 +311,7 @@ TEST(DecodeImageLimits, LimitAppliesToFormatsWithoutHeaderProbe) {
   for (const auto& [name, bytes] : std::vector<std::pair<std::string, Bytes>>{
            {"tiny.ras", sun}, {"tiny.pam", pam}}) {
     SCOPED_TRACE(name);
-    ASSERT_FALSE(ProbeHeader(bytes));
+    ASSERT_TRUE(ProbeHeader(bytes));
     const Image img = DecodeImage(bytes, name, {});  // a valid 4x4 image
     ASSERT_EQ(img.width, 4);
     ASSERT_EQ(img.height, 4);
@@ -322,6 +322,24 @@ TEST(DecodeImageLimits, LimitAppliesToFormatsWithoutHeaderProbe) {
                         "': image is 4x4 (16 pixels), over the limit of 10 "
                         "(--max-pixels)"));
   }
+  // A Sun raster bomb: 100000 x 100000 in 32 bytes.
+  Bytes bomb;
+  for (const uint32_t v : {0x59A66A95u, 100000u, 100000u, 8u, 0u, 1u, 0u, 0u}) {
+    testing::PutBe32(bomb, v);
+  }
+  EXPECT_TRUE(ThrowsError([&] { DecodeImage(bomb, "bomb.ras", {}); },
+                          ErrorKind::kInput,
+                          "input 'bomb.ras': image is 100000x100000 "
+                          "(10000000000 pixels), over the limit of 100000000 "
+                          "(--max-pixels)"));
+  // A PAM whose probe cannot size it (no HEIGHT) is not decoded.
+  const std::string_view no_height = "P7\nWIDTH 4\nDEPTH 1\nMAXVAL 255\nENDHDR\n";
+  EXPECT_TRUE(ThrowsError(
+      [&] {
+        DecodeImage(Bytes(no_height.begin(), no_height.end()), "x.pam", {});
+      },
+      ErrorKind::kInput,
+      "input 'x.pam': cannot decode image (unknown format or corrupt data)"));
 }
 
 // --- Truncated and corrupt files --------------------------------------------
