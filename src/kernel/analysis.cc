@@ -1,7 +1,6 @@
 // What `convcorr kernel` reports: sums, the symmetric/antisymmetric split,
 // the asymmetry ratio, the numerical rank and when convolve equals correlate.
 #include <Eigen/Core>
-#include <Eigen/SVD>
 #include <algorithm>
 #include <cassert>
 #include <cmath>
@@ -10,6 +9,7 @@
 #include <vector>
 
 #include "kernel/kernel.h"
+#include "kernel/svd_internal.h"
 
 namespace convcorr::kernel {
 namespace {
@@ -28,10 +28,8 @@ int NumericalRank(const Kernel& k, double max_abs) {
   for (int r = 0; r < k.rows(); ++r) {
     for (int c = 0; c < k.cols(); ++c) m(r, c) = k.at(r, c) / max_abs;
   }
-  // BDCSVD falls back to Jacobi on small matrices and stays fast on a
-  // 1025x1025 kernel; only singular values are computed.
-  const Eigen::BDCSVD<Eigen::MatrixXd> svd(m);
-  const Eigen::VectorXd& sv = svd.singularValues();
+  // Only singular values are computed.
+  const Eigen::VectorXd sv = internal::Decompose(m, false).values;
   const double threshold =
       kRankTolerance * sv(0) * std::max(k.rows(), k.cols());
   int rank = 0;
@@ -74,11 +72,8 @@ std::vector<RankOneFactors> FactorTerms(const Kernel& k, int max_terms) {
   for (int r = 0; r < k.rows(); ++r) {
     for (int c = 0; c < k.cols(); ++c) m(r, c) = k.at(r, c) / max_abs;
   }
-  // BDCSVD falls back to Jacobi on small matrices and stays fast on large
-  // kernels.
-  const Eigen::BDCSVD<Eigen::MatrixXd> svd(
-      m, Eigen::ComputeThinU | Eigen::ComputeThinV);
-  const Eigen::VectorXd& sv = svd.singularValues();
+  const internal::Svd svd = internal::Decompose(m, true);
+  const Eigen::VectorXd& sv = svd.values;
   // What is left of K (scaled) after each term, for the residuals.
   Eigen::MatrixXd rest = m;
   const double norm = m.norm();
@@ -89,8 +84,8 @@ std::vector<RankOneFactors> FactorTerms(const Kernel& k, int max_terms) {
     RankOneFactors f;
     // Split sigma evenly so both factors have similar magnitudes.
     const double s = std::sqrt(sv(i));
-    const Eigen::VectorXd u = s * svd.matrixU().col(i);
-    const Eigen::VectorXd v = s * svd.matrixV().col(i);
+    const Eigen::VectorXd u = s * svd.u.col(i);
+    const Eigen::VectorXd v = s * svd.v.col(i);
     rest -= u * v.transpose();
     const double scale = std::sqrt(max_abs);
     f.column.assign(u.data(), u.data() + u.size());
