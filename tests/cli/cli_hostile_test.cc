@@ -364,5 +364,230 @@ TEST(CliHostile, BombsAreRefusedWithLittleMemory) {
   }
 }
 
+
+// ------------------------------------------------- faults as root too
+
+// Whether this machine lets the tests make a private mount namespace
+// (unshare -m: root, or CAP_SYS_ADMIN); containers may not.
+bool CanUnshareMounts() {
+  static const bool ok =
+      std::system("unshare -m true >/dev/null 2>&1") == 0;
+  return ok;
+}
+
+// Runs the shell `script` in `cwd` inside a private mount namespace, with
+// $CONVCORR naming the binary. What the script mounts is gone when it
+// exits, so it copies what the test checks into the working directory.
+void RunInMountNamespace(const fs::path& cwd, const std::string& script) {
+  WriteBytes(cwd / "ns.sh", "set -u\n" + script);
+  const std::string cmd = "cd '" + cwd.string() +
+                          "' && CONVCORR='" CONVCORR_BINARY
+                          "' unshare -m sh ./ns.sh";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << script;
+}
+
+int ExitCodeIn(const fs::path& file) { return std::stoi(ReadBytes(file)); }
+
+// A full disk for real: a 64 KiB tmpfs. A single output, a batch and a
+// compare all end with exit 3 and one line per failed output naming it;
+// the previous output is kept byte for byte and no temporary file is left.
+TEST(CliHostile, FullDiskOnATinyTmpfsIsExit3AndLeavesNoPartialFile) {
+  if (!CanUnshareMounts()) {
+    GTEST_SKIP() << "no private mount namespace here (unshare -m); the "
+                    "file-size limit test covers a full disk";
+  }
+  TempDir t;
+  fs::copy_file(Photo("astronaut.png"), t / "in.png");
+  for (int i = 0; i < 4; ++i) {
+    fs::create_directories(t / "many");
+    fs::copy_file(Photo("astronaut.png"),
+                  t / "many" / ("p" + std::to_string(i) + ".png"));
+  }
+  fs::create_directories(t / "disk");
+  fs::create_directories(t / "seen");
+  RunInMountNamespace(t.path(), R"(
+mount -t tmpfs -o size=64k tmpfs disk
+printf 'the previous output' > disk/out.png
+"$CONVCORR" correlate -k box:3 in.png -o disk/out.png 2> seen/single.err
+echo $? > seen/single.rc
+"$CONVCORR" correlate -k box:3 many -o disk/out --jobs 2 -q 2> seen/batch.err
+echo $? > seen/batch.rc
+"$CONVCORR" compare -k sobel-x in.png -o disk/cmp -q 2> seen/compare.err
+echo $? > seen/compare.rc
+cp disk/out.png seen/out.png
+find disk -mindepth 1 -type f | sort > seen/files
+find disk -mindepth 1 -name '.*' > seen/hidden
+)");
+  EXPECT_EQ(ExitCodeIn(t / "seen" / "single.rc"), 3);
+  const std::string single = ReadBytes(t / "seen" / "single.err");
+  EXPECT_EQ(Lines(single).size(), 1u) << single;
+  EXPECT_EQ(single.rfind("output 'disk/out.png': ", 0), 0u) << single;
+  EXPECT_NE(single.find("no space left on device"), std::string::npos)
+      << single;
+  EXPECT_EQ(ReadBytes(t / "seen" / "out.png"), "the previous output");
+  EXPECT_EQ(ExitCodeIn(t / "seen" / "batch.rc"), 3);
+  EXPECT_NE(ReadBytes(t / "seen" / "batch.err").find("output 'disk/out/"),
+            std::string::npos)
+      << ReadBytes(t / "seen" / "batch.err");
+  EXPECT_EQ(ExitCodeIn(t / "seen" / "compare.rc"), 3);
+  EXPECT_EQ(ReadBytes(t / "seen" / "compare.err").rfind("output 'disk/cmp/", 0),
+            0u)
+      << ReadBytes(t / "seen" / "compare.err");
+  // Nothing but the old output: no partial PNG, no temporary file.
+  EXPECT_EQ(Lines(ReadBytes(t / "seen" / "files")),
+            std::vector<std::string>{"disk/out.png"});
+  EXPECT_EQ(ReadBytes(t / "seen" / "hidden"), "");
+}
+
+// A read-only output directory, for root too (a read-only bind mount: root
+// writes through mode bits, not through a read-only mount): exit 3, one
+// line naming the output, nothing created, the file already there kept.
+TEST(CliHostile, ReadOnlyOutputDirectoryIsExit3EvenForRoot) {
+  if (!CanUnshareMounts()) {
+    GTEST_SKIP() << "no private mount namespace here (unshare -m); "
+                    "CliErrors.ReadOnlyOutputDirectoryIsExit3 covers users "
+                    "other than root";
+  }
+  TempDir t;
+  WriteCrop("camera.png", cv::Rect(0, 0, 24, 20), t / "in.png");
+  WriteCrop("camera.png", cv::Rect(8, 8, 24, 20), t / "in2.png");
+  fs::create_directories(t / "ro");
+  WriteBytes(t / "ro" / "keep.png", "kept");
+  fs::create_directories(t / "seen");
+  RunInMountNamespace(t.path(), R"(
+mount --bind ro ro
+mount -o remount,bind,ro ro
+"$CONVCORR" convolve -k box:3 in.png -o ro/out.png 2> seen/file.err
+echo $? > seen/file.rc
+"$CONVCORR" convolve -k box:3 in.png in2.png -o ro/dir 2> seen/dir.err
+echo $? > seen/dir.rc
+"$CONVCORR" convolve -k box:3 in.png -o ro/keep.png 2> seen/keep.err
+echo $? > seen/keep.rc
+find ro -mindepth 1 | sort > seen/listing
+)");
+  EXPECT_EQ(ExitCodeIn(t / "seen" / "file.rc"), 3);
+  const std::string file = ReadBytes(t / "seen" / "file.err");
+  EXPECT_EQ(Lines(file).size(), 1u) << file;
+  EXPECT_EQ(file.rfind("output 'ro/out.png': ", 0), 0u) << file;
+  EXPECT_NE(file.find("read-only file system"), std::string::npos) << file;
+  EXPECT_EQ(ExitCodeIn(t / "seen" / "dir.rc"), 3);
+  EXPECT_NE(ReadBytes(t / "seen" / "dir.err").find("'ro/dir"),
+            std::string::npos)
+      << ReadBytes(t / "seen" / "dir.err");
+  EXPECT_EQ(ExitCodeIn(t / "seen" / "keep.rc"), 3);
+  EXPECT_EQ(Lines(ReadBytes(t / "seen" / "listing")),
+            std::vector<std::string>{"ro/keep.png"});
+  EXPECT_EQ(ReadBytes(t / "ro" / "keep.png"), "kept");
+}
+
+// An unreadable input when the tests run as root (root reads any mode):
+// the run drops to the unprivileged user `nobody` with runuser(1).
+TEST(CliHostile, UnreadableInputIsExit1EvenWhenTheTestsRunAsRoot) {
+  if (geteuid() != 0) {
+    GTEST_SKIP() << "not root: the corpus test has an unreadable file";
+  }
+  const std::string probe =
+      "runuser -u nobody -- '" CONVCORR_BINARY "' --version >/dev/null 2>&1";
+  if (std::system(probe.c_str()) != 0) {
+    GTEST_SKIP() << "user nobody cannot run the binary here (runuser, or "
+                    "the build directory's permissions)";
+  }
+  TempDir t;
+  fs::permissions(t.path(), fs::perms::all);
+  WriteCrop("camera.png", cv::Rect(0, 0, 24, 20), t / "locked.png");
+  WriteCrop("camera.png", cv::Rect(0, 0, 24, 20), t / "open.png");
+  fs::permissions(t / "locked.png", fs::perms::none);
+  fs::permissions(t / "open.png", fs::perms::owner_read |
+                                      fs::perms::group_read |
+                                      fs::perms::others_read);
+  const std::string cmd = "cd '" + t.path().string() +
+                          "' && runuser -u nobody -- '" CONVCORR_BINARY
+                          "' correlate -k box:3 locked.png open.png -o out "
+                          "-q 2> err";
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  const std::string err = ReadBytes(t / "err");
+  EXPECT_EQ(Lines(err).size(), 1u) << err;
+  EXPECT_EQ(err.rfind("input 'locked.png': ", 0), 0u) << err;
+  EXPECT_NE(err.find("permission denied"), std::string::npos) << err;
+  EXPECT_EQ(ListFiles(t / "out"), std::vector<std::string>{"open.png"});
+}
+
+// What a file is, to tell whether anything touched it: content hash
+// (64-bit FNV-1a), size, inode, link count and modification and change
+// times (a rename over it, a new hard link or a chmod all show).
+struct Fingerprint {
+  uint64_t hash = 0;
+  uint64_t size = 0;
+  ino_t inode = 0;
+  nlink_t links = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  bool operator==(const Fingerprint&) const = default;
+};
+
+std::map<std::string, Fingerprint> FingerprintTree(const fs::path& dir) {
+  std::map<std::string, Fingerprint> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    struct stat st = {};
+    EXPECT_EQ(lstat(e.path().c_str(), &st), 0) << e.path();
+    Fingerprint f;
+    f.size = static_cast<uint64_t>(st.st_size);
+    f.inode = st.st_ino;
+    f.links = st.st_nlink;
+    f.mtime_ns = st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
+    f.ctime_ns = st.st_ctim.tv_sec * 1'000'000'000LL + st.st_ctim.tv_nsec;
+    f.hash = 1469598103934665603ull;
+    if (e.is_regular_file()) {
+      for (unsigned char c : ReadBytes(e.path())) {
+        f.hash = (f.hash ^ c) * 1099511628211ull;
+      }
+    }
+    out[fs::relative(e.path(), dir).string()] = f;
+  }
+  return out;
+}
+
+// Inputs are never modified: a tree of photos, the malformed corpus and a
+// kernel file, hashed before and after every kind of run over it (batch,
+// compare, stdin, refused outputs that are inputs, --skip-existing).
+TEST(CliHostile, InputsAreNeverModified) {
+  TempDir t;
+  MakeCorpus(t / "in" / "bad");
+  fs::create_directories(t / "in" / "photos");
+  for (const char* name : {"astronaut.png", "camera.png", "rocket.jpg"}) {
+    fs::copy_file(Photo(name), t / "in" / "photos" / name);
+  }
+  WriteBytes(t / "in" / "k.txt", "1, 2, 0\n-1, 0, 1\n");
+  const auto before = FingerprintTree(t / "in");
+  ASSERT_GT(before.size(), 45u);
+
+  const std::vector<std::vector<std::string>> runs = {
+      {"correlate", "-k", "@in/k.txt", "-r", "in", "-o", "out", "--jobs", "2",
+       "--report", "r.jsonl", "-q"},
+      {"compare", "-k", "sobel-x", "-r", "in", "-o", "cmp", "-q"},
+      {"convolve", "-k", "box:3", "-r", "in", "-o", "out", "--skip-existing",
+       "-q"},
+      {"convolve", "-k", "box:3", "in/photos/camera.png", "-o",
+       "in/photos/camera.png"},
+      {"convolve", "-k", "box:3", "-r", "in", "-o", "in"},
+      {"convolve", "-k", "motion:9,30", "in/photos/astronaut.png",
+       "--format", "tiff", "--depth", "f32", "-o", "out-f32"},
+      {"kernel", "@in/k.txt"},
+  };
+  for (const auto& args : runs) {
+    SCOPED_TRACE(args[0] + " " + args.back());
+    const RunResult r = RunConvcorr(args, "", t.path());
+    EXPECT_NE(r.exit_code, 70) << Describe(r);
+  }
+  const RunResult piped = RunConvcorr(
+      {"correlate", "-k", "emboss", "-", "-o", "stdin.png"},
+      ReadBytes(t / "in" / "photos" / "camera.png"), t.path());
+  EXPECT_EQ(piped.exit_code, 0) << Describe(piped);
+  EXPECT_TRUE(fs::exists(t / "out" / "photos" / "astronaut.png"));
+  EXPECT_EQ(FingerprintTree(t / "in"), before);
+}
+
 }  // namespace
 }  // namespace convcorr::testing
