@@ -91,8 +91,8 @@ std::optional<HeaderInfo> Bmp(const Reader& r) {
   return HeaderInfo{"bmp", abs(w), abs(h)};  // negative height: top-down
 }
 
-// PNM and PFM: magic, then whitespace-separated decimal fields with
-// '#' comments (PFM has none, but skipping them costs nothing).
+// PNM: magic, then whitespace-separated decimal fields with '#' comments,
+// as OpenCV's PxM reader reads them.
 std::optional<HeaderInfo> Pnm(const Reader& r, const char* format) {
   size_t o = 2;
   uint64_t fields[2] = {0, 0};
@@ -116,8 +116,46 @@ std::optional<HeaderInfo> Pnm(const Reader& r, const char* format) {
       ++o;
     }
     if (digits == 0) return std::nullopt;
+    // OpenCV consumes the character after a number, whatever it is: in
+    // "2#12" the 12 is the next number, not a comment.
+    ++o;
   }
   return HeaderInfo{format, fields[0], fields[1]};
+}
+
+// PFM as OpenCV reads it: one character after the magic, then each number
+// is the text up to the next whitespace character, read by atoi ("12#3" is
+// 12; no comments; an empty field is 0).
+std::optional<HeaderInfo> Pfm(const Reader& r) {
+  const auto space = [](uint8_t c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+           c == '\f';
+  };
+  size_t o = 2;
+  if (!r.Has(o, 1) || !space(r.at(o))) return std::nullopt;
+  ++o;
+  uint64_t fields[2] = {0, 0};
+  for (uint64_t& field : fields) {
+    // At most 2048 characters a field, as OpenCV's buffer holds.
+    const size_t start = o;
+    while (r.Has(o, 1) && !space(r.at(o)) && o - start < 2048) ++o;
+    if (!r.Has(o, 1)) return std::nullopt;  // the field may go on
+    const bool ended_by_space = space(r.at(o));
+    size_t i = start;
+    bool negative = false;
+    if (i < o && (r.at(i) == '+' || r.at(i) == '-')) {
+      negative = r.at(i) == '-';
+      ++i;
+    }
+    int digits = 0;
+    for (; i < o && r.at(i) >= '0' && r.at(i) <= '9'; ++i) {
+      if (++digits > 12) return std::nullopt;
+      field = field * 10 + (r.at(i) - '0');
+    }
+    if (negative) field = 0;  // refused as a size of 0
+    if (ended_by_space) ++o;  // the whitespace that ended the field
+  }
+  return HeaderInfo{"pfm", fields[0], fields[1]};
 }
 
 // TIFF and BigTIFF: the first IFD's ImageWidth (256), ImageLength (257) and
@@ -318,7 +356,7 @@ std::optional<HeaderInfo> ProbeHeader(std::span<const uint8_t> bytes) {
   if (r.Has(0, 2) && r.at(0) == 'P' && r.at(1) >= '1' && r.at(1) <= '6') {
     return Pnm(r, "pnm");
   }
-  if (r.Starts("PF") || r.Starts("Pf")) return Pnm(r, "pfm");
+  if (r.Starts("PF") || r.Starts("Pf")) return Pfm(r);
   if (r.Starts("II*") || r.Starts("II+") || r.Starts("MM")) return Tiff(r);
   if (r.Starts("\x59\xa6\x6a\x95")) return SunRaster(r);
   if (r.Starts("#?")) return Hdr(r);

@@ -249,7 +249,9 @@ TEST(ProbeHeaderPnm, CommentsAndWhitespace) {
                        "pnm", 37, 23));
   EXPECT_TRUE(
       ProbesAs(Text("P5\r\n#c 7 7\r640\r\n480\r\n255\r\n"), "pnm", 640, 480));
-  EXPECT_TRUE(ProbesAs(Text("P2\v\f3#x\n4 255 "), "pnm", 3, 4));
+  EXPECT_TRUE(ProbesAs(Text("P2\v\f3 #x\n4 255 "), "pnm", 3, 4));
+  // The '#' right after 3 ends the number; "x" is then no number.
+  EXPECT_FALSE(Probe(Text("P2\v\f3#x\n4 255 ")));
 }
 
 TEST(ProbeHeaderPnm, EveryMagic) {
@@ -266,6 +268,20 @@ TEST(ProbeHeaderPnm, EveryMagic) {
 TEST(ProbeHeaderPnm, Pfm) {
   EXPECT_TRUE(ProbesAs(Text("PF\n37 23\n-1.0\n"), "pfm", 37, 23));
   EXPECT_TRUE(ProbesAs(Text("Pf\n5 7\n1.0\n"), "pfm", 5, 7));
+  // OpenCV reads each field up to whitespace with atoi, with no comments:
+  // the probe must read the size the decoder will (found by the fuzzer).
+  EXPECT_TRUE(ProbesAs(Text("PF\n2#5 100000\n-1.0\n"), "pfm", 2, 100000));
+  EXPECT_TRUE(ProbesAs(Text("PF\n+12x 4\n-1.0\n"), "pfm", 12, 4));
+  EXPECT_TRUE(ProbesAs(Text("PF\n-12 4\n-1.0\n"), "pfm", 0, 4));
+  EXPECT_TRUE(ProbesAs(Text("PF\n 4 5\n-1.0\n"), "pfm", 0, 4));
+}
+
+// OpenCV's PxM reader consumes the character after a number, so a '#'
+// right after one does not start a comment (found by the decode fuzzer:
+// the probe read 2x2 where OpenCV decoded 2x12).
+TEST(ProbeHeaderPnm, HashRightAfterANumberIsNotAComment) {
+  EXPECT_TRUE(ProbesAs(Text("P5 2#12\n3 255\n"), "pnm", 2, 12));
+  EXPECT_TRUE(ProbesAs(Text("P5 2 #12\n3 255\n"), "pnm", 2, 3));
 }
 
 TEST(ProbeHeaderPnm, LongAndMissingNumbers) {
