@@ -10,6 +10,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/cli_util.h"
@@ -145,6 +146,41 @@ TEST(CliCompare, RawDiffIsConvolveMinusCorrelate) {
   const cv::Mat src = Read(in);
   EXPECT_TRUE(Near(raw, RefConvolve(src, SobelX()) - RefCorrelate(src, SobelX()),
                    1e-3));
+}
+
+// docs/flip.md: with K = S + A (S = (K + rot180 K) / 2 symmetric, A = (K -
+// rot180 K) / 2 antisymmetric), convolve - correlate = -2 (A correlated with
+// I): the difference map is predicted by the antisymmetric part alone, and
+// the symmetric part cancels. Checked for random kernels of odd sizes
+// (anchor at the centre) against OpenCV's filter2D with A, made here.
+TEST(CliCompare, DifferenceIsMinusTwiceTheAntisymmetricPartCorrelated) {
+  TempDir t;
+  const fs::path in = Crop(t);
+  cv::RNG rng(2026);
+  for (const auto& [rows, cols] :
+       std::vector<std::pair<int, int>>{{3, 3}, {5, 5}, {3, 7}, {1, 5}}) {
+    SCOPED_TRACE(std::to_string(rows) + "x" + std::to_string(cols));
+    cv::Mat k(rows, cols, CV_32F);
+    std::string spec;
+    for (int r = 0; r < rows; ++r) {
+      for (int c = 0; c < cols; ++c) {
+        const int v = rng.uniform(-9, 10);
+        k.at<float>(r, c) = static_cast<float>(v);
+        spec += std::to_string(v) + (c + 1 < cols ? "," : "");
+      }
+      if (r + 1 < rows) spec += ";";
+    }
+    cv::Mat rotated;
+    cv::flip(k, rotated, -1);
+    const cv::Mat a = (k - rotated) / 2;
+    const fs::path out = t / ("out" + std::to_string(rows * 10 + cols));
+    RUN_OK(r, {"compare", "-k", spec, "--raw-diff", in.string(), "-o",
+               out.string()});
+    const cv::Mat raw = Read(out / "crop.diff.tif");
+    ASSERT_FALSE(raw.empty());
+    const cv::Mat predicted = -2 * RefCorrelate(Read(in), a);
+    EXPECT_TRUE(Near(raw, predicted, 1e-2));
+  }
 }
 
 TEST(CliCompare, FloatResultsAndRawDiffAgreeExactly) {

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Regenerates the flip gallery of docs/flip.md with convcorr itself: for
+# each kernel, `compare --panel` on a sample photo (input | correlate |
+# convolve | convolve - correlate), re-encoded as JPEG by convcorr's
+# identity filter, and a table of the difference statistics. Asymmetric
+# kernels must differ, symmetric ones must give exactly zero; the script
+# fails otherwise. Idempotent: it rewrites the same files.
+#
+#   samples/gallery.sh [OUT_DIR]     (default docs/gallery)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${CONVCORR_BUILD_DIR:-build}
+if [[ ! -x "$build/convcorr" ]]; then
+  .ci/install-deps
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$build" -j "$(nproc)" --target convcorr
+fi
+bin=$build/convcorr
+out=${1:-docs/gallery}
+mkdir -p "$out"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# name | kernel spec | photo | symmetric (the difference must be 0)
+entries=(
+  "emboss|emboss|chelsea.png|no"
+  "sobel-x|sobel-x|camera.png|no"
+  "motion|motion:15,30|coffee.png|no"
+  "shift|shift:12,0|camera.png|no"
+  "random|@samples/kernels/random5x5.txt|astronaut.png|no"
+  "gaussian|gaussian:2|astronaut.png|yes"
+  "laplacian|laplacian|camera.png|yes"
+)
+
+# A number from a flat JSON object.
+field() { sed -n "s/.*\"$1\":\([-0-9.e+]*\).*/\1/p" <<<"$2"; }
+
+table=$out/stats.md
+{
+  echo "| picture | kernel | photo | asymmetry | max \|diff\| | mean \|diff\| | samples that differ |"
+  echo "| --- | --- | --- | ---: | ---: | ---: | ---: |"
+} >"$tmp/stats.md"
+for entry in "${entries[@]}"; do
+  IFS='|' read -r name spec photo symmetric <<<"$entry"
+  stem=${photo%.*}
+  json=$("$bin" compare -k "$spec" --panel --json -q \
+    "samples/photos/$photo" -o "$tmp/$name")
+  "$bin" correlate -k identity -q "$tmp/$name/$stem.panel.png" \
+    -o "$out/$name.jpg"
+  max=$(field max_abs_diff "$json")
+  mean=$(field mean_abs_diff "$json")
+  share=$(field share_above_threshold "$json")
+  asym=$(sed -n 's/.*"asymmetry":\([-0-9.e+]*\).*/\1/p' <<<"$json")
+  if [[ $symmetric == yes && $max != 0.0 ]]; then
+    echo "gallery: $spec is symmetric but convolve and correlate differ by $max" >&2
+    exit 1
+  fi
+  if [[ $symmetric == no && $max == 0.0 ]]; then
+    echo "gallery: $spec is asymmetric but convolve and correlate agree" >&2
+    exit 1
+  fi
+  printf '| [%s](%s.jpg) | `%s` | %s | %.3f | %.1f | %.2f | %.1f%% |\n' \
+    "$name" "$name" "$spec" "$photo" "$asym" "$max" "$mean" \
+    "$(awk -v s="$share" 'BEGIN { print s * 100 }')" >>"$tmp/stats.md"
+done
+mv "$tmp/stats.md" "$table"
+echo "gallery: $(( ${#entries[@]} )) pictures and stats.md in $out/"
