@@ -49,6 +49,12 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
   cmd->add_option("--anchor", o.anchor,
                   "Anchor X,Y (column,row) in the kernel; default the centre "
                   "(cols/2, rows/2)");
+  cmd->add_option("--stride", o.stride,
+                  "Keep every SY-th output row and SX-th column: N or SY,SX "
+                  "(default 1), a CNN layer's stride (docs/cnn.md)");
+  cmd->add_option("--dilation", o.dilation,
+                  "Spread the kernel taps DY rows and DX columns apart: N or "
+                  "DY,DX (default 1), a CNN layer's dilation");
   cmd->add_flag("--normalize", o.normalize,
                 "Scale by 1/sum(K) (1/sum of positive weights if the sum is 0)");
   cmd->add_option("--scale", o.scale, "Multiply the sum by S (default 1)");
@@ -180,11 +186,21 @@ int Main(int argc, char** argv) {
       ->required();
   sig->add_option("-k,--kernel", signal_opts.kernel_spec, "1-D kernel spec")
       ->required();
-  sig->add_option("--size", signal_opts.size,
-                  "full (default, as numpy), same or valid");
+  auto* sig_size = sig->add_option("--size", signal_opts.size,
+                                   "full (default, as numpy), same or valid");
   sig->add_option("--border", signal_opts.border,
                   "Border for full and same (default constant:0)");
   sig->add_option("--anchor", signal_opts.anchor, "Anchor X,Y");
+  sig->add_option("--stride", signal_opts.stride,
+                  "Keep every N-th output (default 1), a CNN layer's stride");
+  sig->add_option("--dilation", signal_opts.dilation,
+                  "Spread the kernel taps N apart (default 1)");
+  auto* sig_grad = sig->add_option(
+                          "--grad", signal_opts.grad_values,
+                          "Gradients of y = correlate_valid(x, w) for the "
+                          "upstream gradient G (default all ones), checked "
+                          "by finite differences (docs/cnn.md)")
+                       ->expected(0, 1);
   sig->add_flag("--json", signal_opts.json, "Print JSON");
 
   try {
@@ -206,7 +222,11 @@ int Main(int argc, char** argv) {
     if (corr->parsed()) return RunFilter(corr_opts, core::Mode::kCorrelate);
     if (cmp->parsed()) return RunCompare(cmp_opts);
     if (kern->parsed()) return RunKernel(kernel_opts);
-    if (sig->parsed()) return RunSignal(signal_opts);
+    if (sig->parsed()) {
+      signal_opts.size_given = sig_size->count() > 0;
+      signal_opts.grad = sig_grad->count() > 0;
+      return RunSignal(signal_opts);
+    }
     return kExitUsage;
   } catch (const Error& e) {
     fmt::print(stderr, "{}\n", e.what());

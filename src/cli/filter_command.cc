@@ -47,10 +47,14 @@ struct Setup {
   // only line a failed run prints.
   std::vector<std::string> notes;
   std::string engine;  // for -v: "engine: simd AVX2, strategy direct"
+  Step stride;         // the outputs keep every stride.y-th row, ...
 };
 
 Setup MakeSetup(const FilterOptions& o, bool compare) {
   kernel::Kernel k = ApplyAnchor(kernel::ParseSpec(o.kernel_spec), o.anchor);
+  const Step stride = ParseStep("--stride", o.stride);
+  const Step dilation = ParseStep("--dilation", o.dilation);
+  k = DilateKernel(k, dilation, o.kernel_spec);
   core::FilterParams params;
   params.border = ParseBorder(o.border);
   params.size = ParseSize(o.size);
@@ -124,9 +128,13 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
                                 strategy)
                   : std::string("reference (--no-simd)"),
       plan);
+  if (stride != Step{} || dilation != Step{}) {
+    engine += fmt::format(", stride {},{}, dilation {},{}", stride.y, stride.x,
+                          dilation.y, dilation.x);
+  }
   return {std::move(k),        o.kernel_spec, params,
           ParseDepth(o.depth), decode,        std::move(analysis),
-          std::move(notes),    std::move(engine)};
+          std::move(notes),    std::move(engine), stride};
 }
 
 // The notes and, with -v, the engine line, once the run is going ahead.
@@ -283,6 +291,12 @@ void EnsureDirectory(const fs::path& dir) {
   }
 }
 
+// The strided output: every stride.y-th row and stride.x-th column.
+core::Image Strided(core::Image img, const Step& stride) {
+  if (stride == Step{}) return img;
+  return core::Subsample(img, stride.y, stride.x);
+}
+
 // Peak for PSNR: the integer range, or the float input's own range.
 double PsnrPeak(const core::Image& input) {
   if (input.depth != core::Depth::kF32) return core::DepthMax(input.depth);
@@ -312,7 +326,8 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
     const std::string out_name = job.to_stdout ? "-" : job.output.string();
     Result out;
     std::vector<uint8_t> bytes;
-    if (s.params.simd && (raster.channels() == 1 || raster.channels() == 3)) {
+    if (s.params.simd && s.stride == Step{} &&
+        (raster.channels() == 1 || raster.channels() == 3)) {
       // No alpha: the engine reads the decoded samples and writes the
       // output depth directly (the same samples as the planar path).
       const core::Depth depth = s.depth.keep ? raster.depth() : s.depth.depth;
@@ -328,7 +343,8 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
     } else {
       const core::Image img = io::ToImage(std::move(raster));
       auto [filtered, sat] = ToOutputDepth(
-          core::Filter(img, s.kernel, s.params), img.depth, s.depth);
+          Strided(core::Filter(img, s.kernel, s.params), s.stride), img.depth,
+          s.depth);
       out = {filtered.width, filtered.height, filtered.channels(),
              filtered.depth, sat};
       bytes = Encode(filtered, job.ext, out_name);
@@ -374,6 +390,8 @@ int RunCompare(const FilterOptions& o) {
     CheckKernelFits(job, img.width, img.height, s);
     // Both results in one pass where the engine can fuse them.
     core::FilterPairResult pair = core::FilterPair(img, s.kernel, s.params);
+    pair.correlate = Strided(std::move(pair.correlate), s.stride);
+    pair.convolve = Strided(std::move(pair.convolve), s.stride);
     const core::Image& corr = pair.correlate;
     const core::Image& conv = pair.convolve;
 

@@ -1,6 +1,9 @@
 // kernel and signal: commands that print, with no image files.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -90,6 +93,186 @@ int RunKernel(const KernelOptions& o) {
   return kExitOk;
 }
 
+namespace {
+
+// One number for the 1-D --stride and --dilation.
+int ParseStep1D(const std::string& option, const std::string& text) {
+  if (text.find(',') != std::string::npos) {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("{} '{}': signal takes one number, e.g. 2", option,
+                            text));
+  }
+  return ParseStep(option, text).x;
+}
+
+// `values` filtered as one row with `k` (already dilated), every
+// `stride`-th output kept.
+std::vector<float> Filter1D(const std::vector<double>& values,
+                            const kernel::Kernel& k, core::FilterParams params,
+                            int stride) {
+  core::Image img;
+  img.width = static_cast<int>(values.size());
+  img.height = 1;
+  img.depth = core::Depth::kF32;
+  core::Plane row(img.width, 1);
+  for (size_t i = 0; i < values.size(); ++i) {
+    row.data[i] = static_cast<float>(values[i]);
+  }
+  img.color.push_back(std::move(row));
+  params.threads = 1;
+  core::Image out = core::Filter(img, k, params);
+  if (stride > 1) out = core::Subsample(out, 1, stride);
+  return out.color[0].data;
+}
+
+std::string List(const std::vector<float>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i > 0) s += ", ";
+    s += FormatFloat(v[i]);
+  }
+  return s + "]";
+}
+
+nlohmann::json ListJson(const std::vector<float>& v) {
+  nlohmann::json j = nlohmann::json::array();
+  for (float x : v) j.push_back(FloatJson(x));
+  return j;
+}
+
+kernel::Kernel RowKernel(const std::vector<double>& w) {
+  return kernel::Kernel(1, static_cast<int>(w.size()), w);
+}
+
+// The loss of a CNN layer's forward pass for upstream gradient G, in
+// double precision and plain loops (independent of the engine):
+// L = sum_n G[n] y[n], y[n] = sum_j w[j] x[stride*n + dilation*j].
+double Loss(const std::vector<double>& x, const std::vector<double>& w,
+            const std::vector<double>& g, int stride, int dilation) {
+  double loss = 0;
+  for (size_t n = 0; n < g.size(); ++n) {
+    double y = 0;
+    for (size_t j = 0; j < w.size(); ++j) {
+      y += w[j] * x[stride * n + dilation * j];
+    }
+    loss += g[n] * y;
+  }
+  return loss;
+}
+
+// Largest |analytic - central difference| over the entries of `var`.
+double LargestError(std::vector<double>& var, const std::vector<float>& grad,
+                    const std::function<double()>& loss, double h) {
+  double worst = 0;
+  for (size_t i = 0; i < var.size(); ++i) {
+    const double keep = var[i];
+    var[i] = keep + h;
+    const double up = loss();
+    var[i] = keep - h;
+    const double down = loss();
+    var[i] = keep;
+    worst = std::max(worst, std::abs((up - down) / (2 * h) - grad[i]));
+  }
+  return worst;
+}
+
+// --grad: the forward pass y = correlate_valid(x, w) of a CNN layer and its
+// gradients for the upstream gradient G (docs/cnn.md):
+//   dL/dx = convolve_full(G, w),  dL/dw = correlate_valid(x, G),
+// with G spread out by the stride and w by the dilation, checked against
+// central finite differences of the double-precision loss.
+int RunGrad(const SignalOptions& o, std::vector<double> x,
+            const kernel::Kernel& k, int stride, int dilation) {
+  if (o.size_given && o.size != "valid") {
+    throw Error(ErrorKind::kUsage,
+                "--grad differentiates the valid correlation of a CNN layer; "
+                "drop --size or give --size valid");
+  }
+  std::vector<double> w = k.weights();
+  const kernel::Kernel wd = kernel::Dilate(RowKernel(w), 1, dilation);
+  const int span = wd.cols();
+  if (span > static_cast<int>(x.size())) {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("values '{}': {} values are fewer than the {} "
+                            "kernel taps (dilated), so --grad has no output",
+                            o.values, x.size(), span));
+  }
+  core::FilterParams valid;
+  valid.size = core::OutputSize::kValid;
+  valid.mode = core::Mode::kCorrelate;
+  const std::vector<float> y = Filter1D(x, wd, valid, stride);
+  std::vector<double> g(y.size(), 1.0);
+  if (!o.grad_values.empty()) {
+    g = ParseValues(o.grad_values);
+    if (g.size() != y.size()) {
+      throw Error(ErrorKind::kUsage,
+                  fmt::format("--grad '{}': {} values, but the forward pass "
+                              "has {} outputs",
+                              o.grad_values, g.size(), y.size()));
+    }
+  }
+  // G with stride - 1 zeros between its values.
+  std::vector<double> g_up((g.size() - 1) * stride + 1, 0.0);
+  for (size_t n = 0; n < g.size(); ++n) g_up[n * stride] = g[n];
+
+  core::FilterParams full;
+  full.size = core::OutputSize::kFull;
+  full.mode = core::Mode::kConvolve;
+  full.border = core::Border{core::BorderMode::kConstant};
+  std::vector<float> dx = Filter1D(g_up, wd, full, 1);
+  dx.resize(x.size(), 0.0f);  // inputs past the last window get no gradient
+  const std::vector<float> corr = Filter1D(x, RowKernel(g_up), valid, 1);
+  std::vector<float> dw(w.size());
+  for (size_t j = 0; j < w.size(); ++j) dw[j] = corr[j * dilation];
+
+  const double h = 1e-3;
+  const auto loss = [&] { return Loss(x, w, g, stride, dilation); };
+  const double err_x = LargestError(x, dx, loss, h);
+  const double err_w = LargestError(w, dw, loss, h);
+  std::vector<float> gf(g.begin(), g.end());
+
+  // How G and w are spread, for the labels: "" or " (G spread by ...)".
+  std::vector<std::string> spread;
+  if (stride > 1) spread.push_back(fmt::format("G spread by the stride {}", stride));
+  if (dilation > 1) spread.push_back(fmt::format("w dilated by {}", dilation));
+  const auto note = [](const std::vector<std::string>& parts) {
+    std::string s;
+    for (const std::string& p : parts) s += (s.empty() ? "" : ", ") + p;
+    return s.empty() ? s : " (" + s + ")";
+  };
+  std::vector<std::string> forward_note;
+  if (dilation > 1) forward_note.push_back(fmt::format("w dilated by {}", dilation));
+  if (stride > 1) forward_note.push_back(fmt::format("stride {}", stride));
+  std::vector<std::string> dw_note;
+  if (stride > 1) dw_note.push_back(fmt::format("G spread by the stride {}", stride));
+  if (dilation > 1) {
+    dw_note.push_back(fmt::format("read at lags 0, {}, {}, ...", dilation,
+                                  2 * dilation));
+  }
+  if (o.json) {
+    const nlohmann::json j = {
+        {"stride", stride},         {"dilation", dilation},
+        {"forward", ListJson(y)},   {"upstream", ListJson(gf)},
+        {"grad_x", ListJson(dx)},   {"grad_w", ListJson(dw)},
+        {"finite_difference_step", h},
+        {"max_error_x", DoubleJson(err_x)},
+        {"max_error_w", DoubleJson(err_w)}};
+    fmt::print("{}\n", j.dump());
+    return kExitOk;
+  }
+  fmt::print("forward y = correlate_valid(x, w){}: {}\n", note(forward_note),
+             List(y));
+  fmt::print("upstream G: {}\n", List(gf));
+  fmt::print("dL/dx = convolve_full(G, w){}: {}\n", note(spread), List(dx));
+  fmt::print("dL/dw = correlate_valid(x, G){}: {}\n", note(dw_note), List(dw));
+  fmt::print("finite differences (h = {}): largest error {} in dL/dx, {} in "
+             "dL/dw\n",
+             FormatDouble(h), FormatDouble(err_x), FormatDouble(err_w));
+  return kExitOk;
+}
+
+}  // namespace
+
 int RunSignal(const SignalOptions& o) {
   const std::vector<double> values = ParseValues(o.values);
   kernel::Kernel k = ApplyAnchor(kernel::ParseSpec(o.kernel_spec), o.anchor);
@@ -102,10 +285,13 @@ int RunSignal(const SignalOptions& o) {
   if (k.rows() != 1) {  // a column: use it as a row, anchor and all
     k = kernel::Kernel(1, k.rows(), k.weights(), k.anchor_y(), 0);
   }
+  const int stride = ParseStep1D("--stride", o.stride);
+  const int dilation = ParseStep1D("--dilation", o.dilation);
+  if (o.grad) return RunGrad(o, values, k, stride, dilation);
+  k = DilateKernel(k, Step{1, dilation}, o.kernel_spec);
   core::FilterParams params;
   params.border = ParseBorder(o.border);
   params.size = ParseSize(o.size);
-  params.threads = 1;
   if (params.size == core::OutputSize::kValid &&
       k.cols() > static_cast<int>(values.size())) {
     throw Error(ErrorKind::kUsage,
@@ -113,42 +299,24 @@ int RunSignal(const SignalOptions& o) {
                             "kernel taps, so --size valid has no output",
                             o.values, values.size(), k.cols()));
   }
-  core::Image img;
-  img.width = static_cast<int>(values.size());
-  img.height = 1;
-  img.depth = core::Depth::kF32;
-  core::Plane row(img.width, 1);
-  for (size_t i = 0; i < values.size(); ++i) {
-    row.data[i] = static_cast<float>(values[i]);
-  }
-  img.color.push_back(std::move(row));
-
   params.mode = core::Mode::kConvolve;
-  const std::vector<float> conv = core::Filter(img, k, params).color[0].data;
+  const std::vector<float> conv = Filter1D(values, k, params, stride);
   params.mode = core::Mode::kCorrelate;
-  const std::vector<float> corr = core::Filter(img, k, params).color[0].data;
+  const std::vector<float> corr = Filter1D(values, k, params, stride);
 
   if (o.json) {
-    nlohmann::json jc = nlohmann::json::array();
-    nlohmann::json jr = nlohmann::json::array();
-    for (float v : conv) jc.push_back(FloatJson(v));
-    for (float v : corr) jr.push_back(FloatJson(v));
-    const nlohmann::json j = {{"size", SizeName(params.size)},
-                              {"border", BorderName(params.border.mode)},
-                              {"convolve", jc},
-                              {"correlate", jr}};
+    nlohmann::json j = {{"size", SizeName(params.size)},
+                        {"border", BorderName(params.border.mode)},
+                        {"convolve", ListJson(conv)},
+                        {"correlate", ListJson(corr)}};
+    if (stride > 1 || dilation > 1) {
+      j["stride"] = stride;
+      j["dilation"] = dilation;
+    }
     fmt::print("{}\n", j.dump());
     return kExitOk;
   }
-  const auto list = [](const std::vector<float>& v) {
-    std::string s = "[";
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (i > 0) s += ", ";
-      s += FormatFloat(v[i]);
-    }
-    return s + "]";
-  };
-  fmt::print("convolve: {}\ncorrelate: {}\n", list(conv), list(corr));
+  fmt::print("convolve: {}\ncorrelate: {}\n", List(conv), List(corr));
   return kExitOk;
 }
 

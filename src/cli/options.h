@@ -18,6 +18,8 @@ struct FilterOptions {
   std::string border = "reflect101";
   std::string size = "same";
   std::string anchor;  // "X,Y", empty = default
+  std::string stride = "1";    // "N" or "SY,SX" (docs/cnn.md)
+  std::string dilation = "1";  // "N" or "DY,DX"
   bool normalize = false;
   double scale = 1.0;
   double bias = 0.0;
@@ -63,6 +65,13 @@ struct SignalOptions {
   std::string size = "full";
   std::string border = "constant:0";
   std::string anchor;
+  std::string stride = "1";
+  std::string dilation = "1";
+  // --grad [G]: the gradients of a CNN layer's valid correlation
+  // (docs/cnn.md); G empty means all ones.
+  bool grad = false;
+  std::string grad_values;
+  bool size_given = false;
   bool json = false;
 };
 

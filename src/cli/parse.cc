@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <string_view>
 
 #include "common/error.h"
@@ -91,6 +92,40 @@ kernel::Kernel ApplyAnchor(const kernel::Kernel& k, const std::string& text) {
           std::to_string(k.rows() - 1) + ")");
   }
   return k.WithAnchor(x, y);
+}
+
+Step ParseStep(const std::string& option, const std::string& text) {
+  const auto bad = [&]() {
+    Usage(option + " '" + text + "': expected N or Y,X with whole numbers " +
+          "from 1 to 1024, e.g. 2 or 2,1");
+  };
+  const size_t comma = text.find(',');
+  Step step;
+  const std::string_view t(text);
+  if (comma == std::string::npos) {
+    if (!ParseInt(t, step.y)) bad();
+    step.x = step.y;
+  } else if (!ParseInt(t.substr(0, comma), step.y) ||
+             !ParseInt(t.substr(comma + 1), step.x)) {
+    bad();
+  }
+  if (step.y < 1 || step.y > 1024 || step.x < 1 || step.x > 1024) bad();
+  return step;
+}
+
+kernel::Kernel DilateKernel(const kernel::Kernel& k, const Step& dilation,
+                            const std::string& spec) {
+  if (dilation == Step{}) return k;
+  const int64_t rows = int64_t{k.rows() - 1} * dilation.y + 1;
+  const int64_t cols = int64_t{k.cols() - 1} * dilation.x + 1;
+  if (rows > kernel::kMaxKernelSide || cols > kernel::kMaxKernelSide) {
+    Usage("--dilation " + std::to_string(dilation.y) + "," +
+          std::to_string(dilation.x) + ": kernel '" + spec + "' would span " +
+          std::to_string(cols) + "x" + std::to_string(rows) +
+          ", over the largest kernel side " +
+          std::to_string(kernel::kMaxKernelSide));
+  }
+  return kernel::Dilate(k, dilation.y, dilation.x);
 }
 
 std::vector<double> ParseValues(const std::string& text) {

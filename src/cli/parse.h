@@ -26,6 +26,17 @@ DepthChoice ParseDepth(const std::string& text);
 core::Method ParseMethod(const std::string& text);
 // "X,Y" within the kernel; empty text keeps the kernel's anchor.
 kernel::Kernel ApplyAnchor(const kernel::Kernel& k, const std::string& text);
+// --stride and --dilation: "N" (both directions) or "Y,X", each 1 to 1024.
+struct Step {
+  int y = 1;
+  int x = 1;
+  bool operator==(const Step&) const = default;
+};
+Step ParseStep(const std::string& option, const std::string& text);
+// kernel::Dilate, refused (naming --dilation and the spec) when the dilated
+// kernel would be larger than kernel::kMaxKernelSide.
+kernel::Kernel DilateKernel(const kernel::Kernel& k, const Step& dilation,
+                            const std::string& spec);
 // A comma and/or space separated list of finite numbers (signal values).
 std::vector<double> ParseValues(const std::string& text);
 

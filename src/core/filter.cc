@@ -45,6 +45,23 @@ EngineOptions EngineOptionsOf(const FilterParams& params) {
 
 }  // namespace
 
+Image Subsample(const Image& img, int sy, int sx) {
+  const auto sample = [&](const Plane& p) {
+    Plane out((p.width + sx - 1) / sx, (p.height + sy - 1) / sy);
+    for (int y = 0; y < out.height; ++y) {
+      for (int x = 0; x < out.width; ++x) out.at(y, x) = p.at(y * sy, x * sx);
+    }
+    return out;
+  };
+  Image out;
+  out.width = (img.width + sx - 1) / sx;
+  out.height = (img.height + sy - 1) / sy;
+  out.depth = img.depth;
+  for (const Plane& p : img.color) out.color.push_back(sample(p));
+  if (img.alpha) out.alpha = sample(*img.alpha);
+  return out;
+}
+
 int ResolveThreads(int requested) {
   if (requested > 0) return requested;
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -72,6 +72,12 @@ struct FilterPairResult {
 FilterPairResult FilterPair(const Image& in, const kernel::Kernel& k,
                             const FilterParams& params);
 
+// Every sy-th row and sx-th column of `img`, from the first (--stride, as a
+// CNN layer's stride: output (y, x) of the strided filter is output
+// (y*sy, x*sx) of the unstrided one). Sizes become ceil(h/sy) x ceil(w/sx);
+// alpha is sampled alike.
+Image Subsample(const Image& img, int sy, int sx);
+
 // Number of worker threads for `requested` (0 = hardware concurrency).
 int ResolveThreads(int requested);
 

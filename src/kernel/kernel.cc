@@ -31,6 +31,21 @@ Kernel Rotate180(const Kernel& k) {
                 k.rows() - 1 - k.anchor_y());
 }
 
+Kernel Dilate(const Kernel& k, int dy, int dx) {
+  assert(dy >= 1 && dx >= 1);
+  const int rows = (k.rows() - 1) * dy + 1;
+  const int cols = (k.cols() - 1) * dx + 1;
+  std::vector<double> w(static_cast<size_t>(rows) * cols, 0.0);
+  for (int r = 0; r < k.rows(); ++r) {
+    for (int c = 0; c < k.cols(); ++c) {
+      w[static_cast<size_t>(r) * dy * cols + static_cast<size_t>(c) * dx] =
+          k.at(r, c);
+    }
+  }
+  return Kernel(rows, cols, std::move(w), k.anchor_x() * dx,
+                k.anchor_y() * dy);
+}
+
 Normalization NormalizeScale(const Kernel& k) {
   double sum = 0;
   double positive = 0;

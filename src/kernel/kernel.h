@@ -48,6 +48,12 @@ class Kernel {
 // to (cols-1-ax, rows-1-ay): correlating with it is convolving with `k`.
 Kernel Rotate180(const Kernel& k);
 
+// The kernel with `dy - 1` rows and `dx - 1` columns of zeros between its
+// taps (--dilation, as PyTorch's `dilation`): K'(i*dy, j*dx) = K(i, j), the
+// anchor moved with its tap. Sizes grow to (rows-1)*dy+1 by (cols-1)*dx+1.
+// Rotating commutes with it: Rotate180(Dilate(K)) == Dilate(Rotate180(K)).
+Kernel Dilate(const Kernel& k, int dy, int dx);
+
 // The scale that --normalize applies.
 struct Normalization {
   double scale = 1.0;            // 1/sum(K), or 1/sum(positive weights)

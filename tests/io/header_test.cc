@@ -360,7 +360,7 @@ TEST(ProbeHeaderTiff, RepeatedSizeTagCountsWithItsLargestValue) {
 // BigTIFF: 8-byte offsets and counts, 20-byte entries, LONG8 values.
 TEST(ProbeHeaderTiff, BigTiff) {
   Bytes b;
-  Put(b, "II");
+  PutLe16(b, 0x4949);  // "II"
   PutLe16(b, 43);
   PutLe16(b, 8);
   PutLe16(b, 0);

@@ -257,5 +257,25 @@ TEST(FactorRankOne, ZeroKernelHasZeroFactors) {
   EXPECT_EQ(f.row, std::vector<double>(3, 0.0));
 }
 
+// --dilation: taps spread apart with zeros between, the anchor moved with
+// its tap; rotating and dilating commute (so convolve with dilation is the
+// dilated kernel convolved).
+TEST(DilateTest, SpreadsTapsAndMovesTheAnchor) {
+  const Kernel k(2, 3, {1, 2, 3, 4, 5, 6}, 2, 1);
+  const Kernel d = Dilate(k, 2, 3);
+  EXPECT_EQ(d.rows(), 3);
+  EXPECT_EQ(d.cols(), 7);
+  EXPECT_EQ(d.anchor_x(), 6);
+  EXPECT_EQ(d.anchor_y(), 2);
+  EXPECT_EQ(d.weights(), (std::vector<double>{1, 0, 0, 2, 0, 0, 3,  //
+                                              0, 0, 0, 0, 0, 0, 0,  //
+                                              4, 0, 0, 5, 0, 0, 6}));
+  EXPECT_EQ(Dilate(k, 1, 1), k);
+  for (const Kernel& any : {k, ParseSpec("emboss"), ParseSpec("motion:7,30"),
+                            ParseSpec("1,2,3,4").WithAnchor(1, 0)}) {
+    EXPECT_EQ(Rotate180(Dilate(any, 3, 2)), Dilate(Rotate180(any), 3, 2));
+  }
+}
+
 }  // namespace
 }  // namespace convcorr::kernel
