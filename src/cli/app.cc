@@ -8,10 +8,12 @@
 #include <csignal>
 #include <exception>
 #include <string>
+#include <string_view>
 #include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/manual.h"
 #include "cli/options.h"
 #include "common/error.h"
 #include "io/image_io.h"
@@ -202,6 +204,17 @@ int Main(int argc, char** argv) {
                           "by finite differences (docs/cnn.md)")
                        ->expected(0, 1);
   sig->add_flag("--json", signal_opts.json, "Print JSON");
+
+  // Hidden: the build writes the manual page and the bash completion from
+  // this very definition (cli/manual.h).
+  if (argc == 2 && std::string_view(argv[1]) == "--generate-man") {
+    fmt::print("{}", ManPage(app, CONVCORR_VERSION));
+    return kExitOk;
+  }
+  if (argc == 2 && std::string_view(argv[1]) == "--generate-bash-completion") {
+    fmt::print("{}", BashCompletion(app));
+    return kExitOk;
+  }
 
   try {
     app.parse(argc, argv);

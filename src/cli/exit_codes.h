@@ -15,6 +15,24 @@ enum ExitCode : int {
   kExitTerminated = 143,   // SIGTERM
 };
 
+// Every exit code with what it means, for the manual page (manual.cc).
+struct ExitCodeMeaning {
+  int code;
+  const char* meaning;
+};
+inline constexpr ExitCodeMeaning kExitCodeMeanings[] = {
+    {kExitOk, "every input was processed"},
+    {kExitSomeFailed,
+     "some inputs failed (missing, unreadable, corrupt, too large); every "
+     "other input was written"},
+    {kExitUsage,
+     "usage error or malformed kernel spec; nothing was read or written"},
+    {kExitOutput, "an output could not be written; the run stopped"},
+    {kExitInternal, "internal error (a bug)"},
+    {kExitInterrupted, "interrupted by SIGINT; no partial file is left"},
+    {kExitTerminated, "terminated by SIGTERM; no partial file is left"},
+};
+
 // The exit code for an error that ends the run.
 inline int ExitCodeFor(ErrorKind kind) {
   switch (kind) {
