@@ -179,6 +179,9 @@ int Main(int argc, char** argv) {
       "kernel", "Print a kernel, its rotation, symmetry, rank and anchor");
   kern->add_option("spec", kernel_opts.spec, "Kernel spec")->required();
   kern->add_option("--anchor", kernel_opts.anchor, "Anchor X,Y");
+  kern->add_option("--to", kernel_opts.to,
+                   "Print the kernel for another tool: spec, imagemagick, "
+                   "gmic, vips, csv or npy (binary: redirect it to a file)");
   kern->add_flag("--json", kernel_opts.json, "Print JSON");
 
   auto* sig = app.add_subcommand(

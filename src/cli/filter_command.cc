@@ -59,7 +59,8 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
   params.border = ParseBorder(o.border);
   params.size = ParseSize(o.size);
   params.scale = o.scale;
-  params.bias = o.bias;
+  // A kernel file's offset (libvips .mat) is added like --bias.
+  params.bias = o.bias + k.offset();
   params.abs = o.abs;
   params.filter_alpha = o.filter_alpha;
   params.threads = o.threads;

@@ -1,7 +1,11 @@
 // kernel and signal: commands that print, with no image files.
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <optional>
 #include <cmath>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -14,6 +18,7 @@
 #include "cli/parse.h"
 #include "common/error.h"
 #include "core/filter.h"
+#include "kernel/formats.h"
 #include "kernel/kernel.h"
 #include "kernel/spec.h"
 
@@ -27,6 +32,29 @@ std::string YesNo(bool b) { return b ? "yes" : "no"; }
 
 int RunKernel(const KernelOptions& o) {
   const kernel::Kernel k = ApplyAnchor(kernel::ParseSpec(o.spec), o.anchor);
+  if (!o.to.empty()) {
+    const std::optional<kernel::KernelFormat> format =
+        kernel::KernelFormatFromName(o.to);
+    if (!format) {
+      throw Error(ErrorKind::kUsage,
+                  fmt::format("--to '{}': expected one of {}", o.to,
+                              kernel::kKernelFormatNames));
+    }
+    if (o.json) {
+      throw Error(ErrorKind::kUsage, "--to prints the kernel itself: drop --json");
+    }
+    if (*format == kernel::KernelFormat::kNpy && ::isatty(STDOUT_FILENO) == 1) {
+      throw Error(ErrorKind::kUsage,
+                  "--to npy writes binary data: redirect it to a file, e.g. "
+                  "> kernel.npy");
+    }
+    const std::string bytes = kernel::WriteKernel(k, *format, o.spec);
+    if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size() ||
+        std::fflush(stdout) != 0) {
+      throw Error(ErrorKind::kOutput, "output '-': cannot write the kernel");
+    }
+    return kExitOk;
+  }
   const kernel::Analysis a = kernel::Analyze(k);
   const kernel::Normalization n = kernel::NormalizeScale(k);
   if (o.json) {
@@ -39,6 +67,7 @@ int RunKernel(const KernelOptions& o) {
         {"rotated", MatrixJson(a.rotated)},
         {"rotated_anchor", {a.rotated.anchor_x(), a.rotated.anchor_y()}},
         {"sum", DoubleJson(a.sum)},
+        {"offset", DoubleJson(k.offset())},
         {"positive_sum", DoubleJson(a.positive_sum)},
         {"negative_sum", DoubleJson(a.negative_sum)},
         {"normalize_scale", DoubleJson(n.scale)},
@@ -65,6 +94,10 @@ int RunKernel(const KernelOptions& o) {
   t += FormatMatrix(a.rotated, "  ");
   t += fmt::format("sum: {:.6g} (positive {:.6g}, negative {:.6g})\n", a.sum,
                    a.positive_sum, a.negative_sum);
+  if (k.offset() != 0) {
+    t += fmt::format("offset: {} (added after the sum, as --bias)\n",
+                     FormatDouble(k.offset()));
+  }
   if (n.used_positive_sum) {
     t += fmt::format(
         "normalize: the sum is 0, so --normalize divides by the sum of the "

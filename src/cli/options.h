@@ -56,6 +56,7 @@ struct FilterOptions {
 struct KernelOptions {
   std::string spec;
   std::string anchor;
+  std::string to;  // --to FORMAT: write the kernel for another tool
   bool json = false;
 };
 

@@ -22,13 +22,21 @@ Kernel::Kernel(int rows, int cols, std::vector<double> weights, int anchor_x,
 }
 
 Kernel Kernel::WithAnchor(int anchor_x, int anchor_y) const {
-  return Kernel(rows_, cols_, weights_, anchor_x, anchor_y);
+  return Kernel(rows_, cols_, weights_, anchor_x, anchor_y)
+      .WithOffset(offset_);
+}
+
+Kernel Kernel::WithOffset(double offset) const {
+  Kernel k = *this;
+  k.offset_ = offset;
+  return k;
 }
 
 Kernel Rotate180(const Kernel& k) {
   std::vector<double> w(k.weights().rbegin(), k.weights().rend());
   return Kernel(k.rows(), k.cols(), std::move(w), k.cols() - 1 - k.anchor_x(),
-                k.rows() - 1 - k.anchor_y());
+                k.rows() - 1 - k.anchor_y())
+      .WithOffset(k.offset());
 }
 
 Kernel Dilate(const Kernel& k, int dy, int dx) {
@@ -43,7 +51,8 @@ Kernel Dilate(const Kernel& k, int dy, int dx) {
     }
   }
   return Kernel(rows, cols, std::move(w), k.anchor_x() * dx,
-                k.anchor_y() * dy);
+                k.anchor_y() * dy)
+      .WithOffset(k.offset());
 }
 
 Normalization NormalizeScale(const Kernel& k) {

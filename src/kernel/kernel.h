@@ -31,8 +31,14 @@ class Kernel {
   double at(int r, int c) const { return weights_[r * cols_ + c]; }
   const std::vector<double>& weights() const { return weights_; }
 
-  // The same weights with another anchor.
+  // The same weights with another anchor (the offset kept).
   Kernel WithAnchor(int anchor_x, int anchor_y) const;
+
+  // A constant added after the weighted sum, from kernel files that carry
+  // one (the offset of a libvips .mat file); 0 otherwise. The CLI adds it
+  // to --bias; rotation and dilation keep it.
+  double offset() const { return offset_; }
+  Kernel WithOffset(double offset) const;
 
   bool operator==(const Kernel& other) const = default;
 
@@ -42,6 +48,7 @@ class Kernel {
   std::vector<double> weights_;
   int anchor_x_;
   int anchor_y_;
+  double offset_ = 0.0;
 };
 
 // The kernel rotated by 180 degrees about its centre, with the anchor mirrored

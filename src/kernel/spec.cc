@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -344,6 +345,14 @@ Kernel ParseFile(std::string_view spec, std::string_view path) {
     ThrowSpecError(spec, "missing file name after '@'");
   }
   const std::string content = ReadKernelFile(spec, path);
+  const auto ends_with = [&](std::string_view ext) {
+    if (path.size() < ext.size()) return false;
+    std::string tail(path.substr(path.size() - ext.size()));
+    for (char& c : tail) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return tail == ext;
+  };
+  if (ends_with(".npy")) return internal::ReadNpy(spec, path, content);
+  if (ends_with(".mat")) return internal::ReadVipsMat(spec, path, content);
   std::string_view text = content;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // BOM
   std::vector<RowText> rows;
@@ -500,6 +509,14 @@ bool StartsWithNumberWord(std::string_view text) {
 
 namespace internal {
 
+std::string ReadFile(std::string_view spec, std::string_view path) {
+  return ReadKernelFile(spec, path);
+}
+
+void CheckWeights(std::string_view spec, const std::vector<double>& weights) {
+  CheckAbsSumFinite(spec, weights);
+}
+
 std::string Printable(std::string_view text) {
   std::string out;
   size_t chars = 0;
@@ -564,6 +581,10 @@ Kernel ParseSpec(std::string_view spec) {
   }
   if (text[0] == '@') return ParseFile(spec, Trim(text.substr(1)));
   if (LooksLikeImageMagick(text)) return ParseImageMagick(spec, text);
+  // G'MIC's matrix form: "(a,b;c,d)", rows split by ';'.
+  if (text.size() >= 2 && text.front() == '(' && text.back() == ')') {
+    return ParseInline(spec, Trim(text.substr(1, text.size() - 2)));
+  }
   if (IsAsciiLetter(text[0]) && !StartsWithNumberWord(text)) {
     const size_t colon = text.find(':');
     if (colon == std::string_view::npos) return MakeNamedKernel(spec, text, {});

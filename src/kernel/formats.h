@@ -1,0 +1,36 @@
+// Kernel interchange: a kernel written as another tool reads it. Reading
+// goes through ParseSpec (G'MIC "(a,b;c,d)" and ImageMagick "WxH+X+Y:..."
+// inline, @FILE.npy, @FILE.mat, CSV and text files); docs/kernels.md.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "kernel/kernel.h"
+
+namespace convcorr::kernel {
+
+enum class KernelFormat {
+  kSpec,         // convcorr's inline rows: "1,0,-1; 2,0,-2; 1,0,-1"
+  kImageMagick,  // "3x3+1+1: 1,0,-1,2,0,-2,1,0,-1" (-morphology Convolve)
+  kGmic,         // "(1,0,-1;2,0,-2;1,0,-1)" (G'MIC's convolve)
+  kVips,         // libvips .mat text: "W H SCALE OFFSET", then the rows
+  kCsv,          // one row per line, comma-separated
+  kNpy,          // NumPy .npy: float64, shape (rows, cols), C order
+};
+
+// "spec", "imagemagick" (or "im"), "gmic", "vips" (or "mat"), "csv", "npy".
+std::optional<KernelFormat> KernelFormatFromName(std::string_view name);
+inline constexpr std::string_view kKernelFormatNames =
+    "spec, imagemagick, gmic, vips, csv, npy";
+
+// The kernel in `format` (the bytes of a file for npy). Numbers are written
+// in their shortest exact form, so reading the result gives the same
+// weights. Formats without an anchor (all but imagemagick) refuse a kernel
+// whose anchor is not the default centre, and formats without an offset
+// (all but vips) one with an offset: Error(kUsage) naming `spec`.
+std::string WriteKernel(const Kernel& k, KernelFormat format,
+                        std::string_view spec);
+
+}  // namespace convcorr::kernel
