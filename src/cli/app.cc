@@ -9,6 +9,7 @@
 #include <exception>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -51,6 +52,10 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
   cmd->add_option("--anchor", o.anchor,
                   "Anchor X,Y (column,row) in the kernel; default the centre "
                   "(cols/2, rows/2)");
+  cmd->add_option("--compat", o.compat,
+                  "Match another tool's numbers: scipy, opencv, imagemagick, "
+                  "gmic or torch (anchor of even kernels, default border, "
+                  "rounding; docs/compat.md)");
   cmd->add_option("--stride", o.stride,
                   "Keep every SY-th output row and SX-th column: N or SY,SX "
                   "(default 1), a CNN layer's stride (docs/cnn.md)");
@@ -193,9 +198,13 @@ int Main(int argc, char** argv) {
       ->required();
   auto* sig_size = sig->add_option("--size", signal_opts.size,
                                    "full (default, as numpy), same or valid");
-  sig->add_option("--border", signal_opts.border,
-                  "Border for full and same (default constant:0)");
+  auto* sig_border = sig->add_option(
+      "--border", signal_opts.border,
+      "Border for full and same (default constant:0)");
   sig->add_option("--anchor", signal_opts.anchor, "Anchor X,Y");
+  sig->add_option("--compat", signal_opts.compat,
+                  "Match another tool's numbers: numpy, scipy, opencv, "
+                  "imagemagick, gmic or torch (docs/compat.md)");
   sig->add_option("--stride", signal_opts.stride,
                   "Keep every N-th output (default 1), a CNN layer's stride");
   sig->add_option("--dilation", signal_opts.dilation,
@@ -234,12 +243,19 @@ int Main(int argc, char** argv) {
     for (FilterOptions* o : {&conv_opts, &corr_opts, &cmp_opts}) {
       NormaliseFormat(o->format);
     }
+    for (const auto& [cmd, o] : {std::pair{conv, &conv_opts},
+                                 std::pair{corr, &corr_opts},
+                                 std::pair{cmp, &cmp_opts}}) {
+      o->border_given = cmd->get_option("--border")->count() > 0;
+      o->depth_given = cmd->get_option("--depth")->count() > 0;
+    }
     if (conv->parsed()) return RunFilter(conv_opts, core::Mode::kConvolve);
     if (corr->parsed()) return RunFilter(corr_opts, core::Mode::kCorrelate);
     if (cmp->parsed()) return RunCompare(cmp_opts);
     if (kern->parsed()) return RunKernel(kernel_opts);
     if (sig->parsed()) {
       signal_opts.size_given = sig_size->count() > 0;
+      signal_opts.border_given = sig_border->count() > 0;
       signal_opts.grad = sig_grad->count() > 0;
       return RunSignal(signal_opts);
     }

@@ -48,15 +48,25 @@ struct Setup {
   std::vector<std::string> notes;
   std::string engine;  // for -v: "engine: simd AVX2, strategy direct"
   Step stride;         // the outputs keep every stride.y-th row, ...
+  core::Rounding rounding = core::Rounding::kSaturate;  // --compat
 };
 
 Setup MakeSetup(const FilterOptions& o, bool compare) {
+  const Compat compat = ParseCompat(o.compat);
+  if (!compat.images) {
+    throw Error(ErrorKind::kUsage,
+                "--compat numpy: NumPy convolves 1-D arrays only; use it with "
+                "signal, or --compat scipy for images");
+  }
   kernel::Kernel k = ApplyAnchor(kernel::ParseSpec(o.kernel_spec), o.anchor);
+  // The tool's anchor for even sizes (the same for both modes here).
+  if (o.anchor.empty()) k = CompatAnchor(k, compat, core::Mode::kCorrelate);
   const Step stride = ParseStep("--stride", o.stride);
   const Step dilation = ParseStep("--dilation", o.dilation);
   k = DilateKernel(k, dilation, o.kernel_spec);
   core::FilterParams params;
-  params.border = ParseBorder(o.border);
+  params.border = o.border_given || compat.tool.empty() ? ParseBorder(o.border)
+                                                       : compat.border;
   params.size = ParseSize(o.size);
   params.scale = o.scale;
   // A kernel file's offset (libvips .mat) is added like --bias.
@@ -66,6 +76,13 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
   params.threads = o.threads;
   params.simd = !o.no_simd;
   params.method = ParseMethod(o.method);
+  // Truncating or rounding half up as another tool does flips a result
+  // that lands a float rounding away from a boundary: the direct strategy
+  // sums exactly wherever the products are exact (docs/compat.md).
+  if (compat.rounding != core::Rounding::kSaturate &&
+      params.method == core::Method::kAuto) {
+    params.method = core::Method::kDirect;
+  }
   if (!std::isfinite(o.scale) || !std::isfinite(o.bias)) {
     throw Error(ErrorKind::kUsage, "--scale and --bias must be finite numbers");
   }
@@ -133,9 +150,14 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
     engine += fmt::format(", stride {},{}, dilation {},{}", stride.y, stride.x,
                           dilation.y, dilation.x);
   }
-  return {std::move(k),        o.kernel_spec, params,
-          ParseDepth(o.depth), decode,        std::move(analysis),
-          std::move(notes),    std::move(engine), stride};
+  if (!compat.tool.empty()) engine += ", compat " + compat.tool;
+  // The tool's results are floats unless --depth says otherwise.
+  DepthChoice depth = ParseDepth(o.depth);
+  if (compat.float_output && !o.depth_given) depth = {false, core::Depth::kF32};
+  return {std::move(k),     o.kernel_spec,      params,
+          depth,            decode,             std::move(analysis),
+          std::move(notes), std::move(engine),  stride,
+          compat.rounding};
 }
 
 // The notes and, with -v, the engine line, once the run is going ahead.
@@ -269,9 +291,10 @@ struct Result {
 // The result quantized to the output depth, with its saturated count.
 std::pair<core::Image, uint64_t> ToOutputDepth(core::Image img,
                                                core::Depth input_depth,
-                                               const DepthChoice& choice) {
+                                               const DepthChoice& choice,
+                                               core::Rounding rounding) {
   const core::Depth depth = choice.keep ? input_depth : choice.depth;
-  const uint64_t saturated = core::Quantize(img, depth);
+  const uint64_t saturated = core::Quantize(img, depth, rounding);
   return {std::move(img), saturated};
 }
 
@@ -328,6 +351,7 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
     Result out;
     std::vector<uint8_t> bytes;
     if (s.params.simd && s.stride == Step{} &&
+        s.rounding == core::Rounding::kSaturate &&
         (raster.channels() == 1 || raster.channels() == 3)) {
       // No alpha: the engine reads the decoded samples and writes the
       // output depth directly (the same samples as the planar path).
@@ -345,7 +369,7 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
       const core::Image img = io::ToImage(std::move(raster));
       auto [filtered, sat] = ToOutputDepth(
           Strided(core::Filter(img, s.kernel, s.params), s.stride), img.depth,
-          s.depth);
+          s.depth, s.rounding);
       out = {filtered.width, filtered.height, filtered.channels(),
              filtered.depth, sat};
       bytes = Encode(filtered, job.ext, out_name);
@@ -400,8 +424,10 @@ int RunCompare(const FilterOptions& o) {
         diff::ComputeStats(conv, corr, o.threshold, PsnrPeak(img));
     const core::Image heat =
         diff::HeatMap(diff::SignedDiff(conv, corr), stats.max_abs);
-    auto [conv_q, conv_sat] = ToOutputDepth(conv, img.depth, s.depth);
-    auto [corr_q, corr_sat] = ToOutputDepth(corr, img.depth, s.depth);
+    auto [conv_q, conv_sat] =
+        ToOutputDepth(conv, img.depth, s.depth, s.rounding);
+    auto [corr_q, corr_sat] =
+        ToOutputDepth(corr, img.depth, s.depth, s.rounding);
 
     // Encode everything first so a failure leaves no half-written set.
     const std::vector<fs::path> paths = CompareOutputs(job, o);

@@ -320,10 +320,20 @@ int RunSignal(const SignalOptions& o) {
   }
   const int stride = ParseStep1D("--stride", o.stride);
   const int dilation = ParseStep1D("--dilation", o.dilation);
+  const Compat compat = ParseCompat(o.compat);
   if (o.grad) return RunGrad(o, values, k, stride, dilation);
-  k = DilateKernel(k, Step{1, dilation}, o.kernel_spec);
+  // Each mode anchored as the tool anchors it (NumPy differs by mode).
+  const auto anchored = [&](core::Mode mode) {
+    const kernel::Kernel a =
+        o.anchor.empty() ? CompatAnchor(k, compat, mode) : k;
+    return DilateKernel(a, Step{1, dilation}, o.kernel_spec);
+  };
+  const kernel::Kernel conv_k = anchored(core::Mode::kConvolve);
+  const kernel::Kernel corr_k = anchored(core::Mode::kCorrelate);
+  k = corr_k;
   core::FilterParams params;
-  params.border = ParseBorder(o.border);
+  params.border = o.border_given || compat.tool.empty() ? ParseBorder(o.border)
+                                                       : compat.border;
   params.size = ParseSize(o.size);
   if (params.size == core::OutputSize::kValid &&
       k.cols() > static_cast<int>(values.size())) {
@@ -333,9 +343,9 @@ int RunSignal(const SignalOptions& o) {
                             o.values, values.size(), k.cols()));
   }
   params.mode = core::Mode::kConvolve;
-  const std::vector<float> conv = Filter1D(values, k, params, stride);
+  const std::vector<float> conv = Filter1D(values, conv_k, params, stride);
   params.mode = core::Mode::kCorrelate;
-  const std::vector<float> corr = Filter1D(values, k, params, stride);
+  const std::vector<float> corr = Filter1D(values, corr_k, params, stride);
 
   if (o.json) {
     nlohmann::json j = {{"size", SizeName(params.size)},

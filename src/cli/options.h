@@ -20,6 +20,9 @@ struct FilterOptions {
   std::string anchor;  // "X,Y", empty = default
   std::string stride = "1";    // "N" or "SY,SX" (docs/cnn.md)
   std::string dilation = "1";  // "N" or "DY,DX"
+  std::string compat;          // --compat TOOL (docs/compat.md)
+  bool border_given = false;   // --border was on the command line
+  bool depth_given = false;    // --depth was on the command line
   bool normalize = false;
   double scale = 1.0;
   double bias = 0.0;
@@ -68,6 +71,8 @@ struct SignalOptions {
   std::string anchor;
   std::string stride = "1";
   std::string dilation = "1";
+  std::string compat;
+  bool border_given = false;
   // --grad [G]: the gradients of a CNN layer's valid correlation
   // (docs/cnn.md); G empty means all ones.
   bool grad = false;

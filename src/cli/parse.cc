@@ -128,6 +128,48 @@ kernel::Kernel DilateKernel(const kernel::Kernel& k, const Step& dilation,
   return kernel::Dilate(k, dilation.y, dilation.x);
 }
 
+Compat ParseCompat(const std::string& text) {
+  using core::BorderMode;
+  using core::Rounding;
+  Compat c;
+  c.tool = text;
+  if (text.empty() || text == "opencv") {
+    c.border = {BorderMode::kReflect101};
+  } else if (text == "scipy") {
+    c.border = {BorderMode::kReflect};
+    c.rounding = Rounding::kWrap;
+  } else if (text == "numpy") {
+    c.per_mode_anchor = true;
+    c.border = {BorderMode::kConstant};
+    c.float_output = true;
+    c.images = false;
+  } else if (text == "imagemagick") {
+    c.low_anchor = true;
+    c.border = {BorderMode::kReplicate};
+    c.rounding = Rounding::kImageMagick;
+  } else if (text == "gmic") {
+    c.low_anchor = true;
+    c.border = {BorderMode::kReplicate};
+    c.float_output = true;
+  } else if (text == "torch") {
+    c.low_anchor = true;
+    c.border = {BorderMode::kConstant};
+    c.float_output = true;
+  } else {
+    Usage("--compat '" + text +
+          "': expected scipy, opencv, numpy, imagemagick, gmic or torch");
+  }
+  return c;
+}
+
+kernel::Kernel CompatAnchor(const kernel::Kernel& k, const Compat& compat,
+                            core::Mode mode) {
+  const bool low = compat.low_anchor ||
+                   (compat.per_mode_anchor && mode == core::Mode::kConvolve);
+  if (!low) return k;
+  return k.WithAnchor((k.cols() - 1) / 2, (k.rows() - 1) / 2);
+}
+
 std::vector<double> ParseValues(const std::string& text) {
   std::vector<double> values;
   size_t i = 0;

@@ -37,6 +37,24 @@ Step ParseStep(const std::string& option, const std::string& text);
 // kernel would be larger than kernel::kMaxKernelSide.
 kernel::Kernel DilateKernel(const kernel::Kernel& k, const Step& dilation,
                             const std::string& spec);
+// --compat TOOL: the conventions that make convcorr's numbers match another
+// tool's (docs/compat.md). Explicit --anchor, --border and --depth win.
+struct Compat {
+  std::string tool;              // empty: convcorr's own defaults
+  // Even sizes anchored at (size-1)/2 instead of size/2.
+  bool low_anchor = false;
+  // NumPy: convolve anchored at (size-1)/2, correlate at size/2.
+  bool per_mode_anchor = false;
+  core::Border border;
+  core::Rounding rounding = core::Rounding::kSaturate;
+  bool float_output = false;     // the tool's results are floats
+  bool images = true;            // false: 1-D only (numpy)
+};
+Compat ParseCompat(const std::string& text);
+// The kernel anchored as the tool anchors it for `mode` (unchanged when
+// the user gave --anchor or no tool is set).
+kernel::Kernel CompatAnchor(const kernel::Kernel& k, const Compat& compat,
+                            core::Mode mode);
 // A comma and/or space separated list of finite numbers (signal values).
 std::vector<double> ParseValues(const std::string& text);
 

@@ -53,9 +53,19 @@ struct Range {
 };
 Range ColorRange(const Image& img);
 
-// Rounds to nearest and saturates every sample of `img` to `target` (no-op
-// for kF32 apart from counting nothing) and sets img.depth = target. Returns
-// the number of samples that were outside the target's range (saturated).
-uint64_t Quantize(Image& img, Depth target);
+// How float results become integer samples (--compat, docs/compat.md).
+enum class Rounding {
+  kSaturate,  // round half to even, clamp (OpenCV's saturate_cast)
+  kWrap,      // truncate toward zero, keep the low bits (a C cast: SciPy)
+  kImageMagick,  // ImageMagick Q16: round half up to 16 bits, clamp, then
+                 // ScaleQuantumToChar for 8-bit outputs
+};
+
+// Rounds and saturates every sample of `img` to `target` (no-op for kF32
+// apart from counting nothing) and sets img.depth = target. Returns the
+// number of samples that were outside the target's range (saturated, or
+// wrapped with kWrap).
+uint64_t Quantize(Image& img, Depth target,
+                  Rounding rounding = Rounding::kSaturate);
 
 }  // namespace convcorr::core

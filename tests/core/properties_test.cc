@@ -275,5 +275,32 @@ TEST(Quantize, RoundsHalfToEvenSaturatesAndCounts) {
   EXPECT_EQ(f.color[0].data, (std::vector<float>{-7.25f, 1e9f}));
 }
 
+// --compat scipy: a C cast, as scipy.ndimage stores into uint8/uint16 (the
+// values below are what scipy.ndimage.correlate gave for them: 470 -> 214,
+// -5 -> 251, 2.5 -> 2).
+TEST(Quantize, WrapTruncatesAndKeepsTheLowBits) {
+  Image img = OnePlane(Row({470.0f, -5.0f, 2.5f, 2.99f, -2.5f, 255.0f, 256.0f,
+                            std::nanf("")}));
+  EXPECT_EQ(Quantize(img, Depth::kU8, Rounding::kWrap), 4u);
+  EXPECT_EQ(img.color[0].data,
+            (std::vector<float>{214, 251, 2, 2, 254, 255, 0, 0}));
+  Image wide = OnePlane(Row({65536.0f + 7.0f, -1.0f}));
+  EXPECT_EQ(Quantize(wide, Depth::kU16, Rounding::kWrap), 2u);
+  EXPECT_EQ(wide.color[0].data, (std::vector<float>{7, 65535}));
+}
+
+// --compat imagemagick: ImageMagick 6 Q16. An 8-bit result v is the quantum
+// round(257 v) (half up) scaled back by ScaleQuantumToChar:
+// ((q + 128) - ((q + 128) >> 8)) >> 8, so 2.5 -> 643 -> 3 where OpenCV's
+// half-to-even gives 2, and 2.498 -> 642 -> 2.
+TEST(Quantize, ImageMagickRoundsThroughSixteenBitQuanta) {
+  Image img = OnePlane(Row({2.5f, 2.498f, 3.5f, -1.0f, 255.2f, 254.6f}));
+  EXPECT_EQ(Quantize(img, Depth::kU8, Rounding::kImageMagick), 2u);
+  EXPECT_EQ(img.color[0].data, (std::vector<float>{3, 2, 4, 0, 255, 255}));
+  Image wide = OnePlane(Row({1.5f, 2.5f, 70000.0f, 65534.4f}));
+  EXPECT_EQ(Quantize(wide, Depth::kU16, Rounding::kImageMagick), 1u);
+  EXPECT_EQ(wide.color[0].data, (std::vector<float>{2, 3, 65535, 65534}));
+}
+
 }  // namespace
 }  // namespace convcorr::core
