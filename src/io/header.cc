@@ -91,6 +91,19 @@ std::optional<HeaderInfo> Bmp(const Reader& r) {
   return HeaderInfo{"bmp", abs(w), abs(h)};  // negative height: top-down
 }
 
+// Reads a decimal number at `o` (at most 12 digits), advancing `o`.
+std::optional<uint64_t> Decimal(const Reader& r, size_t& o) {
+  uint64_t value = 0;
+  int digits = 0;
+  while (r.Has(o, 1) && r.at(o) >= '0' && r.at(o) <= '9') {
+    if (++digits > 12) return std::nullopt;
+    value = value * 10 + (r.at(o) - '0');
+    ++o;
+  }
+  if (digits == 0) return std::nullopt;
+  return value;
+}
+
 // PNM: magic, then whitespace-separated decimal fields with '#' comments,
 // as OpenCV's PxM reader reads them.
 std::optional<HeaderInfo> Pnm(const Reader& r, const char* format) {
@@ -109,13 +122,9 @@ std::optional<HeaderInfo> Pnm(const Reader& r, const char* format) {
         break;
       }
     }
-    int digits = 0;
-    while (r.Has(o, 1) && r.at(o) >= '0' && r.at(o) <= '9') {
-      if (++digits > 12) return std::nullopt;
-      field = field * 10 + (r.at(o) - '0');
-      ++o;
-    }
-    if (digits == 0) return std::nullopt;
+    const std::optional<uint64_t> number = Decimal(r, o);
+    if (!number) return std::nullopt;
+    field = *number;
     // OpenCV consumes the character after a number, whatever it is: in
     // "2#12" the 12 is the next number, not a comment.
     ++o;
@@ -219,18 +228,6 @@ std::optional<HeaderInfo> SunRaster(const Reader& r) {
   return HeaderInfo{"sunras", r.Be32(4), r.Be32(8)};
 }
 
-// Reads a decimal number at `o` (at most 12 digits), advancing `o`.
-std::optional<uint64_t> Decimal(const Reader& r, size_t& o) {
-  uint64_t value = 0;
-  int digits = 0;
-  while (r.Has(o, 1) && r.at(o) >= '0' && r.at(o) <= '9') {
-    if (++digits > 12) return std::nullopt;
-    value = value * 10 + (r.at(o) - '0');
-    ++o;
-  }
-  if (digits == 0) return std::nullopt;
-  return value;
-}
 
 // Radiance HDR: "#?..." text lines up to an empty line, then the resolution
 // line, e.g. "-Y 512 +X 768": the first axis counts the rows.
