@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -53,13 +54,17 @@ const char* Name(KernelFormat f) {
 }
 
 // The smallest whole scale (up to 65536) that makes every weight an
-// integer, as libvips .mat files usually carry them; 1 if there is none.
+// integer that gives the weight back when divided by it (to within the
+// last bits of a double), as libvips .mat files usually carry them; 1 if
+// there is none.
 double IntegerScale(const Kernel& k) {
   for (int s = 1; s <= 65536; ++s) {
     bool all = true;
     for (double w : k.weights()) {
-      const double v = w * s;
-      if (std::abs(v) > 1e15 || std::abs(v - std::round(v)) > 1e-9 * std::max(1.0, std::abs(v))) {
+      const double v = std::round(w * s);
+      if (std::abs(v) > 1e15 ||
+          std::abs(v / s - w) > 4 * std::numeric_limits<double>::epsilon() *
+                                    std::abs(w)) {
         all = false;
         break;
       }
@@ -222,10 +227,16 @@ Kernel ReadNpy(std::string_view spec, std::string_view path,
     return header.substr(v, e - v);
   };
   std::string_view descr = field("descr");
-  if (descr.size() < 4) bad("bad descr");
+  if (descr.size() < 4 || descr.front() != '\'' || descr.back() != '\'') {
+    bad("bad descr");
+  }
   descr = descr.substr(1, descr.size() - 2);  // quotes
   const bool fortran = field("fortran_order") == "True";
   const std::string_view shape_text = field("shape");
+  if (shape_text.size() < 2 || shape_text.front() != '(' ||
+      shape_text.back() != ')') {
+    bad("bad shape '" + Printable(shape_text) + "'");
+  }
   std::vector<int64_t> shape;
   {
     std::string_view s = shape_text.substr(1, shape_text.size() - 2);
