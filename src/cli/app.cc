@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/format.h"
 #include "cli/manual.h"
 #include "cli/options.h"
 #include "common/error.h"
@@ -234,7 +235,7 @@ int Main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     std::string what = e.what();
     if (what.empty()) what = e.get_name();
-    fmt::print(stderr, "usage: {}; see 'convcorr --help'\n", what);
+    fmt::print(stderr, "usage: {}; see 'convcorr --help'\n", OneLine(what));
     return kExitUsage;
   }
 
@@ -261,13 +262,13 @@ int Main(int argc, char** argv) {
     }
     return kExitUsage;
   } catch (const Error& e) {
-    fmt::print(stderr, "{}\n", e.what());
+    fmt::print(stderr, "{}\n", OneLine(e.what()));
     return ExitCodeFor(e.kind());
   } catch (const std::bad_alloc&) {
     fmt::print(stderr, "out of memory\n");
     return kExitSomeFailed;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "internal error: {}\n", e.what());
+    fmt::print(stderr, "internal error: {}\n", OneLine(e.what()));
     return kExitInternal;
   }
 }

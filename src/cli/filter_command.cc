@@ -83,7 +83,8 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
       params.method == core::Method::kAuto) {
     params.method = core::Method::kDirect;
   }
-  if (!std::isfinite(o.scale) || !std::isfinite(o.bias)) {
+  if (!std::isfinite(o.scale) || !std::isfinite(o.bias) ||
+      !std::isfinite(params.bias)) {
     throw Error(ErrorKind::kUsage, "--scale and --bias must be finite numbers");
   }
   if (o.threads < 0) {

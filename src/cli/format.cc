@@ -58,4 +58,13 @@ nlohmann::json MatrixJson(const kernel::Kernel& k) {
   return rows;
 }
 
+std::string OneLine(std::string_view message) {
+  std::string out(message);
+  for (char& c : out) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) c = '?';
+  }
+  return out;
+}
+
 }  // namespace convcorr::cli

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -19,6 +20,11 @@ std::string FormatDouble(double v);
 nlohmann::json FloatJson(float v);
 // A double as JSON, null for inf/nan (JSON has neither).
 nlohmann::json DoubleJson(double v);
+
+// A message made one line: control characters (a newline in a file name
+// or an option value) become '?', as ls shows them. Every error and note
+// goes through it on its way to stderr.
+std::string OneLine(std::string_view message);
 
 // The kernel's rows, right-aligned columns, each line indented by `indent`.
 std::string FormatMatrix(const kernel::Kernel& k, const std::string& indent);

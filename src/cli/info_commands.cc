@@ -233,7 +233,9 @@ int RunGrad(const SignalOptions& o, std::vector<double> x,
   core::FilterParams valid;
   valid.size = core::OutputSize::kValid;
   valid.mode = core::Mode::kCorrelate;
-  const std::vector<float> y = Filter1D(x, wd, valid, stride);
+  core::FilterParams forward = valid;
+  forward.bias = k.offset();  // a .mat file's offset shifts y, not the slopes
+  const std::vector<float> y = Filter1D(x, wd, forward, stride);
   std::vector<double> g(y.size(), 1.0);
   if (!o.grad_values.empty()) {
     g = ParseValues(o.grad_values);
@@ -316,7 +318,8 @@ int RunSignal(const SignalOptions& o) {
                             o.kernel_spec, k.cols(), k.rows()));
   }
   if (k.rows() != 1) {  // a column: use it as a row, anchor and all
-    k = kernel::Kernel(1, k.rows(), k.weights(), k.anchor_y(), 0);
+    k = kernel::Kernel(1, k.rows(), k.weights(), k.anchor_y(), 0)
+            .WithOffset(k.offset());
   }
   const int stride = ParseStep1D("--stride", o.stride);
   const int dilation = ParseStep1D("--dilation", o.dilation);
@@ -335,6 +338,7 @@ int RunSignal(const SignalOptions& o) {
   params.border = o.border_given || compat.tool.empty() ? ParseBorder(o.border)
                                                        : compat.border;
   params.size = ParseSize(o.size);
+  params.bias = k.offset();  // a .mat file's offset, as on images
   if (params.size == core::OutputSize::kValid &&
       k.cols() > static_cast<int>(values.size())) {
     throw Error(ErrorKind::kUsage,

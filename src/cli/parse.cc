@@ -166,7 +166,10 @@ kernel::Kernel CompatAnchor(const kernel::Kernel& k, const Compat& compat,
                             core::Mode mode) {
   const bool low = compat.low_anchor ||
                    (compat.per_mode_anchor && mode == core::Mode::kConvolve);
-  if (!low) return k;
+  // A kernel anchored elsewhere by its spec ("3x3+0+0:...") keeps it.
+  const bool default_anchor =
+      k.anchor_x() == k.cols() / 2 && k.anchor_y() == k.rows() / 2;
+  if (!low || !default_anchor) return k;
   return k.WithAnchor((k.cols() - 1) / 2, (k.rows() - 1) / 2);
 }
 

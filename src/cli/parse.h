@@ -51,8 +51,9 @@ struct Compat {
   bool images = true;            // false: 1-D only (numpy)
 };
 Compat ParseCompat(const std::string& text);
-// The kernel anchored as the tool anchors it for `mode` (unchanged when
-// the user gave --anchor or no tool is set).
+// The kernel anchored as the tool anchors it for `mode` (unchanged when no
+// tool is set, and for a kernel whose spec or --anchor moved the anchor
+// from the default centre).
 kernel::Kernel CompatAnchor(const kernel::Kernel& k, const Compat& compat,
                             core::Mode mode);
 // A comma and/or space separated list of finite numbers (signal values).

@@ -49,7 +49,7 @@ void Reporter::Emit(bool to_stdout, std::string text) const {
 }
 
 void Reporter::Note(const std::string& message) const {
-  if (!quiet_) Emit(false, fmt::format("note: {}\n", message));
+  if (!quiet_) Emit(false, fmt::format("note: {}\n", OneLine(message)));
 }
 
 void Reporter::Verbose(const std::string& line) const {
@@ -58,7 +58,7 @@ void Reporter::Verbose(const std::string& line) const {
 
 void Reporter::Failure(const std::string& message) {
   ++failures_;
-  Emit(false, message + "\n");
+  Emit(false, OneLine(message) + "\n");
 }
 
 void Reporter::Saturated(const std::string& output, uint64_t count,

@@ -37,6 +37,9 @@ class Reader {
            std::memcmp(b_.data() + off, magic.data(), magic.size()) == 0;
   }
   uint8_t at(size_t o) const { return b_[o]; }
+  std::string_view Text(size_t o, size_t n) const {
+    return {reinterpret_cast<const char*>(b_.data()) + o, n};
+  }
   size_t size() const { return b_.size(); }
 
  private:
@@ -168,8 +171,7 @@ std::optional<HeaderInfo> Pfm(const Reader& r) {
 }
 
 // TIFF and BigTIFF: the first IFD's ImageWidth (256), ImageLength (257) and
-// SamplesPerPixel (277). A size tag of another type than SHORT, LONG (or
-// LONG8) is not probed. A repeated size tag counts with its largest value:
+// SamplesPerPixel (277). A repeated size tag counts with its largest value:
 // the decoder may read either, and the limit must hold for both.
 std::optional<HeaderInfo> Tiff(const Reader& r) {
   if (!r.Has(0, 8)) return std::nullopt;
@@ -204,14 +206,19 @@ std::optional<HeaderInfo> Tiff(const Reader& r) {
     if (tag != 256 && tag != 257 && tag != 277) continue;
     const uint32_t type = u16(e + 2);
     const size_t v = e + value_offset;
+    // The integer types libtiff accepts for these tags (BYTE, SHORT, LONG,
+    // their signed forms, LONG8 in BigTIFF); a negative value is read as a
+    // huge one and refused. Any other type is not probed.
     uint64_t value = 0;
-    if (type == 3) {
+    if (type == 1 || type == 6) {
+      value = r.at(v);
+    } else if (type == 3 || type == 8) {
       value = u16(v);
-    } else if (type == 4) {
+    } else if (type == 4 || type == 9) {
       value = u32(v);
-    } else if (type == 16 && big) {
+    } else if ((type == 16 || type == 17) && big) {
       value = u64(v);
-    } else if (tag != 277) {
+    } else {
       return std::nullopt;
     }
     if (tag == 256) width = std::max(width, value);
@@ -229,35 +236,74 @@ std::optional<HeaderInfo> SunRaster(const Reader& r) {
 }
 
 
-// Radiance HDR: "#?..." text lines up to an empty line, then the resolution
-// line, e.g. "-Y 512 +X 768": the first axis counts the rows.
+// Radiance HDR as OpenCV's RGBE_ReadHeader reads it: fgets into a 128-byte
+// buffer (chunks of at most 127 bytes, each ending at a '\n'), chunks up
+// to one that is exactly "FORMAT=32-bit_rle_rgbe\n" (a chunk starting with
+// '\n' or NUL before it is an error), then a chunk "\n", then "-Y H +X W"
+// read by sscanf. Read any other way, a long header line could hide the
+// real size.
 std::optional<HeaderInfo> Hdr(const Reader& r) {
   size_t o = 0;
-  // Header lines end at "\n\n"; at most 64 KiB of them.
-  for (;;) {
-    if (!r.Has(o, 2) || o > (64u << 10)) return std::nullopt;
-    if (r.at(o) == '\n' && r.at(o + 1) == '\n') break;
-    ++o;
-  }
-  o += 2;
-  uint64_t sizes[2] = {0, 0};
-  char axes[2] = {0, 0};
-  for (int i = 0; i < 2; ++i) {
-    while (r.Has(o, 1) && r.at(o) == ' ') ++o;
-    if (!r.Has(o, 2) || (r.at(o) != '+' && r.at(o) != '-') ||
-        (r.at(o + 1) != 'X' && r.at(o + 1) != 'Y')) {
-      return std::nullopt;
+  size_t start = 0;
+  size_t length = 0;
+  const auto next = [&]() {
+    if (o >= r.size()) return false;
+    start = o;
+    length = 0;
+    while (o < r.size() && length < 127) {
+      ++length;
+      if (r.at(o++) == '\n') break;
     }
-    axes[i] = static_cast<char>(r.at(o + 1));
-    o += 2;
-    while (r.Has(o, 1) && r.at(o) == ' ') ++o;
-    const std::optional<uint64_t> n = Decimal(r, o);
-    if (!n) return std::nullopt;
-    sizes[i] = *n;
+    return true;
+  };
+  // The chunk as a C string (up to its first NUL) equals `text`.
+  const auto is = [&](std::string_view text) {
+    size_t n = 0;
+    while (n < length && r.at(start + n) != 0) ++n;
+    return n == text.size() && r.Starts(text, start);
+  };
+  if (!next()) return std::nullopt;
+  for (int chunks = 0;; ++chunks) {
+    if (chunks > 100000) return std::nullopt;
+    if (r.at(start) == 0 || r.at(start) == '\n') return std::nullopt;
+    if (is("FORMAT=32-bit_rle_rgbe\n")) break;
+    if (!next()) return std::nullopt;
   }
-  if (axes[0] == axes[1]) return std::nullopt;
-  return axes[0] == 'Y' ? HeaderInfo{"hdr", sizes[1], sizes[0]}
-                        : HeaderInfo{"hdr", sizes[0], sizes[1]};
+  if (!next() || !is("\n")) return std::nullopt;
+  if (!next()) return std::nullopt;
+  // sscanf(buf, "-Y %d +X %d"): literals, whitespace runs, signed numbers.
+  size_t p = start;
+  const size_t end = start + length;
+  const auto space = [&] {
+    while (p < end && (r.at(p) == ' ' || r.at(p) == '\t' || r.at(p) == '\n' ||
+                       r.at(p) == '\r' || r.at(p) == '\v' || r.at(p) == '\f')) {
+      ++p;
+    }
+  };
+  const auto literal = [&](char c) { return p < end && r.at(p++) == c; };
+  const auto number = [&]() -> std::optional<uint64_t> {
+    space();
+    bool negative = false;
+    if (p < end && (r.at(p) == '+' || r.at(p) == '-')) {
+      negative = r.at(p++) == '-';
+    }
+    uint64_t v = 0;
+    int digits = 0;
+    while (p < end && r.at(p) >= '0' && r.at(p) <= '9') {
+      if (++digits > 12) return std::nullopt;
+      v = v * 10 + (r.at(p++) - '0');
+    }
+    if (digits == 0) return std::nullopt;
+    return negative ? 0 : v;  // a negative size is refused as 0
+  };
+  if (!literal('-') || !literal('Y')) return std::nullopt;
+  const std::optional<uint64_t> height = number();
+  if (!height) return std::nullopt;
+  space();
+  if (!literal('+') || !literal('X')) return std::nullopt;
+  const std::optional<uint64_t> width = number();
+  if (!width) return std::nullopt;
+  return HeaderInfo{"hdr", *width, *height};
 }
 
 // JPEG 2000 codestream: SOC, then the SIZ segment's Xsiz, Ysiz, XOsiz and
@@ -274,10 +320,13 @@ std::optional<HeaderInfo> J2kCodestream(const Reader& r, size_t o) {
   return HeaderInfo{"jp2", uint64_t{x} - x0, uint64_t{y} - y0};
 }
 
-// JP2 file: boxes; the JP2 header box (jp2h) holds the image header box
-// (ihdr): height, then width. The codestream's SIZ is not read: the decoder
-// follows ihdr, and a file whose codestream disagrees is its problem.
+// JPEG 2000 file: boxes. The image header box (ihdr, in jp2h) gives a
+// size and the codestream box (jp2c) another in its SIZ marker, which is
+// the one the decoder uses; a file may make them disagree, so the larger
+// of each counts, and a file without both is not probed.
 std::optional<HeaderInfo> Jp2(const Reader& r) {
+  std::optional<HeaderInfo> ihdr;
+  std::optional<HeaderInfo> siz;
   size_t o = 0;
   for (int boxes = 0; boxes < 64 && r.Has(o, 8); ++boxes) {
     uint64_t len = r.Be32(o);
@@ -286,40 +335,66 @@ std::optional<HeaderInfo> Jp2(const Reader& r) {
       if (!r.Has(o, 16)) return std::nullopt;
       len = (uint64_t{r.Be32(o + 8)} << 32) | r.Be32(o + 12);
       header = 16;
+    } else if (len == 0) {
+      len = r.size() - o;  // the last box runs to the end of the file
     }
+    if (len < header || len > r.size() - o) return std::nullopt;
     if (r.Starts("jp2h", o + 4)) {
       const size_t inner = o + header;
       if (!r.Has(inner, 16) || !r.Starts("ihdr", inner + 4)) {
         return std::nullopt;
       }
-      return HeaderInfo{"jp2", r.Be32(inner + 12), r.Be32(inner + 8)};
+      ihdr = HeaderInfo{"jp2", r.Be32(inner + 12), r.Be32(inner + 8)};
+    } else if (r.Starts("jp2c", o + 4)) {
+      siz = J2kCodestream(r, o + header);
+      if (!siz) return std::nullopt;
     }
-    if (len == 0 || len < header || len > r.size() - o) return std::nullopt;
+    if (ihdr && siz) {
+      return HeaderInfo{"jp2", std::max(ihdr->width, siz->width),
+                        std::max(ihdr->height, siz->height)};
+    }
     o += static_cast<size_t>(len);
   }
   return std::nullopt;
 }
 
-// PAM (P7): "WIDTH n" and "HEIGHT n" lines before ENDHDR.
+// PAM (P7) as OpenCV reads it: lines ended by '\n' or '\r', each an
+// identifier after optional whitespace, then its value; WIDTH and HEIGHT
+// may not repeat; the header ends at ENDHDR. What does not parse is not
+// probed.
 std::optional<HeaderInfo> Pam(const Reader& r) {
-  uint64_t width = 0;
-  uint64_t height = 0;
+  const auto space = [&](size_t i) {
+    const uint8_t c = r.at(i);
+    return c == ' ' || c == '\t' || c == '\v' || c == '\f';
+  };
+  std::optional<uint64_t> width;
+  std::optional<uint64_t> height;
   size_t o = 3;
-  for (int lines = 0; lines < 64 && r.Has(o, 1); ++lines) {
-    if (r.Starts("ENDHDR", o)) break;
-    if (r.Starts("WIDTH", o) || r.Starts("HEIGHT", o)) {
-      const bool is_width = r.at(o) == 'W';
-      o += is_width ? 5 : 6;
-      while (r.Has(o, 1) && (r.at(o) == ' ' || r.at(o) == '\t')) ++o;
-      const std::optional<uint64_t> n = Decimal(r, o);
-      if (!n) return std::nullopt;
-      (is_width ? width : height) = *n;
+  for (int lines = 0; lines < 1024; ++lines) {
+    size_t end = o;
+    while (r.Has(end, 1) && r.at(end) != '\n' && r.at(end) != '\r') ++end;
+    if (!r.Has(end, 1)) return std::nullopt;  // no line end: no ENDHDR
+    size_t i = o;
+    while (i < end && space(i)) ++i;
+    size_t word_end = i;
+    while (word_end < end && !space(word_end)) ++word_end;
+    const std::string_view word = r.Text(i, word_end - i);
+    if (word == "ENDHDR") {
+      if (!width || !height) return std::nullopt;
+      return HeaderInfo{"pam", *width, *height};
     }
-    while (r.Has(o, 1) && r.at(o) != '\n') ++o;
-    ++o;
+    if (word == "WIDTH" || word == "HEIGHT") {
+      std::optional<uint64_t>& field = word == "WIDTH" ? width : height;
+      if (field) return std::nullopt;  // repeated: OpenCV refuses it
+      size_t v = word_end;
+      while (v < end && space(v)) ++v;
+      field = Decimal(r, v);
+      while (v < end && space(v)) ++v;
+      if (!field || v != end) return std::nullopt;
+    }
+    o = end + 1;
   }
-  if (width == 0 || height == 0) return std::nullopt;
-  return HeaderInfo{"pam", width, height};
+  return std::nullopt;
 }
 
 std::optional<HeaderInfo> Webp(const Reader& r) {
@@ -359,7 +434,9 @@ std::optional<HeaderInfo> ProbeHeader(std::span<const uint8_t> bytes) {
   if (r.Starts("#?")) return Hdr(r);
   if (r.Starts("\xFF\x4F\xFF\x51")) return J2kCodestream(r, 0);
   if (r.Starts("\x00\x00\x00\x0CjP  \r\n\x87\n"sv)) return Jp2(r);
-  if (r.Starts("P7") && r.Has(2, 1) && r.at(2) == '\n') return Pam(r);
+  if (r.Starts("P7") && r.Has(2, 1) && (r.at(2) == '\n' || r.at(2) == '\r')) {
+    return Pam(r);
+  }
   if (r.Starts("RIFF") && r.Starts("WEBP", 8)) return Webp(r);
   return std::nullopt;
 }

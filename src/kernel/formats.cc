@@ -58,9 +58,13 @@ const char* Name(KernelFormat f) {
 // last bits of a double), as libvips .mat files usually carry them; 1 if
 // there is none.
 double IntegerScale(const Kernel& k) {
+  // At most about 2^26 weight checks: a 1025 x 1025 kernel that no scale
+  // fits gives up early instead of taking minutes.
+  int64_t budget = int64_t{1} << 26;
   for (int s = 1; s <= 65536; ++s) {
     bool all = true;
     for (double w : k.weights()) {
+      if (--budget < 0) return 1;
       const double v = std::round(w * s);
       if (std::abs(v) > 1e15 ||
           std::abs(v / s - w) > 4 * std::numeric_limits<double>::epsilon() *

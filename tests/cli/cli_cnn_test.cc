@@ -185,6 +185,9 @@ TEST(CliCnn, BadStrideDilationAndGradAreExit2) {
        "--grad differentiates the valid correlation of a CNN layer; drop --size or give --size valid"},
       {{"signal", "1,2,3", "-k", "1,1", "--grad", "1,2,3"},
        "--grad '1,2,3': 3 values, but the forward pass has 2 outputs"},
+      // A newline in a value is shown as '?': the message stays one line.
+      {{"correlate", "-k", "box:3", "--stride", "2\n3", in.string(), "-o", "x.png"},
+       "--stride '2?3': expected N or Y,X with whole numbers from 1 to 1024, e.g. 2 or 2,1"},
       {{"signal", "1,2,3", "-k", "1,1", "--stride", "1,2"},
        "--stride '1,2': signal takes one number, e.g. 2"},
       {{"signal", "1,2,3", "-k", "1,1", "--dilation", "3", "--grad"},

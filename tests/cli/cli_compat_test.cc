@@ -57,6 +57,14 @@ TEST(CliCompat, EvenKernelAnchorBorderAndDepthPerTool) {
                (t / "own.tif").string()});
   EXPECT_TRUE(Near(Read(t / "own.tif"),
                    RefCorrelate(src, k, {1, 1}, cv::BORDER_WRAP), 1e-3));
+  // An anchor the spec sets itself is kept too.
+  RUN_OK(im_form, {"correlate", "-k", "3x2+0+0: 1,-2,0,3,1,2", "--compat",
+                   "torch", "--depth", "f32", in.string(), "-o",
+                   (t / "imform.tif").string()});
+  EXPECT_TRUE(Near(Read(t / "imform.tif"),
+                   RefCorrelate(src, KernelMat({{1, -2, 0}, {3, 1, 2}}), {0, 0},
+                                cv::BORDER_CONSTANT),
+                   1e-3));
   RUN_OK(v, {"correlate", "-k", spec, "--compat", "imagemagick", "-v",
              in.string(), "-o", (t / "v.png").string()});
   EXPECT_NE(v.err.find("compat imagemagick"), std::string::npos) << v.err;

@@ -110,6 +110,10 @@ TEST(CliFormats, VipsMatOffsetIsAddedLikeABias) {
          "", t.path());
   EXPECT_TRUE(Identical(Read(t / "a.png"), Read(t / "b.png")));
   EXPECT_EQ(KernelJson("@sharp.mat", t.path())["offset"], 128);
+  // signal adds it too.
+  WriteBytes(t / "plus5.mat", "1 1 1 5\n1\n");
+  RUN_OK(sig, {"signal", "1,2,3", "-k", "@plus5.mat"}, "", t.path());
+  EXPECT_EQ(sig.out, "convolve: [6, 7, 8]\ncorrelate: [6, 7, 8]\n");
   RUN_OK(v, {"kernel", "@sharp.mat", "--to", "vips"}, "", t.path());
   EXPECT_EQ(v.out, "3 3 8 128\n-1 -1 -1\n-1 16 -1\n-1 -1 -1\n");
 }

@@ -83,9 +83,33 @@ def main():
         "gray16.tif": tiff(W, H, 1, 16),
         "gray-float.tif": tiff(W, H, 1, 32, sample_format=3),
     }
+    # PAM, Sun raster and Radiance HDR (flat RGBE: widths under 8 are not
+    # run-length coded), by hand.
+    gray = bytes(v for row in pattern(1, 255, rng) for v in row)
+    seeds["gray8.pam"] = (f"P7\nWIDTH {W}\nHEIGHT {H}\nDEPTH 1\nMAXVAL 255\n"
+                          "TUPLTYPE GRAYSCALE\nENDHDR\n").encode() + gray
+    seeds["gray8.ras"] = struct.pack(">8I", 0x59A66A95, W, H, 8, W * H, 1,
+                                     0, 0) + gray
+    rgbe = bytes(v for _ in range(4 * 4) for v in (rng.randrange(256),
+                                                    rng.randrange(256),
+                                                    rng.randrange(256), 128))
+    seeds["rgbe4.hdr"] = (b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n"
+                          b"-Y 4 +X 4\n" + rgbe)
     for name, data in seeds.items():
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
+    # JPEG 2000 through OpenCV's own encoder (python3-opencv), when present.
+    try:
+        import cv2
+        import numpy as np
+        img = np.array(pattern(3, 255, rng), np.uint8).reshape(H, W, 3)
+        big = cv2.resize(img, (64, 48), interpolation=cv2.INTER_NEAREST)
+        ok, jp2 = cv2.imencode(".jp2", big)
+        if ok:
+            with open(os.path.join(out, "rgb8.jp2"), "wb") as f:
+                f.write(jp2.tobytes())
+    except ImportError:
+        pass
     # Formats written by convcorr from the PNGs above.
     for src, dst, extra in [("rgb8.png", "rgb8.jpg", []),
                             ("gray8.png", "gray8.jpg", []),
