@@ -28,6 +28,13 @@ namespace convcorr::cli {
 
 namespace {
 
+// The values of options that take one of a few words, shown as their type
+// in --help and the manual and offered by the bash completion (manual.cc);
+// tests/cli/cli_manual_test.cc runs every one of them.
+constexpr const char* kBorders =
+    "reflect101|reflect|replicate|constant[:V]|wrap|mirror|nearest";
+constexpr const char* kSizes = "same|valid|full";
+
 // One options struct per subcommand and one function that declares it.
 void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
   cmd->add_option("-k,--kernel", o.kernel_spec,
@@ -48,15 +55,18 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
                   "(default: every format OpenCV reads)");
   cmd->add_option("--border", o.border,
                   "reflect101 (default), reflect, replicate, constant[:V] or "
-                  "wrap; SciPy names mirror and nearest also work");
-  cmd->add_option("--size", o.size, "Output size: same (default), valid, full");
+                  "wrap; SciPy names mirror and nearest also work")
+      ->type_name(kBorders);
+  cmd->add_option("--size", o.size, "Output size: same (default), valid, full")
+      ->type_name(kSizes);
   cmd->add_option("--anchor", o.anchor,
                   "Anchor X,Y (column,row) in the kernel; default the centre "
                   "(cols/2, rows/2)");
   cmd->add_option("--compat", o.compat,
                   "Match another tool's numbers: scipy, opencv, imagemagick, "
                   "gmic or torch (anchor of even kernels, default border, "
-                  "rounding; docs/compat.md)");
+                  "rounding; docs/compat.md)")
+      ->type_name("scipy|opencv|imagemagick|gmic|torch");
   cmd->add_option("--stride", o.stride,
                   "Keep every SY-th output row and SX-th column: N or SY,SX "
                   "(default 1), a CNN layer's stride (docs/cnn.md)");
@@ -70,7 +80,8 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
   cmd->add_flag("--abs", o.abs, "Write |result|");
   cmd->add_option("--depth", o.depth,
                   "Output depth: keep (default), u8, u16, f32 (f32 keeps "
-                  "negative values: write TIFF)");
+                  "negative values: write TIFF)")
+      ->type_name("keep|u8|u16|f32");
   cmd->add_flag("--gray", o.gray, "Convert inputs to one channel first");
   cmd->add_flag("--filter-alpha", o.filter_alpha,
                 "Filter alpha like a colour channel instead of copying it");
@@ -79,12 +90,14 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
   cmd->add_option("--method", o.method,
                   "SIMD strategy: auto (default, by the cost model), direct, "
                   "sparse (non-zero taps only), separable (1-D passes, kernels "
-                  "of rank 1 to 4) or fft");
+                  "of rank 1 to 4) or fft")
+      ->type_name("auto|direct|sparse|separable|fft");
   cmd->add_flag("--no-simd", o.no_simd,
                 "Use the plain reference engine instead of the SIMD one");
   cmd->add_option("--format", o.format,
                   "Encoding for stdout (default png) and directory outputs "
-                  "(default: the input's)");
+                  "(default: the input's)")
+      ->type_name("png|jpg|tif|bmp|pgm|ppm|pfm|webp");
   cmd->add_option("--max-pixels", o.max_pixels,
                   "Refuse images whose header claims more pixels (default "
                   "100000000)");
@@ -187,7 +200,8 @@ int Main(int argc, char** argv) {
   kern->add_option("--anchor", kernel_opts.anchor, "Anchor X,Y");
   kern->add_option("--to", kernel_opts.to,
                    "Print the kernel for another tool: spec, imagemagick, "
-                   "gmic, vips, csv or npy (binary: redirect it to a file)");
+                   "gmic, vips, csv or npy (binary: redirect it to a file)")
+      ->type_name("spec|imagemagick|gmic|vips|csv|npy");
   kern->add_flag("--json", kernel_opts.json, "Print JSON");
 
   auto* sig = app.add_subcommand(
@@ -198,14 +212,17 @@ int Main(int argc, char** argv) {
   sig->add_option("-k,--kernel", signal_opts.kernel_spec, "1-D kernel spec")
       ->required();
   auto* sig_size = sig->add_option("--size", signal_opts.size,
-                                   "full (default, as numpy), same or valid");
+                                   "full (default, as numpy), same or valid")
+                       ->type_name(kSizes);
   auto* sig_border = sig->add_option(
       "--border", signal_opts.border,
-      "Border for full and same (default constant:0)");
+      "Border for full and same (default constant:0)")
+      ->type_name(kBorders);
   sig->add_option("--anchor", signal_opts.anchor, "Anchor X,Y");
   sig->add_option("--compat", signal_opts.compat,
                   "Match another tool's numbers: numpy, scipy, opencv, "
-                  "imagemagick, gmic or torch (docs/compat.md)");
+                  "imagemagick, gmic or torch (docs/compat.md)")
+      ->type_name("numpy|scipy|opencv|imagemagick|gmic|torch");
   sig->add_option("--stride", signal_opts.stride,
                   "Keep every N-th output (default 1), a CNN layer's stride");
   sig->add_option("--dilation", signal_opts.dilation,

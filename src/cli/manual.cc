@@ -141,8 +141,29 @@ std::string BashCompletion(const CLI::App& app) {
         }
       }
     }
-    s += fmt::format("    {}) opts=\"{}\"; valued=\"{}\" ;;\n", sub->get_name(),
+    s += fmt::format("    {}) opts=\"{}\"; valued=\"{}\"\n", sub->get_name(),
                      opts, valued);
+    // Options that take one of a few words (their type name "a|b|c").
+    s += "      case $prev in\n";
+    for (const CLI::Option* o : Visible(*sub)) {
+      const std::string type = o->get_type_name();
+      if (o->get_positional() || type.find('|') == std::string::npos) continue;
+      std::string words;
+      for (size_t i = 0; i <= type.size();) {
+        size_t bar = type.find('|', i);
+        if (bar == std::string::npos) bar = type.size();
+        std::string word = type.substr(i, bar - i);
+        word = word.substr(0, word.find('['));  // "constant[:V]" -> constant
+        words += (words.empty() ? "" : " ") + word;
+        i = bar + 1;
+      }
+      std::string names;
+      for (const std::string& n : o->get_snames()) names += (names.empty() ? "" : "|") + ("-" + n);
+      for (const std::string& n : o->get_lnames()) names += (names.empty() ? "" : "|") + ("--" + n);
+      s += fmt::format("        {}) COMPREPLY=($(compgen -W \"{}\" -- \"$cur\")); return ;;\n",
+                       names, words);
+    }
+    s += "      esac ;;\n";
   }
   s += "  esac\n";
   s += "  # A kernel spec from a file: @FILE.\n";

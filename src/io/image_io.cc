@@ -329,6 +329,15 @@ Raster DecodeRaster(std::span<const uint8_t> bytes, std::string_view name,
     // every format OpenCV reads has its header probed (io/header.cc).
     InputError(name, "cannot decode image (unknown format or corrupt data)");
   }
+  if (header->format == "jp2") {
+    // OpenJPEG sizes its buffers from the codestream's tiles, precincts and
+    // code-blocks, not from the image: the decode fuzzer found 2 KB files
+    // of 64x48 pixels that take 3.7 GB. --max-pixels cannot bound that.
+    InputError(name,
+               "JPEG 2000 is not read: its decoder's memory is not bounded by "
+               "the image size (--max-pixels cannot protect it); convert it "
+               "to png or tiff");
+  }
   if (header->format == "tiff" && header->samples_per_pixel == 2) {
     // OpenCV 4.6's TIFF reader drops the second sample: refuse rather than
     // lose the alpha channel without a word.

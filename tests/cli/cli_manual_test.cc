@@ -130,6 +130,49 @@ TEST(CliManual, BashCompletionOffersCommandsOptionsAndFiles) {
             std::vector<std::string>{"@dir/k.txt"});
 }
 
+// Every word an option's --help type lists ("same|valid|full"), which the
+// completion offers, is accepted by the parser: the lists cannot drift
+// from what the commands take.
+TEST(CliManual, EveryListedValueIsAccepted) {
+  TempDir t;
+  const fs::path in = WriteCrop("camera.png", cv::Rect(0, 0, 16, 16), t / "a.png");
+  const std::regex line(R"(^\s+(--[a-z-]+) ([A-Za-z0-9:\[\]]+(\|[A-Za-z0-9:\[\]]+)+))");
+  int tried = 0;
+  for (const std::string& command : kCommands) {
+    const RunResult help = RunConvcorr({command, "--help"});
+    for (const std::string& text : Lines(help.out)) {
+      std::smatch m;
+      if (!std::regex_search(text, m, line)) continue;
+      const std::string option = m[1];
+      std::string words = m[2];
+      for (size_t i = 0; i <= words.size();) {
+        size_t bar = words.find('|', i);
+        if (bar == std::string::npos) bar = words.size();
+        std::string word = words.substr(i, bar - i);
+        word = word.substr(0, word.find('['));
+        i = bar + 1;
+        std::vector<std::string> args;
+        if (command == "kernel") {
+          args = {"kernel", "box:3", option, word};
+        } else if (command == "signal") {
+          args = {"signal", "1,2,3", "-k", "1,1", option, word};
+        } else {
+          const std::string out = command == "compare" ? (t / "cmp").string()
+                                  : option == "--format" ? "-"
+                                                         : (t / "o.tif").string();
+          args = {command, "-k", "box:3", option, word, in.string(), "-o", out,
+                  "-q"};
+        }
+        SCOPED_TRACE(command + " " + option + " " + word);
+        const RunResult r = RunConvcorr(args);
+        EXPECT_NE(r.exit_code, 2) << Describe(r);
+        ++tried;
+      }
+    }
+  }
+  EXPECT_GE(tried, 40);
+}
+
 TEST(CliManual, InstallPutsThePageAndTheCompletionInPlace) {
   const fs::path build = fs::path(CONVCORR_BINARY).parent_path();
   if (!fs::exists(build / "cmake_install.cmake")) {

@@ -342,6 +342,20 @@ TEST(DecodeImageLimits, LimitAppliesToEveryFormatBeforeDecoding) {
       "input 'x.pam': cannot decode image (unknown format or corrupt data)"));
 }
 
+// JPEG 2000 is refused before decoding, valid or not: OpenJPEG sizes its
+// buffers from codestream parameters, and the decode fuzzer found a 2 KB
+// file of 64x48 pixels taking 3.7 GB
+// (tests/fuzz/corpus/image/found-jp2-codestream-takes-gigabytes.jp2).
+TEST(DecodeImageLimits, JpegTwoThousandIsRefused) {
+  std::vector<uint8_t> jp2;
+  ASSERT_TRUE(cv::imencode(".jp2", Noise(64, 48, CV_8UC3), jp2));
+  EXPECT_TRUE(ThrowsError(
+      [&] { DecodeImage(jp2, "a.jp2", {}); }, ErrorKind::kInput,
+      "input 'a.jp2': JPEG 2000 is not read: its decoder's memory is not "
+      "bounded by the image size (--max-pixels cannot protect it); convert "
+      "it to png or tiff"));
+}
+
 // --- Truncated and corrupt files --------------------------------------------
 
 TEST(DecodeImageTruncation, TruncatedPng) {
