@@ -38,6 +38,26 @@ std::vector<const CLI::Option*> Visible(const CLI::App& app) {
       [](const CLI::Option* o) { return !o->get_group().empty(); });
 }
 
+// "-k", "--kernel": an option's names as typed, short ones first.
+std::vector<std::string> OptionNames(const CLI::Option& o) {
+  std::vector<std::string> names;
+  for (const std::string& n : o.get_snames()) names.push_back("-" + n);
+  for (const std::string& n : o.get_lnames()) names.push_back("--" + n);
+  return names;
+}
+
+// The names joined with `sep`, each passed through `each`.
+template <typename F>
+std::string Join(const std::vector<std::string>& names, std::string_view sep,
+                 F each) {
+  std::string out;
+  for (const std::string& n : names) {
+    if (!out.empty()) out += sep;
+    out += each(n);
+  }
+  return out;
+}
+
 bool TakesValue(const CLI::Option& o) { return o.get_expected_max() > 0; }
 
 }  // namespace
@@ -73,14 +93,10 @@ std::string ManPage(const CLI::App& app, std::string_view version) {
       if (o->get_positional()) {
         m += fmt::format("\\fI{}\\fR\n", Roff(o->get_name()));
       } else {
-        std::string names;
-        for (const std::string& s : o->get_snames()) {
-          names += (names.empty() ? "" : ", ") + fmt::format("\\fB\\-{}\\fR", Roff(s));
-        }
-        for (const std::string& l : o->get_lnames()) {
-          names += (names.empty() ? "" : ", ") +
-                   fmt::format("\\fB\\-\\-{}\\fR", Roff(l));
-        }
+        std::string names =
+            Join(OptionNames(*o), ", ", [](const std::string& n) {
+              return "\\fB" + Roff(n) + "\\fR";
+            });
         if (TakesValue(*o)) {
           names += fmt::format(" \\fI{}\\fR", Roff(o->get_type_name()));
         }
@@ -131,10 +147,7 @@ std::string BashCompletion(const CLI::App& app) {
     std::string valued;
     for (const CLI::Option* o : Visible(*sub)) {
       if (o->get_positional()) continue;
-      std::vector<std::string> names;
-      for (const std::string& n : o->get_snames()) names.push_back("-" + n);
-      for (const std::string& n : o->get_lnames()) names.push_back("--" + n);
-      for (const std::string& n : names) {
+      for (const std::string& n : OptionNames(*o)) {
         opts += (opts.empty() ? "" : " ") + n;
         if (TakesValue(*o) && o->get_expected_min() > 0) {
           valued += (valued.empty() ? "" : " ") + n;
@@ -157,9 +170,8 @@ std::string BashCompletion(const CLI::App& app) {
         words += (words.empty() ? "" : " ") + word;
         i = bar + 1;
       }
-      std::string names;
-      for (const std::string& n : o->get_snames()) names += (names.empty() ? "" : "|") + ("-" + n);
-      for (const std::string& n : o->get_lnames()) names += (names.empty() ? "" : "|") + ("--" + n);
+      const std::string names =
+          Join(OptionNames(*o), "|", [](const std::string& n) { return n; });
       s += fmt::format("        {}) COMPREPLY=($(compgen -W \"{}\" -- \"$cur\")); return ;;\n",
                        names, words);
     }

@@ -37,16 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::RequireOneLine(e.what(), "kernel spec '@fuzz.");
     return 0;
   }
-  fuzz::Require(k->rows() >= 1 && k->rows() <= kernel::kMaxKernelSide &&
-                    k->cols() >= 1 && k->cols() <= kernel::kMaxKernelSide,
-                "kernel size out of range");
-  fuzz::Require(k->weights().size() ==
-                    static_cast<size_t>(k->rows()) * k->cols(),
-                "weight count differs from rows x cols");
-  for (double w : k->weights()) {
-    fuzz::Require(std::isfinite(w), "a weight is not finite");
-  }
-  fuzz::Require(std::isfinite(k->offset()), "the offset is not finite");
+  fuzz::RequireWellFormed(*k);
   // Written back in its own format, it reads back the same (the .mat form
   // writes integers over a scale: equal to within that rounding).
   const std::string again = kernel::WriteKernel(

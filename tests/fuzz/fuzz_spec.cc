@@ -24,20 +24,7 @@ constexpr int kMaxFilteredArea = 1024;
 constexpr int kMaxAnalysedSide = 64;
 
 void CheckKernel(const kernel::Kernel& k) {
-  Require(k.rows() >= 1 && k.rows() <= kernel::kMaxKernelSide &&
-              k.cols() >= 1 && k.cols() <= kernel::kMaxKernelSide,
-          "kernel size out of range");
-  Require(k.weights().size() == static_cast<size_t>(k.rows()) * k.cols(),
-          "weight count differs from rows x cols");
-  Require(k.anchor_x() >= 0 && k.anchor_x() < k.cols() && k.anchor_y() >= 0 &&
-              k.anchor_y() < k.rows(),
-          "anchor outside the kernel");
-  double sum_abs = 0;
-  for (double w : k.weights()) {
-    Require(std::isfinite(w), "a weight is not finite");
-    sum_abs += std::abs(w);
-  }
-  Require(std::isfinite(sum_abs), "the sum of |weights| is not finite");
+  RequireWellFormed(k);
   if (k.rows() <= kMaxAnalysedSide && k.cols() <= kMaxAnalysedSide) {
     const kernel::Analysis a = kernel::Analyze(k);
     Require(a.asymmetry >= 0 && a.asymmetry <= 1 + 1e-9,
