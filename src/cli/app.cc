@@ -100,7 +100,16 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
       ->type_name("png|jpg|tif|bmp|pgm|ppm|pfm|webp");
   cmd->add_option("--max-pixels", o.max_pixels,
                   "Refuse images whose header claims more pixels (default "
-                  "100000000)");
+                  "100000000; 2.5e8 reads as 250000000)");
+  cmd->add_option("--quality", o.quality,
+                  "JPEG and WebP quality, 1 to 100 (default: JPEG 95, WebP "
+                  "lossless)");
+  cmd->add_flag("--strip", o.strip,
+                "Write no ICC profile, EXIF or XMP to the outputs (they are "
+                "carried over by default)");
+  cmd->add_flag("--no-auto-orient", o.no_auto_orient,
+                "Filter the pixels as stored, ignoring the EXIF orientation "
+                "(which the outputs then keep)");
   cmd->add_flag("--json", o.json, "Print one JSON object per input");
   auto* quiet = cmd->add_flag("-q,--quiet", o.quiet,
                               "Print only errors (and --json lines)");
@@ -179,7 +188,7 @@ int Main(int argc, char** argv) {
   KernelOptions kernel_opts;
   SignalOptions signal_opts;
   for (FilterOptions* o : {&conv_opts, &corr_opts, &cmp_opts}) {
-    o->max_pixels = static_cast<int64_t>(io::kDefaultMaxPixels);
+    o->max_pixels = static_cast<double>(io::kDefaultMaxPixels);
   }
 
   auto* conv = app.add_subcommand(

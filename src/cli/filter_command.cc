@@ -42,6 +42,8 @@ struct Setup {
   core::FilterParams params;
   DepthChoice depth;
   io::DecodeOptions decode;
+  io::EncodeOptions encode;
+  bool strip = false;  // --strip: outputs carry no metadata
   kernel::Analysis analysis;
   // Said once the plan is known to be good, so that a usage error is the
   // only line a failed run prints.
@@ -90,9 +92,15 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
   if (o.threads < 0) {
     throw Error(ErrorKind::kUsage, "--threads must be 0 (all cores) or more");
   }
-  // Signed, so that -1 is refused rather than read as 2^64 - 1.
-  if (o.max_pixels <= 0) {
-    throw Error(ErrorKind::kUsage, "--max-pixels must be at least 1");
+  // Read as a number so that 2.5e8 is accepted; a whole count of pixels.
+  if (!(o.max_pixels >= 1) || o.max_pixels > 9.2e18 ||
+      std::floor(o.max_pixels) != o.max_pixels) {
+    throw Error(ErrorKind::kUsage,
+                "--max-pixels must be a whole number of at least 1");
+  }
+  if (o.quality < 0 || o.quality > 100) {
+    throw Error(ErrorKind::kUsage,
+                "--quality must be 1 to 100 (0: the format's default)");
   }
   std::vector<std::string> notes;
   if (o.normalize) {
@@ -112,6 +120,9 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
   io::DecodeOptions decode;
   decode.gray = o.gray;
   decode.max_pixels = static_cast<uint64_t>(o.max_pixels);
+  decode.auto_orient = !o.no_auto_orient;
+  io::EncodeOptions encode;
+  encode.quality = o.quality;
   kernel::Analysis analysis = kernel::Analyze(k);
   // The method is the same for K and its rotation (convolve): rank and cost
   // do not change under a 180-degree turn.
@@ -156,9 +167,9 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
   DepthChoice depth = ParseDepth(o.depth);
   if (compat.float_output && !o.depth_given) depth = {false, core::Depth::kF32};
   return {std::move(k),     o.kernel_spec,      params,
-          depth,            decode,             std::move(analysis),
-          std::move(notes), std::move(engine),  stride,
-          compat.rounding};
+          depth,            decode,             encode,
+          o.strip,          std::move(analysis), std::move(notes),
+          std::move(engine), stride,            compat.rounding};
 }
 
 // The notes and, with -v, the engine line, once the run is going ahead.
@@ -258,15 +269,7 @@ Batch MakeBatch(FilterOptions o, bool compare, Setup& s,
 
 io::Raster ReadRaster(const Job& job, const io::DecodeOptions& decode) {
   if (job.error) throw Error(ErrorKind::kInput, *job.error);
-  if (job.from_stdin) {
-    return io::DecodeRaster(io::ReadStdinBytes(), "-", decode);
-  }
-  return io::DecodeRaster(io::ReadFileBytes(job.input), job.input.string(),
-                          decode);
-}
-
-core::Image ReadInput(const Job& job, const io::DecodeOptions& decode) {
-  return io::ToImage(ReadRaster(job, decode));
+  return io::ReadRaster(job.from_stdin ? fs::path("-") : job.input, decode);
 }
 
 void CheckKernelFits(const Job& job, int width, int height, const Setup& s) {
@@ -299,10 +302,14 @@ std::pair<core::Image, uint64_t> ToOutputDepth(core::Image img,
   return {std::move(img), saturated};
 }
 
+// Encodes a result with the input's metadata (none for difference maps and
+// panels, which are plain sRGB).
 std::vector<uint8_t> Encode(const core::Image& img, const std::string& ext,
-                            const std::string& name) {
+                            const std::string& name,
+                            const io::Metadata& metadata = {},
+                            const io::EncodeOptions& options = {}) {
   io::CheckEncodable(ext, img.depth, img.channels(), name);
-  return io::EncodeImage(img, ext, name);
+  return io::EncodeImage(img, ext, name, metadata, options);
 }
 
 void EnsureDirectory(const fs::path& dir) {
@@ -348,6 +355,8 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
                   [&](const Job& job, Reporter& reporter) -> JobOutcome {
     io::Raster raster = ReadRaster(job, s.decode);
     CheckKernelFits(job, raster.width(), raster.height(), s);
+    const io::Metadata metadata =
+        s.strip ? io::Metadata{} : std::move(raster.metadata());
     const std::string out_name = job.to_stdout ? "-" : job.output.string();
     Result out;
     std::vector<uint8_t> bytes;
@@ -365,7 +374,7 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
       const uint64_t sat = core::FilterView(raster.View(), result.MutableView(),
                                             s.kernel, s.params);
       out = {e.width, e.height, raster.channels(), depth, sat};
-      bytes = io::EncodeRaster(result, job.ext, out_name);
+      bytes = io::EncodeRaster(result, job.ext, out_name, metadata, s.encode);
     } else {
       const core::Image img = io::ToImage(std::move(raster));
       auto [filtered, sat] = ToOutputDepth(
@@ -373,7 +382,7 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
           s.depth, s.rounding);
       out = {filtered.width, filtered.height, filtered.channels(),
              filtered.depth, sat};
-      bytes = Encode(filtered, job.ext, out_name);
+      bytes = Encode(filtered, job.ext, out_name, metadata, s.encode);
     }
     if (job.to_stdout) {
       io::WriteStdout(bytes);
@@ -412,7 +421,10 @@ int RunCompare(const FilterOptions& o) {
   const auto outputs = [&o](const Job& job) { return CompareOutputs(job, o); };
   return RunBatch(plan, batch.settings, reporter, outputs,
                   [&](const Job& job, Reporter& reporter) -> JobOutcome {
-    const core::Image img = ReadInput(job, s.decode);
+    io::Raster raster = ReadRaster(job, s.decode);
+    const io::Metadata metadata =
+        s.strip ? io::Metadata{} : std::move(raster.metadata());
+    const core::Image img = io::ToImage(std::move(raster));
     CheckKernelFits(job, img.width, img.height, s);
     // Both results in one pass where the engine can fuse them.
     core::FilterPairResult pair = core::FilterPair(img, s.kernel, s.params);
@@ -433,8 +445,10 @@ int RunCompare(const FilterOptions& o) {
     // Encode everything first so a failure leaves no half-written set.
     const std::vector<fs::path> paths = CompareOutputs(job, o);
     std::vector<std::vector<uint8_t>> files;
-    files.push_back(Encode(conv_q, job.ext, paths[0].string()));
-    files.push_back(Encode(corr_q, job.ext, paths[1].string()));
+    files.push_back(
+        Encode(conv_q, job.ext, paths[0].string(), metadata, s.encode));
+    files.push_back(
+        Encode(corr_q, job.ext, paths[1].string(), metadata, s.encode));
     files.push_back(Encode(heat, "png", paths[2].string()));
     size_t next = 3;
     if (o.raw_diff) {

@@ -34,7 +34,11 @@ struct FilterOptions {
   bool no_simd = false;
   std::string method = "auto";
   std::string format;  // output encoding for stdout and directories
-  int64_t max_pixels = 0;  // set from io::kDefaultMaxPixels in app.cc
+  // Set from io::kDefaultMaxPixels in app.cc; a double so that 2.5e8 reads.
+  double max_pixels = 0;
+  int quality = 0;             // --quality: JPEG and WebP, 0 = default
+  bool strip = false;          // --strip: no ICC, EXIF or XMP out
+  bool no_auto_orient = false;  // --no-auto-orient: pixels as stored
   bool json = false;
   bool quiet = false;
   bool verbose = false;

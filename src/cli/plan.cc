@@ -184,10 +184,27 @@ Plan MakePlan(const FilterOptions& options, bool compare) {
   }
   const fs::path out_path(out);
   const std::string out_ext = io::ExtensionOf(out_path);
+  // An -o with an extension names a file unless it is an existing
+  // directory or ends with '/': its name is never guessed into a folder.
+  const bool names_file =
+      !out_ext.empty() && !IsDirectory(out_path) && out.back() != '/';
+  if (names_file) {
+    const std::string why =
+        compare ? "compare writes several files"
+        : any_directory && sources.size() == 1
+            ? "a directory input needs an output directory"
+            : "several inputs need an output directory";
+    if (compare || sources.size() > 1 || any_directory) {
+      Usage(why + ", not the file '" + out +
+            "' (a trailing / makes any name a directory)");
+    }
+    if (!io::IsWritableExtension(out_ext)) {
+      Usage("output '" + out + "': convcorr cannot write ." + out_ext +
+            " files; it writes " + io::WritableExtensionList());
+    }
+  }
   const bool single_file = !compare && sources.size() == 1 && !any_directory &&
-                           !IsDirectory(out_path) &&
-                           io::IsWritableExtension(out_ext) &&
-                           out.back() != '/';
+                           names_file;
   if (single_file) {
     if (!options.format.empty() &&
         io::FormatOf(options.format) != io::FormatOf(out_ext)) {
@@ -200,11 +217,6 @@ Plan MakePlan(const FilterOptions& options, bool compare) {
     plan.jobs.push_back(job);
     CheckNotAnInput(job.output, plan.jobs);
     return plan;
-  }
-  if (!compare && sources.size() > 1 && io::IsWritableExtension(out_ext) &&
-      !IsDirectory(out_path)) {
-    Usage("several inputs need an output directory, not the file '" + out +
-          "'");
   }
 
   plan.output_is_dir = true;

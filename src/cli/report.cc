@@ -28,8 +28,9 @@ nlohmann::json DiffStatsJson(const diff::DiffStats& stats) {
 }
 
 void Reporter::Print(const std::vector<Line>& log) {
-  // Not into another thread's capture of codec messages.
-  const std::lock_guard<std::mutex> lock(io::StderrMutex());
+  // One file's lines together, not interleaved with another thread's.
+  static std::mutex mutex;
+  const std::lock_guard<std::mutex> lock(mutex);
   for (const Line& line : log) {
     if (line.to_stdout) {
       fmt::print(stdout, "{}", line.text);

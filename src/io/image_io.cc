@@ -1,5 +1,5 @@
-// Decoding and encoding through OpenCV, with the checks OpenCV does not
-// make (header limits, truncation, depth per format), and atomic writes.
+// Decoding and encoding through the codecs of io/codec.h, with the size
+// limit, orientation and metadata, and atomic writes.
 #include "io/image_io.h"
 
 #include <fcntl.h>
@@ -23,32 +23,26 @@
 #include <optional>
 #include <thread>
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <set>
 #include <string>
 
 #include "common/error.h"
+#include "io/exif.h"
+#include "io/legacy_codecs.h"
 
 namespace convcorr::io {
-
-std::mutex& StderrMutex() {
-  static std::mutex mutex;
-  return mutex;
-}
 
 namespace fs = std::filesystem;
 
 namespace {
 
 [[noreturn]] void InputError(std::string_view name, const std::string& why) {
-  throw Error(ErrorKind::kInput,
-              "input '" + std::string(name) + "': " + why);
+  ThrowInput(name, why);
 }
 
 [[noreturn]] void OutputError(std::string_view name, const std::string& why) {
-  throw Error(ErrorKind::kOutput,
-              "output '" + std::string(name) + "': " + why);
+  ThrowOutput(name, why);
 }
 
 // strerror text starting lowercase, as every convcorr message does.
@@ -56,155 +50,6 @@ std::string ErrnoText(int err) {
   std::string s = std::strerror(err);
   if (!s.empty()) s[0] = static_cast<char>(std::tolower(s[0]));
   return s;
-}
-
-bool IsPng(std::span<const uint8_t> b) {
-  static const uint8_t kSig[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  return b.size() >= 8 && std::equal(kSig, kSig + 8, b.begin());
-}
-
-bool IsJpeg(std::span<const uint8_t> b) {
-  return b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF;
-}
-
-// A PNG is complete when its chunk chain reaches IEND inside the data.
-bool PngHasIend(std::span<const uint8_t> b) {
-  size_t o = 8;
-  while (o + 8 <= b.size()) {
-    const uint64_t len = (uint64_t{b[o]} << 24) | (uint64_t{b[o + 1]} << 16) |
-                         (uint64_t{b[o + 2]} << 8) | b[o + 3];
-    if (std::memcmp(b.data() + o + 4, "IEND", 4) == 0) {
-      return o + 12 + len <= b.size();
-    }
-    o += 12 + len;
-  }
-  return false;
-}
-
-// A JPEG is complete when, walking its segments and entropy-coded scans,
-// an EOI marker is reached. (libjpeg decodes a truncated file silently,
-// filling the rest with grey.) EOI inside an EXIF thumbnail does not count:
-// segments are skipped by their lengths.
-bool JpegHasEoi(std::span<const uint8_t> b) {
-  size_t o = 2;
-  for (;;) {
-    while (o < b.size() && b[o] == 0xFF && o + 1 < b.size() &&
-           b[o + 1] == 0xFF) {
-      ++o;  // fill bytes
-    }
-    if (o + 2 > b.size() || b[o] != 0xFF) return false;
-    const uint8_t marker = b[o + 1];
-    if (marker == 0xD9) return true;
-    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
-      o += 2;
-      continue;
-    }
-    if (o + 4 > b.size()) return false;
-    const size_t len = (size_t{b[o + 2]} << 8) | b[o + 3];
-    if (len < 2) return false;
-    o += 2 + len;
-    if (marker != 0xDA) continue;
-    // Entropy-coded data: runs until a marker other than a stuffed 0xFF00
-    // or a restart marker.
-    for (;;) {
-      while (o < b.size() && b[o] != 0xFF) ++o;
-      if (o + 1 >= b.size()) return false;
-      const uint8_t next = b[o + 1];
-      if (next == 0x00 || (next >= 0xD0 && next <= 0xD7) || next == 0xFF) {
-        o += next == 0xFF ? 1 : 2;
-        continue;
-      }
-      break;
-    }
-  }
-}
-
-// Codec libraries (libpng, libjpeg, libtiff) print warnings such as
-// "libpng warning: iCCP: known incorrect sRGB profile" straight to stderr.
-// convcorr reports every problem itself in one line, so while OpenCV codes
-// or decodes their output is captured in a memory file instead: kept from
-// the user, and read for the libjpeg warnings that mean data is missing.
-// The descriptor is the process's, so captures are taken one at a time,
-// under the mutex that printing threads also hold (StderrMutex).
-class CaptureStderr {
- public:
-  CaptureStderr() : lock_(StderrMutex()) {
-    std::fflush(stderr);
-    saved_ = ::dup(STDERR_FILENO);
-    capture_ = ::memfd_create("convcorr-codec-messages", MFD_CLOEXEC);
-    if (saved_ >= 0 && capture_ >= 0) ::dup2(capture_, STDERR_FILENO);
-  }
-  ~CaptureStderr() {
-    Restore();
-    if (capture_ >= 0) ::close(capture_);
-  }
-  CaptureStderr(const CaptureStderr&) = delete;
-  CaptureStderr& operator=(const CaptureStderr&) = delete;
-
-  // Puts stderr back and returns what was written meanwhile.
-  std::string Finish() {
-    Restore();
-    std::string text;
-    if (capture_ < 0) return text;
-    char buf[4096];
-    ::lseek(capture_, 0, SEEK_SET);
-    for (ssize_t n; (n = ::read(capture_, buf, sizeof buf)) > 0;) {
-      text.append(buf, static_cast<size_t>(n));
-      if (text.size() > 65536) break;
-    }
-    ::close(capture_);
-    capture_ = -1;
-    return text;
-  }
-
- private:
-  void Restore() {
-    std::fflush(stderr);
-    if (saved_ >= 0) {
-      ::dup2(saved_, STDERR_FILENO);
-      ::close(saved_);
-      saved_ = -1;
-    }
-  }
-
-  std::unique_lock<std::mutex> lock_;
-  int saved_ = -1;
-  int capture_ = -1;
-};
-
-// libjpeg decodes a JPEG whose entropy-coded data ends early (or is
-// damaged) by filling the rest with grey, and only warns. These warnings
-// mean pixels are missing; "extraneous bytes before marker" does not.
-bool JpegWarnsOfMissingData(const std::string& messages) {
-  std::string lower = messages;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  if (lower.find("premature end") != std::string::npos) return true;
-  size_t at = 0;
-  while ((at = lower.find("corrupt jpeg data", at)) != std::string::npos) {
-    const size_t eol = lower.find('\n', at);
-    const std::string line = lower.substr(at, eol - at);
-    if (line.find("extraneous bytes") == std::string::npos) return true;
-    at = eol == std::string::npos ? lower.size() : eol;
-  }
-  return false;
-}
-
-const char* CvDepthName(int depth) {
-  switch (depth) {
-    case CV_8S:
-      return "CV_8S";
-    case CV_16S:
-      return "CV_16S";
-    case CV_32S:
-      return "CV_32S";
-    case CV_64F:
-      return "CV_64F";
-    case CV_16F:
-      return "CV_16F";
-    default:
-      return "unknown";
-  }
 }
 
 // The temporary files being written, one slot per concurrent writer (the
@@ -245,6 +90,7 @@ std::string FormatOf(std::string_view ext) {
 struct Raster::Impl {
   cv::Mat mat;
   core::Depth depth = core::Depth::kU8;
+  Metadata metadata;
 };
 
 Raster::Raster() : impl_(std::make_unique<Impl>()) {}
@@ -255,6 +101,8 @@ int Raster::width() const { return impl_->mat.cols; }
 int Raster::height() const { return impl_->mat.rows; }
 int Raster::channels() const { return impl_->mat.channels(); }
 core::Depth Raster::depth() const { return impl_->depth; }
+const Metadata& Raster::metadata() const { return impl_->metadata; }
+Metadata& Raster::metadata() { return impl_->metadata; }
 
 namespace {
 
@@ -297,114 +145,138 @@ Raster NewRaster(int width, int height, int channels, core::Depth depth) {
   return r;
 }
 
-Raster DecodeRaster(std::span<const uint8_t> bytes, std::string_view name,
-                    const DecodeOptions& options) {
-  if (bytes.empty()) InputError(name, "empty file");
-  const std::optional<HeaderInfo> header = ProbeHeader(bytes);
-  if (header) {
-    const uint64_t pixels = header->width * header->height;
-    const bool overflow =
-        header->width != 0 && pixels / header->width != header->height;
-    if (overflow || pixels > options.max_pixels) {
-      InputError(name, "image is " + std::to_string(header->width) + "x" +
-                           std::to_string(header->height) + " (" +
-                           (overflow ? std::string("too many")
-                                     : std::to_string(pixels)) +
-                           " pixels), over the limit of " +
-                           std::to_string(options.max_pixels) +
-                           " (--max-pixels)");
-    }
-    if (header->width == 0 || header->height == 0) {
-      InputError(name, "image header says the size is 0");
-    }
+std::string SniffFormat(std::span<const uint8_t> b) {
+  using namespace std::string_view_literals;
+  const auto starts = [&](std::string_view magic) {
+    return b.size() >= magic.size() &&
+           std::memcmp(b.data(), magic.data(), magic.size()) == 0;
+  };
+  if (starts("\x89PNG\r\n\x1a\n"sv)) return "png";
+  if (starts("\xff\xd8\xff"sv)) return "jpeg";
+  if (starts("II*\0"sv) || starts("MM\0*"sv) || starts("II+\0"sv) ||
+      starts("MM\0+"sv)) {
+    return "tiff";
   }
-  if (IsPng(bytes) && !PngHasIend(bytes)) {
-    InputError(name, "truncated PNG (no IEND chunk)");
+  if (b.size() >= 12 && starts("RIFF"sv) &&
+      std::memcmp(b.data() + 8, "WEBP", 4) == 0) {
+    return "webp";
   }
-  if (IsJpeg(bytes) && !JpegHasEoi(bytes)) {
-    InputError(name, "truncated JPEG (no end-of-image marker)");
+  if (b.size() >= 2 && b[0] == 'P' &&
+      ((b[1] >= '1' && b[1] <= '7') || b[1] == 'F' || b[1] == 'f')) {
+    return "pnm";
   }
-  if (!header) {
-    // The size cannot be checked before decoding, so nothing is decoded:
-    // every format OpenCV reads has its header probed (io/header.cc).
-    InputError(name, "cannot decode image (unknown format or corrupt data)");
+  if (starts("BM"sv)) return "bmp";
+  if (starts("\x59\xa6\x6a\x95"sv)) return "sunras";
+  if (starts("#?RADIANCE"sv) || starts("#?RGBE"sv)) return "hdr";
+  if (starts("\0\0\0\x0cjP  \r\n\x87\n"sv) || starts("\xff\x4f\xff\x51"sv)) {
+    return "jp2";
   }
-  if (header->format == "jp2") {
+  return "";
+}
+
+namespace {
+
+// Turns the pixels as EXIF orientation `o` says, as OpenCV's imread and
+// libvips' autorot do: 2 mirror, 3 half turn, 4 flip, 5 transpose, 6 a
+// quarter turn clockwise, 7 transverse, 8 a quarter turn counter-clockwise.
+void Orient(cv::Mat& m, int o) {
+  switch (o) {
+    case 2:
+      cv::flip(m, m, 1);
+      break;
+    case 3:
+      cv::flip(m, m, -1);
+      break;
+    case 4:
+      cv::flip(m, m, 0);
+      break;
+    case 5:
+      cv::transpose(m, m);
+      break;
+    case 6:
+      cv::transpose(m, m);
+      cv::flip(m, m, 1);
+      break;
+    case 7:
+      cv::transpose(m, m);
+      cv::flip(m, m, -1);
+      break;
+    case 8:
+      cv::transpose(m, m);
+      cv::flip(m, m, 0);
+      break;
+    default:
+      break;
+  }
+}
+
+std::unique_ptr<Decoder> OpenDecoder(Source& source, std::string_view name) {
+  const std::span<const uint8_t> head = source.Peek(32);
+  if (head.empty()) InputError(name, "empty file");
+  const std::string format = SniffFormat(head);
+  if (format == "png") return OpenPng(source, name);
+  if (format == "jpeg") return OpenJpeg(source, name);
+  if (format == "tiff") return OpenTiff(source, name);
+  if (format == "webp") return OpenWebp(source, name);
+  if (format == "pnm") return OpenPnm(source, name);
+  if (format == "bmp") return OpenBmp(source, name);
+  if (format == "sunras") return OpenSunRaster(source, name);
+  if (format == "hdr") return OpenHdr(source, name);
+  if (format == "jp2") {
     // OpenJPEG sizes its buffers from the codestream's tiles, precincts and
-    // code-blocks, not from the image: the decode fuzzer found 2 KB files
-    // of 64x48 pixels that take 3.7 GB. --max-pixels cannot bound that.
+    // code-blocks, not from the image: 2 KB files of 64x48 pixels can take
+    // 3.7 GB. --max-pixels cannot bound that.
     InputError(name,
                "JPEG 2000 is not read: its decoder's memory is not bounded by "
                "the image size (--max-pixels cannot protect it); convert it "
                "to png or tiff");
   }
-  if (header->format == "tiff" && header->samples_per_pixel == 2) {
-    // OpenCV 4.6's TIFF reader drops the second sample: refuse rather than
-    // lose the alpha channel without a word.
-    InputError(name,
-               "gray+alpha TIFF is not supported (the decoder drops alpha); "
-               "convert it to png");
-  }
+  InputError(name, "cannot decode image (unknown format or corrupt data)");
+}
 
-  cv::Mat m;
-  std::string codec_messages;
-  {
-    CaptureStderr capture;
-    try {
-      const cv::Mat raw(
-          1, static_cast<int>(std::min<size_t>(bytes.size(), INT_MAX)), CV_8U,
-          const_cast<uint8_t*>(bytes.data()));
-      m = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
-    } catch (const cv::Exception&) {
-      m = cv::Mat();
-    }
-    codec_messages = capture.Finish();
-  }
-  if (m.empty()) {
-    InputError(name, "cannot decode image (unknown format or corrupt data)");
-  }
-  if (IsJpeg(bytes) && JpegWarnsOfMissingData(codec_messages)) {
-    InputError(name, "truncated or corrupt JPEG (the decoder reports missing "
-                     "data)");
-  }
-  // A decoder that reads another size than the header said is held to the
-  // limit too.
-  if (m.total() > options.max_pixels) {
-    InputError(name, "image is " + std::to_string(m.cols) + "x" +
-                         std::to_string(m.rows) + " (" +
-                         std::to_string(m.total()) +
+}  // namespace
+
+Raster DecodeRaster(Source& source, std::string_view name,
+                    const DecodeOptions& options) {
+  std::unique_ptr<Decoder> decoder = OpenDecoder(source, name);
+  const PixelFormat f = decoder->format();
+  // The header's size, checked before any pixel buffer exists.
+  const uint64_t w = static_cast<uint64_t>(std::max(f.width, 0));
+  const uint64_t h = static_cast<uint64_t>(std::max(f.height, 0));
+  if (w == 0 || h == 0) InputError(name, "image header says the size is 0");
+  if (w * h > options.max_pixels) {
+    InputError(name, "image is " + std::to_string(w) + "x" +
+                         std::to_string(h) + " (" + std::to_string(w * h) +
                          " pixels), over the limit of " +
                          std::to_string(options.max_pixels) +
                          " (--max-pixels)");
   }
-  if (m.channels() < 1 || m.channels() > 4) {
+  if (f.channels < 1 || f.channels > 4) {
     InputError(name, "unsupported channel count " +
-                         std::to_string(m.channels()) + " (1 to 4 are read)");
+                         std::to_string(f.channels) + " (1 to 4 are read)");
   }
-  core::Depth depth = core::Depth::kU8;
-  switch (m.depth()) {
-    case CV_8U:
-      depth = core::Depth::kU8;
-      break;
-    case CV_16U:
-      depth = core::Depth::kU16;
-      break;
-    case CV_32F:
-      depth = core::Depth::kF32;
-      break;
-    case CV_8S:
-    case CV_16S:
-    case CV_32S:
-    case CV_64F:
-      // Signed integers and doubles are read as float: their values are
-      // kept (doubles to float precision) and the output depth is f32.
-      m.convertTo(m, CV_MAKETYPE(CV_32F, m.channels()));
-      depth = core::Depth::kF32;
-      break;
-    default:
-      InputError(name, std::string("unsupported sample type ") +
-                           CvDepthName(m.depth()));
+  Raster raster = NewRaster(f.width, f.height, f.channels, f.depth);
+  cv::Mat& m = raster.impl_->mat;
+  // Bands of rows, as the codecs deliver them.
+  constexpr int kBand = 64;
+  for (int y = 0; y < f.height; y += kBand) {
+    decoder->ReadRows(reinterpret_cast<std::byte*>(m.ptr(y)),
+                      static_cast<std::ptrdiff_t>(m.step[0]),
+                      std::min(kBand, f.height - y));
   }
+  decoder->Finish();
+
+  Metadata& md = raster.impl_->metadata;
+  md = std::move(decoder->metadata());
+  const int orientation = decoder->orientation() != 0
+                              ? decoder->orientation()
+                              : ExifOrientation(md.exif);
+  const bool turn = options.auto_orient && orientation >= 2 && orientation <= 8;
+  if (turn) Orient(m, orientation);
+  // The thumbnail shows the unfiltered photo: it never goes out. Once the
+  // pixels are upright the tag says so.
+  if (!md.exif.empty()) md.exif = ExifForOutput(md.exif, turn);
+
   if (options.gray && m.channels() > 1) {
     if (m.channels() == 2) {
       cv::extractChannel(m, m, 0);
@@ -413,10 +285,33 @@ Raster DecodeRaster(std::span<const uint8_t> bytes, std::string_view name,
                                            : cv::COLOR_BGRA2GRAY);
     }
   }
-  Raster raster;
-  raster.impl_->mat = std::move(m);
-  raster.impl_->depth = depth;
   return raster;
+}
+
+Raster DecodeRaster(std::span<const uint8_t> bytes, std::string_view name,
+                    const DecodeOptions& options) {
+  const std::unique_ptr<Source> source = Source::FromMemory(bytes);
+  return DecodeRaster(*source, name, options);
+}
+
+Raster ReadRaster(const fs::path& path, const DecodeOptions& options) {
+  const std::string name = path.string();
+  if (name == "-") {
+    const std::unique_ptr<Source> source = Source::FromFd(STDIN_FILENO, "-");
+    return DecodeRaster(*source, "-", options);
+  }
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (!fs::exists(st)) InputError(name, "no such file or directory");
+  if (fs::is_directory(st)) InputError(name, "is a directory");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) InputError(name, ErrnoText(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  const std::unique_ptr<Source> source = Source::FromFd(fd, name);
+  return DecodeRaster(*source, name, options);
 }
 
 core::Image ToImage(Raster raster) {
@@ -489,7 +384,7 @@ std::vector<uint8_t> ReadStdinBytes() {
 }
 
 core::Image ReadImage(const fs::path& path, const DecodeOptions& options) {
-  return DecodeImage(ReadFileBytes(path), path.string(), options);
+  return ToImage(ReadRaster(path, options));
 }
 
 std::string ExtensionOf(const fs::path& path) {
@@ -500,19 +395,35 @@ std::string ExtensionOf(const fs::path& path) {
   return ext;
 }
 
+namespace {
+
+// The extensions convcorr writes. No pbm: it is bilevel, and filtered
+// images are not.
+constexpr const char* kWritable[] = {"png", "jpg", "jpeg", "jpe", "tif",
+                                     "tiff", "webp", "bmp", "pgm", "ppm",
+                                     "pnm", "pfm"};
+
+}  // namespace
+
 bool IsWritableExtension(std::string_view ext) {
-  static const std::set<std::string, std::less<>> kWritable = {
-      // No pbm: it is bilevel, and filtered images are not.
-      "png", "jpg", "jpeg", "jpe", "tif", "tiff", "bmp",
-      "pgm", "ppm", "pnm", "pfm", "webp"};
-  if (kWritable.find(ext) == kWritable.end()) return false;
-  return cv::haveImageWriter("x." + std::string(ext));
+  return std::find(std::begin(kWritable), std::end(kWritable), ext) !=
+         std::end(kWritable);
+}
+
+std::string WritableExtensionList() {
+  std::string list;
+  for (const char* ext : kWritable) {
+    if (!list.empty()) list += ", ";
+    list += ext;
+  }
+  return list;
 }
 
 bool IsImageExtension(std::string_view ext) {
   static const std::set<std::string, std::less<>> kReadable = {
       "png", "jpg", "jpeg", "jpe", "tif", "tiff", "bmp", "dib", "pbm", "pgm",
-      "ppm", "pnm", "pfm",  "pxm", "webp", "sr", "ras", "hdr", "pic", "jp2"};
+      "ppm", "pnm", "pam",  "pfm", "pxm", "webp", "sr", "ras", "hdr", "pic",
+      "jp2"};
   return kReadable.find(ext) != kReadable.end();
 }
 
@@ -552,35 +463,53 @@ void CheckEncodable(std::string_view ext, core::Depth depth, int channels,
 
 namespace {
 
-std::vector<uint8_t> EncodeMat(const cv::Mat& merged, std::string_view ext,
-                               std::string_view name) {
-
-  std::vector<int> params;
-  if (FormatOf(ext) == "tiff") {
-    // Lossless LZW for every depth: OpenCV would otherwise store 3-channel
-    // float with the lossy SGILOG (LogLuv) scheme.
-    params = {cv::IMWRITE_TIFF_COMPRESSION, 5};
+// Encodes interleaved samples (OpenCV's channel order) as `ext`.
+std::vector<uint8_t> EncodeMat(const cv::Mat& m, core::Depth depth,
+                               std::string_view ext, std::string_view name,
+                               const Metadata& metadata,
+                               const EncodeOptions& options) {
+  PixelFormat f;
+  f.width = m.cols;
+  f.height = m.rows;
+  f.channels = m.channels();
+  f.depth = depth;
+  VectorSink sink;
+  const std::string format = FormatOf(ext);
+  std::unique_ptr<Encoder> encoder;
+  if (format == "png") {
+    encoder = NewPngEncoder(f, metadata, options, sink, name);
+  } else if (format == "jpeg") {
+    encoder = NewJpegEncoder(f, metadata, options, sink, name);
+  } else if (format == "tiff") {
+    encoder = NewTiffEncoder(f, metadata, options, sink, name);
+  } else if (format == "webp") {
+    encoder = NewWebpEncoder(f, metadata, options, sink, name);
+  } else if (format == "bmp") {
+    encoder = NewBmpEncoder(f, sink, name);
+  } else if (format == "pnm" || format == "pfm") {
+    encoder = NewPnmEncoder(ext == "pnm" || format == "pfm" ? format
+                                                            : std::string(ext),
+                            f, sink, name);
+  } else {
+    OutputError(name, "cannot encode as " + std::string(ext));
   }
-  std::vector<uint8_t> bytes;
-  try {
-    CaptureStderr quiet;  // the encoders' chatter is not shown
-    if (!cv::imencode("." + std::string(ext), merged, bytes, params)) {
-      OutputError(name, "cannot encode as " + std::string(ext));
-    }
-  } catch (const cv::Exception& e) {
-    OutputError(name, "cannot encode as " + std::string(ext) + ": " +
-                          e.err);
+  constexpr int kBand = 64;
+  for (int y = 0; y < m.rows; y += kBand) {
+    encoder->WriteRows(reinterpret_cast<const std::byte*>(m.ptr(y)),
+                       static_cast<std::ptrdiff_t>(m.step[0]),
+                       std::min(kBand, m.rows - y));
   }
-  return bytes;
+  encoder->Finish();
+  return std::move(sink.bytes());
 }
 
 }  // namespace
 
 std::vector<uint8_t> EncodeImage(const core::Image& img, std::string_view ext,
-                                 std::string_view name) {
-  const int type = img.depth == core::Depth::kU8    ? CV_8U
-                   : img.depth == core::Depth::kU16 ? CV_16U
-                                                    : CV_32F;
+                                 std::string_view name,
+                                 const Metadata& metadata,
+                                 const EncodeOptions& options) {
+  const int type = CvDepthOf(img.depth);
   std::vector<cv::Mat> planes;
   const auto add = [&](const core::Plane& p) {
     cv::Mat f(p.height, p.width, CV_32F, const_cast<float*>(p.data.data()));
@@ -589,35 +518,32 @@ std::vector<uint8_t> EncodeImage(const core::Image& img, std::string_view ext,
     planes.push_back(m);
   };
   for (const core::Plane& p : img.color) add(p);
-  // PPM is colour only: gray goes out as three equal channels.
-  if (ext == "ppm" && img.color.size() == 1 && !img.alpha) {
-    add(img.color[0]);
-    add(img.color[0]);
-  }
-  // Gray+alpha goes out as BGRA: OpenCV's encoders do not write 2 channels.
-  if (img.alpha && img.color.size() == 1) {
+  // WebP holds colour only: gray+alpha goes out as B,G,R,A.
+  if (img.alpha && img.color.size() == 1 && FormatOf(ext) == "webp") {
     add(img.color[0]);
     add(img.color[0]);
   }
   if (img.alpha) add(*img.alpha);
   cv::Mat merged;
   cv::merge(planes, merged);
-  return EncodeMat(merged, ext, name);
+  return EncodeMat(merged, img.depth, ext, name, metadata, options);
 }
 
 std::vector<uint8_t> EncodeRaster(const Raster& raster, std::string_view ext,
-                                  std::string_view name) {
+                                  std::string_view name,
+                                  const Metadata& metadata,
+                                  const EncodeOptions& options) {
   const cv::Mat& m = raster.impl_->mat;
-  // PPM is colour only: gray goes out as three equal channels.
-  if (ext == "ppm" && m.channels() == 1) {
-    cv::Mat bgr;
-    cv::merge(std::vector<cv::Mat>{m, m, m}, bgr);
-    return EncodeMat(bgr, ext, name);
+  // WebP holds colour only: gray+alpha goes out as B,G,R,A.
+  if (m.channels() == 2 && FormatOf(ext) == "webp") {
+    cv::Mat ga[2];
+    cv::split(m, ga);
+    cv::Mat bgra;
+    cv::merge(std::vector<cv::Mat>{ga[0], ga[0], ga[0], ga[1]}, bgra);
+    return EncodeMat(bgra, raster.impl_->depth, ext, name, metadata, options);
   }
-  return EncodeMat(m, ext, name);
+  return EncodeMat(m, raster.impl_->depth, ext, name, metadata, options);
 }
-
-
 
 void RemovePendingTempFile() {
   g_exiting.store(true);
@@ -729,29 +655,36 @@ bool LooksComplete(const fs::path& path) {
   if (!fs::is_regular_file(path, ec)) return false;
   const uintmax_t size = fs::file_size(path, ec);
   if (ec || size == 0) return false;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::vector<uint8_t> head(static_cast<size_t>(std::min<uintmax_t>(size, 1 << 16)));
-  in.read(reinterpret_cast<char*>(head.data()),
-          static_cast<std::streamsize>(head.size()));
-  if (!in) return false;
-  const std::optional<HeaderInfo> info = ProbeHeader(head);
-  if (!info) return false;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  std::string format;
+  try {
+    const std::unique_ptr<Source> source = Source::FromFd(fd, path.string());
+    format = SniffFormat(source->Peek(32));
+    // The codec reads the header as it would to decode the file.
+    OpenDecoder(*source, path.string());
+  } catch (const Error&) {
+    return false;
+  }
   const auto tail = [&](size_t n) {
     std::vector<uint8_t> t(n);
     if (size < n) return std::vector<uint8_t>();
-    in.seekg(static_cast<std::streamoff>(size - n));
-    in.read(reinterpret_cast<char*>(t.data()), static_cast<std::streamsize>(n));
-    return in ? t : std::vector<uint8_t>();
+    const ssize_t k =
+        ::pread(fd, t.data(), n, static_cast<off_t>(size - n));
+    return k == static_cast<ssize_t>(n) ? t : std::vector<uint8_t>();
   };
-  if (info->format == "png") {
+  if (format == "png") {
     // The last chunk: length 0, "IEND", CRC AE 42 60 82.
     static constexpr uint8_t kIend[12] = {0,    0,    0,    0,    'I',  'E',
                                           'N',  'D',  0xAE, 0x42, 0x60, 0x82};
     const std::vector<uint8_t> t = tail(12);
     return t.size() == 12 && std::equal(t.begin(), t.end(), kIend);
   }
-  if (info->format == "jpeg") {
+  if (format == "jpeg") {
     const std::vector<uint8_t> t = tail(2);
     return t.size() == 2 && t[0] == 0xFF && t[1] == 0xD9;
   }

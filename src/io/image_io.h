@@ -1,12 +1,13 @@
-// Reading and writing images through OpenCV, with the checks OpenCV does not
-// make: header size limits before decoding, truncated files, formats that
-// cannot hold a depth, and writes that never leave a partial file.
+// Reading and writing images through the codec libraries (io/codec.h):
+// the size limit checked on the header before any pixel buffer exists,
+// photos turned upright with their colour profile and EXIF kept, formats
+// that cannot hold a depth refused, and writes that never leave a partial
+// file.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include "core/engine.h"
 #include "core/image.h"
+#include "io/codec.h"
 
 namespace convcorr::io {
 
@@ -24,20 +26,16 @@ inline constexpr uint64_t kDefaultMaxPixels = 100'000'000;
 struct DecodeOptions {
   bool gray = false;  // convert to one channel (alpha dropped)
   uint64_t max_pixels = kDefaultMaxPixels;
+  // Turn the pixels as the EXIF (or TIFF) orientation says, and write the
+  // orientation back as 1 (--no-auto-orient keeps the stored pixels and
+  // the tag).
+  bool auto_orient = true;
 };
 
-// What the header of an encoded image says, read without decoding it.
-struct HeaderInfo {
-  std::string format;  // "png", "jpeg", "bmp", "pnm", "tiff", "webp", ...
-  uint64_t width = 0;
-  uint64_t height = 0;
-  int samples_per_pixel = 0;  // TIFF only (tag 277); 0 when not read
-};
-
-// Reads width and height from the header of a PNG, JPEG, BMP, PNM, PAM,
-// PFM, TIFF (or BigTIFF), WebP, Sun raster, Radiance HDR or JPEG 2000 file;
-// nullopt when the format is not recognised or the size cannot be read.
-std::optional<HeaderInfo> ProbeHeader(std::span<const uint8_t> bytes);
+// The format of encoded bytes, from their first bytes: "png", "jpeg",
+// "tiff", "webp", "pnm" (PNM, PAM, PFM), "bmp", "sunras", "hdr", "jp2";
+// "" when none matches.
+std::string SniffFormat(std::span<const uint8_t> head);
 
 // Decodes an encoded image. `name` is what errors quote (a path, or "-" for
 // stdin). Throws Error(kInput, "input '<name>': <reason>") for unreadable,
@@ -60,6 +58,10 @@ class Raster {
   int height() const;
   int channels() const;
   core::Depth depth() const;
+  // The ICC profile, EXIF (thumbnail dropped, orientation reset once
+  // applied) and XMP of the decoded file, for the outputs.
+  const Metadata& metadata() const;
+  Metadata& metadata();
   // Views of all channels (interleaved: step == channels).
   core::ConstImageView View() const;
   core::ImageView MutableView();
@@ -68,26 +70,39 @@ class Raster {
 
  private:
   friend Raster NewRaster(int, int, int, core::Depth);
-  friend Raster DecodeRaster(std::span<const uint8_t>, std::string_view,
+  friend Raster DecodeRaster(Source&, std::string_view,
                              const DecodeOptions&);
   friend core::Image ToImage(Raster raster);
   friend std::vector<uint8_t> EncodeRaster(const Raster&, std::string_view,
-                                           std::string_view);
+                                           std::string_view, const Metadata&,
+                                           const EncodeOptions&);
   std::unique_ptr<Impl> impl_;
 };
 
 // A raster of the given size, channels and depth (contents unset).
 Raster NewRaster(int width, int height, int channels, core::Depth depth);
-// Decodes with every check DecodeImage makes; DecodeImage is
-// ToImage(DecodeRaster(...)).
+// Decodes the image `source` holds: the header is read first and
+// --max-pixels checked on it before any pixel buffer exists, then the rows
+// are read in bands; the image is turned upright (options.auto_orient).
+// Throws Error(kInput, "input '<name>': <reason>") for unreadable,
+// truncated, corrupt or too large images.
+Raster DecodeRaster(Source& source, std::string_view name,
+                    const DecodeOptions& options);
+// The same over bytes in memory.
 Raster DecodeRaster(std::span<const uint8_t> bytes, std::string_view name,
                     const DecodeOptions& options);
+// Opens and decodes an image file, or standard input for "-", streaming
+// from the descriptor.
+Raster ReadRaster(const std::filesystem::path& path,
+                  const DecodeOptions& options);
 // The planar float image of a raster (alpha apart).
 core::Image ToImage(Raster raster);
-// Encodes a raster of 1 or 3 channels, as EncodeImage would encode the same
-// samples.
+// Encodes a raster's samples to the format of `ext` with `metadata` (what
+// the format can hold of it).
 std::vector<uint8_t> EncodeRaster(const Raster& raster, std::string_view ext,
-                                  std::string_view name);
+                                  std::string_view name,
+                                  const Metadata& metadata = {},
+                                  const EncodeOptions& options = {});
 
 // Reads a whole file (kInput error naming it on failure).
 std::vector<uint8_t> ReadFileBytes(const std::filesystem::path& path);
@@ -105,9 +120,11 @@ std::string ExtensionOf(const std::filesystem::path& path);
 // tif/tiff, "pnm" for pbm/pgm/ppm/pnm, else the extension itself.
 std::string FormatOf(std::string_view ext);
 
-// True if OpenCV can write this extension (png, jpg, jpeg, tif, tiff, bmp,
-// ppm, pgm, pnm, webp, ...).
+// True if convcorr writes this extension: png, jpg, jpeg, jpe, tif, tiff,
+// webp, bmp, pgm, ppm, pnm, pfm.
 bool IsWritableExtension(std::string_view ext);
+// The extensions IsWritableExtension accepts, for messages: "png, jpg, ...".
+std::string WritableExtensionList();
 // True if the extension is one that directory scans pick up as an image.
 bool IsImageExtension(std::string_view ext);
 
@@ -117,15 +134,12 @@ void CheckEncodable(std::string_view ext, core::Depth depth, int channels,
                     std::string_view name);
 
 // Encodes an already quantized image (samples are exact values of its depth)
-// to the format of `ext`. Float TIFF is written losslessly.
+// to the format of `ext`, with `metadata`. Float TIFF is written
+// losslessly.
 std::vector<uint8_t> EncodeImage(const core::Image& img, std::string_view ext,
-                                 std::string_view name);
-
-// Decoding and encoding capture the process's stderr (codec libraries
-// print warnings there) while holding this mutex, so they run one at a
-// time; another thread printing to stderr must hold it too, or its lines
-// could land in a capture.
-std::mutex& StderrMutex();
+                                 std::string_view name,
+                                 const Metadata& metadata = {},
+                                 const EncodeOptions& options = {});
 
 // Writers that may run WriteFileAtomic at once (more wait for a slot).
 inline constexpr int kMaxWriters = 256;
@@ -145,9 +159,9 @@ void RemovePendingTempFile();
 // Writes bytes to standard output (kOutput error on failure).
 void WriteStdout(std::span<const uint8_t> bytes);
 
-// True if `path` is a non-empty regular file that starts with an image
-// header ProbeHeader reads and, for PNG and JPEG, ends with the format's
-// end marker (IEND, EOI): what --skip-existing takes as a complete output.
+// True if `path` is a non-empty regular file whose image header its codec
+// reads and, for PNG and JPEG, that ends with the format's end marker
+// (IEND, EOI): what --skip-existing takes as a complete output.
 // convcorr's own outputs are complete whenever they exist (atomic writes);
 // this also rejects files another tool left truncated.
 bool LooksComplete(const std::filesystem::path& path);

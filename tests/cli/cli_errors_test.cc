@@ -223,7 +223,8 @@ TEST(CliErrors, BadOptionValuesAreExit2NamingTheOption) {
        "--anchor"},
       {{"--threads=-1"}, "--threads must be 0 (all cores) or more",
        "--threads"},
-      {{"--max-pixels", "0"}, "--max-pixels must be at least 1",
+      {{"--max-pixels", "0"},
+       "--max-pixels must be a whole number of at least 1",
        "--max-pixels"},
       {{"--scale", "abc"}, "", "--scale"},
       {{"--threads", "two"}, "", "--threads"},
@@ -321,7 +322,8 @@ TEST(CliErrors, SeveralInputsToOneFileIsExit2) {
                              "photos/b.png", "-o", "out.png"});
   EXPECT_EQ(r.exit_code, 2) << Describe(r);
   EXPECT_EQ(OneLine(r),
-            "several inputs need an output directory, not the file 'out.png'");
+            "several inputs need an output directory, not the file 'out.png' "
+            "(a trailing / makes any name a directory)");
   EXPECT_FALSE(fs::exists(w / "out.png"));
 }
 

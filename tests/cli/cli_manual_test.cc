@@ -116,8 +116,8 @@ TEST(CliManual, BashCompletionOffersCommandsOptionsAndFiles) {
         Complete(s, "convcorr " + command + " x --", t.path());
     EXPECT_EQ(std::set<std::string>(offered.begin(), offered.end()), longs);
   }
-  EXPECT_EQ(Complete(s, "convcorr correlate --st", t.path()),
-            std::vector<std::string>{"--stride"});
+  EXPECT_EQ(Complete(s, "convcorr correlate --stri", t.path()),
+            (std::vector<std::string>{"--stride", "--strip"}));
   // Values and inputs are file names; a kernel spec can be @FILE.
   fs::create_directories(t / "dir");
   WriteBytes(t / "dir" / "photo.png", "x");

@@ -4,6 +4,7 @@
 // (size within 1..1025, anchor inside, finite weights and offset) or one
 // kKernelSpec error of one line; and what parses must write back in the
 // same format and read back to the same kernel.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>

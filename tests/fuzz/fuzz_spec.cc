@@ -3,6 +3,7 @@
 // kKernelSpec error of one line quoting the spec; a kernel that parses must
 // filter a small image with the fast engine to within float rounding of the
 // double-precision reference, in both modes.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>

@@ -234,10 +234,14 @@ inline Bytes TiffHeader(bool little_endian, uint32_t width, uint16_t width_type,
       u32(value);
     }
   };
-  u16(3);
+  // Enough of a directory for libtiff to read it: the size, and one strip
+  // whose data is not there.
+  u16(5);
   entry(256, width_type, width);
-  entry(258, 3, 8);
   entry(257, height_type, height);
+  entry(258, 3, 8);
+  entry(273, 4, 8);   // StripOffsets
+  entry(279, 4, 1);   // StripByteCounts
   u32(0);  // no next IFD
   return b;
 }
