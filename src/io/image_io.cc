@@ -210,6 +210,31 @@ void Orient(cv::Mat& m, int o) {
   }
 }
 
+// The XMP copy of the orientation (tiff:Orientation, as an attribute or an
+// element) set to 1, so that software that reads XMP does not turn the
+// upright pixels again.
+std::string XmpOrientationReset(std::string xmp) {
+  static constexpr std::string_view kTag = "tiff:Orientation";
+  for (size_t at = xmp.find(kTag); at != std::string::npos;
+       at = xmp.find(kTag, at + kTag.size())) {
+    size_t v = at + kTag.size();
+    if (v < xmp.size() && xmp[v] == '=') {
+      ++v;  // attribute: tiff:Orientation="6"
+      if (v < xmp.size() && (xmp[v] == '"' || xmp[v] == '\'')) ++v;
+    } else if (v < xmp.size() && xmp[v] == '>') {
+      ++v;  // element: <tiff:Orientation>6</tiff:Orientation>
+    } else {
+      continue;
+    }
+    if (v < xmp.size() && xmp[v] >= '2' && xmp[v] <= '8' &&
+        (v + 1 >= xmp.size() || !std::isdigit(
+                                    static_cast<unsigned char>(xmp[v + 1])))) {
+      xmp[v] = '1';
+    }
+  }
+  return xmp;
+}
+
 std::unique_ptr<Decoder> OpenDecoder(Source& source, std::string_view name) {
   const std::span<const uint8_t> head = source.Peek(32);
   if (head.empty()) InputError(name, "empty file");
@@ -276,6 +301,7 @@ Raster DecodeRaster(Source& source, std::string_view name,
   // The thumbnail shows the unfiltered photo: it never goes out. Once the
   // pixels are upright the tag says so.
   if (!md.exif.empty()) md.exif = ExifForOutput(md.exif, turn);
+  if (turn) md.xmp = XmpOrientationReset(md.xmp);
 
   if (options.gray && m.channels() > 1) {
     if (m.channels() == 2) {
@@ -667,7 +693,8 @@ bool LooksComplete(const fs::path& path) {
     format = SniffFormat(source->Peek(32));
     // The codec reads the header as it would to decode the file.
     OpenDecoder(*source, path.string());
-  } catch (const Error&) {
+  } catch (...) {
+    // Unreadable as an image for any reason (out of memory too): made again.
     return false;
   }
   const auto tail = [&](size_t n) {

@@ -44,7 +44,12 @@ constexpr png_uint_32 kMaxSide = 0x7fffffff;
 // Bounds what an iCCP, zTXt or iTXt chunk may decompress to (libpng drops
 // a chunk past it): far above any real profile or XMP packet, far below
 // what a decompression bomb would take.
-constexpr png_alloc_size_t kChunkMallocMax = png_alloc_size_t{64} << 20;
+// What one ancillary chunk may decompress to, and how many such chunks
+// are kept: libpng keeps every text chunk while reading the header, before
+// the caller checks the size, so together they bound that memory (128 MiB
+// at most, whatever the file).
+constexpr png_alloc_size_t kChunkMallocMax = png_alloc_size_t{8} << 20;
+constexpr png_uint_32 kChunkCacheMax = 16;
 constexpr char kXmpKey[] = "XML:com.adobe.xmp";
 constexpr char kRawExifKey[] = "Raw profile type exif";
 constexpr std::string_view kExifPrefix("Exif\0\0", 6);
@@ -212,6 +217,7 @@ class PngDecoder final : public Decoder {
       png_set_read_fn(png, &handler_, ReadData);
       png_set_user_limits(png, kMaxSide, kMaxSide);
       png_set_chunk_malloc_max(png, kChunkMallocMax);
+      png_set_chunk_cache_max(png, kChunkCacheMax);
       png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_ALWAYS, kExifChunk, 1);
       png_read_info(png, info);
       const int color = png_get_color_type(png, info);

@@ -364,6 +364,13 @@ void TiffDecoder::Open() {
         Fail("bad tile size");
       }
       if (static_cast<uint64_t>(tile) > cap_) Fail("tile too large");
+      // A tile is at most a little larger than the image: a 16x16 image
+      // in 8192x8192 tiles would take 192 MiB whatever --max-pixels says.
+      const uint64_t tile_px = uint64_t{tile_width_} * band_height_;
+      if (tile_px > std::max<uint64_t>(uint64_t{4} * width * height,
+                                       uint64_t{1} << 20)) {
+        Fail("tiles much larger than the image");
+      }
     } else {
       band_height_ = std::min(Field<uint32_t>(TIFFTAG_ROWSPERSTRIP, height),
                               height);
@@ -391,10 +398,9 @@ void TiffDecoder::Open() {
                          photometric == PHOTOMETRIC_MINISWHITE;
   format_.channels = (gray_rgba ? 1 : 3) + (alpha ? 1 : 0);
   format_.depth = core::Depth::kU8;
-  // libtiff flips rows and columns but never transposes: of orientations
-  // 5 to 8 (row 0 a side of the picture), 5 or 7 remains.
-  static constexpr int kLeft[9] = {1, 1, 1, 1, 1, 5, 7, 5, 7};
-  orientation_ = kLeft[orientation_];
+  // The raster is read in the file's own orientation (no flips by
+  // libtiff), so that the caller turns it, or not (--no-auto-orient), as
+  // for every other path.
 }
 
 void TiffDecoder::ReadMetadata() {
@@ -460,15 +466,23 @@ void TiffDecoder::LoadBand(uint32_t row) {
     const uint32_t strip = band_y0_ / band_height_;
     const uint32_t strips_per_plane =
         (height + band_height_ - 1) / band_height_;
-    const tmsize_t want = static_cast<tmsize_t>(band_rows_ * width * plane_px);
+    // 64-bit: rows per strip times the width passes 2^32 on large images.
+    const uint64_t want64 = uint64_t{band_rows_} * width * plane_px;
+    if (want64 > static_cast<uint64_t>(std::numeric_limits<tmsize_t>::max())) {
+      Fail("strip too large");
+    }
+    const tmsize_t want = static_cast<tmsize_t>(want64);
     for (int s = 0; s < planes; ++s) {
       uint8_t* into = band_.data();
       if (planar_) {
         scratch_.resize(static_cast<size_t>(want));
         into = scratch_.data();
       }
+      const uint64_t index = uint64_t{static_cast<uint32_t>(s)} *
+                                 strips_per_plane + strip;
+      if (index > UINT32_MAX) Fail("strip index out of range");
       const tmsize_t got = TIFFReadEncodedStrip(
-          tif_, s * strips_per_plane + strip, into, want);
+          tif_, static_cast<uint32_t>(index), into, want);
       if (got < 0) Fail("cannot read strip " + std::to_string(strip));
       if (got < want) Fail("strip " + std::to_string(strip) + " too short");
       if (planar_) {
@@ -527,7 +541,7 @@ void TiffDecoder::RgbaDecode() {
   raster_.resize(size_t{width} * height);
   st_.Reset();
   if (TIFFReadRGBAImageOriented(tif_, width, height, raster_.data(),
-                                ORIENTATION_TOPLEFT, 1) != 1) {
+                                orientation_, 1) != 1) {
     Fail("cannot decode the image");
   }
 }
@@ -677,6 +691,9 @@ TiffEncoder::TiffEncoder(const PixelFormat& format, const Metadata& metadata,
   }
 
   const bool is_float = format.depth == core::Depth::kF32;
+  const int exif_orientation = ExifOrientation(metadata.exif);
+  const uint16_t orientation = static_cast<uint16_t>(
+      exif_orientation >= 1 ? exif_orientation : ORIENTATION_TOPLEFT);
   const uint16_t bits = static_cast<uint16_t>(format.SampleBytes() * 8);
   const uint32_t rows_per_strip = static_cast<uint32_t>(std::clamp<uint64_t>(
       kStripBytes / format.RowBytes(), 1, static_cast<uint64_t>(format.height)));
@@ -689,7 +706,9 @@ TiffEncoder::TiffEncoder(const PixelFormat& format, const Metadata& metadata,
             TIFFSetField(tif_, TIFFTAG_PHOTOMETRIC,
                          ch >= 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK) &&
             TIFFSetField(tif_, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG) &&
-            TIFFSetField(tif_, TIFFTAG_ORIENTATION, ORIENTATION_TOPLEFT) &&
+            // The EXIF's orientation where the pixels were kept as stored
+            // (--no-auto-orient); 1 otherwise.
+            TIFFSetField(tif_, TIFFTAG_ORIENTATION, orientation) &&
             TIFFSetField(tif_, TIFFTAG_COMPRESSION, COMPRESSION_LZW) &&
             // Differencing (integer or floating point) makes LZW worth
             // having on photos and stays lossless.

@@ -105,9 +105,10 @@ class WebpDecoder : public Decoder {
     out.u.RGBA.size = pixels_.size();
     const VP8StatusCode status = WebPDecode(file.data(), file.size(), &config);
     // WebPDecode read the features again, from the whole file.
+    // The channels follow the header's flag: libwebp writes an opaque
+    // alpha, or drops one, where the bitstream says otherwise.
     const bool same = config.input.width == format_.width &&
-                      config.input.height == format_.height &&
-                      (config.input.has_alpha != 0) == (format_.channels == 4);
+                      config.input.height == format_.height;
     WebPFreeDecBuffer(&out);  // external memory: frees nothing of ours
     if (config.input.width > 0 && !same) {
       ThrowInput(name_, "corrupt WebP (the header and the image disagree)");

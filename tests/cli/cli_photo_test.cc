@@ -102,8 +102,12 @@ TEST(CliPhoto, NoAutoOrientFiltersThePixelsAsStored) {
   cv::absdiff(out, Quantize(ref, CV_8U), diff);
   EXPECT_LT(cv::mean(diff)[0], 3.0);
   if (!Have("exiftool")) GTEST_SKIP() << "exiftool is not installed";
-  // The tag stays, so a viewer still turns the result upright.
+  // The tag stays, so a viewer still turns the result upright; TIFF
+  // writes it as its own tag.
   EXPECT_EQ(ExifTool(dir / "box.jpg", "Orientation"), "6");
+  RUN_OK(t, {"correlate", "-k", "box:3", "--no-auto-orient",
+             Photo(kPortrait).string(), "-o", (dir / "box.tif").string()});
+  EXPECT_EQ(ExifTool(dir / "box.tif", "IFD0:Orientation"), "6");
 }
 
 TEST(CliPhoto, IccProfileAndExifGoToEveryFormat) {

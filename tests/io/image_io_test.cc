@@ -1358,6 +1358,10 @@ TEST(DecodeOrientation, EveryExifOrientation) {
     SCOPED_TRACE(o);
     Metadata md;
     md.exif = OrientationExif(o);
+    const std::string xmp = "<rdf:Description tiff:Orientation=\"" +
+                            std::to_string(o) + "\"/><tiff:Orientation>" +
+                            std::to_string(o) + "</tiff:Orientation>";
+    md.xmp = xmp;
     Raster r = NewRaster(5, 3, 1, Depth::kU8);
     const core::ImageView v = r.MutableView();
     for (int y = 0; y < 3; ++y) {
@@ -1379,6 +1383,10 @@ TEST(DecodeOrientation, EveryExifOrientation) {
       }
     }
     EXPECT_EQ(ExifOrientation(up.metadata().exif), 1);
+    // The XMP copy of the tag says 1 too, in both of its forms.
+    EXPECT_EQ(up.metadata().xmp,
+              "<rdf:Description tiff:Orientation=\"1\"/><tiff:Orientation>1"
+              "</tiff:Orientation>");
 
     const Raster kept = DecodeRaster(png, "o.png", {.auto_orient = false});
     ASSERT_EQ(kept.width(), 5);
@@ -1387,6 +1395,7 @@ TEST(DecodeOrientation, EveryExifOrientation) {
       EXPECT_EQ(std::memcmp(k.base[0] + y * k.row_bytes, stored.ptr(y), 5), 0);
     }
     EXPECT_EQ(ExifOrientation(kept.metadata().exif), o);
+    EXPECT_EQ(kept.metadata().xmp, xmp);
   }
 }
 
