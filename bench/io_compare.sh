@@ -9,14 +9,14 @@
 # and the shared libraries the binary loads.
 #
 #   bench/io_compare.sh                  (uses build/convcorr)
-#   RUNS=20 bench/io_compare.sh
+#   RUNS=10 bench/io_compare.sh
 #
 # Needs Debian's libvips-tools, imagemagick and hyperfine.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${CONVCORR:-$root/build/convcorr}
-runs=${RUNS:-10}
+runs=${RUNS:-5}
 missing=()
 for tool in vips convert hyperfine; do
   command -v "$tool" >/dev/null || missing+=("$tool")
@@ -59,7 +59,7 @@ run() {
   shift
   echo "## $title"
   echo
-  hyperfine --warmup 2 --runs "$runs" --style none \
+  hyperfine --warmup 1 --runs "$runs" --style none \
     --export-markdown "$work/table.md" "$@" >/dev/null
   cat "$work/table.md"
   echo
