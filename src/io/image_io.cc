@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,10 +15,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iostream>
 #include <iterator>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <opencv2/core.hpp>
@@ -36,14 +32,6 @@ namespace convcorr::io {
 namespace fs = std::filesystem;
 
 namespace {
-
-[[noreturn]] void InputError(std::string_view name, const std::string& why) {
-  ThrowInput(name, why);
-}
-
-[[noreturn]] void OutputError(std::string_view name, const std::string& why) {
-  ThrowOutput(name, why);
-}
 
 // strerror text starting lowercase, as every convcorr message does.
 std::string ErrnoText(int err) {
@@ -237,7 +225,7 @@ std::string XmpOrientationReset(std::string xmp) {
 
 std::unique_ptr<Decoder> OpenDecoder(Source& source, std::string_view name) {
   const std::span<const uint8_t> head = source.Peek(32);
-  if (head.empty()) InputError(name, "empty file");
+  if (head.empty()) ThrowInput(name, "empty file");
   const std::string format = SniffFormat(head);
   if (format == "png") return OpenPng(source, name);
   if (format == "jpeg") return OpenJpeg(source, name);
@@ -251,12 +239,12 @@ std::unique_ptr<Decoder> OpenDecoder(Source& source, std::string_view name) {
     // OpenJPEG sizes its buffers from the codestream's tiles, precincts and
     // code-blocks, not from the image: 2 KB files of 64x48 pixels can take
     // 3.7 GB. --max-pixels cannot bound that.
-    InputError(name,
+    ThrowInput(name,
                "JPEG 2000 is not read: its decoder's memory is not bounded by "
                "the image size (--max-pixels cannot protect it); convert it "
                "to png or tiff");
   }
-  InputError(name, "cannot decode image (unknown format or corrupt data)");
+  ThrowInput(name, "cannot decode image (unknown format or corrupt data)");
 }
 
 }  // namespace
@@ -268,16 +256,16 @@ Raster DecodeRaster(Source& source, std::string_view name,
   // The header's size, checked before any pixel buffer exists.
   const uint64_t w = static_cast<uint64_t>(std::max(f.width, 0));
   const uint64_t h = static_cast<uint64_t>(std::max(f.height, 0));
-  if (w == 0 || h == 0) InputError(name, "image header says the size is 0");
+  if (w == 0 || h == 0) ThrowInput(name, "image header says the size is 0");
   if (w * h > options.max_pixels) {
-    InputError(name, "image is " + std::to_string(w) + "x" +
+    ThrowInput(name, "image is " + std::to_string(w) + "x" +
                          std::to_string(h) + " (" + std::to_string(w * h) +
                          " pixels), over the limit of " +
                          std::to_string(options.max_pixels) +
                          " (--max-pixels)");
   }
   if (f.channels < 1 || f.channels > 4) {
-    InputError(name, "unsupported channel count " +
+    ThrowInput(name, "unsupported channel count " +
                          std::to_string(f.channels) + " (1 to 4 are read)");
   }
   Raster raster = NewRaster(f.width, f.height, f.channels, f.depth);
@@ -328,10 +316,10 @@ Raster ReadRaster(const fs::path& path, const DecodeOptions& options) {
   }
   std::error_code ec;
   const fs::file_status st = fs::status(path, ec);
-  if (!fs::exists(st)) InputError(name, "no such file or directory");
-  if (fs::is_directory(st)) InputError(name, "is a directory");
+  if (!fs::exists(st)) ThrowInput(name, "no such file or directory");
+  if (fs::is_directory(st)) ThrowInput(name, "is a directory");
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) InputError(name, ErrnoText(errno));
+  if (fd < 0) ThrowInput(name, ErrnoText(errno));
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
@@ -373,10 +361,10 @@ std::vector<uint8_t> ReadFileBytes(const fs::path& path) {
   const std::string name = path.string();
   std::error_code ec;
   const fs::file_status st = fs::status(path, ec);
-  if (!fs::exists(st)) InputError(name, "no such file or directory");
-  if (fs::is_directory(st)) InputError(name, "is a directory");
+  if (!fs::exists(st)) ThrowInput(name, "no such file or directory");
+  if (fs::is_directory(st)) ThrowInput(name, "is a directory");
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) InputError(name, ErrnoText(errno));
+  if (fd < 0) ThrowInput(name, ErrnoText(errno));
   std::vector<uint8_t> bytes;
   uint8_t buf[1 << 16];
   for (;;) {
@@ -385,7 +373,7 @@ std::vector<uint8_t> ReadFileBytes(const fs::path& path) {
       if (errno == EINTR) continue;
       const int err = errno;
       ::close(fd);
-      InputError(name, ErrnoText(err));
+      ThrowInput(name, ErrnoText(err));
     }
     if (n == 0) break;
     bytes.insert(bytes.end(), buf, buf + n);
@@ -401,7 +389,7 @@ std::vector<uint8_t> ReadStdinBytes() {
     const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      InputError("-", ErrnoText(errno));
+      ThrowInput("-", ErrnoText(errno));
     }
     if (n == 0) break;
     bytes.insert(bytes.end(), buf, buf + n);
@@ -513,11 +501,9 @@ std::vector<uint8_t> EncodeMat(const cv::Mat& m, core::Depth depth,
   } else if (format == "bmp") {
     encoder = NewBmpEncoder(f, sink, name);
   } else if (format == "pnm" || format == "pfm") {
-    encoder = NewPnmEncoder(ext == "pnm" || format == "pfm" ? format
-                                                            : std::string(ext),
-                            f, sink, name);
+    encoder = NewPnmEncoder(ext, f, sink, name);  // pgm, ppm, pnm or pfm
   } else {
-    OutputError(name, "cannot encode as " + std::string(ext));
+    ThrowOutput(name, "cannot encode as " + std::string(ext));
   }
   constexpr int kBand = 64;
   for (int y = 0; y < m.rows; y += kBand) {
@@ -587,14 +573,14 @@ void WriteFileAtomic(const fs::path& dest, std::span<const uint8_t> bytes) {
   const fs::path dir = dest.has_parent_path() ? dest.parent_path() : ".";
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
-    OutputError(name, "directory '" + dir.string() + "' does not exist");
+    ThrowOutput(name, "directory '" + dir.string() + "' does not exist");
   }
-  if (fs::is_directory(dest, ec)) OutputError(name, "is a directory");
+  if (fs::is_directory(dest, ec)) ThrowOutput(name, "is a directory");
 
   std::string tmpl = (dir / ("." + dest.filename().string() +
                              ".convcorr-XXXXXX"))
                          .string();
-  if (tmpl.size() >= PATH_MAX) OutputError(name, "path too long");
+  if (tmpl.size() >= PATH_MAX) ThrowOutput(name, "path too long");
   // mkstemp fills in the name inside the buffer the signal handler reads,
   // so a signal at any point after this finds the temporary file (unlink of
   // a name not yet created is harmless).
@@ -626,13 +612,13 @@ void WriteFileAtomic(const fs::path& dest, std::span<const uint8_t> bytes) {
   if (fd < 0) {
     const int err = errno;
     release();
-    OutputError(name, ErrnoText(err));
+    ThrowOutput(name, ErrnoText(err));
   }
   const auto fail = [&](int err) {
     ::close(fd);
     ::unlink(buf);
     release();
-    OutputError(name, ErrnoText(err));
+    ThrowOutput(name, ErrnoText(err));
   };
   // mkstemp makes 0600; give the file the mode a plain open() would.
   const mode_t mask = ::umask(0);
@@ -652,13 +638,13 @@ void WriteFileAtomic(const fs::path& dest, std::span<const uint8_t> bytes) {
     const int err = errno;
     ::unlink(buf);
     release();
-    OutputError(name, ErrnoText(err));
+    ThrowOutput(name, ErrnoText(err));
   }
   if (::rename(buf, dest.c_str()) != 0) {
     const int err = errno;
     ::unlink(buf);
     release();
-    OutputError(name, ErrnoText(err));
+    ThrowOutput(name, ErrnoText(err));
   }
   release();
 }
@@ -670,7 +656,7 @@ void WriteStdout(std::span<const uint8_t> bytes) {
         ::write(STDOUT_FILENO, bytes.data() + done, bytes.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      OutputError("-", ErrnoText(errno));
+      ThrowOutput("-", ErrnoText(errno));
     }
     done += static_cast<size_t>(n);
   }

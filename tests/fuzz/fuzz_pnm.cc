@@ -7,50 +7,20 @@
 // the same samples; and what the PNM/PFM writer can store must write and
 // read back to the same samples.
 #include <algorithm>
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <span>
-#include <string>
 #include <vector>
 
 #include "common/error.h"
+#include "decode_twice.h"
 #include "fuzz_check.h"
 #include "io/codec.h"
 
 namespace convcorr::fuzz {
 namespace {
-
-constexpr uint64_t kMaxPixels = 1u << 16;
-
-// A memory source that says it cannot seek, as a pipe.
-class StreamSource : public io::Source {
- public:
-  explicit StreamSource(std::span<const uint8_t> bytes) : bytes_(bytes) {}
-  size_t Read(void* dst, size_t n) override {
-    const size_t k = std::min(n, bytes_.size() - pos_);
-    if (k > 0) std::memcpy(dst, bytes_.data() + pos_, k);
-    pos_ += k;
-    return k;
-  }
-  std::span<const uint8_t> Peek(size_t n) override {
-    return bytes_.first(std::min(n, bytes_.size()));
-  }
-  size_t ReadAt(uint64_t, void*, size_t) override {
-    Require(false, "ReadAt on a source that cannot seek");
-    return 0;
-  }
-  bool Seekable() const override { return false; }
-  std::optional<uint64_t> Size() const override { return std::nullopt; }
-  std::span<const uint8_t> All() override { return bytes_; }
-
- private:
-  std::span<const uint8_t> bytes_;
-  size_t pos_ = 0;
-};
 
 struct Decoded {
   io::PixelFormat format;
@@ -64,7 +34,7 @@ std::optional<Decoded> Decode(io::Source& source, int band) {
   const io::PixelFormat f = d->format();
   Require(f.width > 0 && f.height > 0, "a decoder opened with a size of 0");
   Require(f.channels >= 1 && f.channels <= 4, "channel count out of range");
-  if (static_cast<uint64_t>(f.width) * static_cast<uint64_t>(f.height) > kMaxPixels) {
+  if (static_cast<uint64_t>(f.width) * static_cast<uint64_t>(f.height) > kMaxDecodedPixels) {
     return std::nullopt;
   }
   Decoded out{f, std::vector<std::byte>(f.RowBytes() * static_cast<size_t>(f.height))};
