@@ -40,6 +40,25 @@ std::string ErrnoText(int err) {
   return s;
 }
 
+// Closes a descriptor when it goes out of scope.
+struct FdCloser {
+  int fd;
+  ~FdCloser() { ::close(fd); }
+};
+
+// An input file opened for reading; kInput errors naming it when it is
+// missing, a directory or unreadable.
+int OpenInput(const fs::path& path) {
+  const std::string name = path.string();
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (!fs::exists(st)) ThrowInput(name, "no such file or directory");
+  if (fs::is_directory(st)) ThrowInput(name, "is a directory");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) ThrowInput(name, ErrnoText(errno));
+  return fd;
+}
+
 // The temporary files being written, one slot per concurrent writer (the
 // batch driver runs at most kMaxWriters jobs), for the signal handler.
 struct PendingSlot {
@@ -314,16 +333,8 @@ Raster ReadRaster(const fs::path& path, const DecodeOptions& options) {
     const std::unique_ptr<Source> source = Source::FromFd(STDIN_FILENO, "-");
     return DecodeRaster(*source, "-", options);
   }
-  std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);
-  if (!fs::exists(st)) ThrowInput(name, "no such file or directory");
-  if (fs::is_directory(st)) ThrowInput(name, "is a directory");
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) ThrowInput(name, ErrnoText(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
+  const int fd = OpenInput(path);
+  const FdCloser closer{fd};
   const std::unique_ptr<Source> source = Source::FromFd(fd, name);
   return DecodeRaster(*source, name, options);
 }
@@ -359,12 +370,7 @@ core::Image DecodeImage(std::span<const uint8_t> bytes, std::string_view name,
 
 std::vector<uint8_t> ReadFileBytes(const fs::path& path) {
   const std::string name = path.string();
-  std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);
-  if (!fs::exists(st)) ThrowInput(name, "no such file or directory");
-  if (fs::is_directory(st)) ThrowInput(name, "is a directory");
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) ThrowInput(name, ErrnoText(errno));
+  const int fd = OpenInput(path);
   std::vector<uint8_t> bytes;
   uint8_t buf[1 << 16];
   for (;;) {
@@ -669,10 +675,7 @@ bool LooksComplete(const fs::path& path) {
   if (ec || size == 0) return false;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
+  const FdCloser closer{fd};
   std::string format;
   try {
     const std::unique_ptr<Source> source = Source::FromFd(fd, path.string());

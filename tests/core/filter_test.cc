@@ -1,5 +1,5 @@
 // The reference engine against independent oracles: OpenCV's filter2D for
-// same-size correlation, and the SPEC formula evaluated tap by tap for every
+// same-size correlation, and the defining formula (docs/semantics.md) evaluated tap by tap for every
 // size, border, anchor and kernel shape.
 #include "core/filter.h"
 

@@ -307,10 +307,10 @@ TEST(DecodeImageLimits, SmallLimitRefusesRealSample) {
       "of 1000 (--max-pixels)"));
 }
 
-// SPEC section 4 and docs/io.md: an image with more than --max-pixels pixels
-// is refused from its header, before decoding, in every format read (Sun
-// raster and PAM here, besides the formats of the tests above), and what no
-// probe can size is not decoded at all.
+// docs/io.md: an image with more than --max-pixels pixels is refused from
+// its header, before decoding, in every format read (Sun raster and PAM
+// here, besides the formats of the tests above), and a PAM whose header
+// gives no size is not decoded at all.
 TEST(DecodeImageLimits, LimitAppliesToEveryFormatBeforeDecoding) {
   Bytes sun;
   for (const uint32_t v : {0x59A66A95u, 4u, 4u, 8u, 16u, 1u, 0u, 0u}) {
@@ -422,8 +422,8 @@ TEST(DecodeImageTruncation, TruncatedJpeg) {
   }
 }
 
-// No proper prefix of a PNG or JPEG decodes (SPEC section 4: truncated
-// files are errors, not grey-filled images).
+// No proper prefix of a PNG or JPEG decodes (truncated files are errors,
+// not grey-filled images: docs/io.md).
 TEST(DecodeImageTruncation, EveryProperPrefixIsRefused) {
   const cv::Mat m = Noise(37, 23, CV_8UC3, 3);
   for (const auto& [ext, full] : std::vector<std::pair<std::string, Bytes>>{
@@ -442,8 +442,8 @@ TEST(DecodeImageTruncation, EveryProperPrefixIsRefused) {
 
 // A JPEG cut short and closed with an EOI marker (what some download and
 // repair tools leave) is still truncated: libjpeg fills the missing rows
-// with grey and only warns ("premature end of data segment"). SPEC section
-// 4 asks for an error, not a grey-filled image.
+// with grey and only warns ("premature end of data segment"). convcorr
+// refuses it rather than write a grey-filled image (docs/io.md).
 TEST(DecodeImageTruncation, CutJpegClosedWithEoiIsRefused) {
   const Bytes jpg = CvEncode(".jpg", Noise(160, 120, CV_8UC3, 11));
   for (const size_t n : {jpg.size() / 2, jpg.size() * 9 / 10}) {
@@ -786,7 +786,7 @@ TEST(RoundTrip, SignedAndDoubleSamplesAreReadAsFloat) {
 
 // --- Gray+alpha inputs -------------------------------------------------------
 
-// Gray+alpha input (SPEC section 1) keeps its alpha; the gray may come back
+// Gray+alpha input keeps its alpha (docs/io.md); the gray may come back
 // as one plane or as three equal colour planes.
 void ExpectGrayAlpha(const Image& img, const std::vector<float>& gray,
                      const std::vector<float>& alpha, Depth depth) {
