@@ -1,6 +1,6 @@
 // The reference engine against independent oracles: OpenCV's filter2D for
-// same-size correlation, and the defining formula (docs/semantics.md) evaluated tap by tap for every
-// size, border, anchor and kernel shape.
+// same-size correlation, and the defining formula (docs/semantics.md)
+// evaluated tap by tap for every size, border, anchor and kernel shape.
 #include "core/filter.h"
 
 #include <gtest/gtest.h>
