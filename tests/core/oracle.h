@@ -1,6 +1,7 @@
 // Independent oracles for the engine tests: the defining formula
-// (docs/semantics.md) evaluated tap by tap, with border extension by repeated reflection (the way a person
-// extends a row on paper), sharing no code with src/core.
+// (docs/semantics.md) evaluated tap by tap, with border extension by
+// repeated reflection (the way a person extends a row on paper), sharing
+// no code with src/core.
 #pragma once
 
 #include <random>
