@@ -1,14 +1,15 @@
 #include "core/engine.h"
 
-#include <opencv2/core.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <complex>
 #include <cstring>
 #include <mutex>
+#include <optional>
 
 #include "core/engine_internal.h"
+#include "core/fft.h"
 #include <hwy/cache_control.h>
 #include "core/padding.h"
 
@@ -77,22 +78,22 @@ int NonZeroTaps(const kernel::Kernel& k, int* rows_with_taps) {
   return taps;
 }
 
-// DFT sizes cv::dft handles fast (products of 2, 3 and 5) from `lo` up,
-// and the one of them that makes a tile cheapest per valid output sample
-// for a kernel extent `k`: cost ~ n log2 n / (n - k + 1), a tile of at most
-// 512 samples a side so that it stays in the L2 cache.
+// The transform size that makes a tile cheapest per valid output sample
+// for a kernel extent `k`, among sizes with factors 2, 3 and 5 only: cost ~
+// n log2 n / (n - k + 1), a tile of at most 512 samples a side so that it
+// stays in the L2 cache.
 int BestDftSize(int k) {
-  int best = cv::getOptimalDFTSize(std::max(2 * k, 16));
+  int best = detail::FftSize(std::max(2 * k, 16));
   double best_cost = std::numeric_limits<double>::infinity();
-  for (int n = cv::getOptimalDFTSize(std::max(k, 1)); n <= 512;
-       n = cv::getOptimalDFTSize(n + 1)) {
+  for (int n = detail::FftSize(std::max(k, 1)); n <= 512;
+       n = detail::FftSize(n + 1)) {
     const double cost = n * std::log2(std::max(n, 2)) / (n - k + 1);
     if (cost < best_cost) {
       best_cost = cost;
       best = n;
     }
   }
-  return std::max(best, cv::getOptimalDFTSize(k));
+  return std::max(best, detail::FftSize(k));
 }
 
 double FftCost(const kernel::Kernel& k) {
@@ -193,10 +194,12 @@ struct Correlator::Prepared {
   std::vector<int> h_offsets;
   std::vector<float> h_weights;
   std::vector<TapGroup> h_groups;
-  // fft: tile size and the kernel's spectrum (CCS packed, cv::dft).
+  // fft: tile size, its transforms and the kernel's half spectrum (scaled
+  // by 1 / (nh * nw), detail::KernelSpectrum).
   int nh = 0;
   int nw = 0;
-  cv::Mat spectrum;
+  std::optional<detail::Fft2d> fft;
+  detail::FftArray<std::complex<float>> spectrum;
   // Used instead of the FFT for planes holding NaN or infinity, which a
   // transform would spread over a whole tile.
   std::unique_ptr<Prepared> fallback;
@@ -226,6 +229,12 @@ void BuildGroups(Correlator::Prepared& p, const kernel::Kernel& k,
                         p.weights.data() + start});
     start += count;
   }
+}
+
+detail::FftArray<std::complex<float>> FftSpectrum(const detail::Fft2d& fft,
+                                                 const kernel::Kernel& k) {
+  const std::vector<float> weights(k.weights().begin(), k.weights().end());
+  return detail::KernelSpectrum(fft, weights.data(), k.rows(), k.cols());
 }
 
 std::unique_ptr<Correlator::Prepared> Prepare(const kernel::Kernel& k,
@@ -277,13 +286,8 @@ std::unique_ptr<Correlator::Prepared> Prepare(const kernel::Kernel& k,
     case Method::kFft: {
       p->nh = BestDftSize(k.rows());
       p->nw = BestDftSize(k.cols());
-      cv::Mat padded(p->nh, p->nw, CV_32F, cv::Scalar(0));
-      for (int i = 0; i < k.rows(); ++i) {
-        for (int j = 0; j < k.cols(); ++j) {
-          padded.at<float>(i, j) = static_cast<float>(k.at(i, j));
-        }
-      }
-      cv::dft(padded, p->spectrum, 0, p->nw > 1 ? k.rows() : 0);
+      p->fft.emplace(p->nh, p->nw);
+      p->spectrum = FftSpectrum(*p->fft, k);
       p->fallback = Prepare(k, Method::kDirect);
       break;
     }
@@ -862,7 +866,7 @@ uint64_t RunSeparable(const Job& job, const Correlator::Prepared& prepared,
 // second spectrum, whose result goes to second_job's output; its saturated
 // count is added to *second_saturated.
 uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int ty0,
-                int ty1, const cv::Mat* second = nullptr,
+                int ty1, const std::complex<float>* second = nullptr,
                 const Job* second_job = nullptr,
                 uint64_t* second_saturated = nullptr,
                 const ImageView* diff = nullptr) {
@@ -873,10 +877,22 @@ uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int ty0,
   const int tw = p.nw - kw + 1;
   const int tiles_x = (job.extent.width + tw - 1) / tw;
   const int padded_h = job.extent.height + kh - 1;
-  std::vector<cv::Mat> tile(channels);
-  for (auto& t : tile) t.create(p.nh, p.nw, CV_32F);
-  cv::Mat spectrum, freq;
-  std::vector<cv::Mat> results(channels), results2(channels);
+  const detail::Fft2d& fft = *p.fft;
+  const size_t n = fft.spectrum_size();
+  std::vector<detail::FftArray<float>> tile;
+  std::vector<detail::FftArray<float>> results, results2;
+  for (int c = 0; c < channels; ++c) {
+    tile.push_back(detail::AllocateReal(fft.real_size()));
+    results.push_back(detail::AllocateReal(fft.real_size()));
+    if (second != nullptr) {
+      results2.push_back(detail::AllocateReal(fft.real_size()));
+    }
+  }
+  detail::FftArray<std::complex<float>> spectrum = detail::AllocateComplex(n);
+  detail::FftArray<std::complex<float>> freq = detail::AllocateComplex(n);
+  const auto row_of = [&p](const detail::FftArray<float>& a, int r) {
+    return a.get() + static_cast<size_t>(r) * p.nw;
+  };
   Scratch scratch;
   std::vector<float*> load(channels);
   std::vector<const float*> sums(channels);
@@ -888,7 +904,7 @@ uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int ty0,
       for (int r = 0; r < p.nh; ++r) {
         const int py = ty * th + r;
         for (int c = 0; c < channels; ++c) {
-          load[c] = tile[c].ptr<float>(r);
+          load[c] = row_of(tile[c], r);
           const int from = py < padded_h ? px1 - px0 : 0;
           std::fill(load[c] + from, load[c] + p.nw, 0.0f);
         }
@@ -896,27 +912,21 @@ uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int ty0,
       }
       const int rows = std::min(th, job.extent.height - ty * th);
       const int cols = std::min(tw, job.extent.width - px0);
-      // Rows known to be zero (below the image) and rows not needed (below
-      // the last output) are skipped; OpenCV allows it for 2+ columns only.
-      const bool skip = p.nw > 1;
-      const int inverse = cv::DFT_INVERSE | cv::DFT_SCALE | cv::DFT_REAL_OUTPUT;
       for (int c = 0; c < channels; ++c) {
-        cv::dft(tile[c], spectrum, 0,
-                skip ? std::min(p.nh, padded_h - ty * th) : 0);
-        cv::mulSpectrums(spectrum, p.spectrum, freq, 0, /*conjB=*/true);
-        cv::dft(freq, results[c], inverse, skip ? rows : 0);
+        fft.Forward(tile[c].get(), spectrum.get());
+        detail::MultiplyConjugate(spectrum.get(), p.spectrum.get(), n,
+                                  freq.get());
+        fft.Inverse(freq.get(), results[c].get());
         if (second != nullptr) {
-          cv::mulSpectrums(spectrum, *second, freq, 0, /*conjB=*/true);
-          cv::dft(freq, results2[c], inverse, skip ? rows : 0);
+          detail::MultiplyConjugate(spectrum.get(), second, n, freq.get());
+          fft.Inverse(freq.get(), results2[c].get());
         }
       }
       for (int r = 0; r < rows; ++r) {
-        for (int c = 0; c < channels; ++c) sums[c] = results[c].ptr<float>(r);
+        for (int c = 0; c < channels; ++c) sums[c] = row_of(results[c], r);
         saturated += Emit(job, ty * th + r, px0, cols, sums.data(), scratch);
         if (second != nullptr) {
-          for (int c = 0; c < channels; ++c) {
-            sums[c] = results2[c].ptr<float>(r);
-          }
+          for (int c = 0; c < channels; ++c) sums[c] = row_of(results2[c], r);
           *second_saturated +=
               Emit(*second_job, ty * th + r, px0, cols, sums.data(), scratch);
           if (diff != nullptr) {
@@ -941,7 +951,7 @@ struct PairCorrelator::Pairs {
   // fft: the centred kernel prepared for the FFT, and the spectrum of its
   // rotation on the same tiles.
   std::unique_ptr<Correlator::Prepared> fft;
-  cv::Mat rotated_spectrum;
+  detail::FftArray<std::complex<float>> rotated_spectrum;
   // Both halves non-zero (direct, sparse): the centred kernel and its
   // rotation over one shared ring instead of the pairs.
   std::unique_ptr<Correlator::Prepared> dual_corr, dual_conv;
@@ -1214,16 +1224,8 @@ PairCorrelator::PairCorrelator(const kernel::Kernel& k, Method requested,
     // One forward transform per tile, two spectrum products and inverses.
     plan_ = Plan::kFused;
     pairs->fft = Prepare(pairs->centred, Method::kFft);
-    const Correlator::Prepared& f = *pairs->fft;
-    const kernel::Kernel rotated = kernel::Rotate180(pairs->centred);
-    cv::Mat padded(f.nh, f.nw, CV_32F, cv::Scalar(0));
-    for (int i = 0; i < rotated.rows(); ++i) {
-      for (int j = 0; j < rotated.cols(); ++j) {
-        padded.at<float>(i, j) = static_cast<float>(rotated.at(i, j));
-      }
-    }
-    cv::dft(padded, pairs->rotated_spectrum, 0,
-            f.nw > 1 ? rotated.rows() : 0);
+    pairs->rotated_spectrum = FftSpectrum(
+        *pairs->fft->fft, kernel::Rotate180(pairs->centred));
     pairs_ = std::move(pairs);
   } else {
     plan_ = Plan::kTwoPasses;
@@ -1300,7 +1302,7 @@ PairCorrelator::Saturated PairCorrelator::Run(
     std::atomic<uint64_t> corr_sat{0}, conv_sat{0};
     ParallelRows(tiles_y, o.threads, [&](int t0, int t1) {
       uint64_t conv_part = 0;
-      corr_sat += RunFft(job, f, t0, t1, &pairs_->rotated_spectrum, &conv_job,
+      corr_sat += RunFft(job, f, t0, t1, pairs_->rotated_spectrum.get(), &conv_job,
                          &conv_part, diff);
       conv_sat += conv_part;
       hwy::FlushStream();

@@ -13,15 +13,18 @@
 #include <cctype>
 #include <cerrno>
 #include <climits>
+#include <cmath>
 #include <cstdio>
+#include <cstdint>
 #include <cstring>
 #include <iterator>
+#include <limits>
 #include <optional>
 #include <thread>
-#include <opencv2/core.hpp>
-#include <opencv2/imgproc.hpp>
 #include <set>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include "common/error.h"
 #include "io/exif.h"
@@ -94,19 +97,37 @@ std::string FormatOf(std::string_view ext) {
   return std::string(ext);
 }
 
+// Interleaved samples, rows packed one after another.
 struct Raster::Impl {
-  cv::Mat mat;
+  std::unique_ptr<std::byte[]> data;
+  int width = 0;
+  int height = 0;
+  int channels = 0;
   core::Depth depth = core::Depth::kU8;
   Metadata metadata;
+
+  size_t sample_bytes() const { return core::SampleBytes(depth); }
+  size_t pixel_bytes() const { return sample_bytes() * channels; }
+  size_t row_bytes() const { return pixel_bytes() * width; }
+  std::byte* row(int y) const { return data.get() + row_bytes() * y; }
+  // Storage for the given shape (contents unset).
+  void Reset(int w, int h, int c, core::Depth d) {
+    width = w;
+    height = h;
+    channels = c;
+    depth = d;
+    // Not zeroed: every byte is written before it is read.
+    data.reset(new std::byte[row_bytes() * static_cast<size_t>(h)]);
+  }
 };
 
 Raster::Raster() : impl_(std::make_unique<Impl>()) {}
 Raster::~Raster() = default;
 Raster::Raster(Raster&&) noexcept = default;
 Raster& Raster::operator=(Raster&&) noexcept = default;
-int Raster::width() const { return impl_->mat.cols; }
-int Raster::height() const { return impl_->mat.rows; }
-int Raster::channels() const { return impl_->mat.channels(); }
+int Raster::width() const { return impl_->width; }
+int Raster::height() const { return impl_->height; }
+int Raster::channels() const { return impl_->channels; }
 core::Depth Raster::depth() const { return impl_->depth; }
 const Metadata& Raster::metadata() const { return impl_->metadata; }
 Metadata& Raster::metadata() { return impl_->metadata; }
@@ -114,41 +135,33 @@ Metadata& Raster::metadata() { return impl_->metadata; }
 namespace {
 
 template <typename ViewT, typename Byte>
-ViewT ViewOfMat(const cv::Mat& m, Byte* data, core::Depth depth) {
+ViewT ViewOfImpl(const Raster::Impl& m, Byte* data) {
   ViewT v;
-  v.channels = m.channels();
-  v.width = m.cols;
-  v.height = m.rows;
-  v.type = depth;
-  v.row_bytes = static_cast<std::ptrdiff_t>(m.step[0]);
-  v.step = m.channels();
-  for (int c = 0; c < m.channels(); ++c) v.base[c] = data + c * m.elemSize1();
+  v.channels = m.channels;
+  v.width = m.width;
+  v.height = m.height;
+  v.type = m.depth;
+  v.row_bytes = static_cast<std::ptrdiff_t>(m.row_bytes());
+  v.step = m.channels;
+  for (int c = 0; c < m.channels; ++c) {
+    v.base[c] = data + c * m.sample_bytes();
+  }
   return v;
-}
-
-int CvDepthOf(core::Depth depth) {
-  return depth == core::Depth::kU8    ? CV_8U
-         : depth == core::Depth::kU16 ? CV_16U
-                                      : CV_32F;
 }
 
 }  // namespace
 
 core::ConstImageView Raster::View() const {
-  return ViewOfMat<core::ConstImageView>(
-      impl_->mat, reinterpret_cast<const std::byte*>(impl_->mat.data),
-      impl_->depth);
+  return ViewOfImpl<core::ConstImageView>(*impl_, impl_->data.get());
 }
 
 core::ImageView Raster::MutableView() {
-  return ViewOfMat<core::ImageView>(
-      impl_->mat, reinterpret_cast<std::byte*>(impl_->mat.data), impl_->depth);
+  return ViewOfImpl<core::ImageView>(*impl_, impl_->data.get());
 }
 
 Raster NewRaster(int width, int height, int channels, core::Depth depth) {
   Raster r;
-  r.impl_->mat.create(height, width, CV_MAKETYPE(CvDepthOf(depth), channels));
-  r.impl_->depth = depth;
+  r.impl_->Reset(width, height, channels, depth);
   return r;
 }
 
@@ -183,38 +196,137 @@ std::string SniffFormat(std::span<const uint8_t> b) {
 
 namespace {
 
+// A pixel of N bytes, copied as one value.
+template <size_t N>
+struct PixelBytes {
+  std::byte b[N];
+};
+
+// dst(r, c) = src(at(r, c)) for every pixel of the dst_w x dst_h result.
+template <size_t N, typename At>
+void Remap(const std::byte* src, size_t src_row, std::byte* dst, int dst_w,
+           int dst_h, At at) {
+  using P = PixelBytes<N>;
+  for (int r = 0; r < dst_h; ++r) {
+    P* out = reinterpret_cast<P*>(dst + static_cast<size_t>(r) * dst_w * N);
+    for (int c = 0; c < dst_w; ++c) {
+      const auto [sr, sc] = at(r, c);
+      std::memcpy(&out[c], src + sr * src_row + static_cast<size_t>(sc) * N,
+                  N);
+    }
+  }
+}
+
+template <typename At>
+void RemapAny(size_t pixel, const std::byte* src, size_t src_row,
+              std::byte* dst, int dst_w, int dst_h, At at) {
+  switch (pixel) {
+    case 1: return Remap<1>(src, src_row, dst, dst_w, dst_h, at);
+    case 2: return Remap<2>(src, src_row, dst, dst_w, dst_h, at);
+    case 3: return Remap<3>(src, src_row, dst, dst_w, dst_h, at);
+    case 4: return Remap<4>(src, src_row, dst, dst_w, dst_h, at);
+    case 6: return Remap<6>(src, src_row, dst, dst_w, dst_h, at);
+    case 8: return Remap<8>(src, src_row, dst, dst_w, dst_h, at);
+    case 12: return Remap<12>(src, src_row, dst, dst_w, dst_h, at);
+    case 16: return Remap<16>(src, src_row, dst, dst_w, dst_h, at);
+    default: break;
+  }
+  throw std::logic_error("unexpected pixel size");
+}
+
 // Turns the pixels as EXIF orientation `o` says, as OpenCV's imread and
 // libvips' autorot do: 2 mirror, 3 half turn, 4 flip, 5 transpose, 6 a
 // quarter turn clockwise, 7 transverse, 8 a quarter turn counter-clockwise.
-void Orient(cv::Mat& m, int o) {
+void Orient(Raster::Impl& m, int o) {
+  if (o < 2 || o > 8) return;
+  const int w = m.width;
+  const int h = m.height;
+  const bool swap = o >= 5;
+  const int dw = swap ? h : w;
+  const int dh = swap ? w : h;
+  Raster::Impl out;
+  out.Reset(dw, dh, m.channels, m.depth);
+  const size_t pixel = m.pixel_bytes();
+  const size_t row = m.row_bytes();
+  using RC = std::pair<size_t, int>;  // source row, column
+  const std::byte* src = m.data.get();
+  std::byte* dst = out.data.get();
   switch (o) {
-    case 2:
-      cv::flip(m, m, 1);
+    case 2:  // mirror: the columns reversed
+      RemapAny(pixel, src, row, dst, dw, dh,
+               [&](int r, int c) { return RC(r, w - 1 - c); });
       break;
-    case 3:
-      cv::flip(m, m, -1);
+    case 3:  // half turn
+      RemapAny(pixel, src, row, dst, dw, dh,
+               [&](int r, int c) { return RC(h - 1 - r, w - 1 - c); });
       break;
-    case 4:
-      cv::flip(m, m, 0);
+    case 4:  // flip: the rows reversed
+      RemapAny(pixel, src, row, dst, dw, dh,
+               [&](int r, int c) { return RC(h - 1 - r, c); });
       break;
-    case 5:
-      cv::transpose(m, m);
+    case 5:  // transpose
+      RemapAny(pixel, src, row, dst, dw, dh,
+               [&](int r, int c) { return RC(c, r); });
       break;
-    case 6:
-      cv::transpose(m, m);
-      cv::flip(m, m, 1);
+    case 6:  // transpose, then mirror: a quarter turn clockwise
+      RemapAny(pixel, src, row, dst, dw, dh,
+               [&](int r, int c) { return RC(h - 1 - c, r); });
       break;
-    case 7:
-      cv::transpose(m, m);
-      cv::flip(m, m, -1);
+    case 7:  // transpose, then half turn
+      RemapAny(pixel, src, row, dst, dw, dh,
+               [&](int r, int c) { return RC(h - 1 - c, w - 1 - r); });
       break;
-    case 8:
-      cv::transpose(m, m);
-      cv::flip(m, m, 0);
-      break;
-    default:
+    case 8:  // transpose, then flip: a quarter turn counter-clockwise
+      RemapAny(pixel, src, row, dst, dw, dh,
+               [&](int r, int c) { return RC(c, w - 1 - r); });
       break;
   }
+  out.metadata = std::move(m.metadata);
+  m = std::move(out);
+}
+
+// One gray channel from B, G, R (alpha dropped): Y = 0.299 R + 0.587 G +
+// 0.114 B. Integer samples use OpenCV's cvtColor arithmetic (15-bit fixed
+// point, rounded half up), so results match it exactly; float samples are
+// summed in double and rounded once.
+template <typename T>
+void ToGray(const Raster::Impl& m, Raster::Impl& out) {
+  const size_t n = static_cast<size_t>(m.width) * m.height;
+  const auto* src = reinterpret_cast<const T*>(m.data.get());
+  auto* dst = reinterpret_cast<T*>(out.data.get());
+  const int cn = m.channels;
+  for (size_t i = 0; i < n; ++i, src += cn) {
+    if constexpr (std::is_same_v<T, float>) {
+      dst[i] = static_cast<float>(double{src[0]} * 0.114 +
+                                  double{src[1]} * 0.587 +
+                                  double{src[2]} * 0.299);
+    } else {
+      constexpr uint32_t kB = 3735, kG = 19235, kR = 9798;  // sum 2^15
+      dst[i] = static_cast<T>((src[0] * kB + src[1] * kG + src[2] * kR +
+                               (1u << 14)) >> 15);
+    }
+  }
+}
+
+void Gray(Raster::Impl& m) {
+  if (m.channels == 1) return;
+  Raster::Impl out;
+  out.Reset(m.width, m.height, 1, m.depth);
+  if (m.channels == 2) {  // gray + alpha: the gray
+    const size_t s = m.sample_bytes();
+    const size_t n = static_cast<size_t>(m.width) * m.height;
+    for (size_t i = 0; i < n; ++i) {
+      std::memcpy(out.data.get() + i * s, m.data.get() + 2 * i * s, s);
+    }
+  } else if (m.depth == core::Depth::kU8) {
+    ToGray<uint8_t>(m, out);
+  } else if (m.depth == core::Depth::kU16) {
+    ToGray<uint16_t>(m, out);
+  } else {
+    ToGray<float>(m, out);
+  }
+  out.metadata = std::move(m.metadata);
+  m = std::move(out);
 }
 
 // The XMP copy of the orientation (tiff:Orientation, as an attribute or an
@@ -288,17 +400,16 @@ Raster DecodeRaster(Source& source, std::string_view name,
                          std::to_string(f.channels) + " (1 to 4 are read)");
   }
   Raster raster = NewRaster(f.width, f.height, f.channels, f.depth);
-  cv::Mat& m = raster.impl_->mat;
+  Raster::Impl& m = *raster.impl_;
   // Bands of rows, as the codecs deliver them.
   constexpr int kBand = 64;
   for (int y = 0; y < f.height; y += kBand) {
-    decoder->ReadRows(reinterpret_cast<std::byte*>(m.ptr(y)),
-                      static_cast<std::ptrdiff_t>(m.step[0]),
+    decoder->ReadRows(m.row(y), static_cast<std::ptrdiff_t>(m.row_bytes()),
                       std::min(kBand, f.height - y));
   }
   decoder->Finish();
 
-  Metadata& md = raster.impl_->metadata;
+  Metadata& md = m.metadata;
   md = std::move(decoder->metadata());
   const int orientation = decoder->orientation() != 0
                               ? decoder->orientation()
@@ -310,14 +421,7 @@ Raster DecodeRaster(Source& source, std::string_view name,
   if (!md.exif.empty()) md.exif = ExifForOutput(md.exif, turn);
   if (turn) md.xmp = XmpOrientationReset(md.xmp);
 
-  if (options.gray && m.channels() > 1) {
-    if (m.channels() == 2) {
-      cv::extractChannel(m, m, 0);
-    } else {
-      cv::cvtColor(m, m, m.channels() == 3 ? cv::COLOR_BGR2GRAY
-                                           : cv::COLOR_BGRA2GRAY);
-    }
-  }
+  if (options.gray) Gray(m);
   return raster;
 }
 
@@ -339,22 +443,53 @@ Raster ReadRaster(const fs::path& path, const DecodeOptions& options) {
   return DecodeRaster(*source, name, options);
 }
 
+namespace {
+
+// Samples of channel c of an interleaved raster, widened to float.
+template <typename T>
+void Widen(const Raster::Impl& m, int c, float* out) {
+  const size_t n = static_cast<size_t>(m.width) * m.height;
+  const auto* src = reinterpret_cast<const T*>(m.data.get()) + c;
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(src[i * m.channels]);
+}
+
+// Float samples into channel c of an interleaved raster: integer types
+// round half to even and saturate (NaN to 0), as OpenCV's convertTo.
+template <typename T>
+void Narrow(const float* in, Raster::Impl& m, int c) {
+  const size_t n = static_cast<size_t>(m.width) * m.height;
+  auto* dst = reinterpret_cast<T*>(m.data.get()) + c;
+  for (size_t i = 0; i < n; ++i) {
+    if constexpr (std::is_same_v<T, float>) {
+      dst[i * m.channels] = in[i];
+    } else {
+      const float v = in[i];
+      constexpr float kMax = static_cast<float>(std::numeric_limits<T>::max());
+      dst[i * m.channels] =
+          v >= 0.0f ? static_cast<T>(std::nearbyint(std::min(v, kMax))) : T{0};
+    }
+  }
+}
+
+}  // namespace
+
 core::Image ToImage(Raster raster) {
-  const cv::Mat& m = raster.impl_->mat;
+  const Raster::Impl& m = *raster.impl_;
   core::Image img;
-  img.width = m.cols;
-  img.height = m.rows;
-  img.depth = raster.impl_->depth;
-  std::vector<cv::Mat> planes;
-  cv::split(m, planes);
-  const bool has_alpha = planes.size() == 2 || planes.size() == 4;
-  for (size_t c = 0; c < planes.size(); ++c) {
-    // Widened straight into the plane's storage (same size and type, so
-    // convertTo writes into the header's memory).
-    core::Plane p(m.cols, m.rows);
-    cv::Mat f(m.rows, m.cols, CV_32F, p.data.data());
-    planes[c].convertTo(f, CV_32F);
-    if (has_alpha && c + 1 == planes.size()) {
+  img.width = m.width;
+  img.height = m.height;
+  img.depth = m.depth;
+  const bool has_alpha = m.channels == 2 || m.channels == 4;
+  for (int c = 0; c < m.channels; ++c) {
+    core::Plane p(m.width, m.height);
+    if (m.depth == core::Depth::kU8) {
+      Widen<uint8_t>(m, c, p.data.data());
+    } else if (m.depth == core::Depth::kU16) {
+      Widen<uint16_t>(m, c, p.data.data());
+    } else {
+      Widen<float>(m, c, p.data.data());
+    }
+    if (has_alpha && c + 1 == m.channels) {
       img.alpha = std::move(p);
     } else {
       img.color.push_back(std::move(p));
@@ -483,16 +618,16 @@ void CheckEncodable(std::string_view ext, core::Depth depth, int channels,
 
 namespace {
 
-// Encodes interleaved samples (OpenCV's channel order) as `ext`.
-std::vector<uint8_t> EncodeMat(const cv::Mat& m, core::Depth depth,
-                               std::string_view ext, std::string_view name,
-                               const Metadata& metadata,
-                               const EncodeOptions& options) {
+// Encodes interleaved samples (B, G, R, A order) as `ext`.
+std::vector<uint8_t> EncodeImpl(const Raster::Impl& m, std::string_view ext,
+                                std::string_view name,
+                                const Metadata& metadata,
+                                const EncodeOptions& options) {
   PixelFormat f;
-  f.width = m.cols;
-  f.height = m.rows;
-  f.channels = m.channels();
-  f.depth = depth;
+  f.width = m.width;
+  f.height = m.height;
+  f.channels = m.channels;
+  f.depth = m.depth;
   VectorSink sink;
   const std::string format = FormatOf(ext);
   std::unique_ptr<Encoder> encoder;
@@ -512,13 +647,27 @@ std::vector<uint8_t> EncodeMat(const cv::Mat& m, core::Depth depth,
     ThrowOutput(name, "cannot encode as " + std::string(ext));
   }
   constexpr int kBand = 64;
-  for (int y = 0; y < m.rows; y += kBand) {
-    encoder->WriteRows(reinterpret_cast<const std::byte*>(m.ptr(y)),
-                       static_cast<std::ptrdiff_t>(m.step[0]),
-                       std::min(kBand, m.rows - y));
+  for (int y = 0; y < m.height; y += kBand) {
+    encoder->WriteRows(m.row(y), static_cast<std::ptrdiff_t>(m.row_bytes()),
+                       std::min(kBand, m.height - y));
   }
   encoder->Finish();
   return std::move(sink.bytes());
+}
+
+// Gray+alpha as B, G, R, A (WebP holds colour only).
+Raster::Impl GrayAlphaAsBgra(const Raster::Impl& m) {
+  Raster::Impl out;
+  out.Reset(m.width, m.height, 4, m.depth);
+  const size_t s = m.sample_bytes();
+  const size_t n = static_cast<size_t>(m.width) * m.height;
+  for (size_t i = 0; i < n; ++i) {
+    const std::byte* g = m.data.get() + 2 * i * s;
+    std::byte* o = out.data.get() + 4 * i * s;
+    for (int c = 0; c < 3; ++c) std::memcpy(o + c * s, g, s);
+    std::memcpy(o + 3 * s, g + s, s);
+  }
+  return out;
 }
 
 }  // namespace
@@ -527,40 +676,36 @@ std::vector<uint8_t> EncodeImage(const core::Image& img, std::string_view ext,
                                  std::string_view name,
                                  const Metadata& metadata,
                                  const EncodeOptions& options) {
-  const int type = CvDepthOf(img.depth);
-  std::vector<cv::Mat> planes;
-  const auto add = [&](const core::Plane& p) {
-    cv::Mat f(p.height, p.width, CV_32F, const_cast<float*>(p.data.data()));
-    cv::Mat m;
-    f.convertTo(m, type);
-    planes.push_back(m);
-  };
-  for (const core::Plane& p : img.color) add(p);
-  // WebP holds colour only: gray+alpha goes out as B,G,R,A.
-  if (img.alpha && img.color.size() == 1 && FormatOf(ext) == "webp") {
-    add(img.color[0]);
-    add(img.color[0]);
+  std::vector<const core::Plane*> planes;
+  for (const core::Plane& p : img.color) planes.push_back(&p);
+  if (img.alpha) planes.push_back(&*img.alpha);
+  Raster::Impl m;
+  m.Reset(img.width, img.height, static_cast<int>(planes.size()), img.depth);
+  for (int c = 0; c < m.channels; ++c) {
+    const float* in = planes[c]->data.data();
+    if (img.depth == core::Depth::kU8) {
+      Narrow<uint8_t>(in, m, c);
+    } else if (img.depth == core::Depth::kU16) {
+      Narrow<uint16_t>(in, m, c);
+    } else {
+      Narrow<float>(in, m, c);
+    }
   }
-  if (img.alpha) add(*img.alpha);
-  cv::Mat merged;
-  cv::merge(planes, merged);
-  return EncodeMat(merged, img.depth, ext, name, metadata, options);
+  if (m.channels == 2 && FormatOf(ext) == "webp") {
+    return EncodeImpl(GrayAlphaAsBgra(m), ext, name, metadata, options);
+  }
+  return EncodeImpl(m, ext, name, metadata, options);
 }
 
 std::vector<uint8_t> EncodeRaster(const Raster& raster, std::string_view ext,
                                   std::string_view name,
                                   const Metadata& metadata,
                                   const EncodeOptions& options) {
-  const cv::Mat& m = raster.impl_->mat;
-  // WebP holds colour only: gray+alpha goes out as B,G,R,A.
-  if (m.channels() == 2 && FormatOf(ext) == "webp") {
-    cv::Mat ga[2];
-    cv::split(m, ga);
-    cv::Mat bgra;
-    cv::merge(std::vector<cv::Mat>{ga[0], ga[0], ga[0], ga[1]}, bgra);
-    return EncodeMat(bgra, raster.impl_->depth, ext, name, metadata, options);
+  const Raster::Impl& m = *raster.impl_;
+  if (m.channels == 2 && FormatOf(ext) == "webp") {
+    return EncodeImpl(GrayAlphaAsBgra(m), ext, name, metadata, options);
   }
-  return EncodeMat(m, raster.impl_->depth, ext, name, metadata, options);
+  return EncodeImpl(m, ext, name, metadata, options);
 }
 
 void RemovePendingTempFile() {

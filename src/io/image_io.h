@@ -66,7 +66,7 @@ class Raster {
   core::ConstImageView View() const;
   core::ImageView MutableView();
 
-  struct Impl;  // holds the cv::Mat
+  struct Impl;  // the interleaved samples
 
  private:
   friend Raster NewRaster(int, int, int, core::Depth);
