@@ -40,6 +40,7 @@ core::Plane SignedDiff(const core::Image& convolved,
 // (blue negative, white zero, red positive), 8-bit components.
 struct Bgr {
   uint8_t b, g, r;
+  bool operator==(const Bgr&) const = default;
 };
 Bgr DivergingColor(double t);
 

@@ -1,20 +1,121 @@
-// The labelled panel. OpenCV draws the text (Hershey fonts) and resizes;
-// everything else is plain arithmetic on the engine's images.
+// The labelled panel, drawn on an 8-bit BGR raster of its own
+// (panel_internal.h): tiles are shrunk by area averaging or enlarged by
+// whole-factor nearest neighbour, frames and the colour bar are filled
+// rectangles, and the text is GNU Unifont, embedded at build time
+// (panel_text.cc). No OpenCV.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <opencv2/core.hpp>
-#include <opencv2/imgproc.hpp>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "diff/diff.h"
+#include "diff/panel_internal.h"
 
 namespace convcorr::diff {
 
+namespace internal {
+
+void Raster::Fill(int x, int y, int w, int h, Bgr c) {
+  const int x0 = std::max(x, 0);
+  const int y0 = std::max(y, 0);
+  const int x1 = std::min(x + w, width);
+  const int y1 = std::min(y + h, height);
+  for (int yy = y0; yy < y1; ++yy) {
+    for (int xx = x0; xx < x1; ++xx) at(yy, xx) = c;
+  }
+}
+
 namespace {
+
+// How input pixels [0, n) cover output pixels [0, m), m <= n, along one
+// axis: on a grid n * m units long, input pixel i spans [i m, (i + 1) m)
+// and output pixel j spans [j n, (j + 1) n), so every overlap is a whole
+// number of units and an output's overlaps add up to n.
+struct Coverage {
+  struct Tap {
+    int index;        // input pixel
+    uint64_t weight;  // units of it inside the output pixel
+  };
+  std::vector<Tap> taps;
+  std::vector<size_t> first;  // output j's taps: [first[j], first[j + 1])
+
+  Coverage(int n, int m) {
+    first.reserve(static_cast<size_t>(m) + 1);
+    for (int64_t j = 0; j < m; ++j) {
+      first.push_back(taps.size());
+      const int64_t begin = j * n;
+      const int64_t end = begin + n;
+      for (int64_t i = begin / m; i * m < end; ++i) {
+        const int64_t overlap =
+            std::min((i + 1) * m, end) - std::max(i * m, begin);
+        if (overlap > 0) {
+          taps.push_back({static_cast<int>(i), static_cast<uint64_t>(overlap)});
+        }
+      }
+    }
+    first.push_back(taps.size());
+  }
+};
+
+}  // namespace
+
+Raster ShrinkArea(const Raster& src, int width, int height) {
+  const Coverage cx(src.width, width);
+  const Coverage cy(src.height, height);
+  // Sums of weight x sample, exact in 64 bits: the weights of one output
+  // pixel add up to src.width * src.height, so a sum is at most 255 times
+  // the input's pixel count.
+  const uint64_t total = static_cast<uint64_t>(src.width) * src.height;
+  Raster out(width, height);
+  if (total == 0) return out;
+  std::vector<std::array<uint64_t, 3>> row(src.width);
+  for (int y = 0; y < height; ++y) {
+    std::fill(row.begin(), row.end(), std::array<uint64_t, 3>{});
+    for (size_t t = cy.first[y]; t < cy.first[y + 1]; ++t) {
+      const uint64_t w = cy.taps[t].weight;
+      const Bgr* in = &src.at(cy.taps[t].index, 0);
+      for (int x = 0; x < src.width; ++x) {
+        row[x][0] += w * in[x].b;
+        row[x][1] += w * in[x].g;
+        row[x][2] += w * in[x].r;
+      }
+    }
+    for (int x = 0; x < width; ++x) {
+      std::array<uint64_t, 3> sum{};
+      for (size_t t = cx.first[x]; t < cx.first[x + 1]; ++t) {
+        const uint64_t w = cx.taps[t].weight;
+        for (int c = 0; c < 3; ++c) sum[c] += w * row[cx.taps[t].index][c];
+      }
+      // Round half up, in integers: floor(sum / total + 1/2).
+      const auto mean = [&](uint64_t s) {
+        return static_cast<uint8_t>((2 * s + total) / (2 * total));
+      };
+      out.at(y, x) = {mean(sum[0]), mean(sum[1]), mean(sum[2])};
+    }
+  }
+  return out;
+}
+
+Raster EnlargeNearest(const Raster& src, int factor) {
+  Raster out(src.width * factor, src.height * factor);
+  for (int y = 0; y < out.height; ++y) {
+    for (int x = 0; x < out.width; ++x) {
+      out.at(y, x) = src.at(y / factor, x / factor);
+    }
+  }
+  return out;
+}
+
+}  // namespace internal
+
+namespace {
+
+using internal::Raster;
 
 // Tiles are scaled to fit in kMaxTileSide so four of them stay about 4096
 // pixels wide; tiny images are enlarged (nearest neighbour, whole factors)
@@ -23,18 +124,18 @@ constexpr int kMaxTileSide = 1024;
 constexpr int kMinTileWidth = 192;
 constexpr int kGap = 10;
 constexpr int kTickLength = 4;
-const cv::Scalar kBackground(255, 255, 255);
-const cv::Scalar kText(60, 60, 60);
+constexpr Bgr kBackground{255, 255, 255};
+constexpr Bgr kText{60, 60, 60};
 // A thin frame keeps white tiles (a zero difference) visible on the white
 // background.
-const cv::Scalar kFrame(200, 200, 200);
+constexpr Bgr kFrame{200, 200, 200};
 constexpr double kCheckLight = 240.0;
 constexpr double kCheckDark = 204.0;
 constexpr int kCheckSize = 8;
 
 // A tile's 8-bit BGR view of an image, and what its grey levels mean.
 struct Tile {
-  cv::Mat bgr;
+  Raster bgr;
   std::string note;  // the value range shown, for float images
 };
 
@@ -50,6 +151,13 @@ double AlphaScale(core::Depth depth) {
       return 1.0;
   }
   return 1.0;
+}
+
+// A sample on the 8-bit scale: rounded half to even and clamped to
+// [0, 255], NaN giving 0, as core::Quantize does.
+uint8_t ToByte(double v) {
+  if (std::isnan(v)) return 0;
+  return static_cast<uint8_t>(std::nearbyint(std::clamp(v, 0.0, 255.0)));
 }
 
 Tile ToTile(const core::Image& img) {
@@ -76,9 +184,8 @@ Tile ToTile(const core::Image& img) {
   }
   const double alpha_scale = AlphaScale(img.depth);
   const bool gray = img.color.size() == 1;
-  cv::Mat bgr(h, w, CV_8UC3);
+  Raster bgr(w, h);
   for (int y = 0; y < h; ++y) {
-    auto* row = bgr.ptr<cv::Vec3b>(y);
     for (int x = 0; x < w; ++x) {
       std::array<double, 3> v;
       for (int c = 0; c < 3; ++c) {
@@ -92,99 +199,103 @@ Tile ToTile(const core::Image& img) {
             ((x / kCheckSize + y / kCheckSize) % 2) ? kCheckDark : kCheckLight;
         for (double& c : v) c = a * c + (1.0 - a) * check;
       }
-      for (int c = 0; c < 3; ++c) row[x][c] = cv::saturate_cast<uint8_t>(v[c]);
+      bgr.at(y, x) = {ToByte(v[0]), ToByte(v[1]), ToByte(v[2])};
     }
   }
   return {bgr, note};
 }
 
+struct Size {
+  int width;
+  int height;
+};
+
 // Brings every tile to one scale: the largest fits in kMaxTileSide, tiny ones
 // grow towards kMinTileWidth. Returns the common tile size (the largest).
-cv::Size ScaleTiles(std::vector<Tile>& tiles) {
+Size ScaleTiles(std::vector<Tile>& tiles) {
   int w = 1;
   int h = 1;
   for (const Tile& t : tiles) {
-    w = std::max(w, t.bgr.cols);
-    h = std::max(h, t.bgr.rows);
+    w = std::max(w, t.bgr.width);
+    h = std::max(h, t.bgr.height);
   }
-  double f = 1.0;
-  int interpolation = cv::INTER_AREA;
   if (w > kMaxTileSide || h > kMaxTileSide) {
-    f = static_cast<double>(kMaxTileSide) / std::max(w, h);
-  } else if (w < kMinTileWidth) {
+    // Area averaging. f < 1, so no side grows (ShrinkArea only shrinks).
+    const double f = static_cast<double>(kMaxTileSide) / std::max(w, h);
+    const auto scaled = [f](int n) {
+      return std::max(1, static_cast<int>(std::lround(n * f)));
+    };
+    for (Tile& t : tiles) {
+      if (t.bgr.pixels.empty()) continue;
+      t.bgr = internal::ShrinkArea(t.bgr, scaled(t.bgr.width),
+                                   scaled(t.bgr.height));
+    }
+    return {scaled(w), scaled(h)};
+  }
+  if (w < kMinTileWidth) {
     // Whole factors and nearest neighbour keep every pixel a crisp square,
     // which matters when the difference is a one-pixel shift.
     const int by_width = (kMinTileWidth + w - 1) / w;
-    f = std::max(1, std::min(by_width, kMaxTileSide / h));
-    interpolation = cv::INTER_NEAREST;
+    const int f = std::max(1, std::min(by_width, kMaxTileSide / h));
+    if (f == 1) return {w, h};
+    for (Tile& t : tiles) t.bgr = internal::EnlargeNearest(t.bgr, f);
+    return {w * f, h * f};
   }
-  if (f == 1.0) return {w, h};
-  const auto scaled = [f](int n) {
-    return std::max(1, static_cast<int>(std::lround(n * f)));
-  };
-  for (Tile& t : tiles) {
-    cv::resize(t.bgr, t.bgr, cv::Size(scaled(t.bgr.cols), scaled(t.bgr.rows)),
-               0, 0, interpolation);
-  }
-  return {scaled(w), scaled(h)};
+  return {w, h};
 }
 
-// Text style, sized to the tiles so labels stay readable on big panels.
+// Text style, sized to the tiles so labels stay readable on big panels:
+// Unifont's 8x16 and 16x16 glyphs, every font pixel a scale x scale square.
 struct Font {
-  double scale;
-  int thickness;
+  int scale;
 
-  explicit Font(int tile_width)
-      : scale(tile_width >= 768   ? 0.8
-              : tile_width >= 384 ? 0.6
-                                  : 0.45),
-        thickness(tile_width >= 768 ? 2 : 1) {}
-  Font(double s, int t) : scale(s), thickness(t) {}
+  explicit Font(int tile_width) : scale(tile_width >= 768 ? 2 : 1) {}
 
-  // Width of `text`, and its height including the part below the baseline.
-  cv::Size Measure(const std::string& text) const {
-    int baseline = 0;
-    cv::Size size = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale,
-                                    thickness, &baseline);
-    size.height += baseline;
-    return size;
+  int Width(std::string_view text) const {
+    return internal::TextWidth(text, scale);
   }
-  int Width(const std::string& text) const { return Measure(text).width; }
   // Height of a line of text, ascenders and descenders included.
-  int LineHeight() const { return Measure("Hgy|").height; }
-  // Distance from the top of a line to its baseline.
-  int Ascent() const {
-    int baseline = 0;
-    return cv::getTextSize("Hgy|", cv::FONT_HERSHEY_SIMPLEX, scale, thickness,
-                           &baseline)
-        .height;
-  }
+  int LineHeight() const { return internal::kGlyphHeight * scale; }
 
   // Draws `text` with the top of its line at `top`.
-  void Draw(cv::Mat& img, const std::string& text, int x, int top) const {
-    cv::putText(img, text, cv::Point(x, top + Ascent()),
-                cv::FONT_HERSHEY_SIMPLEX, scale, kText, thickness, cv::LINE_AA);
+  void Draw(Raster& img, std::string_view text, int x, int top) const {
+    internal::DrawText(img, text, x, top, scale, kText);
   }
 };
 
-// `tile` onto `panel` with its top-left corner at `at`, framed just outside.
-void PlaceTile(cv::Mat& panel, const cv::Mat& tile, cv::Point at) {
-  cv::rectangle(panel,
-                cv::Rect(at.x - 1, at.y - 1, tile.cols + 2, tile.rows + 2),
-                kFrame);
-  tile.copyTo(panel(cv::Rect(at.x, at.y, tile.cols, tile.rows)));
+// The 1-pixel outline of the w x h rectangle at (x, y).
+void Frame(Raster& img, int x, int y, int w, int h, Bgr c) {
+  img.Fill(x, y, w, 1, c);
+  img.Fill(x, y + h - 1, w, 1, c);
+  img.Fill(x, y, 1, h, c);
+  img.Fill(x + w - 1, y, 1, h, c);
 }
 
-core::Image FromBgr(const cv::Mat& m) {
+// `tile` onto `panel` with its top-left corner at (x, y), framed just
+// outside; clipped to the panel.
+void PlaceTile(Raster& panel, const Raster& tile, int x, int y) {
+  Frame(panel, x - 1, y - 1, tile.width + 2, tile.height + 2, kFrame);
+  for (int ty = std::max(0, -y); ty < tile.height && y + ty < panel.height;
+       ++ty) {
+    for (int tx = std::max(0, -x); tx < tile.width && x + tx < panel.width;
+         ++tx) {
+      panel.at(y + ty, x + tx) = tile.at(ty, tx);
+    }
+  }
+}
+
+core::Image FromBgr(const Raster& m) {
   core::Image out;
-  out.width = m.cols;
-  out.height = m.rows;
+  out.width = m.width;
+  out.height = m.height;
   out.depth = core::Depth::kU8;
-  out.color.assign(3, core::Plane(m.cols, m.rows));
-  for (int y = 0; y < m.rows; ++y) {
-    const auto* row = m.ptr<cv::Vec3b>(y);
-    for (int x = 0; x < m.cols; ++x) {
-      for (int c = 0; c < 3; ++c) out.color[c].at(y, x) = row[x][c];
+  out.color.assign(3, core::Plane(m.width, m.height));
+  for (int y = 0; y < m.height; ++y) {
+    for (int x = 0; x < m.width; ++x) {
+      const Bgr p = m.at(y, x);
+      out.color[0].at(y, x) = p.b;
+      out.color[1].at(y, x) = p.g;
+      out.color[2].at(y, x) = p.r;
     }
   }
   return out;
@@ -200,10 +311,11 @@ core::Image Panel(const core::Image& input, const core::Image& correlated,
   const std::array<std::string, 4> labels = {
       "input" + tiles[0].note, "correlate" + tiles[1].note,
       "convolve" + tiles[2].note, "convolve - correlate"};
-  const cv::Size tile = ScaleTiles(tiles);
+  const Size tile = ScaleTiles(tiles);
 
+  // One font for the title and the labels: whole-factor scales leave no
+  // size between 1 and 2 for a larger title.
   const Font font(tile.width);
-  const Font title_font(font.scale * 1.25, font.thickness);
   // Ticks of the colour bar; "-0" and "+0" would be noise when the range is
   // empty (identical results), so then every tick reads 0.
   const bool has_range = range > 0;
@@ -221,23 +333,23 @@ core::Image Panel(const core::Image& input, const core::Image& correlated,
 
   const int line = font.LineHeight();
   const int title_top = kGap;
-  const int label_top = title_top + title_font.LineHeight() + kGap;
+  const int label_top = title_top + font.LineHeight() + kGap;
   const int tiles_top = label_top + line + kGap / 2;
   const int bar_top = tiles_top + tile.height + kGap;
   const int bar_height = std::max(10, line);
   const int ticks_top = bar_top + bar_height + kTickLength + 2;
   const int height = ticks_top + line + kGap;
   const int width =
-      std::max(4 * column + 5 * kGap, title_font.Width(title) + 2 * kGap);
+      std::max(4 * column + 5 * kGap, font.Width(title) + 2 * kGap);
 
-  cv::Mat panel(height, width, CV_8UC3, kBackground);
-  title_font.Draw(panel, title, kGap, title_top);
+  Raster panel(width, height, kBackground);
+  font.Draw(panel, title, kGap, title_top);
   for (int i = 0; i < 4; ++i) {
     const int column_x = kGap + i * (column + kGap);
-    const cv::Mat& bgr = tiles[i].bgr;
+    const Raster& bgr = tiles[i].bgr;
     // Tiles of different sizes (a 'full' or 'valid' result beside its input)
     // share the row's top edge and are centred in their column.
-    PlaceTile(panel, bgr, {column_x + (column - bgr.cols) / 2, tiles_top});
+    PlaceTile(panel, bgr, column_x + (column - bgr.width) / 2, tiles_top);
     font.Draw(panel, labels[i], column_x + (column - font.Width(labels[i])) / 2,
               label_top);
   }
@@ -247,18 +359,12 @@ core::Image Panel(const core::Image& input, const core::Image& correlated,
   const int bar_x = kGap + 3 * (column + kGap);
   for (int x = 0; x < column; ++x) {
     const double t = column > 1 ? 2.0 * x / (column - 1) - 1.0 : 0.0;
-    const Bgr c = DivergingColor(t);
-    cv::line(panel, cv::Point(bar_x + x, bar_top),
-             cv::Point(bar_x + x, bar_top + bar_height - 1),
-             cv::Scalar(c.b, c.g, c.r));
+    panel.Fill(bar_x + x, bar_top, 1, bar_height, DivergingColor(t));
   }
-  cv::rectangle(panel,
-                cv::Rect(bar_x - 1, bar_top - 1, column + 2, bar_height + 2),
-                kFrame);
+  Frame(panel, bar_x - 1, bar_top - 1, column + 2, bar_height + 2, kFrame);
   const int bar_bottom = bar_top + bar_height;
   for (int x : {bar_x, bar_x + column / 2, bar_x + column - 1}) {
-    cv::line(panel, cv::Point(x, bar_bottom),
-             cv::Point(x, bar_bottom + kTickLength - 1), kText);
+    panel.Fill(x, bar_bottom, 1, kTickLength, kText);
   }
   font.Draw(panel, tick_lo, bar_x, ticks_top);
   font.Draw(panel, "0", bar_x + column / 2 - font.Width("0") / 2, ticks_top);

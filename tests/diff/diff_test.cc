@@ -4,9 +4,22 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <initializer_list>
 #include <limits>
+#include <map>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#include <random>
+#include <set>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
+
+#include "diff/panel_internal.h"
 
 namespace convcorr::diff {
 namespace {
@@ -424,8 +437,8 @@ TEST(Panel, FloatIsStretchedFromMinToMax) {
 TEST(Panel, ConstantFloatIsMidGray) {
   const core::Image in = Filled(200, 20, 1, -7.0f, Depth::kF32);
   const core::Image panel = Panel(in, in, in, ZeroHeat(200, 20), 0.0, "c");
-  // >=: the anti-aliased labels may hold a few pixels of this grey too.
-  EXPECT_GE(Count(panel, 128, 128, 128), 3 * 200 * 20);
+  // Exactly: text is drawn in one colour, without anti-aliasing.
+  EXPECT_EQ(Count(panel, 128, 128, 128), 3 * 200 * 20);
 }
 
 // Bounding box of the pixels where `a` and `b` differ, and of those among
@@ -536,6 +549,14 @@ TEST(Panel, TilesOfDifferentSizesShareTheRow) {
   EXPECT_EQ(Count(panel, 30, 30, 30), 204 * 34);
 }
 
+TEST(Panel, EmptyImagesStillMakeAPanel) {
+  const core::Image empty = Filled(0, 0, 3, 0.0f, Depth::kU8);
+  ExpectPanelShape(Panel(empty, empty, empty, ZeroHeat(0, 0), 0.0, "empty"), 0);
+  const core::Image wide = Filled(3000, 20, 3, 10.0f, Depth::kU8);
+  ExpectPanelShape(Panel(wide, empty, wide, ZeroHeat(3000, 20), 0.0, "mixed"),
+                   1000);
+}
+
 TEST(Panel, TitleIsDrawnAndNeverClipped) {
   const core::Image in = Filled(200, 20, 1, 200.0f, Depth::kU8);
   const core::Image plain = Panel(in, in, in, ZeroHeat(200, 20), 0.0, "");
@@ -550,6 +571,425 @@ TEST(Panel, TitleIsDrawnAndNeverClipped) {
   const core::Image long_title =
       Panel(in, in, in, ZeroHeat(200, 20), 0.0, std::string(200, 'W'));
   EXPECT_GT(long_title.width, titled.width);
+}
+
+// ------------------------------------------------------------------ PanelText
+
+using internal::DecodeUtf8;
+using internal::DrawText;
+using internal::Raster;
+using internal::TextWidth;
+
+constexpr Bgr kWhite{255, 255, 255};
+constexpr Bgr kInk{60, 60, 60};
+
+// A string of these bytes (UTF-8, or not).
+std::string Bytes(std::initializer_list<int> bytes) {
+  std::string s;
+  for (int b : bytes) s.push_back(static_cast<char>(b));
+  return s;
+}
+
+// One of Unifont's files, "XXXX:VALUE" lines, read here independently of
+// the library's embedded copy: VALUE by code point; empty if unreadable.
+std::map<char32_t, std::string> ReadUnifontFile(const char* path) {
+  std::map<char32_t, std::string> lines;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    const unsigned long code = std::stoul(line.substr(0, colon), nullptr, 16);
+    lines[static_cast<char32_t>(code)] = line.substr(colon + 1);
+  }
+  return lines;
+}
+
+const std::map<char32_t, std::string>& UnifontHex() {
+  static const auto* lines = new std::map<char32_t, std::string>(
+      ReadUnifontFile(CONVCORR_UNIFONT_HEX));
+  return *lines;
+}
+
+const std::map<char32_t, std::string>& UnifontCombining() {
+  static const auto* lines = new std::map<char32_t, std::string>(
+      ReadUnifontFile(CONVCORR_UNIFONT_COMBINING));
+  return *lines;
+}
+
+#define SKIP_WITHOUT_UNIFONT()                                               \
+  if (UnifontHex().empty() || UnifontCombining().empty())                    \
+  GTEST_SKIP() << "GNU Unifont's files are not readable ("                   \
+               << CONVCORR_UNIFONT_HEX << ", " << CONVCORR_UNIFONT_COMBINING \
+               << "): install the Debian package unifont"
+
+// Width in pixels (8 or 16) of the glyph of `c`, from its hex digits.
+int GlyphWidth(char32_t c) {
+  return static_cast<int>(UnifontHex().at(c).size()) / 4;
+}
+
+// Whether pixel (x, y) of the glyph of `c` is set: 16 rows of 2 or 4 hex
+// digits, most significant bit leftmost.
+bool GlyphBit(char32_t c, int x, int y) {
+  const std::string& hex = UnifontHex().at(c);
+  const int width = GlyphWidth(c);
+  const size_t digits = static_cast<size_t>(width) / 4;
+  const unsigned long row =
+      std::stoul(hex.substr(y * digits, digits), nullptr, 16);
+  return (row >> (width - 1 - x)) & 1;
+}
+
+using Pixels = std::set<std::pair<int, int>>;  // (x, y)
+
+// The pixels a run of glyphs sets at `scale`, each glyph's cell at its x,
+// the top of the line at 0.
+Pixels ExpectedText(const std::vector<std::pair<char32_t, int>>& cells,
+                    int scale) {
+  Pixels set;
+  for (const auto& [c, x0] : cells) {
+    for (int y = 0; y < 16; ++y) {
+      for (int x = 0; x < GlyphWidth(c); ++x) {
+        if (!GlyphBit(c, x, y)) continue;
+        for (int dy = 0; dy < scale; ++dy) {
+          for (int dx = 0; dx < scale; ++dx) {
+            set.insert({x0 + x * scale + dx, y * scale + dy});
+          }
+        }
+      }
+    }
+  }
+  return set;
+}
+
+// The non-white pixels of `r`; every one must be the ink colour.
+Pixels Inked(const Raster& r) {
+  Pixels set;
+  for (int y = 0; y < r.height; ++y) {
+    for (int x = 0; x < r.width; ++x) {
+      if (r.at(y, x) == kWhite) continue;
+      EXPECT_EQ(r.at(y, x), kInk) << x << "," << y;
+      set.insert({x, y});
+    }
+  }
+  return set;
+}
+
+Pixels Shifted(const Pixels& p, int dx, int dy) {
+  Pixels out;
+  for (const auto& [x, y] : p) out.insert({x + dx, y + dy});
+  return out;
+}
+
+// `text` drawn by the library at (x, top), as pixels.
+Pixels Drawn(const std::string& text, int scale, int x = 0, int top = 0) {
+  Raster r(x + TextWidth(text, scale) + 8, top + 16 * scale + 8, kWhite);
+  DrawText(r, text, x, top, scale, kInk);
+  return Inked(r);
+}
+
+TEST(PanelText, GlyphIsUnifontsBitmapAtEveryScale) {
+  SKIP_WITHOUT_UNIFONT();
+  for (int scale : {1, 2, 3}) {
+    SCOPED_TRACE(scale);
+    EXPECT_EQ(TextWidth("A", scale), 8 * scale);
+    EXPECT_EQ(Drawn("A", scale, 3, 5),
+              Shifted(ExpectedText({{U'A', 0}}, scale), 3, 5));
+  }
+  // Clipped at the raster's edges, not wrapped or dropped.
+  Raster r(5, 9, kWhite);
+  DrawText(r, "A", -2, -4, 1, kInk);
+  Pixels clipped;
+  for (const auto& [x, y] : ExpectedText({{U'A', 0}}, 1)) {
+    if (x - 2 >= 0 && x - 2 < 5 && y - 4 >= 0 && y - 4 < 9) {
+      clipped.insert({x - 2, y - 4});
+    }
+  }
+  EXPECT_EQ(Inked(r), clipped);
+}
+
+TEST(PanelText, NonAsciiGlyphsWideOnesSixteenPixels) {
+  SKIP_WITHOUT_UNIFONT();
+  // U+00DF sharp s is narrow; U+6771 and U+4EAC are wide in the font.
+  ASSERT_EQ(GlyphWidth(U'\u00DF'), 8);
+  ASSERT_EQ(GlyphWidth(U'\u6771'), 16);
+  ASSERT_EQ(GlyphWidth(U'\u4EAC'), 16);
+  const std::string text = "Stra\u00DFe \u6771\u4EAC";
+  EXPECT_EQ(TextWidth(text, 1), 7 * 8 + 2 * 16);
+  EXPECT_EQ(TextWidth(text, 2), 2 * (7 * 8 + 2 * 16));
+  const std::vector<std::pair<char32_t, int>> cells = {
+      {U'S', 0},  {U't', 8},  {U'r', 16},      {U'a', 24},     {U'\u00DF', 32},
+      {U'e', 40}, {U' ', 48}, {U'\u6771', 56}, {U'\u4EAC', 72}};
+  EXPECT_EQ(Drawn(text, 1), ExpectedText(cells, 1));
+}
+
+TEST(PanelText, InvalidUtf8AndMissingGlyphsDrawTheReplacement) {
+  SKIP_WITHOUT_UNIFONT();
+  ASSERT_EQ(UnifontHex().count(U'\uE000'), 0u) << "private use has a glyph";
+  const Pixels expected = ExpectedText(
+      {{U'a', 0}, {U'\uFFFD', 8}, {U'b', 8 + GlyphWidth(U'\uFFFD')}}, 1);
+  // An invalid byte, a sequence cut short, a private-use code point and
+  // one beyond the Basic Multilingual Plane (not in unifont.hex).
+  for (const std::string& text :
+       {Bytes({'a', 0xFF, 'b'}), Bytes({'a', 0xE6, 0x9D, 'b'}),
+        std::string("a\uE000b"), std::string("a\U0001F600b")}) {
+    SCOPED_TRACE(text);
+    EXPECT_EQ(TextWidth(text, 1), 16 + GlyphWidth(U'\uFFFD'));
+    EXPECT_EQ(Drawn(text, 1), expected);
+  }
+}
+
+TEST(PanelText, CombiningMarkSitsOnItsLetter) {
+  SKIP_WITHOUT_UNIFONT();
+  // U+0301 (acute) has Unifont offset -8: drawn over the 8-pixel cell
+  // before it, taking no room. NFD file names spell e-acute this way.
+  ASSERT_EQ(UnifontCombining().at(U'\u0301'), "-8");
+  EXPECT_EQ(internal::CombiningOffset(U'\u0301'), -8);
+  EXPECT_EQ(internal::CombiningOffset(U'e'), 0);
+  EXPECT_EQ(TextWidth("e\u0301x", 2), 2 * 16);
+  EXPECT_EQ(Drawn("e\u0301x", 2),
+            ExpectedText({{U'e', 0}, {U'\u0301', 0}, {U'x', 16}}, 2));
+  // With no letter before it, a mark is an ordinary glyph.
+  EXPECT_EQ(TextWidth("\u0301", 1), 8);
+}
+
+TEST(PanelText, EmptyTextDrawsNothing) {
+  EXPECT_EQ(TextWidth("", 1), 0);
+  Raster r(4, 4, kWhite);
+  DrawText(r, "", 0, 0, 1, kInk);
+  EXPECT_TRUE(Inked(r).empty());
+}
+
+// ------------------------------------------------------------------ PanelUtf8
+
+TEST(PanelUtf8, WellFormedSequencesDecode) {
+  EXPECT_EQ(DecodeUtf8(""), U"");
+  EXPECT_EQ(DecodeUtf8("A\xC3\xA9"), U"A\u00E9");
+  EXPECT_EQ(DecodeUtf8("\xE6\x9D\xB1\xE4\xBA\xAC"), U"\u6771\u4EAC");
+  EXPECT_EQ(DecodeUtf8("\xF0\x9F\x98\x80"), U"\U0001F600");
+  EXPECT_EQ(DecodeUtf8("\xF4\x8F\xBF\xBF"), U"\U0010FFFF");
+  EXPECT_EQ(DecodeUtf8(std::string("\0", 1)), std::u32string(1, U'\0'));
+}
+
+// Unicode's "maximal subpart" practice (the examples of its section 3.9):
+// each maximal prefix of a well-formed sequence, or else each byte, is one
+// U+FFFD.
+TEST(PanelUtf8, IllFormedSubsequencesBecomeOneReplacementEach) {
+  const std::u32string r1 = U"\uFFFD";
+  EXPECT_EQ(DecodeUtf8("\x80"), r1);
+  EXPECT_EQ(DecodeUtf8("\xFF"), r1);
+  EXPECT_EQ(DecodeUtf8("\xE6\x9D"), r1);                        // cut short
+  EXPECT_EQ(DecodeUtf8("\xF0\x9F\x98"), r1);                    // cut short
+  EXPECT_EQ(DecodeUtf8(Bytes({0xE6, 0x9D, 'A'})), U"\uFFFDA");  // then A
+  EXPECT_EQ(DecodeUtf8("\xC0\xAF"), U"\uFFFD\uFFFD");           // overlong
+  EXPECT_EQ(DecodeUtf8("\xE0\x80\xAF"), U"\uFFFD\uFFFD\uFFFD");
+  EXPECT_EQ(DecodeUtf8("\xED\xA0\x80"), U"\uFFFD\uFFFD\uFFFD");  // surrogate
+  EXPECT_EQ(DecodeUtf8("\xF4\x90\x80\x80"),                      // > 10FFFF
+            U"\uFFFD\uFFFD\uFFFD\uFFFD");
+  EXPECT_EQ(DecodeUtf8(Bytes({'a', 0x80, 0x80, 'b'})), U"a\uFFFD\uFFFDb");
+  EXPECT_EQ(DecodeUtf8(Bytes({0xF1, 0x80, 0x80, 0xE1, 0x80, 0xC2, 'a'})),
+            U"\uFFFD\uFFFD\uFFFDa");
+}
+
+// ---------------------------------------------------------------- PanelResize
+
+Raster RandomRaster(int w, int h, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> byte(0, 255);
+  Raster r(w, h);
+  for (Bgr& p : r.pixels) {
+    p = {static_cast<uint8_t>(byte(rng)), static_cast<uint8_t>(byte(rng)),
+         static_cast<uint8_t>(byte(rng))};
+  }
+  return r;
+}
+
+TEST(PanelResize, TwoByTwoBlocksAreAveragedRoundingHalfUp) {
+  // Blue: block means 2.5 -> 3, 0.25 -> 0, 0.75 -> 1, 255; green is
+  // 255 - blue and red blue / 2 + 10.
+  const int blue[4][4] = {
+      {1, 2, 0, 1}, {3, 4, 0, 0}, {1, 1, 255, 255}, {0, 1, 255, 255}};
+  Raster in(4, 4);
+  for (int y = 0; y < 4; ++y) {
+    for (int x = 0; x < 4; ++x) {
+      const int b = blue[y][x];
+      in.at(y, x) = {static_cast<uint8_t>(b), static_cast<uint8_t>(255 - b),
+                     static_cast<uint8_t>(b / 2 + 10)};
+    }
+  }
+  const Raster out = internal::ShrinkArea(in, 2, 2);
+  ASSERT_EQ(out.width, 2);
+  ASSERT_EQ(out.height, 2);
+  // Green: 252.5 -> 253, 254.75 -> 255, 254.25 -> 254, 0. Red (b / 2 + 10):
+  // {10, 11, 11, 12} -> 11, then 10, 10 and 137.
+  EXPECT_EQ(out.at(0, 0), (Bgr{3, 253, 11}));
+  EXPECT_EQ(out.at(0, 1), (Bgr{0, 255, 10}));
+  EXPECT_EQ(out.at(1, 0), (Bgr{1, 254, 10}));
+  EXPECT_EQ(out.at(1, 1), (Bgr{255, 0, 137}));
+}
+
+TEST(PanelResize, PartlyCoveredPixelsCountByTheirFraction) {
+  // 3 -> 2: an output pixel covers 1.5 inputs, so output 0 is all of input
+  // 0 and half of input 1, (0 + 0.5 * 90) / 1.5 = 30, and output 1 is
+  // (0.5 * 90 + 180) / 1.5 = 150.
+  Raster in(3, 1);
+  in.at(0, 0) = {0, 0, 0};
+  in.at(0, 1) = {90, 90, 90};
+  in.at(0, 2) = {180, 180, 180};
+  const Raster out = internal::ShrinkArea(in, 2, 1);
+  EXPECT_EQ(out.at(0, 0), (Bgr{30, 30, 30}));
+  EXPECT_EQ(out.at(0, 1), (Bgr{150, 150, 150}));
+}
+
+TEST(PanelResize, ConstantStaysConstantAtAnyFactor) {
+  const Bgr c{17, 128, 254};
+  for (const auto& [w, h, to_w, to_h] :
+       {std::tuple{7, 5, 3, 2}, std::tuple{1000, 3, 333, 1},
+        std::tuple{5, 5, 4, 4}, std::tuple{13, 11, 13, 11},
+        std::tuple{3000, 20, 1024, 7}, std::tuple{1, 1, 1, 1}}) {
+    SCOPED_TRACE(testing::Message()
+                 << w << "x" << h << " -> " << to_w << "x" << to_h);
+    const Raster out = internal::ShrinkArea(Raster(w, h, c), to_w, to_h);
+    ASSERT_EQ(out.width, to_w);
+    ASSERT_EQ(out.height, to_h);
+    EXPECT_EQ(std::count(out.pixels.begin(), out.pixels.end(), c),
+              static_cast<std::ptrdiff_t>(to_w) * to_h);
+  }
+}
+
+TEST(PanelResize, MatchesOpenCvInterArea) {
+  static_assert(sizeof(Bgr) == 3, "a Raster row is a CV_8UC3 row");
+  const Raster in = RandomRaster(997, 601, 7);
+  cv::Mat mat(in.height, in.width, CV_8UC3, const_cast<Bgr*>(in.pixels.data()));
+  // Whole factors: OpenCV sums blocks exactly and rounds as we do, so the
+  // results are identical; otherwise its float weights allow 1 level.
+  for (const auto& [w, h, tolerance] :
+       {std::tuple{997, 601, 0}, std::tuple{512, 309, 1},
+        std::tuple{100, 601, 1}, std::tuple{333, 77, 1}}) {
+    SCOPED_TRACE(testing::Message() << w << "x" << h);
+    const Raster ours = internal::ShrinkArea(in, w, h);
+    cv::Mat theirs;
+    cv::resize(mat, theirs, cv::Size(w, h), 0, 0, cv::INTER_AREA);
+    int worst = 0;
+    for (int y = 0; y < h; ++y) {
+      for (int x = 0; x < w; ++x) {
+        const cv::Vec3b t = theirs.at<cv::Vec3b>(y, x);
+        const Bgr o = ours.at(y, x);
+        worst = std::max({worst, std::abs(o.b - t[0]), std::abs(o.g - t[1]),
+                          std::abs(o.r - t[2])});
+      }
+    }
+    EXPECT_LE(worst, tolerance);
+  }
+  // Whole factors 2 and 3 on sizes they divide.
+  const Raster even = RandomRaster(600, 300, 11);
+  cv::Mat even_mat(even.height, even.width, CV_8UC3,
+                   const_cast<Bgr*>(even.pixels.data()));
+  for (int f : {2, 3}) {
+    SCOPED_TRACE(f);
+    const Raster ours = internal::ShrinkArea(even, 600 / f, 300 / f);
+    cv::Mat theirs;
+    cv::resize(even_mat, theirs, cv::Size(600 / f, 300 / f), 0, 0,
+               cv::INTER_AREA);
+    ASSERT_TRUE(theirs.isContinuous());
+    EXPECT_EQ(std::memcmp(theirs.data, ours.pixels.data(),
+                          ours.pixels.size() * sizeof(Bgr)),
+              0);
+  }
+}
+
+TEST(PanelResize, EnlargeMakesEveryPixelASquare) {
+  Raster in(2, 1);
+  in.at(0, 0) = {1, 2, 3};
+  in.at(0, 1) = {4, 5, 6};
+  const Raster out = internal::EnlargeNearest(in, 3);
+  ASSERT_EQ(out.width, 6);
+  ASSERT_EQ(out.height, 3);
+  for (int y = 0; y < 3; ++y) {
+    for (int x = 0; x < 6; ++x) {
+      EXPECT_EQ(out.at(y, x), in.at(0, x / 3)) << x << "," << y;
+    }
+  }
+  EXPECT_EQ(internal::EnlargeNearest(in, 1).pixels, in.pixels);
+}
+
+// -------------------------------------------------------------- Panel titles
+
+// The pixels where `titled` and `plain` differ, all of them the text
+// colour in `titled`.
+Pixels TitlePixels(const core::Image& titled, const core::Image& plain) {
+  EXPECT_EQ(titled.width, plain.width);
+  EXPECT_EQ(titled.height, plain.height);
+  Pixels set;
+  for (int y = 0; y < titled.height; ++y) {
+    for (int x = 0; x < titled.width; ++x) {
+      const Bgr t = At(titled, x, y);
+      if (t == At(plain, x, y)) continue;
+      EXPECT_EQ(t, kInk) << x << "," << y;
+      set.insert({x, y});
+    }
+  }
+  return set;
+}
+
+// Whether `drawn` is `expected` moved by one offset (the title's origin,
+// which the test does not assume), the offset being in the panel's top
+// quarter.
+void ExpectSameShape(const Pixels& drawn, const Pixels& expected,
+                     int panel_height) {
+  ASSERT_FALSE(drawn.empty());
+  ASSERT_FALSE(expected.empty());
+  int dx0 = std::numeric_limits<int>::max();
+  int dy0 = dx0;
+  int ex0 = dx0;
+  int ey0 = dx0;
+  for (const auto& [x, y] : drawn) {
+    dx0 = std::min(dx0, x);
+    dy0 = std::min(dy0, y);
+  }
+  for (const auto& [x, y] : expected) {
+    ex0 = std::min(ex0, x);
+    ey0 = std::min(ey0, y);
+  }
+  EXPECT_EQ(drawn, Shifted(expected, dx0 - ex0, dy0 - ey0));
+  EXPECT_LT(dy0 - ey0, panel_height / 4) << "the title is on top";
+}
+
+TEST(Panel, TitleIsUnifontAtTheTilesScale) {
+  SKIP_WITHOUT_UNIFONT();
+  // Labels and title are 1:1 below 768-pixel tiles and doubled from there.
+  for (const auto& [w, scale] : {std::pair{200, 1}, std::pair{800, 2}}) {
+    SCOPED_TRACE(w);
+    const core::Image in = Filled(w, 20, 1, 200.0f, Depth::kU8);
+    const core::Image titled = Panel(in, in, in, ZeroHeat(w, 20), 0.0, "A");
+    const core::Image plain = Panel(in, in, in, ZeroHeat(w, 20), 0.0, "");
+    ExpectSameShape(TitlePixels(titled, plain),
+                    ExpectedText({{U'A', 0}}, scale), titled.height);
+  }
+}
+
+TEST(Panel, NonAsciiTitleDrawsEveryCodePoint) {
+  SKIP_WITHOUT_UNIFONT();
+  const core::Image in = Filled(200, 20, 1, 200.0f, Depth::kU8);
+  // A wide character, a combining accent and an invalid byte as well.
+  const core::Image titled = Panel(in, in, in, ZeroHeat(200, 20), 0.0,
+                                   "Stra\u00DFe e\u0301 \u6771\u4EAC\xFF");
+  const core::Image plain = Panel(in, in, in, ZeroHeat(200, 20), 0.0, "");
+  ExpectSameShape(TitlePixels(titled, plain),
+                  ExpectedText({{U'S', 0},
+                                {U't', 8},
+                                {U'r', 16},
+                                {U'a', 24},
+                                {U'\u00DF', 32},
+                                {U'e', 40},
+                                {U' ', 48},
+                                {U'e', 56},
+                                {U'\u0301', 56},
+                                {U' ', 64},
+                                {U'\u6771', 72},
+                                {U'\u4EAC', 88},
+                                {U'\uFFFD', 104}},
+                               1),
+                  titled.height);
 }
 
 }  // namespace
