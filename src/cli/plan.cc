@@ -1,8 +1,11 @@
 #include "cli/plan.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <utility>
 #include <system_error>
 
 #include "common/error.h"
@@ -45,15 +48,45 @@ fs::path Normal(const fs::path& p) {
   return (ec ? p : abs).lexically_normal();
 }
 
-void CheckNotAnInput(const fs::path& out, const std::vector<Job>& jobs) {
-  for (const Job& job : jobs) {
-    if (job.from_stdin || job.error) continue;
-    if (io::SameFile(out, job.input) || Normal(out) == Normal(job.input)) {
-      Usage("output '" + out.string() + "' is also the input '" + job.name +
+// The inputs by file identity (device, inode) and by normalised name, built
+// once, so that checking every output costs one stat and two lookups
+// instead of a walk over every input (quadratic in the size of a folder).
+class InputIndex {
+ public:
+  explicit InputIndex(const std::vector<Job>& jobs) {
+    for (const Job& job : jobs) {
+      if (job.from_stdin || job.error) continue;
+      struct stat st {};
+      if (::stat(job.input.c_str(), &st) == 0) {
+        by_id_.emplace(std::make_pair(st.st_dev, st.st_ino), &job);
+      }
+      by_name_.emplace(Normal(job.input), &job);
+    }
+  }
+
+  // A usage error if `out` is one of the inputs (the same file, or the same
+  // path once normalised).
+  void CheckNotAnInput(const fs::path& out) const {
+    const Job* hit = nullptr;
+    struct stat st {};
+    if (::stat(out.c_str(), &st) == 0) {
+      const auto it = by_id_.find({st.st_dev, st.st_ino});
+      if (it != by_id_.end()) hit = it->second;
+    }
+    if (hit == nullptr) {
+      const auto it = by_name_.find(Normal(out));
+      if (it != by_name_.end()) hit = it->second;
+    }
+    if (hit != nullptr) {
+      Usage("output '" + out.string() + "' is also the input '" + hit->name +
             "'; choose another output");
     }
   }
-}
+
+ private:
+  std::map<std::pair<dev_t, ino_t>, const Job*> by_id_;
+  std::map<fs::path, const Job*> by_name_;
+};
 
 // --ext "jpg, .PNG,tif": lowercase, without dots; each must be a format
 // convcorr reads.
@@ -215,7 +248,7 @@ Plan MakePlan(const FilterOptions& options, bool compare) {
     job.output = out_path;
     job.ext = out_ext;
     plan.jobs.push_back(job);
-    CheckNotAnInput(job.output, plan.jobs);
+    InputIndex(plan.jobs).CheckNotAnInput(job.output);
     return plan;
   }
 
@@ -251,7 +284,8 @@ Plan MakePlan(const FilterOptions& options, bool compare) {
     }
     plan.jobs.push_back(job);
   }
-  for (const fs::path& o : all_outputs) CheckNotAnInput(o, plan.jobs);
+  const InputIndex inputs(plan.jobs);
+  for (const fs::path& o : all_outputs) inputs.CheckNotAnInput(o);
   return plan;
 }
 
