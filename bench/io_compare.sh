@@ -65,7 +65,19 @@ run() {
   echo
 }
 
+# The start-up floor: empty programs, one linking nothing but libstdc++ and
+# one linking the same shared libraries as the binary (its NEEDED entries),
+# so the dynamic loader does the same mapping and symbol binding.
+echo 'int main() { return 0; }' > empty.cc
+g++ -O2 empty.cc -o empty
+needed=$(readelf -d "$bin" | sed -n 's/.*Shared library: \[lib\(.*\)\.so.*/-l\1/p' |
+         grep -v -e '-lc$' -e '-lm$' -e '-lgcc_s$' -e '-lstdc++$' | tr '\n' ' ')
+# shellcheck disable=SC2086
+g++ -O2 empty.cc -o empty-libs -Wl,--no-as-needed $needed
+
 run "start-up" \
+  -n "empty main" "./empty" \
+  -n "empty main + convcorr's libraries" "./empty-libs" \
   -n "convcorr --version" "$bin --version" \
   -n "vips --version" "vips --version" \
   -n "convert -version" "convert -version"
