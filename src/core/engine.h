@@ -92,7 +92,7 @@ inline constexpr double kRowCost = 0.5;  // per kernel row walked
 // the fixed cost of each term (its row pass and ring).
 inline constexpr double kSeparableTapCost = 1.25;
 inline constexpr double kSeparableCost = 7.0;
-inline constexpr double kFftCost = 28.0;  // per N log2 N of a tile (FFTW)
+inline constexpr double kFftCost = 21.0;  // per N log2 N of a tile (FFTW)
 // A sum of rank-1 terms within this relative Frobenius residual of K
 // stands for K (below float32 rounding).
 inline constexpr double kSeparableResidual = 1e-7;

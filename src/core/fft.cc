@@ -118,14 +118,4 @@ FftArray<std::complex<float>> KernelSpectrum(const Fft2d& fft, const float* k,
   return spectrum;
 }
 
-int FftSize(int n) {
-  for (int m = std::max(n, 1);; ++m) {
-    int r = m;
-    for (int f : {2, 3, 5}) {
-      while (r % f == 0) r /= f;
-    }
-    if (r == 1) return m;
-  }
-}
-
 }  // namespace convcorr::core::detail

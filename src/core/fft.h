@@ -59,8 +59,4 @@ void MultiplyConjugate(const std::complex<float>* a,
 FftArray<std::complex<float>> KernelSpectrum(const Fft2d& fft, const float* k,
                                              int kh, int kw);
 
-// The smallest n' >= n whose prime factors are 2, 3 and 5 (sizes FFTW
-// transforms fastest for the work they do).
-int FftSize(int n);
-
 }  // namespace convcorr::core::detail
