@@ -35,13 +35,13 @@ void VectorSink::Write(const void* data, size_t n) {
   bytes_.insert(bytes_.end(), p, p + n);
 }
 
-namespace {
-
 std::string ErrnoText(int err) {
   std::string s = std::strerror(err);
   if (!s.empty()) s[0] = static_cast<char>(std::tolower(s[0]));
   return s;
 }
+
+namespace {
 
 class MemorySource : public Source {
  public:

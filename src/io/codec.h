@@ -149,6 +149,8 @@ class Encoder {
 // The one-line errors every codec throws.
 [[noreturn]] void ThrowInput(std::string_view name, const std::string& why);
 [[noreturn]] void ThrowOutput(std::string_view name, const std::string& why);
+// strerror(err) starting lowercase, as every convcorr message does.
+std::string ErrnoText(int err);
 
 // ---- The codecs (one file each: io/<format>_codec.cc). ----
 // A decoder opened on `source` (positioned at the first byte) has read the

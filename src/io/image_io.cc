@@ -36,13 +36,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// strerror text starting lowercase, as every convcorr message does.
-std::string ErrnoText(int err) {
-  std::string s = std::strerror(err);
-  if (!s.empty()) s[0] = static_cast<char>(std::tolower(s[0]));
-  return s;
-}
-
 // Closes a descriptor when it goes out of scope.
 struct FdCloser {
   int fd;

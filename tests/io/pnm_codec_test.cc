@@ -19,6 +19,7 @@
 
 #include "common/error.h"
 #include "io/codec.h"
+#include "pipe_feed.h"
 
 namespace convcorr::io {
 namespace {
@@ -68,34 +69,11 @@ Decoded Decode(const Bytes& bytes, int band = 0, int pad = 0) {
 // The same through a pipe (a source that cannot seek), written from a
 // thread; what the decoder leaves is drained so the writer never blocks.
 Decoded DecodePipe(const Bytes& bytes, int band = 0) {
-  int fds[2];
-  if (::pipe(fds) != 0) throw std::runtime_error("pipe");
-  std::thread writer([&] {
-    size_t done = 0;
-    while (done < bytes.size()) {
-      const ssize_t k = ::write(fds[1], bytes.data() + done, bytes.size() - done);
-      if (k <= 0) break;
-      done += static_cast<size_t>(k);
-    }
-    ::close(fds[1]);
-  });
-  const auto finish = [&] {
-    char sink[4096];
-    while (::read(fds[0], sink, sizeof sink) > 0) {
-    }
-    writer.join();
-    ::close(fds[0]);
-  };
-  try {
-    const std::unique_ptr<Source> source = Source::FromFd(fds[0], "x.pgm");
+  return pipe_feed::ThroughPipe(bytes, [&](int fd) {
+    const std::unique_ptr<Source> source = Source::FromFd(fd, "x.pgm");
     EXPECT_FALSE(source->Seekable());
-    Decoded d = DecodeFrom(*source, band);
-    finish();
-    return d;
-  } catch (...) {
-    finish();
-    throw;
-  }
+    return DecodeFrom(*source, band);
+  });
 }
 
 int CvDepth(core::Depth d) {

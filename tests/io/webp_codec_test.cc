@@ -16,6 +16,7 @@
 
 #include "common/error.h"
 #include "io/codec.h"
+#include "pipe_feed.h"
 
 namespace convcorr::io {
 namespace {
@@ -56,33 +57,10 @@ Decoded Decode(const Bytes& bytes, int band = 0) {
 
 // Through a pipe, written from a thread.
 Decoded DecodePipe(const Bytes& bytes, int band) {
-  int fds[2];
-  if (::pipe(fds) != 0) throw std::runtime_error("pipe");
-  std::thread writer([&] {
-    size_t done = 0;
-    while (done < bytes.size()) {
-      const ssize_t k = ::write(fds[1], bytes.data() + done, bytes.size() - done);
-      if (k <= 0) break;
-      done += static_cast<size_t>(k);
-    }
-    ::close(fds[1]);
+  return pipe_feed::ThroughPipe(bytes, [&](int fd) {
+    const std::unique_ptr<Source> source = Source::FromFd(fd, "x.webp");
+    return DecodeFrom(*source, band);
   });
-  const auto finish = [&] {
-    char sink[4096];
-    while (::read(fds[0], sink, sizeof sink) > 0) {
-    }
-    writer.join();
-    ::close(fds[0]);
-  };
-  try {
-    const std::unique_ptr<Source> source = Source::FromFd(fds[0], "x.webp");
-    Decoded d = DecodeFrom(*source, band);
-    finish();
-    return d;
-  } catch (...) {
-    finish();
-    throw;
-  }
 }
 
 void ExpectSameAsOpenCV(const Decoded& d, const Bytes& file) {
