@@ -26,6 +26,11 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   echo "  apt-get install libvips-tools imagemagick hyperfine" >&2
   exit 1
 fi
+# ImageMagick by Debian's versioned names where they exist, so that what is
+# timed is ImageMagick itself even if a script named convert comes first
+# in PATH.
+im_convert=$(command -v convert-im6.q16 || command -v convert)
+im_mogrify=$(command -v mogrify-im6.q16 || command -v mogrify)
 [[ -x "$bin" ]] || { echo "io_compare: no $bin; run tests/run.sh first" >&2; exit 1; }
 
 work=$(mktemp -d)
@@ -51,7 +56,7 @@ echo "| program | libraries |"
 echo "| --- | ---: |"
 echo "| convcorr | $(ldd "$bin" | grep -c '=>') |"
 echo "| vips | $(ldd "$(command -v vips)" | grep -c '=>') |"
-echo "| convert | $(ldd "$(command -v convert)" | grep -c '=>') |"
+echo "| convert | $(ldd "$im_convert" | grep -c '=>') |"
 echo
 
 run() {
@@ -75,27 +80,27 @@ needed=$(readelf -d "$bin" | sed -n 's/.*Shared library: \[lib\(.*\)\.so.*/-l\1/
 # shellcheck disable=SC2086
 g++ -O2 empty.cc -o empty-libs -Wl,--no-as-needed $needed
 
-run "start-up" \
+run "start-up" -N \
   -n "empty main" "./empty" \
   -n "empty main + convcorr's libraries" "./empty-libs" \
   -n "convcorr --version" "$bin --version" \
   -n "vips --version" "vips --version" \
-  -n "convert -version" "convert -version"
+  -n "convert -version" "$im_convert -version"
 
 run "one small photo (chelsea.png 451x300, sobel-x, PNG to PNG)" \
   -n convcorr "$bin correlate -k sobel-x small.png -o out-c.png" \
   -n "vips conv" "vips conv small.png out-v.png sobel.mat --precision integer" \
-  -n "convert -morphology" "convert small.png $im_sobel out-m.png"
+  -n "convert -morphology" "$im_convert small.png $im_sobel out-m.png"
 
 run "4K PNG to PNG (3840x2160, sobel-x)" \
   -n convcorr "$bin correlate -k sobel-x 4k.png -o out-c.png" \
   -n "vips conv" "vips conv 4k.png out-v.png sobel.mat --precision integer" \
-  -n "convert -morphology" "convert 4k.png $im_sobel out-m.png"
+  -n "convert -morphology" "$im_convert 4k.png $im_sobel out-m.png"
 
 run "4K JPEG to JPEG (3840x2160, sobel-x, quality 90)" \
   -n convcorr "$bin correlate -k sobel-x --quality 90 4k.jpg -o out-c.jpg" \
   -n "vips conv" "vips conv 4k.jpg out-v.jpg[Q=90] sobel.mat --precision integer" \
-  -n "convert -morphology" "convert 4k.jpg $im_sobel -quality 90 out-m.jpg"
+  -n "convert -morphology" "$im_convert 4k.jpg $im_sobel -quality 90 out-m.jpg"
 
 run "a folder of 60 JPEGs (1920x1080, sobel-x)" \
   --prepare "rm -rf out && mkdir out" \
@@ -103,4 +108,4 @@ run "a folder of 60 JPEGs (1920x1080, sobel-x)" \
   -n "convcorr --jobs 2" "$bin correlate -k sobel-x --jobs 2 -q folder -o out" \
   -n "vips conv, shell loop" \
   "for f in folder/*.jpg; do vips conv \"\$f\" \"out/\${f#folder/}\" sobel.mat --precision integer; done" \
-  -n "mogrify" "mogrify -path out $im_sobel folder/*.jpg"
+  -n "mogrify" "$im_mogrify -path out $im_sobel folder/*.jpg"

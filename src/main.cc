@@ -1,4 +1,5 @@
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include "cli/app.h"
 
@@ -12,5 +13,13 @@ int main(int argc, char** argv) {
   // glibc accepts on 64-bit; larger buffers are still mapped per use.
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  // A batch keeps each job's outputs open until they are flushed and
+  // renamed (up to five per compare job, for every file in flight): allow
+  // as many descriptors as the hard limit does.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   return convcorr::cli::Main(argc, argv);
 }

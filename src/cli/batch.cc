@@ -10,7 +10,9 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <new>
@@ -324,86 +326,152 @@ int RunBatch(const Plan& plan, const BatchSettings& settings,
     }
   };
 
-  const auto run_one = [&](size_t i) {
+  // A job whose body has run; its staged outputs are not yet committed.
+  struct Done {
+    size_t index = 0;
+    std::string status;
+    std::string error;
+    JobOutcome outcome;
+    double ms = 0;
+  };
+
+  const auto run_one = [&](size_t i) -> Done {
     const Job& job = plan.jobs[i];
     Reporter r(reporter.quiet(), reporter.verbose(), reporter.json());
     r.Capture(&logs[i]);
     const auto t0 = std::chrono::steady_clock::now();
-    nlohmann::json record = {{"input", job.name}};
-    std::string status = "ok";
-    std::string error;
-    JobOutcome outcome;
+    Done done{i, "ok", "", {}, 0};
     try {
       std::vector<fs::path> out;
       if (settings.skip_existing && !job.error && !job.to_stdout) {
         out = outputs(job);
       }
       if (!out.empty() && AllComplete(out)) {
-        status = "skipped";
-        outcome.outputs = out;
+        done.status = "skipped";
+        done.outcome.outputs = out;
         r.Verbose(fmt::format("skip {}: its outputs exist", job.name));
       } else {
-        outcome = body(job, r);
+        done.outcome = body(job, r);
       }
     } catch (const Error& e) {
+      done.status = "failed";
+      done.error = e.what();
       if (e.kind() != ErrorKind::kInput && e.kind() != ErrorKind::kUsage) {
         // Not this input's fault (an output that cannot be written): the
         // run stops once the inputs in flight are done.
         const std::lock_guard<std::mutex> lock(print_mutex);
         if (!fatal) fatal = std::current_exception();
         stop = true;
-        status = "failed";
-        error = e.what();
       } else {
         // A usage error found only now (a format that cannot hold this
         // input's depth) concerns this input alone.
         r.Failure(e.what());
-        status = "failed";
-        error = e.what();
       }
     } catch (const std::bad_alloc&) {
-      error = fmt::format("input '{}': out of memory", job.name);
-      r.Failure(error);
-      status = "failed";
+      done.error = fmt::format("input '{}': out of memory", job.name);
+      r.Failure(done.error);
+      done.status = "failed";
     } catch (...) {
       const std::lock_guard<std::mutex> lock(print_mutex);
       if (!fatal) fatal = std::current_exception();
       stop = true;
-      status = "failed";
-      error = "internal error";
+      done.status = "failed";
+      done.error = "internal error";
     }
-    const double ms = std::chrono::duration<double, std::milli>(
-                          std::chrono::steady_clock::now() - t0)
-                          .count();
-    (status == "ok" ? ok : status == "skipped" ? skipped : failed) += 1;
-    record["outputs"] = PathsJson(outcome.outputs);
-    record["status"] = status;
-    record["error"] = error.empty() ? nlohmann::json() : nlohmann::json(error);
-    record["ms"] = std::round(ms * 10) / 10;
-    if (!outcome.details.is_null()) record.update(outcome.details);
-    report.Write(record);
+    done.ms = std::chrono::duration<double, std::milli>(
+                  std::chrono::steady_clock::now() - t0)
+                  .count();
+    return done;
+  };
+
+  // Commits a job's outputs (fsync and rename), then reports it: its lines
+  // reach the terminal and the report only once its files are in place.
+  const auto complete = [&](Done&& done) {
+    const size_t i = done.index;
+    try {
+      for (io::StagedFile& file : done.outcome.staged) file.Commit();
+    } catch (const Error& e) {
+      const std::lock_guard<std::mutex> lock(print_mutex);
+      if (!fatal) fatal = std::current_exception();
+      stop = true;
+      done.status = "failed";
+      done.error = e.what();
+      logs[i].clear();  // it said the file was written
+    }
+    done.outcome.staged.clear();  // removes what was not committed
+    (done.status == "ok" ? ok : done.status == "skipped" ? skipped : failed) +=
+        1;
+    nlohmann::json record = {{"input", plan.jobs[i].name}};
+    record["outputs"] = PathsJson(done.outcome.outputs);
+    record["status"] = done.status;
+    record["error"] =
+        done.error.empty() ? nlohmann::json() : nlohmann::json(done.error);
+    record["ms"] = std::round(done.ms * 10) / 10;
+    if (!done.outcome.details.is_null()) record.update(done.outcome.details);
+    try {
+      report.Write(record);
+    } catch (...) {
+      // The report could not be written: stop, and say so once.
+      const std::lock_guard<std::mutex> lock(print_mutex);
+      if (!fatal) fatal = std::current_exception();
+      stop = true;
+    }
     const std::lock_guard<std::mutex> lock(print_mutex);
     finished[i] = 1;
     ++completed;
-    print_ready();
+    try {
+      print_ready();
+    } catch (...) {
+      // Standard output or error could not be written (fmt throws).
+      if (!fatal) fatal = std::current_exception();
+      stop = true;
+    }
+  };
+
+  // With several inputs, one committer thread flushes and renames each
+  // job's files while the workers go on with the next inputs: fsync mostly
+  // waits for the disk, and a worker waiting with it would leave its core
+  // idle. A short queue keeps the files staged at once (and their
+  // descriptors) few.
+  constexpr size_t kQueued = 2;
+  std::deque<Done> queue;
+  std::mutex queue_mutex;
+  std::condition_variable queue_changed;
+  bool workers_done = false;
+  const bool committer = n > 1;
+  const auto hand_over = [&](Done&& done) {
+    if (!committer) {
+      complete(std::move(done));
+      return;
+    }
+    std::unique_lock<std::mutex> lock(queue_mutex);
+    queue_changed.wait(lock, [&] { return queue.size() < kQueued; });
+    queue.push_back(std::move(done));
+    queue_changed.notify_all();
+  };
+  const auto commit_loop = [&] {
+    for (;;) {
+      std::unique_lock<std::mutex> lock(queue_mutex);
+      queue_changed.wait(lock, [&] { return !queue.empty() || workers_done; });
+      if (queue.empty()) return;
+      Done done = std::move(queue.front());
+      queue.pop_front();
+      queue_changed.notify_all();
+      lock.unlock();
+      complete(std::move(done));
+    }
   };
 
   const auto worker = [&] {
     while (!stop) {
       const size_t i = next.fetch_add(1);
       if (i >= n) break;
-      try {
-        run_one(i);
-      } catch (...) {
-        // The report could not be written: stop, and say so once.
-        const std::lock_guard<std::mutex> lock(print_mutex);
-        if (!fatal) fatal = std::current_exception();
-        stop = true;
-        finished[i] = 1;
-      }
+      hand_over(run_one(i));
     }
   };
   if (progress) Reporter::Print({{false, ProgressLine(0, n, 0, 0)}});
+  std::thread commit_thread;
+  if (committer) commit_thread = std::thread(commit_loop);
   if (workers == 1) {
     worker();
   } else {
@@ -411,6 +479,14 @@ int RunBatch(const Plan& plan, const BatchSettings& settings,
     threads.reserve(workers);
     for (int t = 0; t < workers; ++t) threads.emplace_back(worker);
     for (std::thread& t : threads) t.join();
+  }
+  if (committer) {
+    {
+      const std::lock_guard<std::mutex> lock(queue_mutex);
+      workers_done = true;
+    }
+    queue_changed.notify_all();
+    commit_thread.join();
   }
   {
     // After a stop, the lines of the inputs that finished, in order.

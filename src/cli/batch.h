@@ -14,6 +14,7 @@
 #include "cli/options.h"
 #include "cli/plan.h"
 #include "cli/report.h"
+#include "io/image_io.h"
 
 namespace convcorr::cli {
 
@@ -61,19 +62,24 @@ std::string ProgressLine(size_t done, size_t total, size_t failed,
 struct JobOutcome {
   std::vector<std::filesystem::path> outputs;
   nlohmann::json details;  // more report fields (compare statistics), or null
+  // The job's files, written but not yet flushed and renamed: RunBatch
+  // commits them before it reports the job.
+  std::vector<io::StagedFile> staged;
 };
 
 using JobBody = std::function<JobOutcome(const Job&, Reporter&)>;
 using JobOutputs =
     std::function<std::vector<std::filesystem::path>(const Job&)>;
 
-// Runs `body` for every job, `settings.jobs` at a time. Each job's lines
-// are printed when it and every job before it have finished, so the
-// terminal shows them in input order; the report gets one line per input
-// as each finishes, written whole, so a run killed half way leaves a valid
-// report of what it finished. Input errors fail that input alone; an
-// output error stops taking new inputs and is rethrown once the inputs in
-// flight are done. Returns kExitSomeFailed if any input failed.
+// Runs `body` for every job, `settings.jobs` at a time, and commits the
+// files each job staged (on a committer thread when there are several
+// jobs). A job's lines are printed once its files are in place and every
+// job before it has been printed, so the terminal shows them in input
+// order; the report gets one line per input as each is committed, written
+// whole, so a run killed half way leaves a valid report of what it
+// finished. Input errors fail that input alone; an output error stops
+// taking new inputs and is rethrown once the inputs in flight are done.
+// Returns kExitSomeFailed if any input failed.
 int RunBatch(const Plan& plan, const BatchSettings& settings,
              Reporter& reporter, const JobOutputs& outputs,
              const JobBody& body);

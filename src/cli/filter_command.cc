@@ -384,11 +384,12 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
              filtered.depth, sat};
       bytes = Encode(filtered, job.ext, out_name, metadata, s.encode);
     }
+    std::vector<io::StagedFile> staged;
     if (job.to_stdout) {
       io::WriteStdout(bytes);
     } else {
       EnsureDirectory(job.output.parent_path());
-      io::WriteFileAtomic(job.output, bytes);
+      staged.push_back(io::StageFile(job.output, bytes));
     }
     nlohmann::json j = {
         {"input", job.name},
@@ -407,7 +408,8 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
                               out.channels == 1 ? "" : "s",
                               DepthName(out.depth)));
     return {{job.to_stdout ? fs::path("-") : job.output},
-            {{"saturated", out.saturated}}};
+            {{"saturated", out.saturated}},
+            std::move(staged)};
   });
 }
 
@@ -464,8 +466,9 @@ int RunCompare(const FilterOptions& o) {
           paths[next++].string()));
     }
     EnsureDirectory(job.out_dir);
+    std::vector<io::StagedFile> staged;
     for (size_t i = 0; i < files.size(); ++i) {
-      io::WriteFileAtomic(paths[i], files[i]);
+      staged.push_back(io::StageFile(paths[i], files[i]));
     }
 
     reporter.Saturated(paths[0].string(), conv_sat, conv_q.depth);
@@ -473,8 +476,10 @@ int RunCompare(const FilterOptions& o) {
     reporter.CompareResult(job.name, paths, stats, s.analysis, s.spec,
                            conv_q.width, conv_q.height,
                            static_cast<int>(conv_q.color.size()));
-    return {paths, {{"saturated", conv_sat + corr_sat},
-                    {"diff", DiffStatsJson(stats)}}};
+    return {paths,
+            {{"saturated", conv_sat + corr_sat},
+             {"diff", DiffStatsJson(stats)}},
+            std::move(staged)};
   });
 }
 

@@ -141,8 +141,44 @@ std::vector<uint8_t> EncodeImage(const core::Image& img, std::string_view ext,
                                  const Metadata& metadata = {},
                                  const EncodeOptions& options = {});
 
-// Writers that may run WriteFileAtomic at once (more wait for a slot).
+// Files in flight that a batch may run at once (--jobs is capped there).
 inline constexpr int kMaxWriters = 256;
+
+// A complete output written to a temporary file in its destination's
+// directory, not yet flushed nor renamed: the first half of
+// WriteFileAtomic, so that a batch can flush and rename one file while its
+// workers go on with the next. Destroying a staged file that was not
+// committed removes the temporary file (the destination is untouched).
+class StagedFile {
+ public:
+  StagedFile() = default;
+  StagedFile(StagedFile&& other) noexcept;
+  StagedFile& operator=(StagedFile&& other) noexcept;
+  StagedFile(const StagedFile&) = delete;
+  StagedFile& operator=(const StagedFile&) = delete;
+  ~StagedFile();
+
+  // Flushes the file (fsync) and renames it over the destination; throws
+  // Error(kOutput, "output '<dest>': <reason>"), after which the temporary
+  // file is removed when the staged file is destroyed. A second call does
+  // nothing.
+  void Commit();
+  const std::filesystem::path& dest() const { return dest_; }
+
+ private:
+  friend StagedFile StageFile(const std::filesystem::path& dest,
+                              std::span<const uint8_t> bytes);
+  void Discard() noexcept;
+
+  std::filesystem::path dest_;
+  int fd_ = -1;
+  int slot_ = -1;  // the entry naming the temporary file for the signal handler
+};
+
+// Writes `bytes` to a new temporary file beside `dest` (the first half of
+// WriteFileAtomic). Thread-safe. Throws Error(kOutput) naming dest.
+StagedFile StageFile(const std::filesystem::path& dest,
+                     std::span<const uint8_t> bytes);
 
 // Writes `bytes` to a temporary file in dest's directory, flushes it and
 // renames it over `dest`: dest is either untouched or complete. Thread-safe.

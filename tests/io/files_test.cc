@@ -94,6 +94,75 @@ TEST(WriteFileAtomic, LeavesNoTemporaryFiles) {
   EXPECT_EQ(ReadFile(dir / "same.tif"), Pattern(1019, 19));
 }
 
+// --- StageFile and StagedFile::Commit ----------------------------------------
+
+TEST(StagedFile, NothingAppearsUnderTheDestinationNameBeforeCommit) {
+  TempDir dir;
+  const fs::path dest = dir / "out.png";
+  WriteFile(dest, Pattern(300, 2));
+  StagedFile staged = StageFile(dest, Pattern(5000, 4));
+  EXPECT_EQ(staged.dest(), dest);
+  // Written, not yet renamed: the old file is whole, the new one hidden.
+  EXPECT_EQ(ReadFile(dest), Pattern(300, 2));
+  EXPECT_TRUE(HasHiddenEntry(dir.path()));
+  staged.Commit();
+  EXPECT_EQ(ReadFile(dest), Pattern(5000, 4));
+  EXPECT_EQ(DirEntries(dir.path()), std::set<std::string>{"out.png"});
+  staged.Commit();  // a second call does nothing
+  EXPECT_EQ(ReadFile(dest), Pattern(5000, 4));
+}
+
+TEST(StagedFile, DestroyedUncommittedLeavesTheDestinationAsItWas) {
+  TempDir dir;
+  const fs::path dest = dir / "out.png";
+  WriteFile(dest, Pattern(300, 2));
+  { const StagedFile staged = StageFile(dest, Pattern(5000, 4)); }
+  { const StagedFile staged = StageFile(dir / "new.png", Pattern(10, 1)); }
+  EXPECT_EQ(ReadFile(dest), Pattern(300, 2));
+  EXPECT_EQ(DirEntries(dir.path()), std::set<std::string>{"out.png"});
+}
+
+TEST(StagedFile, MovedFilesCommitOnceEach) {
+  TempDir dir;
+  std::vector<StagedFile> files;
+  for (int i = 0; i < 40; ++i) {
+    files.push_back(StageFile(dir / ("f" + std::to_string(i) + ".bin"),
+                              Pattern(100 + i, static_cast<uint8_t>(i))));
+  }
+  StagedFile moved = std::move(files[0]);
+  files[0] = StageFile(dir / "extra.bin", Pattern(7, 7));
+  files[0] = std::move(files[1]);  // the extra file is discarded
+  moved.Commit();
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (i != 1) files[i].Commit();
+  }
+  files.clear();
+  const std::set<std::string> names = DirEntries(dir.path());
+  EXPECT_EQ(names.size(), 40u);
+  EXPECT_FALSE(HasHiddenEntry(dir.path()));
+  EXPECT_EQ(names.count("extra.bin"), 0u);
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(ReadFile(dir / ("f" + std::to_string(i) + ".bin")),
+              Pattern(100 + i, static_cast<uint8_t>(i)));
+  }
+}
+
+TEST(StagedFile, FailedRenameIsAnOutputErrorAndLeavesNoTemporaryFile) {
+  TempDir dir;
+  const fs::path dest = dir / "out.png";
+  {
+    StagedFile staged = StageFile(dest, Pattern(50, 3));
+    // Between staging and commit the name became a non-empty directory:
+    // the rename cannot replace it.
+    fs::create_directory(dest);
+    WriteFile(dest / "inside.txt", "x");
+    EXPECT_TRUE(ThrowsError([&] { staged.Commit(); }, ErrorKind::kOutput,
+                            "output '" + dest.string() + "': is a directory"));
+  }
+  EXPECT_EQ(DirEntries(dir.path()), std::set<std::string>{"out.png"});
+  EXPECT_EQ(DirEntries(dest), std::set<std::string>{"inside.txt"});
+}
+
 TEST(WriteFileAtomic, MissingDirectory) {
   TempDir dir;
   const fs::path dest = dir / "missing" / "out.png";
