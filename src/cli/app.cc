@@ -18,6 +18,7 @@
 #include "cli/manual.h"
 #include "cli/options.h"
 #include "common/error.h"
+#include "io/atomic_write.h"
 #include "io/image_io.h"
 
 #ifndef CONVCORR_VERSION

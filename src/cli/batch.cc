@@ -24,7 +24,9 @@
 #include "cli/exit_codes.h"
 #include "common/error.h"
 #include "core/filter.h"
-#include "io/image_io.h"
+#include "io/atomic_write.h"
+#include "io/files.h"
+#include "io/format.h"
 
 namespace convcorr::cli {
 

@@ -14,7 +14,7 @@
 #include "cli/options.h"
 #include "cli/plan.h"
 #include "cli/report.h"
-#include "io/image_io.h"
+#include "io/atomic_write.h"
 
 namespace convcorr::cli {
 

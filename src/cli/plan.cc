@@ -9,7 +9,8 @@
 #include <system_error>
 
 #include "common/error.h"
-#include "io/image_io.h"
+#include "io/files.h"
+#include "io/format.h"
 
 namespace convcorr::cli {
 

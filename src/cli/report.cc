@@ -7,7 +7,6 @@
 #include <mutex>
 
 #include "cli/format.h"
-#include "io/image_io.h"
 
 namespace convcorr::cli {
 

@@ -1,10 +1,18 @@
-// Finding the images of a directory.
+// Files and paths (io/files.h): reading inputs whole, input lists, same-file
+// checks and the images of a directory.
+#include "io/files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <algorithm>
 #include <cctype>
 #include <system_error>
 
 #include "common/error.h"
-#include "io/image_io.h"
+#include "io/codec.h"
+#include "io/format.h"
 
 namespace convcorr::io {
 
@@ -67,6 +75,77 @@ std::vector<InputFile> ListImages(const fs::path& dir, bool recursive,
     return a.relative.native() < b.relative.native();
   });
   return out;
+}
+
+
+// An input file opened for reading; kInput errors naming it when it is
+// missing, a directory or unreadable.
+int OpenInput(const fs::path& path) {
+  const std::string name = path.string();
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (!fs::exists(st)) ThrowInput(name, "no such file or directory");
+  if (fs::is_directory(st)) ThrowInput(name, "is a directory");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) ThrowInput(name, ErrnoText(errno));
+  return fd;
+}
+
+
+std::vector<uint8_t> ReadFileBytes(const fs::path& path) {
+  const std::string name = path.string();
+  const int fd = OpenInput(path);
+  std::vector<uint8_t> bytes;
+  uint8_t buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      ThrowInput(name, ErrnoText(err));
+    }
+    if (n == 0) break;
+    bytes.insert(bytes.end(), buf, buf + n);
+  }
+  ::close(fd);
+  return bytes;
+}
+
+std::vector<uint8_t> ReadStdinBytes() {
+  std::vector<uint8_t> bytes;
+  uint8_t buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ThrowInput("-", ErrnoText(errno));
+    }
+    if (n == 0) break;
+    bytes.insert(bytes.end(), buf, buf + n);
+  }
+  return bytes;
+}
+
+std::vector<std::string> SplitInputList(std::string_view text, bool nul) {
+  std::vector<std::string> out;
+  const char sep = nul ? '\0' : '\n';
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(sep, start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view entry = text.substr(start, end - start);
+    if (!nul && !entry.empty() && entry.back() == '\r') entry.remove_suffix(1);
+    if (!entry.empty()) out.emplace_back(entry);
+    start = end + 1;
+  }
+  return out;
+}
+
+bool SameFile(const fs::path& a, const fs::path& b) {
+  std::error_code ec;
+  const bool same = fs::equivalent(a, b, ec);
+  return !ec && same;
 }
 
 }  // namespace convcorr::io

@@ -1,33 +1,21 @@
 // Decoding and encoding through the codecs of io/codec.h, with the size
-// limit, orientation and metadata, and atomic writes.
+// limit, orientation and metadata.
 #include "io/image_io.h"
 
-#include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <cctype>
-#include <cerrno>
-#include <climits>
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
 #include <cstring>
-#include <iterator>
 #include <limits>
-#include <optional>
-#include <thread>
-#include <set>
 #include <string>
 #include <type_traits>
 #include <utility>
 
 #include "common/error.h"
 #include "io/exif.h"
+#include "io/files.h"
+#include "io/format.h"
 #include "io/legacy_codecs.h"
 
 namespace convcorr::io {
@@ -36,65 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Closes a descriptor when it goes out of scope.
-struct FdCloser {
-  int fd;
-  ~FdCloser() { ::close(fd); }
-};
-
-// An input file opened for reading; kInput errors naming it when it is
-// missing, a directory or unreadable.
-int OpenInput(const fs::path& path) {
-  const std::string name = path.string();
-  std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);
-  if (!fs::exists(st)) ThrowInput(name, "no such file or directory");
-  if (fs::is_directory(st)) ThrowInput(name, "is a directory");
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) ThrowInput(name, ErrnoText(errno));
-  return fd;
-}
-
-// The temporary files being written or staged, for the signal handler. A
-// batch holds at most a few files per job in flight (a compare job stages
-// up to five, and the batch queues a few jobs for their commit), so 2048
-// slots cover kMaxWriters jobs; a writer finding none free waits for one.
-// Every member has a constant initializer, so the table is constant-
-// initialized in zeroed memory: a constructor writing it at start-up would
-// fault in its 8 MB on every run.
-inline constexpr int kPendingSlots = 2048;
-struct PendingSlot {
-  char path[PATH_MAX] = {};
-  std::atomic<bool> active{false};  // path names a file to remove
-  std::atomic<bool> taken{false};   // a writer owns the slot
-  std::atomic<bool> creating{false};  // mkstemp may be creating the file
-};
-constinit PendingSlot g_pending[kPendingSlots];
-// Set by RemovePendingTempFile: the process is about to end, so no writer
-// may create another temporary file.
-std::atomic<bool> g_exiting{false};
-
-// A free slot, claimed; slots are released by the writer that took them.
-PendingSlot& ClaimSlot() {
-  for (;;) {
-    for (PendingSlot& slot : g_pending) {
-      bool expected = false;
-      if (slot.taken.compare_exchange_strong(expected, true)) return slot;
-    }
-    std::this_thread::yield();
-  }
-}
-
 }  // namespace
-
-std::string FormatOf(std::string_view ext) {
-  if (ext == "jpg" || ext == "jpeg" || ext == "jpe") return "jpeg";
-  if (ext == "tif" || ext == "tiff") return "tiff";
-  if (ext == "pbm" || ext == "pgm" || ext == "ppm" || ext == "pnm") {
-    return "pnm";
-  }
-  return std::string(ext);
-}
 
 // Interleaved samples, rows packed one after another.
 struct Raster::Impl {
@@ -162,35 +92,6 @@ Raster NewRaster(int width, int height, int channels, core::Depth depth) {
   Raster r;
   r.impl_->Reset(width, height, channels, depth);
   return r;
-}
-
-std::string SniffFormat(std::span<const uint8_t> b) {
-  using namespace std::string_view_literals;
-  const auto starts = [&](std::string_view magic) {
-    return b.size() >= magic.size() &&
-           std::memcmp(b.data(), magic.data(), magic.size()) == 0;
-  };
-  if (starts("\x89PNG\r\n\x1a\n"sv)) return "png";
-  if (starts("\xff\xd8\xff"sv)) return "jpeg";
-  if (starts("II*\0"sv) || starts("MM\0*"sv) || starts("II+\0"sv) ||
-      starts("MM\0+"sv)) {
-    return "tiff";
-  }
-  if (b.size() >= 12 && starts("RIFF"sv) &&
-      std::memcmp(b.data() + 8, "WEBP", 4) == 0) {
-    return "webp";
-  }
-  if (b.size() >= 2 && b[0] == 'P' &&
-      ((b[1] >= '1' && b[1] <= '7') || b[1] == 'F' || b[1] == 'f')) {
-    return "pnm";
-  }
-  if (starts("BM"sv)) return "bmp";
-  if (starts("\x59\xa6\x6a\x95"sv)) return "sunras";
-  if (starts("#?RADIANCE"sv) || starts("#?RGBE"sv)) return "hdr";
-  if (starts("\0\0\0\x0cjP  \r\n\x87\n"sv) || starts("\xff\x4f\xff\x51"sv)) {
-    return "jp2";
-  }
-  return "";
 }
 
 namespace {
@@ -353,30 +254,6 @@ std::string XmpOrientationReset(std::string xmp) {
   return xmp;
 }
 
-std::unique_ptr<Decoder> OpenDecoder(Source& source, std::string_view name) {
-  const std::span<const uint8_t> head = source.Peek(32);
-  if (head.empty()) ThrowInput(name, "empty file");
-  const std::string format = SniffFormat(head);
-  if (format == "png") return OpenPng(source, name);
-  if (format == "jpeg") return OpenJpeg(source, name);
-  if (format == "tiff") return OpenTiff(source, name);
-  if (format == "webp") return OpenWebp(source, name);
-  if (format == "pnm") return OpenPnm(source, name);
-  if (format == "bmp") return OpenBmp(source, name);
-  if (format == "sunras") return OpenSunRaster(source, name);
-  if (format == "hdr") return OpenHdr(source, name);
-  if (format == "jp2") {
-    // OpenJPEG sizes its buffers from the codestream's tiles, precincts and
-    // code-blocks, not from the image: 2 KB files of 64x48 pixels can take
-    // 3.7 GB. --max-pixels cannot bound that.
-    ThrowInput(name,
-               "JPEG 2000 is not read: its decoder's memory is not bounded by "
-               "the image size (--max-pixels cannot protect it); convert it "
-               "to png or tiff");
-  }
-  ThrowInput(name, "cannot decode image (unknown format or corrupt data)");
-}
-
 }  // namespace
 
 Raster DecodeRaster(Source& source, std::string_view name,
@@ -502,117 +379,8 @@ core::Image DecodeImage(std::span<const uint8_t> bytes, std::string_view name,
   return ToImage(DecodeRaster(bytes, name, options));
 }
 
-std::vector<uint8_t> ReadFileBytes(const fs::path& path) {
-  const std::string name = path.string();
-  const int fd = OpenInput(path);
-  std::vector<uint8_t> bytes;
-  uint8_t buf[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      ThrowInput(name, ErrnoText(err));
-    }
-    if (n == 0) break;
-    bytes.insert(bytes.end(), buf, buf + n);
-  }
-  ::close(fd);
-  return bytes;
-}
-
-std::vector<uint8_t> ReadStdinBytes() {
-  std::vector<uint8_t> bytes;
-  uint8_t buf[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ThrowInput("-", ErrnoText(errno));
-    }
-    if (n == 0) break;
-    bytes.insert(bytes.end(), buf, buf + n);
-  }
-  return bytes;
-}
-
 core::Image ReadImage(const fs::path& path, const DecodeOptions& options) {
   return ToImage(ReadRaster(path, options));
-}
-
-std::string ExtensionOf(const fs::path& path) {
-  std::string ext = path.extension().string();
-  if (!ext.empty() && ext[0] == '.') ext.erase(0, 1);
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return ext;
-}
-
-namespace {
-
-// The extensions convcorr writes. No pbm: it is bilevel, and filtered
-// images are not.
-constexpr const char* kWritable[] = {"png", "jpg", "jpeg", "jpe", "tif",
-                                     "tiff", "webp", "bmp", "pgm", "ppm",
-                                     "pnm", "pfm"};
-
-}  // namespace
-
-bool IsWritableExtension(std::string_view ext) {
-  return std::find(std::begin(kWritable), std::end(kWritable), ext) !=
-         std::end(kWritable);
-}
-
-std::string WritableExtensionList() {
-  std::string list;
-  for (const char* ext : kWritable) {
-    if (!list.empty()) list += ", ";
-    list += ext;
-  }
-  return list;
-}
-
-bool IsImageExtension(std::string_view ext) {
-  static const std::set<std::string, std::less<>> kReadable = {
-      "png", "jpg", "jpeg", "jpe", "tif", "tiff", "bmp", "dib", "pbm", "pgm",
-      "ppm", "pnm", "pam",  "pfm", "pxm", "webp", "sr", "ras", "hdr", "pic",
-      "jp2"};
-  return kReadable.find(ext) != kReadable.end();
-}
-
-void CheckEncodable(std::string_view ext, core::Depth depth, int channels,
-                    std::string_view name) {
-  const std::string format = FormatOf(ext);
-  const bool alpha = channels == 2 || channels == 4;
-  const auto refuse = [&](const std::string& why) {
-    throw Error(ErrorKind::kUsage,
-                "output '" + std::string(name) + "': " + format + " " + why);
-  };
-  const bool eight_only =
-      format == "jpeg" || format == "webp" || format == "bmp";
-  if (format == "pfm") {
-    if (depth != core::Depth::kF32) {
-      refuse("stores only float samples; use png or tif, or --depth f32");
-    }
-  } else if (depth == core::Depth::kF32 && format != "tiff") {
-    refuse(eight_only
-               ? "cannot store float samples; use tif (or pfm), or --depth u8"
-               : "cannot store float samples; use tif (or pfm), or --depth u8 "
-                 "or u16");
-  } else if (depth == core::Depth::kU16 && eight_only) {
-    refuse("cannot store 16-bit samples; use png or tif, or --depth u8");
-  }
-  // BMP would be written with 4 channels but read back without alpha.
-  if (alpha && (format == "jpeg" || format == "pnm" || format == "pfm" ||
-                format == "bmp")) {
-    refuse("cannot store an alpha channel; use png or tif, or --gray");
-  }
-  if (ext == "pgm" && channels > 1) {
-    throw Error(ErrorKind::kUsage,
-                "output '" + std::string(name) +
-                    "': pgm stores one channel; use ppm or png, or --gray");
-  }
 }
 
 namespace {
@@ -705,200 +473,6 @@ std::vector<uint8_t> EncodeRaster(const Raster& raster, std::string_view ext,
     return EncodeImpl(GrayAlphaAsBgra(m), ext, name, metadata, options);
   }
   return EncodeImpl(m, ext, name, metadata, options);
-}
-
-void RemovePendingTempFile() {
-  g_exiting.store(true);
-  for (PendingSlot& slot : g_pending) {
-    // A file being created right now is named once mkstemp returns; the
-    // creating thread blocks the signals, so it is not this one.
-    while (slot.creating.load()) {
-    }
-    if (slot.active.load()) ::unlink(slot.path);
-  }
-}
-
-StagedFile StageFile(const fs::path& dest, std::span<const uint8_t> bytes) {
-  const std::string name = dest.string();
-  const fs::path dir = dest.has_parent_path() ? dest.parent_path() : ".";
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
-    ThrowOutput(name, "directory '" + dir.string() + "' does not exist");
-  }
-  if (fs::is_directory(dest, ec)) ThrowOutput(name, "is a directory");
-
-  std::string tmpl = (dir / ("." + dest.filename().string() +
-                             ".convcorr-XXXXXX"))
-                         .string();
-  if (tmpl.size() >= PATH_MAX) ThrowOutput(name, "path too long");
-  // mkstemp fills in the name inside the buffer the signal handler reads,
-  // so a signal at any point after this finds the temporary file (unlink of
-  // a name not yet created is harmless).
-  PendingSlot& slot = ClaimSlot();
-  // While mkstemp runs, SIGINT and SIGTERM wait (a handler on another
-  // thread waits for `creating` to clear, then removes the file); once the
-  // process is exiting, no new file is made.
-  sigset_t stop, old;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, &old);
-  slot.creating.store(true);
-  if (g_exiting.load()) {
-    slot.creating.store(false);
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    for (;;) ::pause();  // the handler is ending the process
-  }
-  std::memcpy(slot.path, tmpl.c_str(), tmpl.size() + 1);
-  slot.active.store(true);
-  const int fd = ::mkstemp(slot.path);
-  slot.creating.store(false);
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  if (fd < 0) {
-    const int err = errno;
-    slot.active.store(false);
-    slot.taken.store(false);
-    ThrowOutput(name, ErrnoText(err));
-  }
-  // From here the staged file owns the descriptor and the slot: an error
-  // destroys it, which removes the temporary file.
-  StagedFile staged;
-  staged.dest_ = dest;
-  staged.fd_ = fd;
-  staged.slot_ = static_cast<int>(&slot - g_pending);
-  // mkstemp makes 0600; give the file the mode a plain open() would.
-  const mode_t mask = ::umask(0);
-  ::umask(mask);
-  if (::fchmod(fd, 0666 & ~mask) != 0) ThrowOutput(name, ErrnoText(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ThrowOutput(name, ErrnoText(errno));
-    }
-    done += static_cast<size_t>(n);
-  }
-  return staged;
-}
-
-StagedFile::StagedFile(StagedFile&& other) noexcept
-    : dest_(std::move(other.dest_)),
-      fd_(std::exchange(other.fd_, -1)),
-      slot_(std::exchange(other.slot_, -1)) {}
-
-StagedFile& StagedFile::operator=(StagedFile&& other) noexcept {
-  if (this != &other) {
-    Discard();
-    dest_ = std::move(other.dest_);
-    fd_ = std::exchange(other.fd_, -1);
-    slot_ = std::exchange(other.slot_, -1);
-  }
-  return *this;
-}
-
-StagedFile::~StagedFile() { Discard(); }
-
-void StagedFile::Discard() noexcept {
-  if (fd_ >= 0) ::close(std::exchange(fd_, -1));
-  if (slot_ >= 0) {
-    PendingSlot& slot = g_pending[std::exchange(slot_, -1)];
-    ::unlink(slot.path);
-    slot.active.store(false);
-    slot.taken.store(false);
-  }
-}
-
-void StagedFile::Commit() {
-  if (slot_ < 0) return;
-  const std::string name = dest_.string();
-  if (::fsync(fd_) != 0) ThrowOutput(name, ErrnoText(errno));
-  if (::close(std::exchange(fd_, -1)) != 0) ThrowOutput(name, ErrnoText(errno));
-  PendingSlot& slot = g_pending[slot_];
-  if (::rename(slot.path, dest_.c_str()) != 0) {
-    ThrowOutput(name, ErrnoText(errno));
-  }
-  // Renamed: nothing left to remove.
-  slot.active.store(false);
-  slot.taken.store(false);
-  slot_ = -1;
-}
-
-void WriteFileAtomic(const fs::path& dest, std::span<const uint8_t> bytes) {
-  StageFile(dest, bytes).Commit();
-}
-
-void WriteStdout(std::span<const uint8_t> bytes) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n =
-        ::write(STDOUT_FILENO, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ThrowOutput("-", ErrnoText(errno));
-    }
-    done += static_cast<size_t>(n);
-  }
-}
-
-bool LooksComplete(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return false;
-  const uintmax_t size = fs::file_size(path, ec);
-  if (ec || size == 0) return false;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const FdCloser closer{fd};
-  std::string format;
-  try {
-    const std::unique_ptr<Source> source = Source::FromFd(fd, path.string());
-    format = SniffFormat(source->Peek(32));
-    // The codec reads the header as it would to decode the file.
-    OpenDecoder(*source, path.string());
-  } catch (...) {
-    // Unreadable as an image for any reason (out of memory too): made again.
-    return false;
-  }
-  const auto tail = [&](size_t n) {
-    std::vector<uint8_t> t(n);
-    if (size < n) return std::vector<uint8_t>();
-    const ssize_t k =
-        ::pread(fd, t.data(), n, static_cast<off_t>(size - n));
-    return k == static_cast<ssize_t>(n) ? t : std::vector<uint8_t>();
-  };
-  if (format == "png") {
-    // The last chunk: length 0, "IEND", CRC AE 42 60 82.
-    static constexpr uint8_t kIend[12] = {0,    0,    0,    0,    'I',  'E',
-                                          'N',  'D',  0xAE, 0x42, 0x60, 0x82};
-    const std::vector<uint8_t> t = tail(12);
-    return t.size() == 12 && std::equal(t.begin(), t.end(), kIend);
-  }
-  if (format == "jpeg") {
-    const std::vector<uint8_t> t = tail(2);
-    return t.size() == 2 && t[0] == 0xFF && t[1] == 0xD9;
-  }
-  return true;
-}
-
-std::vector<std::string> SplitInputList(std::string_view text, bool nul) {
-  std::vector<std::string> out;
-  const char sep = nul ? '\0' : '\n';
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(sep, start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view entry = text.substr(start, end - start);
-    if (!nul && !entry.empty() && entry.back() == '\r') entry.remove_suffix(1);
-    if (!entry.empty()) out.emplace_back(entry);
-    start = end + 1;
-  }
-  return out;
-}
-
-bool SameFile(const fs::path& a, const fs::path& b) {
-  std::error_code ec;
-  const bool same = fs::equivalent(a, b, ec);
-  return !ec && same;
 }
 
 }  // namespace convcorr::io

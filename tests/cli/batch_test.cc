@@ -14,7 +14,7 @@
 
 #include "cli/batch.h"
 #include "common/error.h"
-#include "io/image_io.h"
+#include "io/atomic_write.h"
 #include "io/io_test_util.h"
 
 namespace convcorr::cli {

@@ -11,7 +11,8 @@
 #include <vector>
 
 #include "common/error.h"
-#include "io/image_io.h"
+#include "io/atomic_write.h"
+#include "io/files.h"
 #include "io/io_test_util.h"
 
 namespace convcorr::io {

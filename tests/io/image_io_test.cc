@@ -1,6 +1,8 @@
 // Decoding and encoding (src/io/image_io.cc): size limits, truncated and
 // corrupt files, exact round trips per format and depth, the sample photos,
 // which formats can store what, and extension helpers.
+#include "io/files.h"
+#include "io/format.h"
 #include "io/image_io.h"
 
 #include <gtest/gtest.h>

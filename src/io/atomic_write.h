@@ -1,0 +1,66 @@
+// Writes that never leave a partial file: each output goes to a temporary
+// file beside its destination, is flushed and renamed over it; a signal
+// handler removes the temporary files in flight.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+
+namespace convcorr::io {
+
+// Files in flight that a batch may run at once (--jobs is capped there).
+inline constexpr int kMaxWriters = 256;
+
+// A complete output written to a temporary file in its destination's
+// directory, not yet flushed nor renamed: the first half of
+// WriteFileAtomic, so that a batch can flush and rename one file while its
+// workers go on with the next. Destroying a staged file that was not
+// committed removes the temporary file (the destination is untouched).
+class StagedFile {
+ public:
+  StagedFile() = default;
+  StagedFile(StagedFile&& other) noexcept;
+  StagedFile& operator=(StagedFile&& other) noexcept;
+  StagedFile(const StagedFile&) = delete;
+  StagedFile& operator=(const StagedFile&) = delete;
+  ~StagedFile();
+
+  // Flushes the file (fsync) and renames it over the destination; throws
+  // Error(kOutput, "output '<dest>': <reason>"), after which the temporary
+  // file is removed when the staged file is destroyed. A second call does
+  // nothing.
+  void Commit();
+  const std::filesystem::path& dest() const { return dest_; }
+
+ private:
+  friend StagedFile StageFile(const std::filesystem::path& dest,
+                              std::span<const uint8_t> bytes);
+  void Discard() noexcept;
+
+  std::filesystem::path dest_;
+  int fd_ = -1;
+  int slot_ = -1;  // the entry naming the temporary file for the signal handler
+};
+
+// Writes `bytes` to a new temporary file beside `dest` (the first half of
+// WriteFileAtomic). Thread-safe. Throws Error(kOutput) naming dest.
+StagedFile StageFile(const std::filesystem::path& dest,
+                     std::span<const uint8_t> bytes);
+
+// Writes `bytes` to a temporary file in dest's directory, flushes it and
+// renames it over `dest`: dest is either untouched or complete. Thread-safe.
+// Throws Error(kOutput, "output '<dest>': <reason>").
+void WriteFileAtomic(const std::filesystem::path& dest,
+                     std::span<const uint8_t> bytes);
+
+// Removes the temporary files WriteFileAtomic calls are writing, if any,
+// and stops any further one from being created: the process must end
+// right after (_exit). Only async-signal-safe calls: meant for the SIGINT
+// and SIGTERM handlers.
+void RemovePendingTempFile();
+
+// Writes bytes to standard output (kOutput error on failure).
+void WriteStdout(std::span<const uint8_t> bytes);
+
+}  // namespace convcorr::io
