@@ -1,4 +1,5 @@
-// libFuzzer harness: convcorr's own BMP (and OS/2 DIB) reader (io/legacy_codecs.cc),
+// libFuzzer harness: convcorr's own BMP (and OS/2 DIB) reader
+// (io/bmp_reader.cc),
 // which takes bytes from anywhere: decode_twice.h says what every input
 // must do.
 #include <cstddef>

@@ -1,4 +1,4 @@
-// libFuzzer harness: convcorr's own Radiance HDR reader (io/legacy_codecs.cc),
+// libFuzzer harness: convcorr's own Radiance HDR reader (io/hdr_reader.cc),
 // which takes bytes from anywhere: decode_twice.h says what every input
 // must do.
 #include <cstddef>

@@ -1,4 +1,5 @@
-// libFuzzer harness: convcorr's own PNM/PAM/PFM reader (io/pnm_codec.cc),
+// libFuzzer harness: convcorr's own PNM/PAM/PFM reader (io/pnm_reader.cc,
+// io/pfm_reader.cc),
 // which takes bytes from anywhere. Any bytes must either decode or throw
 // one kInput error of one line naming the input. Images over 2^16 pixels
 // are skipped after Open, as the CLI's --max-pixels refuses them there.

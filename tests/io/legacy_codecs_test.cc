@@ -1,4 +1,5 @@
-// The BMP, Sun raster and Radiance HDR readers (src/io/legacy_codecs.cc)
+// The BMP, Sun raster and Radiance HDR readers (src/io/bmp_reader.cc,
+// sunras_reader.cc, hdr_reader.cc)
 // against OpenCV 4.6's imdecode(IMREAD_UNCHANGED), which they replace:
 // files written by cv::imencode and files made here byte by byte, read in
 // bands of 1, 3 and all rows, equal sample for sample (bit for bit for

@@ -1,4 +1,4 @@
-// The TIFF codec (src/io/tiff_codec.cc): OpenCV's decoder as the oracle for
+// The TIFF codec (src/io/tiff_*.cc): OpenCV's decoder as the oracle for
 // files OpenCV writes; files written here with libtiff for what OpenCV does
 // not write (gray+alpha, tiles, planes, signed and 64-bit samples, palette,
 // MINISWHITE, orientation); bands; encoder round trips; metadata; errors;

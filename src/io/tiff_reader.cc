@@ -1,29 +1,4 @@
-// TIFF on libtiff's own API.
-//
-// Design. Every TIFF handle gets its error and warning handlers, its memory
-// cap and its I/O through TIFFOpenOptions and client procs, with user data
-// pointing at a per-handle TiffState: nothing process-wide is touched, so
-// files decode and encode in parallel threads, and nothing is printed. The
-// handlers keep libtiff's first error message; the call that failed is then
-// reported as one line, "corrupt TIFF (...)", or "truncated TIFF (...)" when
-// a read came up short during it. Exceptions never cross libtiff's C frames:
-// the procs catch them and the failing call rethrows them.
-//
-// Decoding reads from the Source at offsets (ReadAt) when it is seekable,
-// else from the whole data in memory (All). Open reads the first directory
-// only. Gray (1-2 samples) and RGB (3-4 samples) images of 8/16-bit
-// unsigned, 8/16/32-bit signed, 32-bit unsigned and 32/64-bit float samples
-// are decoded band by band: one strip, or one row of tiles, at a time, into
-// a per-handle buffer, planar or not, with any compression libtiff decodes
-// (JPEG's YCbCr converted to RGB by libtiff). Everything else (palette,
-// subsampled YCbCr, CMYK, 1/2/4-bit, LogLuv, ...) goes through libtiff's
-// RGBA interface: 8-bit, decoded whole at the first ReadRows.
-//
-// Encoding writes LZW-compressed strips of about 64 KiB, scanline by
-// scanline, into a growing buffer (libtiff seeks back to write the
-// directory), copied to the Sink at Finish.
-#include <tiffio.h>
-
+// The TIFF decoder on libtiff (design: io/tiff_handle.h).
 #include <algorithm>
 #include <cmath>
 #include <cstdarg>
@@ -31,6 +6,7 @@
 #include <cstring>
 #include <exception>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -41,145 +17,12 @@
 #include "common/error.h"
 #include "io/codec.h"
 #include "io/exif.h"
+#include "io/tiff_handle.h"
 
 namespace convcorr::io {
 namespace {
 
-// libtiff's cap on any one allocation it makes (tag arrays, strip and tile
-// buffers). 256 MiB stops a forged header from reserving gigabytes, but a
-// legitimate compressed strip is read whole, so the cap is raised to the
-// input's size when that is larger; and the RGBA path, whose decoded strips
-// libtiff allocates itself, reopens the file with a cap fitting the image
-// once the caller has accepted its size (see RgbaDecode).
-constexpr tmsize_t kMaxSingleAlloc = tmsize_t{256} << 20;
-constexpr size_t kMaxMessage = 160;
-constexpr size_t kStripBytes = 64 << 10;
-
-// What libtiff's callbacks reach through their user data, one per handle.
-struct TiffState {
-  // Decoding: the input, read at offsets or from memory.
-  Source* source = nullptr;
-  std::span<const uint8_t> data;
-  std::optional<uint64_t> size;
-  // Encoding: the output file being built.
-  std::vector<uint8_t> out;
-  uint64_t pos = 0;
-  // The first error libtiff reported since the last Reset.
-  std::string error;
-  bool short_read = false;
-  std::exception_ptr exception;
-
-  void Reset() {
-    error.clear();
-    short_read = false;
-    exception = nullptr;
-  }
-};
-
-int OnError(TIFF*, void* user, const char* module, const char* fmt,
-            va_list ap) {
-  auto* st = static_cast<TiffState*>(user);
-  if (!st->error.empty()) return 1;  // the first error is the telling one
-  char buf[512];
-  std::vsnprintf(buf, sizeof buf, fmt, ap);
-  // Messages that start with the file's name start with ": " here: the
-  // handle's name is empty (errors quote the name once, in front).
-  std::string_view text = buf;
-  if (text.starts_with(": ")) text.remove_prefix(2);
-  std::string m = module != nullptr && *module != '\0'
-                      ? std::string(module) + ": " + std::string(text)
-                      : std::string(text);
-  for (char& c : m) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
-  }
-  if (m.size() > kMaxMessage) m = m.substr(0, kMaxMessage) + "...";
-  st->error = m.empty() ? "unknown error" : m;
-  return 1;  // handled: libtiff must not call its global handler
-}
-
-int OnWarning(TIFF*, void*, const char*, const char*, va_list) { return 1; }
-
-TiffState* StateOf(thandle_t h) { return static_cast<TiffState*>(h); }
-
-tmsize_t ReadProc(thandle_t h, void* dst, tmsize_t n) {
-  TiffState* st = StateOf(h);
-  if (n <= 0) return 0;
-  size_t got = 0;
-  try {
-    if (st->source != nullptr) {
-      got = st->source->ReadAt(st->pos, dst, static_cast<size_t>(n));
-    } else {
-      // Memory: the input, or the output being built (libtiff reads back
-      // what it wrote when it links directories).
-      const std::span<const uint8_t> mem =
-          st->data.empty() ? std::span<const uint8_t>(st->out) : st->data;
-      if (st->pos < mem.size()) {
-        got = std::min<uint64_t>(static_cast<uint64_t>(n),
-                                 mem.size() - st->pos);
-        std::memcpy(dst, mem.data() + st->pos, got);
-      }
-    }
-  } catch (...) {
-    st->exception = std::current_exception();
-    return -1;
-  }
-  if (got < static_cast<size_t>(n)) st->short_read = true;
-  st->pos += got;
-  return static_cast<tmsize_t>(got);
-}
-
-tmsize_t WriteProc(thandle_t h, void* src, tmsize_t n) {
-  TiffState* st = StateOf(h);
-  if (n <= 0) return 0;
-  try {
-    const uint64_t end = st->pos + static_cast<uint64_t>(n);
-    if (end > st->out.size()) st->out.resize(end);
-    std::memcpy(st->out.data() + st->pos, src, static_cast<size_t>(n));
-    st->pos = end;
-  } catch (...) {
-    st->exception = std::current_exception();
-    return -1;
-  }
-  return n;
-}
-
-toff_t SizeProc(thandle_t h) {
-  const TiffState* st = StateOf(h);
-  if (st->source == nullptr) {
-    return st->data.empty() ? st->out.size() : st->data.size();
-  }
-  return st->size.value_or(std::numeric_limits<toff_t>::max());
-}
-
-toff_t SeekProc(thandle_t h, toff_t off, int whence) {
-  TiffState* st = StateOf(h);
-  uint64_t base = 0;
-  if (whence == SEEK_CUR) {
-    base = st->pos;
-  } else if (whence == SEEK_END) {
-    if (st->source != nullptr && !st->size) return static_cast<toff_t>(-1);
-    base = SizeProc(h);
-  }
-  st->pos = base + off;
-  return st->pos;
-}
-
-int CloseProc(thandle_t) { return 0; }
-
-// Opens `st` for reading ("r") or writing ("w", "w8") with the handlers and
-// memory cap on the handle itself. Mapping is off ("m"): reads go through
-// ReadProc, which sees where the data ends.
-TIFF* OpenHandle(TiffState& st, const char* mode, tmsize_t cap) {
-  TIFFOpenOptions* opts = TIFFOpenOptionsAlloc();
-  if (opts == nullptr) throw std::bad_alloc();
-  TIFFOpenOptionsSetErrorHandlerExtR(opts, OnError, &st);
-  TIFFOpenOptionsSetWarningHandlerExtR(opts, OnWarning, &st);
-  TIFFOpenOptionsSetMaxSingleMemAlloc(opts, cap);
-  TIFF* tif = TIFFClientOpenExt("", mode, &st, ReadProc, WriteProc, SeekProc,
-                                CloseProc, SizeProc, nullptr, nullptr, opts);
-  TIFFOpenOptionsFree(opts);
-  return tif;
-}
+using namespace tiff;  // NOLINT: the shared handle parts
 
 // Sample types of the direct path, as the file stores them.
 enum class Kind { kU8, kU16, kF32, kI8, kI16, kI32, kU32, kF64 };
@@ -609,200 +452,12 @@ void TiffDecoder::ReadRows(std::byte* dst, std::ptrdiff_t stride, int rows) {
   }
 }
 
-class TiffEncoder final : public Encoder {
- public:
-  TiffEncoder(const PixelFormat& format, const Metadata& metadata, Sink& sink,
-              std::string_view name);
-  ~TiffEncoder() override {
-    if (tif_ != nullptr) TIFFClose(tif_);
-  }
-  void WriteRows(const std::byte* src, std::ptrdiff_t stride,
-                 int rows) override;
-  void Finish() override;
-
- private:
-  [[noreturn]] void Fail(const std::string& fallback);
-  void Check(int ok, const char* what) {
-    if (ok != 1) Fail(what);
-  }
-  void WriteExifIfd(const std::vector<ExifText>& texts, uint64_t* offset);
-
-  PixelFormat format_;
-  Sink& sink_;
-  std::string name_;
-  TiffState st_;
-  TIFF* tif_ = nullptr;
-  std::vector<uint8_t> row_;  // libtiff's predictor works in place
-  uint32_t next_row_ = 0;
-};
-
-void TiffEncoder::Fail(const std::string& fallback) {
-  if (st_.exception) std::rethrow_exception(st_.exception);
-  ThrowOutput(name_, "cannot encode TIFF (" +
-                         (st_.error.empty() ? fallback : st_.error) + ")");
-}
-
-// Writes the Exif IFD's texts as an EXIF custom directory, before the image
-// directory exists: TIFFCreateDirectory then starts the image afresh, and
-// the image directory points at this one (no reread of a written IFD).
-void TiffEncoder::WriteExifIfd(const std::vector<ExifText>& texts,
-                               uint64_t* offset) {
-  Check(TIFFCreateEXIFDirectory(tif_) == 0, "cannot create the Exif IFD");
-  bool any = false;
-  for (const ExifText& t : texts) {
-    if (t.exif_ifd && TIFFFindField(tif_, t.tag, TIFF_ASCII) != nullptr) {
-      any |= TIFFSetField(tif_, t.tag, t.text.c_str()) == 1;
-    }
-  }
-  static const char kVersion[4] = {'0', '2', '3', '1'};
-  if (any) {
-    Check(TIFFSetField(tif_, EXIFTAG_EXIFVERSION, kVersion),
-          "cannot set ExifVersion");
-    Check(TIFFWriteCustomDirectory(tif_, offset), "cannot write the Exif IFD");
-  }
-  // libtiff 4.5's TIFFCreateDirectory does not free the Exif IFD's values.
-  TIFFFreeDirectory(tif_);
-  Check(TIFFCreateDirectory(tif_) == 0, "cannot start the image IFD");
-  if (!any) *offset = 0;
-}
-
-TiffEncoder::TiffEncoder(const PixelFormat& format, const Metadata& metadata,
-                         Sink& sink, std::string_view name)
-    : format_(format), sink_(sink), name_(name) {
-  const int ch = format.channels;
-  if (ch < 1 || ch > 4 || format.width <= 0 || format.height <= 0) {
-    throw Error(ErrorKind::kInternal, "TIFF encoder: bad pixel format");
-  }
-  // Classic TIFF's offsets are 32-bit: BigTIFF beyond 2 GiB of samples
-  // (LZW can grow incompressible data).
-  const uint64_t raw = uint64_t{format.RowBytes()} * format.height;
-  st_.Reset();
-  tif_ = OpenHandle(st_, raw > (uint64_t{1} << 31) ? "w8" : "w",
-                    kMaxSingleAlloc);
-  if (tif_ == nullptr) Fail("cannot start the file");
-
-  const std::vector<ExifText> texts =
-      metadata.exif.empty() ? std::vector<ExifText>{}
-                            : ExifTexts(metadata.exif);
-  uint64_t exif_offset = 0;
-  if (std::any_of(texts.begin(), texts.end(),
-                  [](const ExifText& t) { return t.exif_ifd; })) {
-    WriteExifIfd(texts, &exif_offset);
-  }
-
-  const bool is_float = format.depth == core::Depth::kF32;
-  const int exif_orientation = ExifOrientation(metadata.exif);
-  const uint16_t orientation = static_cast<uint16_t>(
-      exif_orientation >= 1 ? exif_orientation : ORIENTATION_TOPLEFT);
-  const uint16_t bits = static_cast<uint16_t>(format.SampleBytes() * 8);
-  const uint32_t rows_per_strip = static_cast<uint32_t>(std::clamp<uint64_t>(
-      kStripBytes / format.RowBytes(), 1, static_cast<uint64_t>(format.height)));
-  Check(TIFFSetField(tif_, TIFFTAG_IMAGEWIDTH, uint32_t(format.width)) &&
-            TIFFSetField(tif_, TIFFTAG_IMAGELENGTH, uint32_t(format.height)) &&
-            TIFFSetField(tif_, TIFFTAG_BITSPERSAMPLE, bits) &&
-            TIFFSetField(tif_, TIFFTAG_SAMPLESPERPIXEL, uint16_t(ch)) &&
-            TIFFSetField(tif_, TIFFTAG_SAMPLEFORMAT,
-                         is_float ? SAMPLEFORMAT_IEEEFP : SAMPLEFORMAT_UINT) &&
-            TIFFSetField(tif_, TIFFTAG_PHOTOMETRIC,
-                         ch >= 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK) &&
-            TIFFSetField(tif_, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG) &&
-            // The EXIF's orientation where the pixels were kept as stored
-            // (--no-auto-orient); 1 otherwise.
-            TIFFSetField(tif_, TIFFTAG_ORIENTATION, orientation) &&
-            TIFFSetField(tif_, TIFFTAG_COMPRESSION, COMPRESSION_LZW) &&
-            // Differencing (integer or floating point) makes LZW worth
-            // having on photos and stays lossless.
-            TIFFSetField(tif_, TIFFTAG_PREDICTOR,
-                         is_float ? PREDICTOR_FLOATINGPOINT
-                                  : PREDICTOR_HORIZONTAL) &&
-            TIFFSetField(tif_, TIFFTAG_ROWSPERSTRIP, rows_per_strip),
-        "cannot set the image fields");
-  if (ch == 2 || ch == 4) {
-    const uint16_t extra[1] = {EXTRASAMPLE_UNASSALPHA};
-    Check(TIFFSetField(tif_, TIFFTAG_EXTRASAMPLES, uint16_t{1}, extra),
-          "cannot set ExtraSamples");
-  }
-  if (!metadata.icc.empty()) {
-    Check(TIFFSetField(tif_, TIFFTAG_ICCPROFILE,
-                       static_cast<uint32_t>(metadata.icc.size()),
-                       metadata.icc.data()),
-          "cannot set the ICC profile");
-  }
-  if (!metadata.xmp.empty()) {
-    Check(TIFFSetField(tif_, TIFFTAG_XMLPACKET,
-                       static_cast<uint32_t>(metadata.xmp.size()),
-                       metadata.xmp.data()),
-          "cannot set the XMP packet");
-  }
-  for (const ExifText& t : texts) {
-    // Only TIFF's own ASCII tags: an unknown tag would need a definition.
-    if (!t.exif_ifd && TIFFFindField(tif_, t.tag, TIFF_ASCII) != nullptr) {
-      Check(TIFFSetField(tif_, t.tag, t.text.c_str()), "cannot set a text");
-    }
-  }
-  if (exif_offset != 0) {
-    Check(TIFFSetField(tif_, TIFFTAG_EXIFIFD, exif_offset),
-          "cannot set ExifIFD");
-  }
-  row_.resize(format.RowBytes());
-}
-
-void TiffEncoder::WriteRows(const std::byte* src, std::ptrdiff_t stride,
-                            int rows) {
-  if (tif_ == nullptr || rows < 0 ||
-      next_row_ + static_cast<uint64_t>(rows) >
-          static_cast<uint64_t>(format_.height)) {
-    throw Error(ErrorKind::kInternal, "TIFF encoder: rows past the end");
-  }
-  const size_t n = format_.SampleBytes();
-  const size_t width = static_cast<size_t>(format_.width);
-  const int ch = format_.channels;
-  for (int i = 0; i < rows; ++i, ++next_row_, src += stride) {
-    const auto* s = reinterpret_cast<const uint8_t*>(src);
-    if (ch < 3) {
-      std::memcpy(row_.data(), s, row_.size());
-    } else {
-      for (size_t x = 0; x < width; ++x) {  // B,G,R(,A) -> R,G,B(,A)
-        const size_t p = x * ch * n;
-        std::memcpy(&row_[p], s + p + 2 * n, n);
-        std::memcpy(&row_[p + n], s + p + n, n);
-        std::memcpy(&row_[p + 2 * n], s + p, n);
-        if (ch == 4) std::memcpy(&row_[p + 3 * n], s + p + 3 * n, n);
-      }
-    }
-    st_.Reset();
-    if (TIFFWriteScanline(tif_, row_.data(), next_row_, 0) != 1) {
-      Fail("cannot write row " + std::to_string(next_row_));
-    }
-  }
-}
-
-void TiffEncoder::Finish() {
-  if (tif_ == nullptr || next_row_ != static_cast<uint32_t>(format_.height)) {
-    throw Error(ErrorKind::kInternal, "TIFF encoder: finished early");
-  }
-  st_.Reset();
-  Check(TIFFWriteDirectory(tif_), "cannot write the directory");
-  TIFFClose(tif_);  // the directory is written: nothing left to fail
-  tif_ = nullptr;
-  if (st_.exception) std::rethrow_exception(st_.exception);
-  sink_.Write(st_.out.data(), st_.out.size());
-  st_.out = {};
-}
-
 }  // namespace
 
 std::unique_ptr<Decoder> OpenTiff(Source& source, std::string_view name) {
   auto decoder = std::make_unique<TiffDecoder>(source, name);
   decoder->Open();
   return decoder;
-}
-
-std::unique_ptr<Encoder> NewTiffEncoder(const PixelFormat& format,
-                                        const Metadata& metadata,
-                                        const EncodeOptions& /*options*/,
-                                        Sink& sink, std::string_view name) {
-  return std::make_unique<TiffEncoder>(format, metadata, sink, name);
 }
 
 }  // namespace convcorr::io
