@@ -1,17 +1,18 @@
+// Kernel interchange (formats.h): writing a kernel in each format, and the
+// .npy and libvips .mat readers behind ParseSpec's @FILE.
 #include "kernel/formats.h"
 
-#include <algorithm>
 #include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
-#include "kernel/spec_internal.h"
+#include "kernel/kernel.h"
+#include "kernel/text.h"
 
 namespace convcorr::kernel {
 
@@ -168,15 +169,12 @@ namespace internal {
 
 namespace {
 
-// A quoted file name for messages.
-std::string Quoted(std::string_view path) { return "'" + Printable(path) + "'"; }
-
 Kernel FromValues(std::string_view spec, int rows, int cols,
                   std::vector<double> w) {
   for (double v : w) {
     if (!std::isfinite(v)) ThrowSpecError(spec, "weights must be finite numbers");
   }
-  CheckWeights(spec, w);
+  CheckAbsSumFinite(spec, w);
   return Kernel(rows, cols, std::move(w));
 }
 

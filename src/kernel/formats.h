@@ -33,4 +33,21 @@ inline constexpr std::string_view kKernelFormatNames =
 std::string WriteKernel(const Kernel& k, KernelFormat format,
                         std::string_view spec);
 
+namespace internal {
+
+// The readers of kernel files made by other tools, for ParseSpec's @FILE
+// (and the fuzzer); `bytes` and `text` are the whole file, `path` its name
+// and `spec` the whole user text, quoted in errors. Both throw
+// convcorr::Error of kind kKernelSpec.
+// @FILE.npy: NumPy, 1-D or 2-D, float or integer, either byte order, C or
+// Fortran order.
+Kernel ReadNpy(std::string_view spec, std::string_view path,
+               std::string_view bytes);
+// @FILE.mat: libvips, "W H [SCALE [OFFSET]]" then the rows; weights divided
+// by SCALE, OFFSET kept as the kernel's offset.
+Kernel ReadVipsMat(std::string_view spec, std::string_view path,
+                   std::string_view text);
+
+}  // namespace internal
+
 }  // namespace convcorr::kernel

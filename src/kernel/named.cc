@@ -1,5 +1,7 @@
 // Named kernels: "gaussian:1.5,7", "sobel-x", "motion:9,30"... Definitions,
 // defaults and sign conventions are documented in docs/kernels.md.
+#include "kernel/named.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -10,13 +12,17 @@
 #include <vector>
 
 #include "kernel/kernel.h"
-#include "kernel/spec_internal.h"
-#include "kernel/spec.h"
+#include "kernel/text.h"
 
 namespace convcorr::kernel {
 namespace {
 
+using internal::CheckAbsSumFinite;
+using internal::EqualsIgnoreCase;
+using internal::ParseNumberOrThrow;
+using internal::Printable;
 using internal::ThrowSpecError;
+using internal::Trim;
 
 // The parameters of one named kernel, with the checks that turn a bad one
 // into a kernel spec error.
@@ -50,8 +56,7 @@ class Params {
 
  private:
   double Parse(size_t i, std::string_view what) const {
-    return internal::ParseNumberOrThrow(spec_, std::string(what) + " ",
-                                        values_[i]);
+    return ParseNumberOrThrow(spec_, std::string(what) + " ", values_[i]);
   }
 
   std::string_view spec_;
@@ -401,13 +406,6 @@ std::string ParamCountError(const NamedKernel& k, size_t got) {
          std::string(k.usage) + ")";
 }
 
-std::string_view TrimSpace(std::string_view s) {
-  constexpr std::string_view kSpace = " \t\n\r\v\f";
-  const size_t first = s.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  return s.substr(first, s.find_last_not_of(kSpace) - first + 1);
-}
-
 }  // namespace
 
 Kernel MakeNamedKernel(std::string_view spec, std::string_view name,
@@ -417,27 +415,25 @@ Kernel MakeNamedKernel(std::string_view spec, std::string_view name,
     if (k.name == name) found = &k;
   }
   if (found == nullptr) {
-    std::string lower(name);
-    for (char& ch : lower) {
-      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-    }
+    // The names are all lowercase: a match that ignores case is the name
+    // typed in another case.
     for (const NamedKernel& k : kNamedKernels) {
-      if (k.name == lower) {
-        ThrowSpecError(spec, "unknown kernel '" + internal::Printable(name) +
+      if (EqualsIgnoreCase(k.name, name)) {
+        ThrowSpecError(spec, "unknown kernel '" + Printable(name) +
                                  "' (names are lowercase: '" +
                                  std::string(k.name) + "')");
       }
     }
-    ThrowSpecError(spec, "unknown kernel '" + internal::Printable(name) +
+    ThrowSpecError(spec, "unknown kernel '" + Printable(name) +
                              "' (known: " + KnownNames() + ")");
   }
 
   std::vector<std::string_view> values;
-  if (!TrimSpace(params).empty()) {
+  if (!Trim(params).empty()) {
     size_t start = 0;
     while (true) {
       const size_t comma = params.find(',', start);
-      values.push_back(TrimSpace(params.substr(start, comma - start)));
+      values.push_back(Trim(params.substr(start, comma - start)));
       if (comma == std::string_view::npos) break;
       start = comma + 1;
     }
@@ -455,11 +451,7 @@ Kernel MakeNamedKernel(std::string_view spec, std::string_view name,
   Kernel kernel = found->make(Params(spec, std::move(values)));
   // Extreme parameters (unsharp with a huge amount) can overflow the sums
   // that the engine and --normalize take, like huge inline weights.
-  double abs_sum = 0;
-  for (double v : kernel.weights()) abs_sum += std::fabs(v);
-  if (!std::isfinite(abs_sum)) {
-    ThrowSpecError(spec, "the sum of |weights| must be finite");
-  }
+  CheckAbsSumFinite(spec, kernel.weights());
   return kernel;
 }
 

@@ -13,9 +13,4 @@ namespace convcorr::kernel {
 // with the message "kernel spec '<spec>': <reason>".
 Kernel ParseSpec(std::string_view spec);
 
-// Builds a named kernel from its name and already-split parameters; `spec` is
-// the whole user text, quoted in errors.
-Kernel MakeNamedKernel(std::string_view spec, std::string_view name,
-                       std::string_view params);
-
 }  // namespace convcorr::kernel

@@ -16,7 +16,6 @@
 #include "fuzz_check.h"
 #include "kernel/formats.h"
 #include "kernel/kernel.h"
-#include "kernel/spec_internal.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace convcorr;

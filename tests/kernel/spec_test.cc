@@ -1,6 +1,6 @@
-// Tests of kernel spec parsing (src/kernel/spec.h): every syntax and named
-// kernel against matrices written out from docs/kernels.md, and every error
-// message word for word.
+// Tests of kernel spec parsing (src/kernel/spec.h, src/kernel/named.h): every
+// syntax and named kernel against matrices written out from docs/kernels.md,
+// and every error message word for word.
 #include "kernel/spec.h"
 
 #include <gtest/gtest.h>
@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "kernel/kernel.h"
+#include "kernel/named.h"
 
 namespace convcorr::kernel {
 namespace {
