@@ -201,8 +201,13 @@ std::string ReadKernelFile(std::string_view spec, std::string_view path) {
   return content;
 }
 
+bool LooksLikeImageMagick(std::string_view text);
+Kernel ParseImageMagick(std::string_view spec, std::string_view text);
+
 // @FILE: the inline syntax, one row per line (';' also ends a row), '#'
-// starts a comment, blank lines are skipped; errors name the line.
+// starts a comment, blank lines are skipped; errors name the line. A file
+// in another tool's one-line form (ImageMagick, G'MIC) or a NumPy file is
+// read as such.
 Kernel ParseFile(std::string_view spec, std::string_view path) {
   if (path.empty()) {
     ThrowSpecError(spec, "missing file name after '@'");
@@ -212,10 +217,31 @@ Kernel ParseFile(std::string_view spec, std::string_view path) {
     return path.size() >= ext.size() &&
            EqualsIgnoreCase(path.substr(path.size() - ext.size()), ext);
   };
-  if (ends_with(".npy")) return internal::ReadNpy(spec, path, content);
+  // NumPy files by their magic too, whatever their name.
+  if (ends_with(".npy") || std::string_view(content).substr(0, 6) ==
+                               std::string_view("\x93NUMPY", 6)) {
+    return internal::ReadNpy(spec, path, content);
+  }
   if (ends_with(".mat")) return internal::ReadVipsMat(spec, path, content);
   std::string_view text = content;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // BOM
+  // A file holding another tool's one-line form, as `kernel --to` writes
+  // it: ImageMagick's "WxH+X+Y: v,v,..." or G'MIC's "(a,b;c,d)". Comments
+  // ('#' to the end of a line) are dropped and line breaks read as spaces.
+  std::string joined;
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\n', at);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(at, end - at);
+    joined.append(line.substr(0, line.find('#')));
+    joined.push_back(' ');
+    at = end + 1;
+  }
+  const std::string_view body = Trim(joined);
+  if (LooksLikeImageMagick(body)) return ParseImageMagick(spec, body);
+  if (body.size() >= 2 && body.front() == '(' && body.back() == ')') {
+    return ParseInline(spec, Trim(body.substr(1, body.size() - 2)));
+  }
   std::vector<RowText> rows;
   int line_number = 0;
   size_t start = 0;

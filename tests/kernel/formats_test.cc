@@ -63,25 +63,42 @@ TEST(KernelFormats, EveryFormatReadsBackTheSameWeights) {
         continue;
       }
       const std::string text = WriteKernel(k, f, spec);
-      Kernel back = k;
+      const auto same = [&](const Kernel& back, const std::string& how) {
+        SCOPED_TRACE(how);
+        ASSERT_EQ(back.rows(), k.rows());
+        ASSERT_EQ(back.cols(), k.cols());
+        EXPECT_EQ(back.anchor_x(), k.anchor_x());
+        EXPECT_EQ(back.anchor_y(), k.anchor_y());
+        for (size_t i = 0; i < k.weights().size(); ++i) {
+          // Exact, but for the .mat integer-scale form (w*s/s).
+          EXPECT_NEAR(back.weights()[i], k.weights()[i],
+                      f == KernelFormat::kVips
+                          ? 1e-15 * std::abs(k.weights()[i])
+                          : 0)
+              << i;
+        }
+      };
+      // What `kernel --to` writes reads back through -k @FILE: vips from a
+      // file named .mat, NumPy by its name or its magic, CSV and the
+      // one-line forms from any file.
       if (f == KernelFormat::kVips) {
-        back = ParseSpec(TempFile("k.mat", text).spec());
+        same(ParseSpec(TempFile("k.mat", text).spec()), "@k.mat");
       } else if (f == KernelFormat::kNpy) {
-        back = ParseSpec(TempFile("k.npy", text).spec());
+        same(ParseSpec(TempFile("k.npy", text).spec()), "@k.npy");
+        same(ParseSpec(TempFile("k.bin", text).spec()), "@k.bin");
       } else if (f == KernelFormat::kCsv) {
-        back = ParseSpec(TempFile("k.csv", text).spec());
+        same(ParseSpec(TempFile("k.csv", text).spec()), "@k.csv");
       } else {
-        back = ParseSpec(text);
-      }
-      ASSERT_EQ(back.rows(), k.rows());
-      ASSERT_EQ(back.cols(), k.cols());
-      EXPECT_EQ(back.anchor_x(), k.anchor_x());
-      EXPECT_EQ(back.anchor_y(), k.anchor_y());
-      for (size_t i = 0; i < k.weights().size(); ++i) {
-        // Exact, but for the .mat integer-scale form (w*s/s).
-        EXPECT_NEAR(back.weights()[i], k.weights()[i],
-                    f == KernelFormat::kVips ? 1e-15 * std::abs(k.weights()[i]) : 0)
-            << i;
+        same(ParseSpec(text), "inline");
+        same(ParseSpec(TempFile("k.txt", text).spec()), "@k.txt");
+        if (f == KernelFormat::kSpec) continue;  // there a line is a row
+        // With a comment line and the one-line form broken over lines.
+        std::string broken = "# written by convcorr\n" + text;
+        for (size_t at = broken.find(','); at != std::string::npos;
+             at = broken.find(',', at + 40)) {
+          broken.insert(at + 1, "\n");
+        }
+        same(ParseSpec(TempFile("k2.txt", broken).spec()), "@k2.txt broken");
       }
     }
   }
