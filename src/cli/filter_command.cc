@@ -54,6 +54,7 @@ struct Setup {
   std::string engine;  // for -v: "engine: simd AVX2, strategy direct"
   Step stride;         // the outputs keep every stride.y-th row, ...
   core::Rounding rounding = core::Rounding::kSaturate;  // --compat
+  diff::DiffRange diff_range;  // compare's heat map range (--diff-range)
 };
 
 Setup MakeSetup(const FilterOptions& o, bool compare) {
@@ -438,10 +439,12 @@ int RunCompare(const FilterOptions& o) {
     const core::Image& corr = pair.correlate;
     const core::Image& conv = pair.convolve;
 
-    const diff::DiffStats stats =
+    diff::DiffStats stats =
         diff::ComputeStats(conv, corr, o.threshold, PsnrPeak(img));
-    const core::Image heat =
-        diff::HeatMap(diff::SignedDiff(conv, corr), stats.max_abs);
+    const core::Plane signed_diff = diff::SignedDiff(conv, corr);
+    stats.map_range = diff::ChooseRange(signed_diff, s.diff_range);
+    stats.map_rule = diff::DiffRangeName(s.diff_range);
+    const core::Image heat = diff::HeatMap(signed_diff, stats.map_range);
     auto [conv_q, conv_sat] =
         ToOutputDepth(conv, img.depth, s.depth, s.rounding);
     auto [corr_q, corr_sat] =
@@ -465,7 +468,8 @@ int RunCompare(const FilterOptions& o) {
           fmt::format("{}  |  {}", s.spec,
                       job.from_stdin ? "stdin" : job.input.filename().string());
       files.push_back(Encode(
-          diff::Panel(img, corr_q, conv_q, heat, stats.max_abs, title), "png",
+          diff::Panel(img, corr_q, conv_q, heat, stats.map_range,
+                      stats.max_abs, title), "png",
           paths[next++].string()));
     }
     EnsureDirectory(job.out_dir);

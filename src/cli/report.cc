@@ -23,6 +23,8 @@ nlohmann::json DiffStatsJson(const diff::DiffStats& stats) {
       {"threshold", DoubleJson(stats.threshold)},
       {"share_above_threshold", DoubleJson(stats.share_above)},
       {"samples", stats.samples},
+      {"map_range", DoubleJson(stats.map_range)},
+      {"map_range_rule", stats.map_rule},
   };
 }
 
@@ -116,12 +118,18 @@ void Reporter::CompareResult(const std::string& input,
             : "");
   } else {
     text += fmt::format(
-        "  max |diff| {:.6g} at x={} y={} channel {}\n"
+        "  max |diff| {} at x={} y={} channel {}\n"
         "  mean |diff| {:.6g}, rms {:.6g}, psnr {:.2f} dB (peak {:.6g})\n"
         "  share |diff| > {:.6g}: {:.2f}%\n",
-        stats.max_abs, stats.max_x, stats.max_y, stats.max_channel,
-        stats.mean_abs, stats.rms, stats.psnr, stats.peak, stats.threshold,
-        100.0 * stats.share_above);
+        diff::FormatDiff(stats.max_abs), stats.max_x, stats.max_y,
+        stats.max_channel, stats.mean_abs, stats.rms, stats.psnr, stats.peak,
+        stats.threshold, 100.0 * stats.share_above);
+    text += fmt::format(
+        "  diff map: -{0} to +{0} ({1}){2}\n", diff::FormatDiff(stats.map_range),
+        stats.map_rule == "max"      ? "the largest |diff|"
+        : stats.map_rule[0] == 'p' ? stats.map_rule + " of the nonzero |diff|"
+                                   : "--diff-range " + stats.map_rule,
+        stats.max_abs > stats.map_range ? "; larger |diff| saturate" : "");
   }
   text += "  wrote:";
   for (const auto& p : outputs) {

@@ -1,6 +1,11 @@
 // The diverging colour map and the heat map drawn with it.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <string>
+#include <vector>
 
 #include "diff/diff.h"
 
@@ -45,6 +50,44 @@ Bgr DivergingColor(double t) {
   return {Channel(lo.b + f * (hi.b - lo.b)), Channel(lo.g + f * (hi.g - lo.g)),
           Channel(lo.r + f * (hi.r - lo.r))};
 }
+
+double ChooseRange(const core::Plane& d, const DiffRange& choice) {
+  if (choice.kind == DiffRange::Kind::kValue) return choice.value;
+  std::vector<float> mags;
+  double max_abs = 0;
+  for (const float v : d.data) {
+    if (v == 0) continue;
+    const float m = std::abs(v);
+    mags.push_back(m);
+    max_abs = std::max(max_abs, static_cast<double>(m));
+  }
+  if (mags.empty()) return 0.0;
+  if (choice.kind == DiffRange::Kind::kMax || choice.value >= 100) {
+    return max_abs;
+  }
+  // Nearest rank: the smallest |d| with at least p% of them at or below it.
+  const double rank = std::ceil(choice.value / 100.0 * mags.size());
+  const size_t k = static_cast<size_t>(std::clamp(rank, 1.0,
+                                                  double(mags.size()))) -
+                   1;
+  std::nth_element(mags.begin(), mags.begin() + static_cast<ptrdiff_t>(k),
+                   mags.end());
+  return mags[k];
+}
+
+std::string DiffRangeName(const DiffRange& choice) {
+  switch (choice.kind) {
+    case DiffRange::Kind::kMax:
+      return "max";
+    case DiffRange::Kind::kPercentile:
+      return "p" + fmt::format("{:g}", choice.value);
+    case DiffRange::Kind::kValue:
+      break;
+  }
+  return fmt::format("{:g}", choice.value);
+}
+
+std::string FormatDiff(double v) { return fmt::format("{:.6g}", v); }
 
 core::Image HeatMap(const core::Plane& d, double range) {
   core::Image out;

@@ -24,6 +24,11 @@ struct DiffStats {
   int max_y = 0;
   int max_channel = 0;
   bool identical = true;  // every d is exactly 0
+  // The heat map's colour range r (colours span [-r, r], larger |d|
+  // saturate) and how it was chosen ("max", "p99.5", or a value): set by
+  // the caller from ChooseRange, for the report.
+  double map_range = 0;
+  std::string map_rule;
 };
 
 // Computes the statistics; `peak` is the signal peak (255, 65535, or the
@@ -44,6 +49,30 @@ struct Bgr {
 };
 Bgr DivergingColor(double t);
 
+// How the heat map's colour range is chosen (--diff-range): the largest
+// |d|, a percentile of |d|, or a given value.
+struct DiffRange {
+  enum class Kind { kMax, kPercentile, kValue };
+  Kind kind = Kind::kPercentile;
+  double value = 99.5;  // the percentile (0 < p <= 100), or the value (> 0)
+  bool operator==(const DiffRange&) const = default;
+};
+
+// The symmetric range [-r, r] the heat map of `d` (SignedDiff) is drawn
+// with: kMax gives max |d|; kPercentile the p-th percentile (nearest rank)
+// of |d| over the pixels where d is not zero, so that a few hard edges
+// saturate instead of washing the map out, and a difference confined to a
+// small area still shows; kValue the value itself. 0 when d is zero
+// everywhere (kValue excepted).
+double ChooseRange(const core::Plane& d, const DiffRange& choice);
+
+// "max", "p99.5", or the value: how --diff-range reads back.
+std::string DiffRangeName(const DiffRange& choice);
+
+// A difference as the panel's colour bar and compare's text print it: six
+// significant digits, so the bar and the text show the same number.
+std::string FormatDiff(double v);
+
 // Heat map of `d` on the diverging map with the symmetric range [-range,
 // range] (range <= 0 maps everything to white): an 8-bit BGR image.
 core::Image HeatMap(const core::Plane& d, double range);
@@ -54,9 +83,12 @@ core::Image RawDiff(const core::Image& convolved,
 
 // The labelled panel: input | correlate | convolve | diff heat map, with a
 // colour bar for [-range, range] and a title line. Inputs are quantized
-// images of any depth and channel count; the panel is 8-bit BGR.
+// images of any depth and channel count; the panel is 8-bit BGR. When
+// max_abs (the largest |d|) is beyond the range, the bar ends in arrows
+// and its end labels read "<=-r" and ">=+r": those colours saturate. A
+// zero range (no difference) draws a white bar with the one label "0".
 core::Image Panel(const core::Image& input, const core::Image& correlated,
                   const core::Image& convolved, const core::Image& heat_map,
-                  double range, const std::string& title);
+                  double range, double max_abs, const std::string& title);
 
 }  // namespace convcorr::diff

@@ -305,7 +305,7 @@ core::Image FromBgr(const Raster& m) {
 
 core::Image Panel(const core::Image& input, const core::Image& correlated,
                   const core::Image& convolved, const core::Image& heat_map,
-                  double range, const std::string& title) {
+                  double range, double max_abs, const std::string& title) {
   std::vector<Tile> tiles = {ToTile(input), ToTile(correlated),
                              ToTile(convolved), ToTile(heat_map)};
   const std::array<std::string, 4> labels = {
@@ -316,27 +316,36 @@ core::Image Panel(const core::Image& input, const core::Image& correlated,
   // One font for the title and the labels: whole-factor scales leave no
   // size between 1 and 2 for a larger title.
   const Font font(tile.width);
-  // Ticks of the colour bar; "-0" and "+0" would be noise when the range is
-  // empty (identical results), so then every tick reads 0.
+  // Ticks of the colour bar, in compare's own number format. An empty
+  // range (identical results) has one tick, "0", on a white bar; a range
+  // below the largest difference saturates, which the end labels say
+  // ("<=", ">=") and arrows at the bar's ends show.
   const bool has_range = range > 0;
-  const std::string tick_lo = has_range ? fmt::format("{:.3g}", -range) : "0";
-  const std::string tick_hi = has_range ? fmt::format("{:+.3g}", range) : "0";
+  const bool clipped = has_range && max_abs > range;
+  const std::string tick_lo =
+      has_range ? (clipped ? "\u2264" : "") + FormatDiff(-range) : "";
+  const std::string tick_hi =
+      has_range ? (clipped ? "\u2265+" : "+") + FormatDiff(range) : "";
+
+  const int line = font.LineHeight();
+  const int bar_height = std::max(10, line);
+  // An arrow is a triangle as tall as the bar, half as wide.
+  const int arrow = clipped ? bar_height / 2 + 1 : 0;
 
   // Columns are as wide as the widest of the tile, its label and the colour
-  // bar's tick labels, so no text runs into the next column.
+  // bar's tick labels (with the arrows), so no text runs into the next
+  // column.
   int column = tile.width;
   for (const std::string& label : labels) {
     column = std::max(column, font.Width(label));
   }
   column = std::max(column, font.Width(tick_lo) + font.Width("0") +
-                                font.Width(tick_hi) + 2 * kGap);
+                                font.Width(tick_hi) + 2 * kGap + 2 * arrow);
 
-  const int line = font.LineHeight();
   const int title_top = kGap;
   const int label_top = title_top + font.LineHeight() + kGap;
   const int tiles_top = label_top + line + kGap / 2;
   const int bar_top = tiles_top + tile.height + kGap;
-  const int bar_height = std::max(10, line);
   const int ticks_top = bar_top + bar_height + kTickLength + 2;
   const int height = ticks_top + line + kGap;
   const int width =
@@ -354,21 +363,42 @@ core::Image Panel(const core::Image& input, const core::Image& correlated,
               label_top);
   }
 
-  // Colour bar under the difference tile, across its column: -range on the
-  // left, 0 in the middle, +range on the right, as in the heat map.
-  const int bar_x = kGap + 3 * (column + kGap);
-  for (int x = 0; x < column; ++x) {
-    const double t = column > 1 ? 2.0 * x / (column - 1) - 1.0 : 0.0;
+  // Colour bar under the difference tile, across its column (less the
+  // arrows): -range on the left, 0 in the middle, +range on the right, as
+  // in the heat map; all white for an empty range.
+  const int bar_x = kGap + 3 * (column + kGap) + arrow;
+  const int bar_width = column - 2 * arrow;
+  for (int x = 0; x < bar_width; ++x) {
+    const double t =
+        has_range && bar_width > 1 ? 2.0 * x / (bar_width - 1) - 1.0 : 0.0;
     panel.Fill(bar_x + x, bar_top, 1, bar_height, DivergingColor(t));
   }
-  Frame(panel, bar_x - 1, bar_top - 1, column + 2, bar_height + 2, kFrame);
-  const int bar_bottom = bar_top + bar_height;
-  for (int x : {bar_x, bar_x + column / 2, bar_x + column - 1}) {
-    panel.Fill(x, bar_bottom, 1, kTickLength, kText);
+  Frame(panel, bar_x - 1, bar_top - 1, bar_width + 2, bar_height + 2, kFrame);
+  if (clipped) {
+    // Outward triangles in the end colours, one column per step.
+    const Bgr lo = DivergingColor(-1.0);
+    const Bgr hi = DivergingColor(1.0);
+    for (int i = 0; i < arrow; ++i) {
+      const int half = (bar_height * (arrow - i)) / (2 * arrow);
+      const int y = bar_top + bar_height / 2 - half;
+      const int h = std::max(1, 2 * half);
+      panel.Fill(bar_x - 2 - i, y, 1, h, lo);
+      panel.Fill(bar_x + bar_width + 1 + i, y, 1, h, hi);
+    }
   }
-  font.Draw(panel, tick_lo, bar_x, ticks_top);
-  font.Draw(panel, "0", bar_x + column / 2 - font.Width("0") / 2, ticks_top);
-  font.Draw(panel, tick_hi, bar_x + column - font.Width(tick_hi), ticks_top);
+  const int bar_bottom = bar_top + bar_height;
+  const int middle = bar_x + bar_width / 2;
+  if (has_range) {
+    for (int x : {bar_x, middle, bar_x + bar_width - 1}) {
+      panel.Fill(x, bar_bottom, 1, kTickLength, kText);
+    }
+    font.Draw(panel, tick_lo, bar_x - arrow, ticks_top);
+    font.Draw(panel, tick_hi,
+              bar_x + bar_width + arrow - font.Width(tick_hi), ticks_top);
+  } else {
+    panel.Fill(middle, bar_bottom, 1, kTickLength, kText);
+  }
+  font.Draw(panel, "0", middle - font.Width("0") / 2, ticks_top);
   return FromBgr(panel);
 }
 

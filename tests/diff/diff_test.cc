@@ -378,7 +378,7 @@ TEST(Panel, ShapeForEveryInputKind) {
     }
     if (c.alpha) in.alpha = core::Plane(240, 180, 0.5f);
     for (double range : {0.0, 3.5}) {
-      ExpectPanelShape(Panel(in, in, in, ZeroHeat(240, 180), range, "test"),
+      ExpectPanelShape(Panel(in, in, in, ZeroHeat(240, 180), range, range, "test"),
                        240);
     }
   }
@@ -387,7 +387,7 @@ TEST(Panel, ShapeForEveryInputKind) {
 TEST(Panel, GrayBecomesBgr) {
   // 30 is darker than the text, so no label pixel can be counted.
   const core::Image in = Filled(200, 20, 1, 30.0f, Depth::kU8);
-  const core::Image panel = Panel(in, in, in, ZeroHeat(200, 20), 0.0, "g");
+  const core::Image panel = Panel(in, in, in, ZeroHeat(200, 20), 0.0, 0.0, "g");
   EXPECT_EQ(Count(panel, 30, 30, 30), 3 * 200 * 20);
 }
 
@@ -398,7 +398,7 @@ TEST(Panel, SixteenBitIsScaledTo8Bit) {
            {std::vector<float>(4000, 65535.0f), std::vector<float>(4000, 0.0f),
             std::vector<float>(4000, 13107.0f)},
            Depth::kU16);
-  const core::Image panel = Panel(in, in, in, ZeroHeat(200, 20), 0.0, "u16");
+  const core::Image panel = Panel(in, in, in, ZeroHeat(200, 20), 0.0, 0.0, "u16");
   EXPECT_EQ(Count(panel, 255, 0, 51), 3 * 200 * 20);
 }
 
@@ -406,7 +406,7 @@ TEST(Panel, AlphaIsCompositedOverACheckerboard) {
   core::Image clear = Filled(200, 40, 3, 0.0f, Depth::kU8);
   clear.alpha = core::Plane(200, 40, 0.0f);
   const core::Image panel =
-      Panel(clear, clear, clear, ZeroHeat(200, 40), 0.0, "rgba");
+      Panel(clear, clear, clear, ZeroHeat(200, 40), 0.0, 0.0, "rgba");
   // Fully transparent black shows only the checkerboard; no text, frame or
   // colour bar pixel is pure black either.
   EXPECT_EQ(Count(panel, 0, 0, 0), 0);
@@ -414,7 +414,7 @@ TEST(Panel, AlphaIsCompositedOverACheckerboard) {
   EXPECT_GT(Count(panel, 204, 204, 204), 3 * 200 * 40 / 4);
   core::Image opaque = clear;
   opaque.alpha = core::Plane(200, 40, 255.0f);
-  EXPECT_EQ(Count(Panel(opaque, opaque, opaque, ZeroHeat(200, 40), 0.0, "a"), 0,
+  EXPECT_EQ(Count(Panel(opaque, opaque, opaque, ZeroHeat(200, 40), 0.0, 0.0, "a"), 0,
                   0, 0),
             3 * 200 * 40);
 }
@@ -426,17 +426,17 @@ TEST(Panel, FloatIsStretchedFromMinToMax) {
   for (int y = 0; y < 20; ++y) {
     for (int x = 0; x < 200; ++x) in.color[0].at(y, x) = 1000.0f + x;
   }
-  const core::Image panel = Panel(in, in, in, ZeroHeat(200, 20), 0.0, "f32");
+  const core::Image panel = Panel(in, in, in, ZeroHeat(200, 20), 0.0, 0.0, "f32");
   EXPECT_EQ(Count(panel, 0, 0, 0), 3 * 20);
   // A negative-only image is stretched the same way.
   for (float& v : in.color[0].data) v -= 2000.0f;
-  EXPECT_EQ(Count(Panel(in, in, in, ZeroHeat(200, 20), 0.0, "neg"), 0, 0, 0),
+  EXPECT_EQ(Count(Panel(in, in, in, ZeroHeat(200, 20), 0.0, 0.0, "neg"), 0, 0, 0),
             3 * 20);
 }
 
 TEST(Panel, ConstantFloatIsMidGray) {
   const core::Image in = Filled(200, 20, 1, -7.0f, Depth::kF32);
-  const core::Image panel = Panel(in, in, in, ZeroHeat(200, 20), 0.0, "c");
+  const core::Image panel = Panel(in, in, in, ZeroHeat(200, 20), 0.0, 0.0, "c");
   // Exactly: text is drawn in one colour, without anti-aliasing.
   EXPECT_EQ(Count(panel, 128, 128, 128), 3 * 200 * 20);
 }
@@ -479,6 +479,93 @@ DiffBoxes Compare(const core::Image& a, const core::Image& b) {
   return boxes;
 }
 
+// ------------------------------------------------------------- ChooseRange
+
+TEST(ChooseRange, PercentileOfTheNonzeroMagnitudes) {
+  // 1000 pixels: 900 zero, 99 with |d| = 1..99 (signs alternating) and one
+  // hard edge of -5000.
+  core::Plane d(1000, 1);
+  for (int i = 1; i < 100; ++i) {
+    d.data[static_cast<size_t>(i)] = (i % 2 ? 1.0f : -1.0f) * i;
+  }
+  d.data[999] = -5000.0f;
+  // 100 nonzero magnitudes; nearest rank: p50 is the 50th smallest (50),
+  // p99 the 99th (99), p99.5 and p100 the 100th (5000).
+  using K = DiffRange::Kind;
+  EXPECT_EQ(ChooseRange(d, {K::kPercentile, 50}), 50.0);
+  EXPECT_EQ(ChooseRange(d, {K::kPercentile, 99}), 99.0);
+  EXPECT_EQ(ChooseRange(d, {K::kPercentile, 99.5}), 5000.0);
+  EXPECT_EQ(ChooseRange(d, {K::kPercentile, 1}), 1.0);
+  EXPECT_EQ(ChooseRange(d, {K::kMax, 0}), 5000.0);
+  EXPECT_EQ(ChooseRange(d, {K::kValue, 7.25}), 7.25);
+  // The default is p99.5; on 10000 nonzero magnitudes it leaves the top
+  // 50 out.
+  core::Plane many(10000, 1);
+  for (int i = 0; i < 10000; ++i) {
+    many.data[static_cast<size_t>(i)] = static_cast<float>(i + 1);
+  }
+  EXPECT_EQ(ChooseRange(many, DiffRange{}), 9950.0);
+}
+
+TEST(ChooseRange, ZeroDifferenceHasAnEmptyRange) {
+  const core::Plane zero(50, 40);
+  EXPECT_EQ(ChooseRange(zero, DiffRange{}), 0.0);
+  EXPECT_EQ(ChooseRange(zero, {DiffRange::Kind::kMax, 0}), 0.0);
+}
+
+TEST(DiffRangeName, HowTheOptionReadsBack) {
+  EXPECT_EQ(DiffRangeName(DiffRange{}), "p99.5");
+  EXPECT_EQ(DiffRangeName({DiffRange::Kind::kMax, 0}), "max");
+  EXPECT_EQ(DiffRangeName({DiffRange::Kind::kPercentile, 90}), "p90");
+  EXPECT_EQ(DiffRangeName({DiffRange::Kind::kValue, 12.5}), "12.5");
+}
+
+TEST(FormatDiff, SixSignificantDigitsNoExponentBelowAMillion) {
+  EXPECT_EQ(FormatDiff(1992), "1992");
+  EXPECT_EQ(FormatDiff(-1992), "-1992");
+  EXPECT_EQ(FormatDiff(0.125), "0.125");
+  EXPECT_EQ(FormatDiff(65535), "65535");
+  EXPECT_EQ(FormatDiff(1.0 / 3.0), "0.333333");
+}
+
+// The colour bar: a white bar with one "0" for an empty range, a blue to
+// red bar for a range, and arrows at both ends when the largest difference
+// is beyond the range.
+TEST(Panel, ColourBarShowsAnEmptyRangeAndSaturation) {
+  const core::Image in = Filled(200, 20, 3, 100.0f, Depth::kU8);
+  const core::Image zero = Panel(in, in, in, ZeroHeat(200, 20), 0.0, 0.0, "t");
+  const core::Image full =
+      Panel(in, in, in, ZeroHeat(200, 20), 10.0, 10.0, "t");
+  const core::Image clipped =
+      Panel(in, in, in, ZeroHeat(200, 20), 10.0, 500.0, "t");
+  const Bgr blue = DivergingColor(-1.0);
+  const Bgr red = DivergingColor(1.0);
+  // No saturated colour anywhere on a zero panel; the range bar has both.
+  EXPECT_EQ(Count(zero, blue.b, blue.g, blue.r), 0);
+  EXPECT_EQ(Count(zero, red.b, red.g, red.r), 0);
+  const int blue_full = Count(full, blue.b, blue.g, blue.r);
+  const int red_full = Count(full, red.b, red.g, red.r);
+  EXPECT_GT(blue_full, 0);
+  EXPECT_GT(red_full, 0);
+  // The arrows add saturated pixels beyond the bar's ends.
+  EXPECT_GT(Count(clipped, blue.b, blue.g, blue.r), blue_full);
+  EXPECT_GT(Count(clipped, red.b, red.g, red.r), red_full);
+  // Blue arrow pixels lie left of every blue bar pixel.
+  int bar_left = clipped.width;
+  int arrow_left = clipped.width;
+  for (int y = 0; y < full.height; ++y) {
+    for (int x = 0; x < full.width; ++x) {
+      if (At(full, x, y) == blue) bar_left = std::min(bar_left, x);
+    }
+  }
+  for (int y = 0; y < clipped.height; ++y) {
+    for (int x = 0; x < clipped.width; ++x) {
+      if (At(clipped, x, y) == blue) arrow_left = std::min(arrow_left, x);
+    }
+  }
+  EXPECT_LT(arrow_left, bar_left + 1);
+}
+
 // The diff tile is the only part of the panel that changes with the heat
 // map, so comparing with an all-white heat map (same range, same labels)
 // isolates it without knowing the layout.
@@ -491,9 +578,9 @@ TEST(Panel, DiffTileIsRedWherePositiveAndBlueWhereNegative) {
     for (int y = 0; y < h; ++y) {
       for (int x = 0; x < w; ++x) d.at(y, x) = y < h / 2 ? -10.0f : 10.0f;
     }
-    const core::Image panel = Panel(in, in, in, HeatMap(d, 10.0), 10.0, "t");
+    const core::Image panel = Panel(in, in, in, HeatMap(d, 10.0), 10.0, 10.0, "t");
     const DiffBoxes boxes =
-        Compare(panel, Panel(in, in, in, ZeroHeat(w, h), 10.0, "t"));
+        Compare(panel, Panel(in, in, in, ZeroHeat(w, h), 10.0, 10.0, "t"));
     ASSERT_GT(boxes.all.count, 0);
     // Every changed pixel is one of the two colours: blue rows above red.
     EXPECT_EQ(boxes.red.count + boxes.blue.count, boxes.all.count);
@@ -512,14 +599,14 @@ TEST(Panel, DiffTileIsRedWherePositiveAndBlueWhereNegative) {
 
 TEST(Panel, WideImagesAreScaledDown) {
   const core::Image in = Filled(3000, 20, 3, 10.0f, Depth::kU8);
-  const core::Image panel = Panel(in, in, in, ZeroHeat(3000, 20), 0.0, "wide");
+  const core::Image panel = Panel(in, in, in, ZeroHeat(3000, 20), 0.0, 0.0, "wide");
   ExpectPanelShape(panel, 1000);
   EXPECT_LE(panel.width, 4096 + 100);
 }
 
 TEST(Panel, TallImagesAreScaledDown) {
   const core::Image in = Filled(20, 3000, 1, 10.0f, Depth::kU8);
-  const core::Image panel = Panel(in, in, in, ZeroHeat(20, 3000), 0.0, "tall");
+  const core::Image panel = Panel(in, in, in, ZeroHeat(20, 3000), 0.0, 0.0, "tall");
   EXPECT_LE(panel.height, 1024 + 200);
 }
 
@@ -528,8 +615,8 @@ TEST(Panel, TinyImagesAreEnlargedByAWholeFactor) {
   core::Plane d(3, 2);
   d.data = {1, -1, 1, -1, 1, -1};
   const DiffBoxes boxes =
-      Compare(Panel(in, in, in, HeatMap(d, 1.0), 1.0, "tiny"),
-              Panel(in, in, in, ZeroHeat(3, 2), 1.0, "tiny"));
+      Compare(Panel(in, in, in, HeatMap(d, 1.0), 1.0, 1.0, "tiny"),
+              Panel(in, in, in, ZeroHeat(3, 2), 1.0, 1.0, "tiny"));
   EXPECT_GE(boxes.all.width(), 150);
   EXPECT_EQ(boxes.all.width() % 3, 0);
   EXPECT_EQ(boxes.all.width() * 2, boxes.all.height() * 3);
@@ -542,7 +629,7 @@ TEST(Panel, TilesOfDifferentSizesShareTheRow) {
   const core::Image full = Filled(204, 34, 3, 30.0f, Depth::kU8);
   const core::Image valid = Filled(196, 26, 3, 40.0f, Depth::kU8);
   const core::Image panel =
-      Panel(in, valid, full, ZeroHeat(204, 34), 0.0, "sizes");
+      Panel(in, valid, full, ZeroHeat(204, 34), 0.0, 0.0, "sizes");
   ExpectPanelShape(panel, 204);
   EXPECT_EQ(Count(panel, 20, 20, 20), 200 * 30);
   EXPECT_EQ(Count(panel, 40, 40, 40), 196 * 26);
@@ -551,17 +638,17 @@ TEST(Panel, TilesOfDifferentSizesShareTheRow) {
 
 TEST(Panel, EmptyImagesStillMakeAPanel) {
   const core::Image empty = Filled(0, 0, 3, 0.0f, Depth::kU8);
-  ExpectPanelShape(Panel(empty, empty, empty, ZeroHeat(0, 0), 0.0, "empty"), 0);
+  ExpectPanelShape(Panel(empty, empty, empty, ZeroHeat(0, 0), 0.0, 0.0, "empty"), 0);
   const core::Image wide = Filled(3000, 20, 3, 10.0f, Depth::kU8);
-  ExpectPanelShape(Panel(wide, empty, wide, ZeroHeat(3000, 20), 0.0, "mixed"),
+  ExpectPanelShape(Panel(wide, empty, wide, ZeroHeat(3000, 20), 0.0, 0.0, "mixed"),
                    1000);
 }
 
 TEST(Panel, TitleIsDrawnAndNeverClipped) {
   const core::Image in = Filled(200, 20, 1, 200.0f, Depth::kU8);
-  const core::Image plain = Panel(in, in, in, ZeroHeat(200, 20), 0.0, "");
+  const core::Image plain = Panel(in, in, in, ZeroHeat(200, 20), 0.0, 0.0, "");
   const core::Image titled =
-      Panel(in, in, in, ZeroHeat(200, 20), 0.0, "sobel-x  |  astronaut.png");
+      Panel(in, in, in, ZeroHeat(200, 20), 0.0, 0.0, "sobel-x  |  astronaut.png");
   ASSERT_EQ(plain.width, titled.width);
   const DiffBoxes text = Compare(titled, plain);
   ASSERT_GT(text.all.count, 0);
@@ -569,7 +656,7 @@ TEST(Panel, TitleIsDrawnAndNeverClipped) {
   // Text is dark grey on white.
   EXPECT_GT(Count(titled, 60, 60, 60), 0);
   const core::Image long_title =
-      Panel(in, in, in, ZeroHeat(200, 20), 0.0, std::string(200, 'W'));
+      Panel(in, in, in, ZeroHeat(200, 20), 0.0, 0.0, std::string(200, 'W'));
   EXPECT_GT(long_title.width, titled.width);
 }
 
@@ -960,8 +1047,8 @@ TEST(Panel, TitleIsUnifontAtTheTilesScale) {
   for (const auto& [w, scale] : {std::pair{200, 1}, std::pair{800, 2}}) {
     SCOPED_TRACE(w);
     const core::Image in = Filled(w, 20, 1, 200.0f, Depth::kU8);
-    const core::Image titled = Panel(in, in, in, ZeroHeat(w, 20), 0.0, "A");
-    const core::Image plain = Panel(in, in, in, ZeroHeat(w, 20), 0.0, "");
+    const core::Image titled = Panel(in, in, in, ZeroHeat(w, 20), 0.0, 0.0, "A");
+    const core::Image plain = Panel(in, in, in, ZeroHeat(w, 20), 0.0, 0.0, "");
     ExpectSameShape(TitlePixels(titled, plain),
                     ExpectedText({{U'A', 0}}, scale), titled.height);
   }
@@ -971,9 +1058,9 @@ TEST(Panel, NonAsciiTitleDrawsEveryCodePoint) {
   SKIP_WITHOUT_UNIFONT();
   const core::Image in = Filled(200, 20, 1, 200.0f, Depth::kU8);
   // A wide character, a combining accent and an invalid byte as well.
-  const core::Image titled = Panel(in, in, in, ZeroHeat(200, 20), 0.0,
+  const core::Image titled = Panel(in, in, in, ZeroHeat(200, 20), 0.0, 0.0,
                                    "Stra\u00DFe e\u0301 \u6771\u4EAC\xFF");
-  const core::Image plain = Panel(in, in, in, ZeroHeat(200, 20), 0.0, "");
+  const core::Image plain = Panel(in, in, in, ZeroHeat(200, 20), 0.0, 0.0, "");
   ExpectSameShape(TitlePixels(titled, plain),
                   ExpectedText({{U'S', 0},
                                 {U't', 8},
