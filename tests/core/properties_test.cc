@@ -1,6 +1,7 @@
-// Properties every correct engine has: impulse responses, identity,
-// linearity, convolve(K) == correlate(rot180 K) bit for bit, zero difference
-// for centro-symmetric kernels, the SPEC's 1-D examples, alpha and depth.
+// Properties every correct engine has, checked on the SIMD engine and on
+// the plain reference: impulse responses, identity, linearity,
+// convolve(K) == correlate(rot180 K) bit for bit, zero difference for
+// centro-symmetric kernels, the 1-D worked examples; then alpha and depth.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -37,9 +38,20 @@ kernel::Kernel RotateByHand(const kernel::Kernel& k) {
                         k.rows() - 1 - k.anchor_y());
 }
 
+// The engine the property tests run on: the SIMD engine, or the plain
+// reference (simd = false); set by the fixture for each test.
+bool g_simd = true;
+
+class Properties : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override { g_simd = GetParam(); }
+  void TearDown() override { g_simd = true; }
+};
+
 Plane FilterPlane(const Plane& in, const kernel::Kernel& k, Mode mode,
           OutputSize size = OutputSize::kSame, Border border = {}) {
   FilterParams params;
+  params.simd = g_simd;
   params.mode = mode;
   params.size = size;
   params.border = border;
@@ -47,7 +59,7 @@ Plane FilterPlane(const Plane& in, const kernel::Kernel& k, Mode mode,
   return Filter(OnePlane(in), k, params).color[0];
 }
 
-TEST(Properties, ImpulseResponses) {
+TEST_P(Properties, ImpulseResponses) {
   std::mt19937 rng(11);
   for (auto [rows, cols] : {std::pair{3, 3}, {2, 5}, {4, 4}, {1, 6}, {7, 3}}) {
     const kernel::Kernel k =
@@ -84,7 +96,7 @@ TEST(Properties, ImpulseResponses) {
   }
 }
 
-TEST(Properties, IdentityReturnsInput) {
+TEST_P(Properties, IdentityReturnsInput) {
   std::mt19937 rng(3);
   const Plane in = RandomPlane(17, 9, rng);
   const kernel::Kernel delta(3, 3, {0, 0, 0, 0, 1, 0, 0, 0, 0});
@@ -97,7 +109,7 @@ TEST(Properties, IdentityReturnsInput) {
   }
 }
 
-TEST(Properties, Linearity) {
+TEST_P(Properties, Linearity) {
   std::mt19937 rng(4);
   const Plane a = RandomPlane(23, 19, rng);
   const Plane b = RandomPlane(23, 19, rng);
@@ -118,7 +130,7 @@ TEST(Properties, Linearity) {
   }
 }
 
-TEST(Properties, ConvolveIsCorrelateOfRotatedKernelBitForBit) {
+TEST_P(Properties, ConvolveIsCorrelateOfRotatedKernelBitForBit) {
   std::mt19937 rng(8);
   for (auto [rows, cols] : {std::pair{3, 3}, {2, 2}, {4, 7}, {1, 4}, {6, 1}}) {
     const Plane in = RandomPlane(15, 13, rng);
@@ -141,7 +153,7 @@ TEST(Properties, ConvolveIsCorrelateOfRotatedKernelBitForBit) {
   }
 }
 
-TEST(Properties, CentroSymmetricOddKernelGivesZeroDifference) {
+TEST_P(Properties, CentroSymmetricOddKernelGivesZeroDifference) {
   std::mt19937 rng(9);
   const Plane in = RandomPlane(31, 20, rng);
   // A random centro-symmetric 5x5: w(i,j) == w(4-i,4-j).
@@ -158,7 +170,7 @@ TEST(Properties, CentroSymmetricOddKernelGivesZeroDifference) {
   }
 }
 
-TEST(Properties, EvenSymmetricKernelStillShiftsInSameMode) {
+TEST_P(Properties, EvenSymmetricKernelStillShiftsInSameMode) {
   // box 2x2 is centro-symmetric as a matrix, but its anchor (1,1) mirrors to
   // (0,0): in `same` mode convolve and correlate differ by a one-pixel shift.
   Plane in(4, 1);
@@ -183,7 +195,7 @@ Plane Row(std::vector<float> v) {
 }
 
 // The worked examples of the SPEC and issue, and NumPy's full mode.
-TEST(Properties, SignalExamples) {
+TEST_P(Properties, SignalExamples) {
   const Plane f = Row({2, 1, 3, 5, 4});
   const kernel::Kernel diff(1, 2, {1, -1});
   const Border zero{BorderMode::kConstant, 0};
@@ -202,6 +214,11 @@ TEST(Properties, SignalExamples) {
   EXPECT_EQ(FilterPlane(f, sym, Mode::kCorrelate, OutputSize::kValid, zero).data,
             (std::vector<float>{-3, 0, 3}));
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, Properties, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "simd" : "reference";
+                         });
 
 TEST(Filter, ScaleBiasAbs) {
   const kernel::Kernel k(1, 2, {1, -1});

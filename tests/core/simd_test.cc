@@ -193,30 +193,6 @@ TEST_P(SimdTest, ThreadCountDoesNotChangeTheResult) {
   }
 }
 
-TEST_P(SimdTest, FilterConvolveIsCorrelateOfRotatedKernelBitForBit) {
-  std::mt19937 rng(6);
-  Image img;
-  img.width = 53;
-  img.height = 17;
-  img.depth = Depth::kF32;
-  img.color.push_back(RandomPlane(53, 17, rng));
-  const kernel::Kernel k = RandomKernel(4, 3, rng).WithAnchor(2, 0);
-  FilterParams params;
-  for (Method method : {Method::kAuto, Method::kDirect, Method::kSparse,
-                        Method::kFft}) {
-    params.method = method;
-    for (OutputSize size :
-         {OutputSize::kSame, OutputSize::kValid, OutputSize::kFull}) {
-      params.size = size;
-      params.mode = Mode::kConvolve;
-      const Image conv = Filter(img, k, params);
-      params.mode = Mode::kCorrelate;
-      const Image corr = Filter(img, kernel::Rotate180(k), params);
-      EXPECT_EQ(conv.color[0], corr.color[0]) << MethodName(method);
-    }
-  }
-}
-
 // A random rank-1 kernel: the outer product of random column and row.
 Kernel OuterProduct(int kh, int kw, std::mt19937& rng) {
   std::uniform_real_distribution<double> dist(-1.0, 1.0);
