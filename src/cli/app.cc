@@ -1,24 +1,28 @@
 #include "cli/app.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <cctype>
 #include <csignal>
 #include <exception>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <unistd.h>
 
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/format.h"
 #include "cli/manual.h"
 #include "cli/options.h"
+#include "cli/parse.h"
+#include "cli/words.h"
 #include "common/error.h"
 #include "io/atomic_write.h"
+#include "io/format.h"
 #include "io/image_io.h"
 
 #ifndef CONVCORR_VERSION
@@ -29,12 +33,42 @@ namespace convcorr::cli {
 
 namespace {
 
-// The values of options that take one of a few words, shown as their type
-// in --help and the manual and offered by the bash completion (manual.cc);
-// tests/cli/cli_manual_test.cc runs every one of them.
-constexpr const char* kBorders =
-    "reflect101|reflect|replicate|constant[:V]|wrap|mirror|nearest";
-constexpr const char* kSizes = "same|valid|full";
+// CLI11 checks an option's text before converting it. These checks call
+// convcorr's own parser of the option (parse.h), so that a refused value is
+// the usage error it throws, naming the option, the text and what it takes;
+// it leaves CLI::App::parse and is printed as every other usage error.
+template <typename Parse>
+CLI::Validator Checked(Parse parse) {
+  return CLI::Validator(
+      [parse](std::string& text) {
+        parse(text);
+        return std::string();
+      },
+      "");
+}
+
+// An option that takes one of the words of `table`: its type (the words,
+// which the man page shows and the completion offers) and its check.
+template <typename T, typename Parse>
+CLI::Option* WordOption(CLI::Option* option, const WordTable<T>& table,
+                        Parse parse) {
+  return option->type_name(WordsTypeName(table))->check(Checked(parse));
+}
+
+// A number in `range`; text that is not a number of type T is left to
+// CLI11's conversion, which refuses it as it always has.
+template <typename T>
+CLI::Validator InRange(const Range& range) {
+  return CLI::Validator(
+      [&range](std::string& text) {
+        T value{};
+        if (CLI::detail::lexical_cast(text, value)) {
+          CheckRange(range, static_cast<double>(value));
+        }
+        return std::string();
+      },
+      "");
+}
 
 // One options struct per subcommand and one function that declares it.
 void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
@@ -53,58 +87,76 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
                 "Also take images from subdirectories of directory inputs");
   cmd->add_option("--ext", o.extensions,
                   "Extensions taken from directory inputs, e.g. jpg,png "
-                  "(default: every format OpenCV reads)");
-  cmd->add_option("--border", o.border,
-                  "reflect101 (default), reflect, replicate, constant[:V] or "
-                  "wrap; SciPy names mirror and nearest also work")
-      ->type_name(kBorders);
-  cmd->add_option("--size", o.size, "Output size: same (default), valid, full")
-      ->type_name(kSizes);
+                  "(default: every format convcorr reads)")
+      ->check(Checked(ParseExtensions));
+  WordOption(cmd->add_option("--border", o.border,
+                             WordsHelp(BorderWords(), o.border)),
+             BorderWords(), ParseBorder);
+  WordOption(cmd->add_option("--size", o.size,
+                             "Output size: " + WordsHelp(SizeWords(), o.size)),
+             SizeWords(), ParseSize);
   cmd->add_option("--anchor", o.anchor,
                   "Anchor X,Y (column,row) in the kernel; default the centre "
                   "(cols/2, rows/2)");
-  cmd->add_option("--compat", o.compat,
-                  "Match another tool's numbers: scipy, opencv, imagemagick, "
-                  "gmic or torch (anchor of even kernels, default border, "
-                  "rounding; docs/compat.md)")
-      ->type_name("scipy|opencv|imagemagick|gmic|torch");
+  // numpy is accepted, then refused with its reason (1-D only): the type
+  // and the text list the tools for images.
+  const WordTable<Compat> image_tools =
+      KeepWords(CompatWords(), [](const Compat& c) { return c.images; });
+  WordOption(cmd->add_option("--compat", o.compat,
+                             "Match another tool's numbers: " +
+                                 WordsHelp(image_tools) +
+                                 " (anchor of even kernels, default border, "
+                                 "rounding; docs/compat.md)"),
+             image_tools, ParseCompat);
   cmd->add_option("--stride", o.stride,
                   "Keep every SY-th output row and SX-th column: N or SY,SX "
-                  "(default 1), a CNN layer's stride (docs/cnn.md)");
+                  "(default 1), a CNN layer's stride (docs/cnn.md)")
+      ->check(Checked([](const std::string& t) { ParseStep("--stride", t); }));
   cmd->add_option("--dilation", o.dilation,
                   "Spread the kernel taps DY rows and DX columns apart: N or "
-                  "DY,DX (default 1), a CNN layer's dilation");
+                  "DY,DX (default 1), a CNN layer's dilation")
+      ->check(
+          Checked([](const std::string& t) { ParseStep("--dilation", t); }));
   cmd->add_flag("--normalize", o.normalize,
                 "Scale by 1/sum(K) (1/sum of positive weights if the sum is 0)");
   cmd->add_option("--scale", o.scale, "Multiply the sum by S (default 1)");
   cmd->add_option("--bias", o.bias, "Add B after scaling (default 0)");
   cmd->add_flag("--abs", o.abs, "Write |result|");
-  cmd->add_option("--depth", o.depth,
-                  "Output depth: keep (default), u8, u16, f32 (f32 keeps "
-                  "negative values: write TIFF)")
-      ->type_name("keep|u8|u16|f32");
+  WordOption(cmd->add_option("--depth", o.depth,
+                             "Output depth: " + WordsHelp(DepthWords(), o.depth)),
+             DepthWords(), ParseDepth);
   cmd->add_flag("--gray", o.gray, "Convert inputs to one channel first");
   cmd->add_flag("--filter-alpha", o.filter_alpha,
                 "Filter alpha like a colour channel instead of copying it");
   cmd->add_option("--threads", o.threads,
-                  "Threads for one filter (default 0 = all cores)");
-  cmd->add_option("--method", o.method,
-                  "SIMD strategy: auto (default, by the cost model), direct, "
-                  "sparse (non-zero taps only), separable (1-D passes, kernels "
-                  "of rank 1 to 4) or fft")
-      ->type_name("auto|direct|sparse|separable|fft");
+                  "Threads for one filter (default 0 = all cores)")
+      ->check(InRange<int>(kThreadsRange));
+  WordOption(cmd->add_option("--method", o.method,
+                             "SIMD strategy: " +
+                                 WordsHelp(MethodWords(), o.method)),
+             MethodWords(), ParseMethod);
   cmd->add_flag("--no-simd", o.no_simd,
                 "Use the plain reference engine instead of the SIMD one");
+  // ".PNG" is png: normalised first, then checked.
   cmd->add_option("--format", o.format,
                   "Encoding for stdout (default png) and directory outputs "
                   "(default: the input's)")
-      ->type_name("png|jpg|tif|bmp|pgm|ppm|pfm|webp");
+      ->type_name(fmt::format("{}", fmt::join(io::WritableExtensions(), "|")))
+      ->transform(CLI::Validator(
+          [](std::string& text) {
+            text = NormaliseFormat(text);
+            return std::string();
+          },
+          ""))
+      ->check(Checked(CheckWritableFormat));
   cmd->add_option("--max-pixels", o.max_pixels,
                   "Refuse images whose header claims more pixels (default "
-                  "100000000; 2.5e8 reads as 250000000)");
+                  "100000000; 2.5e8 reads as 250000000)")
+      ->check(InRange<double>(kMaxPixelsRange));
   cmd->add_option("--quality", o.quality,
                   "JPEG and WebP quality, 1 to 100 (default: JPEG 95, WebP "
-                  "lossless)");
+                  "lossless)")
+      ->check(InRange<int>(kQualityRange));
   cmd->add_flag("--strip", o.strip,
                 "Write no ICC profile, EXIF or XMP to the outputs (they are "
                 "carried over by default)");
@@ -119,7 +171,8 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
   // Batch runs (docs/batch.md).
   cmd->add_option("-j,--jobs", o.jobs,
                   "Files in flight (default 0 = one per core; each filter "
-                  "then gets its share of the cores)");
+                  "then gets its share of the cores)")
+      ->check(InRange<int>(kJobsRange));
   cmd->add_option("--files-from", o.files_from,
                   "Also process the paths listed in FILE, one per line (- for "
                   "stdin)");
@@ -137,7 +190,8 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
                   "inputs; default from SLURM_ARRAY_TASK_ID/_COUNT");
   cmd->add_option("--shard-count", o.shard_count,
                   "N shards, this one's index from JOB_COMPLETION_INDEX "
-                  "(Kubernetes) or SLURM_ARRAY_TASK_ID");
+                  "(Kubernetes) or SLURM_ARRAY_TASK_ID")
+      ->check(InRange<int>(kShardCountRange));
   if (compare) {
     cmd->add_option("--threshold", o.threshold,
                     "Count samples with |diff| above this (default 0)");
@@ -149,11 +203,16 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
   }
 }
 
-// Lowercase, without a leading dot: "--format .PNG" means png.
-void NormaliseFormat(std::string& format) {
-  if (!format.empty() && format.front() == '.') format.erase(0, 1);
-  std::transform(format.begin(), format.end(), format.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
+// -h or --help was on the command line, for the program or its command.
+bool HelpAsked(const CLI::App& app) {
+  const auto asked = [](const CLI::App& a) {
+    return a.get_help_ptr() != nullptr && a.get_help_ptr()->count() > 0;
+  };
+  if (asked(app)) return true;
+  for (const CLI::App* sub : app.get_subcommands()) {
+    if (asked(*sub)) return true;
+  }
+  return false;
 }
 
 extern "C" void OnSignal(int sig) {
@@ -175,75 +234,84 @@ void InstallSignalHandlers() {
 
 }  // namespace
 
-int Main(int argc, char** argv) {
-  CLI::App app{
+std::unique_ptr<CommandLine> DefineCommandLine() {
+  auto cl = std::make_unique<CommandLine>();
+  CLI::App& app = cl->app;
+  app.description(
       "convcorr: apply a kernel to images as a true convolution or as a "
       "cross-correlation (what CNN layers and OpenCV's filter2D compute), "
-      "and show where the two differ."};
+      "and show where the two differ.");
   app.set_version_flag("--version", "convcorr " CONVCORR_VERSION);
   app.require_subcommand(1);
 
-  FilterOptions conv_opts;
-  FilterOptions corr_opts;
-  FilterOptions cmp_opts;
-  KernelOptions kernel_opts;
-  SignalOptions signal_opts;
-  for (FilterOptions* o : {&conv_opts, &corr_opts, &cmp_opts}) {
+  for (FilterOptions* o : {&cl->convolve, &cl->correlate, &cl->compare}) {
     o->max_pixels = static_cast<double>(io::kDefaultMaxPixels);
   }
 
-  auto* conv = app.add_subcommand(
+  cl->convolve_cmd = app.add_subcommand(
       "convolve", "True convolution: the kernel mirrored through its anchor");
-  AddFilterOptions(conv, conv_opts, false);
-  auto* corr = app.add_subcommand(
+  AddFilterOptions(cl->convolve_cmd, cl->convolve, false);
+  cl->correlate_cmd = app.add_subcommand(
       "correlate",
       "Cross-correlation: the kernel as written (filter2D, CNN layers)");
-  AddFilterOptions(corr, corr_opts, false);
-  auto* cmp = app.add_subcommand(
+  AddFilterOptions(cl->correlate_cmd, cl->correlate, false);
+  cl->compare_cmd = app.add_subcommand(
       "compare",
       "Write convolve, correlate and their difference map for each input");
-  AddFilterOptions(cmp, cmp_opts, true);
+  AddFilterOptions(cl->compare_cmd, cl->compare, true);
 
-  auto* kern = app.add_subcommand(
+  KernelOptions& ko = cl->kernel;
+  CLI::App* kern = cl->kernel_cmd = app.add_subcommand(
       "kernel", "Print a kernel, its rotation, symmetry, rank and anchor");
-  kern->add_option("spec", kernel_opts.spec, "Kernel spec")->required();
-  kern->add_option("--anchor", kernel_opts.anchor, "Anchor X,Y");
-  kern->add_option("--to", kernel_opts.to,
-                   "Print the kernel for another tool: spec, imagemagick, "
-                   "gmic, vips, csv or npy (binary: redirect it to a file)")
-      ->type_name("spec|imagemagick|gmic|vips|csv|npy");
-  kern->add_flag("--json", kernel_opts.json, "Print JSON");
+  kern->add_option("spec", ko.spec, "Kernel spec")->required();
+  kern->add_option("--anchor", ko.anchor, "Anchor X,Y");
+  WordOption(kern->add_option("--to", ko.to,
+                              "Print the kernel for another tool: " +
+                                  WordsHelp(KernelFormatWords())),
+             KernelFormatWords(), ParseKernelFormat);
+  kern->add_flag("--json", ko.json, "Print JSON");
 
-  auto* sig = app.add_subcommand(
+  SignalOptions& so = cl->signal;
+  CLI::App* sig = cl->signal_cmd = app.add_subcommand(
       "signal", "The 1-D form: convolve and correlate a list of numbers");
-  sig->add_option("values", signal_opts.values,
+  sig->add_option("values", so.values,
                   "Comma-separated numbers, e.g. 2,1,3,5,4")
       ->required();
-  sig->add_option("-k,--kernel", signal_opts.kernel_spec, "1-D kernel spec")
+  sig->add_option("-k,--kernel", so.kernel_spec, "1-D kernel spec")
       ->required();
-  auto* sig_size = sig->add_option("--size", signal_opts.size,
-                                   "full (default, as numpy), same or valid")
-                       ->type_name(kSizes);
-  auto* sig_border = sig->add_option(
-      "--border", signal_opts.border,
-      "Border for full and same (default constant:0)")
-      ->type_name(kBorders);
-  sig->add_option("--anchor", signal_opts.anchor, "Anchor X,Y");
-  sig->add_option("--compat", signal_opts.compat,
-                  "Match another tool's numbers: numpy, scipy, opencv, "
-                  "imagemagick, gmic or torch (docs/compat.md)")
-      ->type_name("numpy|scipy|opencv|imagemagick|gmic|torch");
-  sig->add_option("--stride", signal_opts.stride,
-                  "Keep every N-th output (default 1), a CNN layer's stride");
-  sig->add_option("--dilation", signal_opts.dilation,
-                  "Spread the kernel taps N apart (default 1)");
-  auto* sig_grad = sig->add_option(
-                          "--grad", signal_opts.grad_values,
-                          "Gradients of y = correlate_valid(x, w) for the "
-                          "upstream gradient G (default all ones), checked "
-                          "by finite differences (docs/cnn.md)")
-                       ->expected(0, 1);
-  sig->add_flag("--json", signal_opts.json, "Print JSON");
+  WordOption(sig->add_option("--size", so.size,
+                             "Output size: " +
+                                 WordsHelp(SizeWords(), so.size, "as numpy")),
+             SizeWords(), ParseSize);
+  WordOption(sig->add_option("--border", so.border,
+                             "Border for full and same (default " + so.border +
+                                 "): " + WordsHelp(BorderWords())),
+             BorderWords(), ParseBorder);
+  sig->add_option("--anchor", so.anchor, "Anchor X,Y");
+  WordOption(sig->add_option("--compat", so.compat,
+                             "Match another tool's numbers: " +
+                                 WordsHelp(CompatWords()) +
+                                 " (docs/compat.md)"),
+             CompatWords(), ParseCompat);
+  sig->add_option("--stride", so.stride,
+                  "Keep every N-th output (default 1), a CNN layer's stride")
+      ->check(Checked([](const std::string& t) { ParseStep1D("--stride", t); }));
+  sig->add_option("--dilation", so.dilation,
+                  "Spread the kernel taps N apart (default 1)")
+      ->check(
+          Checked([](const std::string& t) { ParseStep1D("--dilation", t); }));
+  sig->add_option("--grad", so.grad_values,
+                  "Gradients of y = correlate_valid(x, w) for the upstream "
+                  "gradient G (default all ones), checked by finite "
+                  "differences (docs/cnn.md)")
+      ->expected(0, 1);
+  sig->add_flag("--json", so.json, "Print JSON");
+  return cl;
+}
+
+int Main(int argc, char** argv) {
+  const std::unique_ptr<CommandLine> cl = DefineCommandLine();
+  CLI::App& app = cl->app;
 
   // Hidden: the build writes the manual page and the bash completion from
   // this very definition (cli/manual.h).
@@ -264,28 +332,37 @@ int Main(int argc, char** argv) {
     if (what.empty()) what = e.get_name();
     fmt::print(stderr, "usage: {}; see 'convcorr --help'\n", OneLine(what));
     return kExitUsage;
+  } catch (const Error& e) {  // a value refused by an option's check
+    // CLI11 checks values before it looks for --help; --help still wins, as
+    // when the commands checked the values.
+    if (HelpAsked(app)) return app.exit(CLI::CallForHelp());
+    fmt::print(stderr, "{}\n", OneLine(e.what()));
+    return ExitCodeFor(e.kind());
   }
 
   InstallSignalHandlers();
   try {
-    for (FilterOptions* o : {&conv_opts, &corr_opts, &cmp_opts}) {
-      NormaliseFormat(o->format);
-    }
-    for (const auto& [cmd, o] : {std::pair{conv, &conv_opts},
-                                 std::pair{corr, &corr_opts},
-                                 std::pair{cmp, &cmp_opts}}) {
+    for (const auto& [cmd, o] : {std::pair{cl->convolve_cmd, &cl->convolve},
+                                 std::pair{cl->correlate_cmd, &cl->correlate},
+                                 std::pair{cl->compare_cmd, &cl->compare}}) {
       o->border_given = cmd->get_option("--border")->count() > 0;
       o->depth_given = cmd->get_option("--depth")->count() > 0;
     }
-    if (conv->parsed()) return RunFilter(conv_opts, core::Mode::kConvolve);
-    if (corr->parsed()) return RunFilter(corr_opts, core::Mode::kCorrelate);
-    if (cmp->parsed()) return RunCompare(cmp_opts);
-    if (kern->parsed()) return RunKernel(kernel_opts);
-    if (sig->parsed()) {
-      signal_opts.size_given = sig_size->count() > 0;
-      signal_opts.border_given = sig_border->count() > 0;
-      signal_opts.grad = sig_grad->count() > 0;
-      return RunSignal(signal_opts);
+    if (cl->convolve_cmd->parsed()) {
+      return RunFilter(cl->convolve, core::Mode::kConvolve);
+    }
+    if (cl->correlate_cmd->parsed()) {
+      return RunFilter(cl->correlate, core::Mode::kCorrelate);
+    }
+    if (cl->compare_cmd->parsed()) return RunCompare(cl->compare);
+    if (cl->kernel_cmd->parsed()) return RunKernel(cl->kernel);
+    if (cl->signal_cmd->parsed()) {
+      SignalOptions& so = cl->signal;
+      CLI::App* sig = cl->signal_cmd;
+      so.size_given = sig->get_option("--size")->count() > 0;
+      so.border_given = sig->get_option("--border")->count() > 0;
+      so.grad = sig->get_option("--grad")->count() > 0;
+      return RunSignal(so);
     }
     return kExitUsage;
   } catch (const Error& e) {

@@ -93,19 +93,11 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
       !std::isfinite(params.bias)) {
     throw Error(ErrorKind::kUsage, "--scale and --bias must be finite numbers");
   }
-  if (o.threads < 0) {
-    throw Error(ErrorKind::kUsage, "--threads must be 0 (all cores) or more");
-  }
+  // Also checked by CLI11 (app.cc), as the options are read.
+  CheckRange(kThreadsRange, o.threads);
   // Read as a number so that 2.5e8 is accepted; a whole count of pixels.
-  if (!(o.max_pixels >= 1) || o.max_pixels > 9.2e18 ||
-      std::floor(o.max_pixels) != o.max_pixels) {
-    throw Error(ErrorKind::kUsage,
-                "--max-pixels must be a whole number of at least 1");
-  }
-  if (o.quality < 0 || o.quality > 100) {
-    throw Error(ErrorKind::kUsage,
-                "--quality must be 1 to 100 (0: the format's default)");
-  }
+  CheckRange(kMaxPixelsRange, o.max_pixels);
+  CheckRange(kQualityRange, o.quality);
   std::vector<std::string> notes;
   if (o.normalize) {
     const kernel::Normalization n = kernel::NormalizeScale(k);
@@ -173,7 +165,8 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
   return {std::move(k),     o.kernel_spec,      params,
           depth,            decode,             encode,
           o.strip,          std::move(analysis), std::move(notes),
-          std::move(engine), stride,            compat.rounding};
+          std::move(engine), stride,            compat.rounding,
+          diff::DiffRange{}};
 }
 
 // The notes and, with -v, the engine line, once the run is going ahead.
@@ -196,9 +189,7 @@ struct Batch {
 
 Batch MakeBatch(FilterOptions o, bool compare, Setup& s,
                 const Reporter& reporter) {
-  if (o.jobs < 0) {
-    throw Error(ErrorKind::kUsage, "--jobs must be 0 (one per core) or more");
-  }
+  CheckRange(kJobsRange, o.jobs);
   if (o.null_separated && o.files_from.empty()) {
     throw Error(ErrorKind::kUsage, "-0 applies to --files-from: add it");
   }
@@ -219,9 +210,7 @@ Batch MakeBatch(FilterOptions o, bool compare, Setup& s,
                     : fmt::format("--files-from '{}': the list names no paths",
                                   o.files_from));
   }
-  if (o.shard_count < 0) {
-    throw Error(ErrorKind::kUsage, "--shard-count must be 1 or more");
-  }
+  CheckRange(kShardCountRange, o.shard_count);
   Batch b;
   b.plan = MakePlan(o, compare);
   const std::optional<Shard> shard = ResolveShard(

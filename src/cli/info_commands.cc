@@ -3,11 +3,7 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
-#include <optional>
-#include <cmath>
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -18,6 +14,7 @@
 #include "cli/parse.h"
 #include "common/error.h"
 #include "core/filter.h"
+#include "core/signal.h"
 #include "kernel/formats.h"
 #include "kernel/kernel.h"
 #include "kernel/spec.h"
@@ -33,22 +30,16 @@ std::string YesNo(bool b) { return b ? "yes" : "no"; }
 int RunKernel(const KernelOptions& o) {
   const kernel::Kernel k = ApplyAnchor(kernel::ParseSpec(o.spec), o.anchor);
   if (!o.to.empty()) {
-    const std::optional<kernel::KernelFormat> format =
-        kernel::KernelFormatFromName(o.to);
-    if (!format) {
-      throw Error(ErrorKind::kUsage,
-                  fmt::format("--to '{}': expected one of {}", o.to,
-                              kernel::kKernelFormatNames));
-    }
+    const kernel::KernelFormat format = ParseKernelFormat(o.to);
     if (o.json) {
       throw Error(ErrorKind::kUsage, "--to prints the kernel itself: drop --json");
     }
-    if (*format == kernel::KernelFormat::kNpy && ::isatty(STDOUT_FILENO) == 1) {
+    if (format == kernel::KernelFormat::kNpy && ::isatty(STDOUT_FILENO) == 1) {
       throw Error(ErrorKind::kUsage,
                   "--to npy writes binary data: redirect it to a file, e.g. "
                   "> kernel.npy");
     }
-    const std::string bytes = kernel::WriteKernel(k, *format, o.spec);
+    const std::string bytes = kernel::WriteKernel(k, format, o.spec);
     if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size() ||
         std::fflush(stdout) != 0) {
       throw Error(ErrorKind::kOutput, "output '-': cannot write the kernel");
@@ -128,36 +119,6 @@ int RunKernel(const KernelOptions& o) {
 
 namespace {
 
-// One number for the 1-D --stride and --dilation.
-int ParseStep1D(const std::string& option, const std::string& text) {
-  if (text.find(',') != std::string::npos) {
-    throw Error(ErrorKind::kUsage,
-                fmt::format("{} '{}': signal takes one number, e.g. 2", option,
-                            text));
-  }
-  return ParseStep(option, text).x;
-}
-
-// `values` filtered as one row with `k` (already dilated), every
-// `stride`-th output kept.
-std::vector<float> Filter1D(const std::vector<double>& values,
-                            const kernel::Kernel& k, core::FilterParams params,
-                            int stride) {
-  core::Image img;
-  img.width = static_cast<int>(values.size());
-  img.height = 1;
-  img.depth = core::Depth::kF32;
-  core::Plane row(img.width, 1);
-  for (size_t i = 0; i < values.size(); ++i) {
-    row.data[i] = static_cast<float>(values[i]);
-  }
-  img.color.push_back(std::move(row));
-  params.threads = 1;
-  core::Image out = core::Filter(img, k, params);
-  if (stride > 1) out = core::Subsample(out, 1, stride);
-  return out.color[0].data;
-}
-
 std::string List(const std::vector<float>& v) {
   std::string s = "[";
   for (size_t i = 0; i < v.size(); ++i) {
@@ -173,69 +134,29 @@ nlohmann::json ListJson(const std::vector<float>& v) {
   return j;
 }
 
-kernel::Kernel RowKernel(const std::vector<double>& w) {
-  return kernel::Kernel(1, static_cast<int>(w.size()), w);
-}
-
-// The loss of a CNN layer's forward pass for upstream gradient G, in
-// double precision and plain loops (independent of the engine):
-// L = sum_n G[n] y[n], y[n] = sum_j w[j] x[stride*n + dilation*j].
-double Loss(const std::vector<double>& x, const std::vector<double>& w,
-            const std::vector<double>& g, int stride, int dilation) {
-  double loss = 0;
-  for (size_t n = 0; n < g.size(); ++n) {
-    double y = 0;
-    for (size_t j = 0; j < w.size(); ++j) {
-      y += w[j] * x[stride * n + dilation * j];
-    }
-    loss += g[n] * y;
-  }
-  return loss;
-}
-
-// Largest |analytic - central difference| over the entries of `var`.
-double LargestError(std::vector<double>& var, const std::vector<float>& grad,
-                    const std::function<double()>& loss, double h) {
-  double worst = 0;
-  for (size_t i = 0; i < var.size(); ++i) {
-    const double keep = var[i];
-    var[i] = keep + h;
-    const double up = loss();
-    var[i] = keep - h;
-    const double down = loss();
-    var[i] = keep;
-    worst = std::max(worst, std::abs((up - down) / (2 * h) - grad[i]));
-  }
-  return worst;
-}
-
 // --grad: the forward pass y = correlate_valid(x, w) of a CNN layer and its
-// gradients for the upstream gradient G (docs/cnn.md):
-//   dL/dx = convolve_full(G, w),  dL/dw = correlate_valid(x, G),
-// with G spread out by the stride and w by the dilation, checked against
-// central finite differences of the double-precision loss.
-int RunGrad(const SignalOptions& o, std::vector<double> x,
+// gradients for the upstream gradient G (docs/cnn.md), computed and checked
+// against central finite differences by core (core/signal.h); here the
+// arguments are checked and the results printed.
+int RunGrad(const SignalOptions& o, const std::vector<double>& x,
             const kernel::Kernel& k, int stride, int dilation) {
   if (o.size_given && o.size != "valid") {
     throw Error(ErrorKind::kUsage,
                 "--grad differentiates the valid correlation of a CNN layer; "
                 "drop --size or give --size valid");
   }
-  std::vector<double> w = k.weights();
-  const kernel::Kernel wd = kernel::Dilate(RowKernel(w), 1, dilation);
-  const int span = wd.cols();
-  if (span > static_cast<int>(x.size())) {
+  core::Layer1D layer;
+  layer.w = k.weights();
+  layer.stride = stride;
+  layer.dilation = dilation;
+  layer.bias = k.offset();  // a .mat file's offset shifts y, not the slopes
+  if (layer.Span() > x.size()) {
     throw Error(ErrorKind::kUsage,
                 fmt::format("values '{}': {} values are fewer than the {} "
                             "kernel taps (dilated), so --grad has no output",
-                            o.values, x.size(), span));
+                            o.values, x.size(), layer.Span()));
   }
-  core::FilterParams valid;
-  valid.size = core::OutputSize::kValid;
-  valid.mode = core::Mode::kCorrelate;
-  core::FilterParams forward = valid;
-  forward.bias = k.offset();  // a .mat file's offset shifts y, not the slopes
-  const std::vector<float> y = Filter1D(x, wd, forward, stride);
+  const std::vector<float> y = core::LayerForward(layer, x);
   std::vector<double> g(y.size(), 1.0);
   if (!o.grad_values.empty()) {
     g = ParseValues(o.grad_values);
@@ -246,24 +167,13 @@ int RunGrad(const SignalOptions& o, std::vector<double> x,
                               o.grad_values, g.size(), y.size()));
     }
   }
-  // G with stride - 1 zeros between its values.
-  std::vector<double> g_up((g.size() - 1) * stride + 1, 0.0);
-  for (size_t n = 0; n < g.size(); ++n) g_up[n * stride] = g[n];
-
-  core::FilterParams full;
-  full.size = core::OutputSize::kFull;
-  full.mode = core::Mode::kConvolve;
-  full.border = core::Border{core::BorderMode::kConstant};
-  std::vector<float> dx = Filter1D(g_up, wd, full, 1);
-  dx.resize(x.size(), 0.0f);  // inputs past the last window get no gradient
-  const std::vector<float> corr = Filter1D(x, RowKernel(g_up), valid, 1);
-  std::vector<float> dw(w.size());
-  for (size_t j = 0; j < w.size(); ++j) dw[j] = corr[j * dilation];
-
-  const double h = 1e-3;
-  const auto loss = [&] { return Loss(x, w, g, stride, dilation); };
-  const double err_x = LargestError(x, dx, loss, h);
-  const double err_w = LargestError(w, dw, loss, h);
+  const core::LayerGradients grads = core::LayerBackward(layer, x, g);
+  const std::vector<float>& dx = grads.dx;
+  const std::vector<float>& dw = grads.dw;
+  const core::GradientCheck check = core::CheckGradients(layer, x, g, grads);
+  const double h = check.h;
+  const double err_x = check.max_error_x;
+  const double err_w = check.max_error_w;
   std::vector<float> gf(g.begin(), g.end());
 
   // How G and w are spread, for the labels: "" or " (G spread by ...)".
@@ -347,9 +257,9 @@ int RunSignal(const SignalOptions& o) {
                             o.values, values.size(), k.cols()));
   }
   params.mode = core::Mode::kConvolve;
-  const std::vector<float> conv = Filter1D(values, conv_k, params, stride);
+  const std::vector<float> conv = core::FilterSignal(values, conv_k, params, stride);
   params.mode = core::Mode::kCorrelate;
-  const std::vector<float> corr = Filter1D(values, corr_k, params, stride);
+  const std::vector<float> corr = core::FilterSignal(values, corr_k, params, stride);
 
   if (o.json) {
     nlohmann::json j = {{"size", SizeName(params.size)},

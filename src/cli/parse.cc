@@ -1,5 +1,6 @@
 #include "cli/parse.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -7,6 +8,7 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "io/format.h"
 
 namespace convcorr::cli {
 
@@ -32,47 +34,152 @@ bool ParseInt(std::string_view text, int& out) {
 
 }  // namespace
 
-core::Border ParseBorder(const std::string& text) {
+const WordTable<core::BorderMode>& BorderWords() {
   using core::BorderMode;
-  if (text == "reflect101" || text == "mirror") return {BorderMode::kReflect101};
-  if (text == "reflect") return {BorderMode::kReflect};
-  if (text == "replicate" || text == "nearest") return {BorderMode::kReplicate};
-  if (text == "wrap") return {BorderMode::kWrap};
-  if (text == "constant") return {BorderMode::kConstant, 0.0f};
-  if (text.rfind("constant:", 0) == 0) {
-    double v = 0;
-    if (!ParseDouble(std::string_view(text).substr(9), v)) {
-      Usage("--border '" + text + "': the constant must be a finite number");
+  static const WordTable<BorderMode> table = {
+      "--border",
+      {
+          {"reflect101", BorderMode::kReflect101},
+          {"mirror", BorderMode::kReflect101, "", true},
+          {"reflect", BorderMode::kReflect},
+          {"replicate", BorderMode::kReplicate},
+          {"nearest", BorderMode::kReplicate, "", true},
+          {"constant", BorderMode::kConstant, "", false, "[:V]"},
+          {"wrap", BorderMode::kWrap},
+      },
+      "SciPy"};
+  return table;
+}
+
+const WordTable<core::OutputSize>& SizeWords() {
+  using core::OutputSize;
+  static const WordTable<OutputSize> table = {"--size",
+                                              {
+                                                  {"same", OutputSize::kSame},
+                                                  {"valid", OutputSize::kValid},
+                                                  {"full", OutputSize::kFull},
+                                              }};
+  return table;
+}
+
+const WordTable<DepthChoice>& DepthWords() {
+  using core::Depth;
+  static const WordTable<DepthChoice> table = {
+      "--depth",
+      {
+          {"keep", {}},
+          {"u8", {false, Depth::kU8}},
+          {"u16", {false, Depth::kU16}},
+          {"f32", {false, Depth::kF32}, "keeps negative values: write TIFF"},
+      }};
+  return table;
+}
+
+const WordTable<core::Method>& MethodWords() {
+  using core::Method;
+  static const WordTable<Method> table = {
+      "--method",
+      {
+          {"auto", Method::kAuto, "by the cost model"},
+          {"direct", Method::kDirect},
+          {"sparse", Method::kSparse, "non-zero taps only"},
+          {"separable", Method::kSeparable,
+           "1-D passes, kernels of rank 1 to " +
+               std::to_string(core::kMaxSeparableTerms)},
+          {"fft", Method::kFft},
+      }};
+  return table;
+}
+
+const WordTable<Compat>& CompatWords() {
+  static const WordTable<Compat> table = [] {
+    using core::BorderMode;
+    using core::Rounding;
+    WordTable<Compat> t{"--compat", {}};
+    const auto add = [&t](const char* tool, Compat c) {
+      c.tool = tool;
+      t.words.push_back({tool, std::move(c)});
+    };
+    Compat scipy;
+    scipy.border = {BorderMode::kReflect};
+    scipy.rounding = Rounding::kWrap;
+    add("scipy", scipy);
+    Compat opencv;
+    opencv.border = {BorderMode::kReflect101};
+    add("opencv", opencv);
+    Compat numpy;
+    numpy.per_mode_anchor = true;
+    numpy.border = {BorderMode::kConstant};
+    numpy.float_output = true;
+    numpy.images = false;
+    add("numpy", numpy);
+    Compat imagemagick;
+    imagemagick.low_anchor = true;
+    imagemagick.border = {BorderMode::kReplicate};
+    imagemagick.rounding = Rounding::kImageMagick;
+    add("imagemagick", imagemagick);
+    Compat gmic;
+    gmic.low_anchor = true;
+    gmic.border = {BorderMode::kReplicate};
+    gmic.float_output = true;
+    add("gmic", gmic);
+    Compat torch;
+    torch.low_anchor = true;
+    torch.border = {BorderMode::kConstant};
+    torch.float_output = true;
+    add("torch", torch);
+    return t;
+  }();
+  return table;
+}
+
+const WordTable<kernel::KernelFormat>& KernelFormatWords() {
+  static const WordTable<kernel::KernelFormat> table = [] {
+    WordTable<kernel::KernelFormat> t{"--to", {}};
+    t.one_of = true;
+    for (const kernel::KernelFormatName& n : kernel::kKernelFormatNames) {
+      t.words.push_back(
+          {std::string(n.name), n.format,
+           n.format == kernel::KernelFormat::kNpy && !n.alias
+               ? "binary: redirect it to a file"
+               : "",
+           n.alias});
     }
-    return {BorderMode::kConstant, static_cast<float>(v)};
+    return t;
+  }();
+  return table;
+}
+
+core::Border ParseBorder(const std::string& text) {
+  const WordTable<core::BorderMode>& table = BorderWords();
+  if (const core::BorderMode* mode = FindWord(table, text)) return {*mode};
+  // A word with a suffix ("constant[:V]") followed by ":V".
+  for (const Word<core::BorderMode>& w : table.words) {
+    if (w.suffix.empty() || text.rfind(w.text + ":", 0) != 0) continue;
+    double v = 0;
+    if (!ParseDouble(std::string_view(text).substr(w.text.size() + 1), v)) {
+      Usage(table.option + " '" + text + "': the " + w.text +
+            " must be a finite number");
+    }
+    return {w.value, static_cast<float>(v)};
   }
-  Usage("--border '" + text +
-        "': expected reflect101, reflect, replicate, constant[:V] or wrap");
+  return {ParseWord(table, text)};
 }
 
 core::OutputSize ParseSize(const std::string& text) {
-  if (text == "same") return core::OutputSize::kSame;
-  if (text == "valid") return core::OutputSize::kValid;
-  if (text == "full") return core::OutputSize::kFull;
-  Usage("--size '" + text + "': expected same, valid or full");
+  return ParseWord(SizeWords(), text);
 }
 
 core::Method ParseMethod(const std::string& text) {
-  if (text == "auto") return core::Method::kAuto;
-  if (text == "direct") return core::Method::kDirect;
-  if (text == "separable") return core::Method::kSeparable;
-  if (text == "sparse") return core::Method::kSparse;
-  if (text == "fft") return core::Method::kFft;
-  Usage("--method '" + text +
-        "': expected auto, direct, sparse, separable or fft");
+  return ParseWord(MethodWords(), text);
 }
 
 DepthChoice ParseDepth(const std::string& text) {
-  if (text == "keep") return {};
-  if (text == "u8") return {false, core::Depth::kU8};
-  if (text == "u16") return {false, core::Depth::kU16};
-  if (text == "f32") return {false, core::Depth::kF32};
-  Usage("--depth '" + text + "': expected keep, u8, u16 or f32");
+  return ParseWord(DepthWords(), text);
+}
+
+kernel::KernelFormat ParseKernelFormat(const std::string& text) {
+  return ParseWord(KernelFormatWords(), text);
 }
 
 kernel::Kernel ApplyAnchor(const kernel::Kernel& k, const std::string& text) {
@@ -113,6 +220,13 @@ Step ParseStep(const std::string& option, const std::string& text) {
   return step;
 }
 
+int ParseStep1D(const std::string& option, const std::string& text) {
+  if (text.find(',') != std::string::npos) {
+    Usage(option + " '" + text + "': signal takes one number, e.g. 2");
+  }
+  return ParseStep(option, text).x;
+}
+
 kernel::Kernel DilateKernel(const kernel::Kernel& k, const Step& dilation,
                             const std::string& spec) {
   if (dilation == Step{}) return k;
@@ -129,37 +243,12 @@ kernel::Kernel DilateKernel(const kernel::Kernel& k, const Step& dilation,
 }
 
 Compat ParseCompat(const std::string& text) {
-  using core::BorderMode;
-  using core::Rounding;
-  Compat c;
-  c.tool = text;
-  if (text.empty() || text == "opencv") {
-    c.border = {BorderMode::kReflect101};
-  } else if (text == "scipy") {
-    c.border = {BorderMode::kReflect};
-    c.rounding = Rounding::kWrap;
-  } else if (text == "numpy") {
-    c.per_mode_anchor = true;
-    c.border = {BorderMode::kConstant};
-    c.float_output = true;
-    c.images = false;
-  } else if (text == "imagemagick") {
-    c.low_anchor = true;
-    c.border = {BorderMode::kReplicate};
-    c.rounding = Rounding::kImageMagick;
-  } else if (text == "gmic") {
-    c.low_anchor = true;
-    c.border = {BorderMode::kReplicate};
-    c.float_output = true;
-  } else if (text == "torch") {
-    c.low_anchor = true;
-    c.border = {BorderMode::kConstant};
-    c.float_output = true;
-  } else {
-    Usage("--compat '" + text +
-          "': expected scipy, opencv, numpy, imagemagick, gmic or torch");
+  if (text.empty()) {
+    Compat c;
+    c.border = {core::BorderMode::kReflect101};
+    return c;
   }
-  return c;
+  return ParseWord(CompatWords(), text);
 }
 
 kernel::Kernel CompatAnchor(const kernel::Kernel& k, const Compat& compat,
@@ -197,6 +286,49 @@ std::vector<double> ParseValues(const std::string& text) {
   }
   if (values.empty()) Usage("values '" + text + "': no numbers given");
   return values;
+}
+
+std::vector<std::string> ParseExtensions(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size() && !text.empty()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string ext = text.substr(start, end - start);
+    ext.erase(0, ext.find_first_not_of(" \t"));
+    ext.erase(ext.find_last_not_of(" \t") + 1);
+    if (!ext.empty() && ext[0] == '.') ext.erase(0, 1);
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    if (!io::IsImageExtension(ext)) {
+      Usage("--ext '" + text + "': '" + ext +
+            "' is not an image format convcorr reads (e.g. jpg, png, tif)");
+    }
+    out.push_back(ext);
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string NormaliseFormat(std::string text) {
+  if (!text.empty() && text.front() == '.') text.erase(0, 1);
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+void CheckWritableFormat(const std::string& format) {
+  if (!format.empty() && !io::IsWritableExtension(format)) {
+    Usage("--format '" + format +
+          "': not an image format convcorr can write (e.g. png, tif, jpg)");
+  }
+}
+
+void CheckRange(const Range& range, double value) {
+  if (!(value >= range.min && value <= range.max) ||
+      (range.whole && std::floor(value) != value)) {
+    Usage(range.message);
+  }
 }
 
 const char* BorderName(core::BorderMode mode) {

@@ -3,11 +3,11 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 #include <utility>
 #include <system_error>
 
+#include "cli/parse.h"
 #include "common/error.h"
 #include "io/files.h"
 #include "io/format.h"
@@ -35,12 +35,6 @@ std::string DirectoryExt(const FilterOptions& options, const fs::path& input) {
   return io::IsWritableExtension(ext) ? ext : "png";
 }
 
-void CheckFormat(const FilterOptions& options) {
-  if (!options.format.empty() && !io::IsWritableExtension(options.format)) {
-    Usage("--format '" + options.format +
-          "': not an image format convcorr can write (e.g. png, tif, jpg)");
-  }
-}
 
 // Lexically normalised absolute path, for comparing paths that may not exist.
 fs::path Normal(const fs::path& p) {
@@ -89,30 +83,6 @@ class InputIndex {
   std::map<fs::path, const Job*> by_name_;
 };
 
-// --ext "jpg, .PNG,tif": lowercase, without dots; each must be a format
-// convcorr reads.
-std::vector<std::string> ParseExtensions(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size() && !text.empty()) {
-    size_t end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    std::string ext = text.substr(start, end - start);
-    ext.erase(0, ext.find_first_not_of(" \t"));
-    ext.erase(ext.find_last_not_of(" \t") + 1);
-    if (!ext.empty() && ext[0] == '.') ext.erase(0, 1);
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    if (!io::IsImageExtension(ext)) {
-      Usage("--ext '" + text + "': '" + ext +
-            "' is not an image format convcorr reads (e.g. jpg, png, tif)");
-    }
-    out.push_back(ext);
-    start = end + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::vector<fs::path> CompareOutputs(const Job& job,
@@ -129,7 +99,7 @@ std::vector<fs::path> CompareOutputs(const Job& job,
 }
 
 Plan MakePlan(const FilterOptions& options, bool compare) {
-  CheckFormat(options);
+  CheckWritableFormat(options.format);
   if (options.output.empty()) {
     Usage("no output given: add -o FILE, -o DIR or -o - for stdout");
   }

@@ -83,6 +83,8 @@ bool IsWritableExtension(std::string_view ext) {
          std::end(kWritable);
 }
 
+std::span<const char* const> WritableExtensions() { return kWritable; }
+
 std::string WritableExtensionList() {
   std::string list;
   for (const char* ext : kWritable) {

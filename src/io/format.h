@@ -29,7 +29,9 @@ std::string FormatOf(std::string_view ext);
 // True if convcorr writes this extension: png, jpg, jpeg, jpe, tif, tiff,
 // webp, bmp, pgm, ppm, pnm, pfm.
 bool IsWritableExtension(std::string_view ext);
-// The extensions IsWritableExtension accepts, for messages: "png, jpg, ...".
+// The extensions IsWritableExtension accepts, in that order (--format's
+// --help type and completion), and joined for messages: "png, jpg, ...".
+std::span<const char* const> WritableExtensions();
 std::string WritableExtensionList();
 // True if the extension is one that directory scans pick up as an image.
 bool IsImageExtension(std::string_view ext);

@@ -103,12 +103,9 @@ std::string Npy(const Kernel& k) {
 }  // namespace
 
 std::optional<KernelFormat> KernelFormatFromName(std::string_view name) {
-  if (name == "spec") return KernelFormat::kSpec;
-  if (name == "imagemagick" || name == "im") return KernelFormat::kImageMagick;
-  if (name == "gmic") return KernelFormat::kGmic;
-  if (name == "vips" || name == "mat") return KernelFormat::kVips;
-  if (name == "csv") return KernelFormat::kCsv;
-  if (name == "npy") return KernelFormat::kNpy;
+  for (const KernelFormatName& n : kKernelFormatNames) {
+    if (n.name == name) return n.format;
+  }
   return std::nullopt;
 }
 

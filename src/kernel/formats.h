@@ -20,10 +20,27 @@ enum class KernelFormat {
   kNpy,          // NumPy .npy: float64, shape (rows, cols), C order
 };
 
-// "spec", "imagemagick" (or "im"), "gmic", "vips" (or "mat"), "csv", "npy".
+// The names of the formats, the one list of them (`kernel --to` builds its
+// check, --help and message from it), in the order they are listed; an
+// alias is another name of the format before it.
+struct KernelFormatName {
+  std::string_view name;
+  KernelFormat format;
+  bool alias = false;
+};
+inline constexpr KernelFormatName kKernelFormatNames[] = {
+    {"spec", KernelFormat::kSpec},
+    {"imagemagick", KernelFormat::kImageMagick},
+    {"im", KernelFormat::kImageMagick, true},
+    {"gmic", KernelFormat::kGmic},
+    {"vips", KernelFormat::kVips},
+    {"mat", KernelFormat::kVips, true},
+    {"csv", KernelFormat::kCsv},
+    {"npy", KernelFormat::kNpy},
+};
+
+// The format kKernelFormatNames gives `name`, if any.
 std::optional<KernelFormat> KernelFormatFromName(std::string_view name);
-inline constexpr std::string_view kKernelFormatNames =
-    "spec, imagemagick, gmic, vips, csv, npy";
 
 // The kernel in `format` (the bytes of a file for npy). Numbers are written
 // in their shortest exact form, so reading the result gives the same

@@ -226,6 +226,21 @@ TEST(CliErrors, BadOptionValuesAreExit2NamingTheOption) {
       {{"--max-pixels", "0"},
        "--max-pixels must be a whole number of at least 1",
        "--max-pixels"},
+      {{"--max-pixels", "1.5"},
+       "--max-pixels must be a whole number of at least 1",
+       "--max-pixels"},
+      {{"--quality", "101"},
+       "--quality must be 1 to 100 (0: the format's default)", "--quality"},
+      {{"--jobs=-1"}, "--jobs must be 0 (one per core) or more", "--jobs"},
+      {{"--shard-count=-2"}, "--shard-count must be 1 or more",
+       "--shard-count"},
+      {{"--method", "dft"},
+       "--method 'dft': expected auto, direct, sparse, separable or fft",
+       "--method"},
+      {{"--compat", "matlab"},
+       "--compat 'matlab': expected scipy, opencv, numpy, imagemagick, gmic "
+       "or torch",
+       "--compat"},
       {{"--scale", "abc"}, "", "--scale"},
       {{"--threads", "two"}, "", "--threads"},
   };
@@ -245,6 +260,41 @@ TEST(CliErrors, BadOptionValuesAreExit2NamingTheOption) {
     EXPECT_NE(line.find(c.option), std::string::npos) << line;
     EXPECT_FALSE(fs::exists(w / "out"));
   }
+}
+
+// Values are checked as CLI11 reads the options (src/cli/app.cc): a refused
+// value is reported before a missing --kernel or a bad kernel spec, and
+// --help still wins over it.
+TEST(CliErrors, RefusedValuesComeFirstAndHelpWins) {
+  Workdir w;
+  const std::string border =
+      "--border 'foo': expected reflect101, reflect, replicate, constant[:V] "
+      "or wrap";
+  {
+    const RunResult r =
+        w.Run({"correlate", "--border", "foo", "photos/a.png", "-o", "out"});
+    EXPECT_EQ(r.exit_code, 2) << Describe(r);
+    EXPECT_EQ(OneLine(r), border);
+  }
+  {
+    const RunResult r = w.Run({"correlate", "-k", "blur", "--border", "foo",
+                               "photos/a.png", "-o", "out"});
+    EXPECT_EQ(r.exit_code, 2) << Describe(r);
+    EXPECT_EQ(OneLine(r), border);
+  }
+  for (const char* help : {"--help", "-h"}) {
+    const RunResult r = w.Run({"correlate", "--border", "foo", help});
+    EXPECT_EQ(r.exit_code, 0) << Describe(r);
+    EXPECT_EQ(r.err, "");
+    EXPECT_NE(r.out.find("Cross-correlation"), std::string::npos) << r.out;
+  }
+  {
+    const RunResult r = w.Run({"signal", "1,2", "-k", "1,-1", "--size", "x",
+                               "--help"});
+    EXPECT_EQ(r.exit_code, 0) << Describe(r);
+    EXPECT_NE(r.out.find("The 1-D form"), std::string::npos) << r.out;
+  }
+  EXPECT_FALSE(fs::exists(w / "out"));
 }
 
 TEST(CliErrors, FormatErrorsAreExit2) {

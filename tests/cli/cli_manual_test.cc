@@ -118,6 +118,30 @@ TEST(CliManual, BashCompletionOffersCommandsOptionsAndFiles) {
   }
   EXPECT_EQ(Complete(s, "convcorr correlate --stri", t.path()),
             (std::vector<std::string>{"--stride", "--strip"}));
+  // The words of options that take one of a few (their --help type), for
+  // the command at hand: numpy only for signal, the aliases too.
+  EXPECT_EQ(Complete(s, "convcorr correlate --border \"\"", t.path()),
+            (std::vector<std::string>{"reflect101", "reflect", "replicate",
+                                      "constant", "wrap", "mirror",
+                                      "nearest"}));
+  EXPECT_EQ(Complete(s, "convcorr convolve --border re", t.path()),
+            (std::vector<std::string>{"reflect101", "reflect", "replicate"}));
+  EXPECT_EQ(Complete(s, "convcorr compare --method s", t.path()),
+            (std::vector<std::string>{"sparse", "separable"}));
+  EXPECT_EQ(Complete(s, "convcorr correlate --compat \"\"", t.path()),
+            (std::vector<std::string>{"scipy", "opencv", "imagemagick", "gmic",
+                                      "torch"}));
+  EXPECT_EQ(Complete(s, "convcorr signal 1,2 --compat n", t.path()),
+            std::vector<std::string>{"numpy"});
+  EXPECT_EQ(Complete(s, "convcorr signal 1,2 --size \"\"", t.path()),
+            (std::vector<std::string>{"same", "valid", "full"}));
+  EXPECT_EQ(Complete(s, "convcorr kernel box:3 --to \"\"", t.path()),
+            (std::vector<std::string>{"spec", "imagemagick", "gmic", "vips",
+                                      "csv", "npy", "im", "mat"}));
+  EXPECT_EQ(Complete(s, "convcorr correlate --depth u", t.path()),
+            (std::vector<std::string>{"u8", "u16"}));
+  EXPECT_EQ(Complete(s, "convcorr correlate --format ti", t.path()),
+            (std::vector<std::string>{"tif", "tiff"}));
   // Values and inputs are file names; a kernel spec can be @FILE.
   fs::create_directories(t / "dir");
   WriteBytes(t / "dir" / "photo.png", "x");
