@@ -195,6 +195,12 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
   if (compare) {
     cmd->add_option("--threshold", o.threshold,
                     "Count samples with |diff| above this (default 0)");
+    cmd->add_option("--diff-range", o.diff_range,
+                    "Colour range of the difference map: p99.5 (default: "
+                    "that percentile of the nonzero |diff|; larger values "
+                    "saturate), pNN, max, or a value")
+        ->type_name("RANGE")
+        ->check(Checked([](const std::string& t) { ParseDiffRange(t); }));
     cmd->add_flag("--raw-diff", o.raw_diff,
                   "Also write <stem>.diff.tif, the signed float32 difference");
     cmd->add_flag("--panel", o.panel,

@@ -166,7 +166,7 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
           depth,            decode,             encode,
           o.strip,          std::move(analysis), std::move(notes),
           std::move(engine), stride,            compat.rounding,
-          diff::DiffRange{}};
+          ParseDiffRange(o.diff_range)};
 }
 
 // The notes and, with -v, the engine line, once the run is going ahead.

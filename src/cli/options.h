@@ -56,6 +56,7 @@ struct FilterOptions {
   int shard_count = 0;          // N, the index from the environment
   // compare only
   double threshold = 0.0;
+  std::string diff_range = "p99.5";  // --diff-range: max, pNN or a value
   bool raw_diff = false;
   bool panel = false;
 };

@@ -262,6 +262,22 @@ kernel::Kernel CompatAnchor(const kernel::Kernel& k, const Compat& compat,
   return k.WithAnchor((k.cols() - 1) / 2, (k.rows() - 1) / 2);
 }
 
+diff::DiffRange ParseDiffRange(const std::string& text) {
+  using Kind = diff::DiffRange::Kind;
+  if (text == "max") return {Kind::kMax, 0};
+  double v = 0;
+  if (!text.empty() && text[0] == 'p' &&
+      ParseDouble(std::string_view(text).substr(1), v) && v > 0 && v <= 100) {
+    return {Kind::kPercentile, v};
+  }
+  if (!text.empty() && text[0] != 'p' && ParseDouble(text, v) && v > 0) {
+    return {Kind::kValue, v};
+  }
+  Usage("--diff-range '" + text +
+        "': expected max, pNN (a percentile above 0, up to 100, e.g. p99.5) "
+        "or a positive value");
+}
+
 std::vector<double> ParseValues(const std::string& text) {
   std::vector<double> values;
   size_t i = 0;

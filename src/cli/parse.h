@@ -15,6 +15,7 @@
 #include "core/border.h"
 #include "core/filter.h"
 #include "core/image.h"
+#include "diff/diff.h"
 #include "kernel/formats.h"
 #include "kernel/kernel.h"
 
@@ -86,6 +87,9 @@ kernel::Kernel DilateKernel(const kernel::Kernel& k, const Step& dilation,
 // from the default centre).
 kernel::Kernel CompatAnchor(const kernel::Kernel& k, const Compat& compat,
                             core::Mode mode);
+// --diff-range: "max", "pNN" (a percentile, 0 < NN <= 100) or a positive
+// finite value.
+diff::DiffRange ParseDiffRange(const std::string& text);
 // A comma and/or space separated list of finite numbers (signal values).
 std::vector<double> ParseValues(const std::string& text);
 

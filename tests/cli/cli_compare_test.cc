@@ -205,6 +205,57 @@ TEST(CliCompare, FloatResultsAndRawDiffAgreeExactly) {
   EXPECT_TRUE(Identical(Read(out / "crop.diff.tif"), diff));
 }
 
+// --diff-range: the map's range and rule in the JSON, against the
+// percentiles computed here from the raw difference (per pixel, the
+// largest |d| over channels, as the map draws it).
+TEST(CliCompare, DiffRangeChoosesTheMapsColourRange) {
+  TempDir t;
+  const fs::path in = Crop(t);
+  std::vector<float> mags;  // per pixel, the largest |d| over channels
+  double max_abs = 0;
+  {
+    RUN_OK(r, {"compare", "-k", "sobel-x", "--raw-diff", "--json", in.string(),
+               "-o", (t / "raw").string()});
+    const cv::Mat raw = Read(t / "raw" / "crop.diff.tif");
+    ASSERT_EQ(raw.type(), CV_32FC3);
+    for (int y = 0; y < raw.rows; ++y) {
+      for (int x = 0; x < raw.cols; ++x) {
+        const cv::Vec3f v = raw.at<cv::Vec3f>(y, x);
+        const float m = std::max({std::abs(v[0]), std::abs(v[1]), std::abs(v[2])});
+        if (m != 0) mags.push_back(m);
+        max_abs = std::max(max_abs, static_cast<double>(m));
+      }
+    }
+    const nlohmann::json j = OneJsonLine(r.out);
+    EXPECT_EQ(j["map_range_rule"], "p99.5");
+    std::sort(mags.begin(), mags.end());
+    // Nearest rank.
+    const size_t k = static_cast<size_t>(std::ceil(0.995 * mags.size())) - 1;
+    EXPECT_DOUBLE_EQ(j["map_range"].get<double>(), mags[k]);
+    EXPECT_DOUBLE_EQ(j["max_abs_diff"].get<double>(), max_abs);
+  }
+  for (const auto& [arg, range] :
+       std::vector<std::pair<std::string, double>>{
+           {"max", max_abs},
+           {"p50", mags[static_cast<size_t>(std::ceil(0.5 * mags.size())) - 1]},
+           {"7.5", 7.5}}) {
+    SCOPED_TRACE(arg);
+    RUN_OK(r, {"compare", "-k", "sobel-x", "--json", "--diff-range", arg,
+               in.string(), "-o", (t / arg).string() + "/"});
+    const nlohmann::json j = OneJsonLine(r.out);
+    EXPECT_EQ(j["map_range_rule"], arg);
+    EXPECT_DOUBLE_EQ(j["map_range"].get<double>(), range);
+  }
+  const RunResult bad = RunConvcorr({"compare", "-k", "sobel-x", "--diff-range",
+                                     "p0", in.string(), "-o",
+                                     (t / "bad").string()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err,
+            "--diff-range 'p0': expected max, pNN (a percentile above 0, up "
+            "to 100, e.g. p99.5) or a positive value\n");
+  EXPECT_FALSE(fs::exists(t / "bad"));
+}
+
 TEST(CliCompare, JsonStatisticsAreConsistentWithTheRawDiff) {
   TempDir t;
   const fs::path in = Crop(t);

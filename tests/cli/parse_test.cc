@@ -316,5 +316,21 @@ TEST(ParseStep, SignalTakesOneNumber) {
             "1024, e.g. 2 or 2,1");
 }
 
+TEST(ParseDiffRange, MaxPercentileOrValue) {
+  using Kind = diff::DiffRange::Kind;
+  EXPECT_EQ(ParseDiffRange("max"), (diff::DiffRange{Kind::kMax, 0}));
+  EXPECT_EQ(ParseDiffRange("p99.5"), (diff::DiffRange{Kind::kPercentile, 99.5}));
+  EXPECT_EQ(ParseDiffRange("p100"), (diff::DiffRange{Kind::kPercentile, 100}));
+  EXPECT_EQ(ParseDiffRange("12.5"), (diff::DiffRange{Kind::kValue, 12.5}));
+  for (const char* bad : {"", "p", "p0", "p101", "pmax", "0", "-3", "nan",
+                          "inf", "Max", "99.5%"}) {
+    EXPECT_EQ(UsageError([&] { ParseDiffRange(bad); }),
+              std::string("--diff-range '") + bad +
+                  "': expected max, pNN (a percentile above 0, up to 100, "
+                  "e.g. p99.5) or a positive value")
+        << bad;
+  }
+}
+
 }  // namespace
 }  // namespace convcorr::cli
