@@ -13,8 +13,8 @@
 #include <cstring>
 #include <type_traits>
 
+#include "core/correlate_simd.h"
 #include "core/engine.h"
-#include "core/engine_internal.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace convcorr::core::detail::HWY_NAMESPACE {

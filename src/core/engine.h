@@ -3,62 +3,26 @@
 // correlates them by the strategy the cost model picks, and writes each
 // output row straight into the caller's buffer with scale, bias, |.|,
 // rounding and saturation fused into the store.
+//
+// This header is the engine's API: its options, Correlator and
+// PairCorrelator. It includes the rest of what callers use: views
+// (core/view.h), output sizes (core/geometry.h) and the strategies with
+// their cost model (core/cost_model.h). docs/architecture.md lists the
+// files that implement it.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <memory>
-#include <vector>
 
 #include "core/border.h"
+#include "core/cost_model.h"
+#include "core/geometry.h"
 #include "core/image.h"
+#include "core/view.h"
 #include "kernel/kernel.h"
 
 namespace convcorr::core {
-
-enum class OutputSize { kSame, kValid, kFull };
-
-// How the engine computes a correlation (--method).
-enum class Method { kAuto, kDirect, kSparse, kSeparable, kFft };
-
-// Output size of a plane of `width` x `height` filtered with `k` (valid needs
-// k no larger than the image: returns 0x0 otherwise).
-struct Extent {
-  int width = 0;
-  int height = 0;
-};
-Extent OutputExtent(int width, int height, const kernel::Kernel& k,
-                    OutputSize size);
-
-// Up to four channels of one image in memory. Channel c's sample at (y, x)
-// is at base[c] + y * row_bytes + x * step * SampleBytes(type): planar
-// images have step 1 and one base per plane; interleaved ones (OpenCV's
-// cv::Mat) step == channels and bases one sample apart.
-struct ConstImageView {
-  std::array<const std::byte*, 4> base{};
-  int channels = 0;
-  int width = 0;
-  int height = 0;
-  Depth type = Depth::kF32;
-  std::ptrdiff_t row_bytes = 0;
-  int step = 1;
-};
-struct ImageView {
-  std::array<std::byte*, 4> base{};
-  int channels = 0;
-  int width = 0;
-  int height = 0;
-  Depth type = Depth::kF32;
-  std::ptrdiff_t row_bytes = 0;
-  int step = 1;
-};
-
-size_t SampleBytes(Depth type);
-// Views of float planes (type kF32, step 1), all the same size.
-ConstImageView ViewOf(const std::vector<const Plane*>& planes);
-ImageView ViewOf(const std::vector<Plane*>& planes);
 
 // What happens to each sum on its way out: result = scale * sum + bias, then
 // |result| if abs, then (for 8- and 16-bit targets) rounding half to even
@@ -75,46 +39,6 @@ struct EngineOptions {
   // tests set it tiny to exercise the strips.
   size_t ring_bytes = 0;
 };
-
-// Cost of each strategy in float32 multiply-add equivalents per output
-// sample (docs/architecture.md, "Cost model"); infinity where a strategy
-// cannot run the kernel.
-struct Costs {
-  double direct = 0.0;
-  double sparse = 0.0;
-  double separable = std::numeric_limits<double>::infinity();
-  int separable_terms = 0;  // rank-1 passes summed by separable; 0: cannot
-  double fft = 0.0;
-};
-// The constants of the cost model, measured with bench/engine_bench.
-inline constexpr double kRowCost = 0.5;  // per kernel row walked
-// separable: a 1-D tap (the row pass has one load per multiply-add) and
-// the fixed cost of each term (its row pass and ring).
-inline constexpr double kSeparableTapCost = 1.25;
-inline constexpr double kSeparableCost = 7.0;
-inline constexpr double kFftCost = 21.0;  // per N log2 N of a tile (FFTW)
-// A sum of rank-1 terms within this relative Frobenius residual of K
-// stands for K (below float32 rounding).
-inline constexpr double kSeparableResidual = 1e-7;
-// The separable strategy sums at most this many rank-1 passes.
-inline constexpr int kMaxSeparableTerms = 4;
-
-// The fewest leading terms of kernel::FactorTerms whose sum is within
-// kSeparableResidual of K; 0 if none of the given terms is.
-int SeparableTerms(const std::vector<kernel::RankOneFactors>& terms);
-
-// `terms`: kernel::FactorTerms(k, kMaxSeparableTerms), or fewer (none: no
-// separable strategy).
-Costs EstimateCosts(const kernel::Kernel& k,
-                    const std::vector<kernel::RankOneFactors>& terms);
-// `requested` unless kAuto, which takes the cheapest strategy (ties go to
-// the simpler one, in the order direct, sparse, separable, fft). A
-// kSeparable request for a kernel that is not a sum of at most
-// kMaxSeparableTerms rank-1 terms gives kDirect.
-Method ChooseMethod(const kernel::Kernel& k,
-                    const std::vector<kernel::RankOneFactors>& terms,
-                    Method requested);
-const char* MethodName(Method method);
 
 // Name of the SIMD target the engine dispatches to on this CPU, e.g.
 // "AVX2", "AVX3" (AVX-512), "SSE4" or "EMU128".

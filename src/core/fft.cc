@@ -103,13 +103,13 @@ void MultiplyConjugate(const std::complex<float>* a,
   }
 }
 
-FftArray<std::complex<float>> KernelSpectrum(const Fft2d& fft, const float* k,
-                                             int kh, int kw) {
+FftArray<std::complex<float>> KernelSpectrum(const Fft2d& fft,
+                                             const kernel::Kernel& k) {
   FftArray<float> padded = AllocateReal(fft.real_size());
   std::fill_n(padded.get(), fft.real_size(), 0.0f);
-  for (int i = 0; i < kh; ++i) {
-    std::copy_n(k + static_cast<size_t>(i) * kw, kw,
-                padded.get() + static_cast<size_t>(i) * fft.cols());
+  for (int i = 0; i < k.rows(); ++i) {
+    float* row = padded.get() + static_cast<size_t>(i) * fft.cols();
+    for (int j = 0; j < k.cols(); ++j) row[j] = static_cast<float>(k.at(i, j));
   }
   FftArray<std::complex<float>> spectrum = AllocateComplex(fft.spectrum_size());
   fft.Forward(padded.get(), spectrum.get());

@@ -1,11 +1,14 @@
 // Real two-dimensional transforms on FFTW (single precision), for the FFT
-// strategy of the engine: plans are made once per size per process and
-// shared by every thread and every file.
+// strategy of the engine (fft_strategy.cc): plans are made once per size
+// per process and shared by every thread and every file. fft.cc is the
+// only file that sees FFTW.
 #pragma once
 
 #include <complex>
 #include <cstddef>
 #include <memory>
+
+#include "kernel/kernel.h"
 
 namespace convcorr::core::detail {
 
@@ -53,10 +56,10 @@ void MultiplyConjugate(const std::complex<float>* a,
                        const std::complex<float>* b, size_t n,
                        std::complex<float>* out);
 
-// The half spectrum of a rows x cols kernel `k` (row-major, kh x kw, zero
-// padded to the transform's size), divided by rows * cols so that an
-// inverse of a product with it needs no further scaling.
-FftArray<std::complex<float>> KernelSpectrum(const Fft2d& fft, const float* k,
-                                             int kh, int kw);
+// The half spectrum of `k`'s weights, rounded to float32 and zero padded
+// to the transform's rows x cols, divided by rows * cols so that an inverse
+// of a product with it needs no further scaling.
+FftArray<std::complex<float>> KernelSpectrum(const Fft2d& fft,
+                                             const kernel::Kernel& k);
 
 }  // namespace convcorr::core::detail

@@ -1,11 +1,11 @@
 #include "core/filter.h"
 
-#include "core/padding.h"
-
 #include <algorithm>
 #include <cmath>
 #include <utility>
 #include <vector>
+
+#include "core/padding.h"
 
 namespace convcorr::core {
 
@@ -60,47 +60,6 @@ Image Subsample(const Image& img, int sy, int sx) {
   for (const Plane& p : img.color) out.color.push_back(sample(p));
   if (img.alpha) out.alpha = sample(*img.alpha);
   return out;
-}
-
-int ResolveThreads(int requested) {
-  if (requested > 0) return requested;
-  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
-
-Extent OutputExtent(int width, int height, const kernel::Kernel& k,
-                    OutputSize size) {
-  switch (size) {
-    case OutputSize::kSame:
-      return {width, height};
-    case OutputSize::kValid:
-      if (k.cols() > width || k.rows() > height) return {0, 0};
-      return {width - k.cols() + 1, height - k.rows() + 1};
-    case OutputSize::kFull:
-      return {width + k.cols() - 1, height + k.rows() - 1};
-  }
-  return {};
-}
-
-Plane CorrelateReference(const Plane& in, const kernel::Kernel& k,
-                         const Border& border, OutputSize size, int threads) {
-  const Extent out = OutputExtent(in.width, in.height, k, size);
-  Plane result(out.width, out.height);
-  if (out.width == 0 || out.height == 0) return result;
-  const Plane padded = Pad(in, out, k, OutputOrigin(k, size), border);
-  ParallelRows(out.height, threads, [&](int y0, int y1) {
-    for (int y = y0; y < y1; ++y) {
-      for (int x = 0; x < out.width; ++x) {
-        double sum = 0.0;
-        for (int i = 0; i < k.rows(); ++i) {
-          for (int j = 0; j < k.cols(); ++j) {
-            sum += k.at(i, j) * static_cast<double>(padded.at(y + i, x + j));
-          }
-        }
-        result.at(y, x) = static_cast<float>(sum);
-      }
-    }
-  });
-  return result;
 }
 
 Plane CorrelateFast(const Plane& in, const kernel::Kernel& k,

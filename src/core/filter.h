@@ -1,5 +1,6 @@
-// The engine: correlation of planes and images with a kernel, and convolution
-// as correlation with the kernel rotated about its anchor.
+// The core's API: correlation of planes and images with a kernel, and
+// convolution as correlation with the kernel rotated about its anchor, by
+// the reference (core/reference.h) or the fast engine (core/engine.h).
 #pragma once
 
 #include <cstdint>
@@ -7,21 +8,13 @@
 #include "core/border.h"
 #include "core/engine.h"
 #include "core/image.h"
+#include "core/reference.h"  // CorrelateReference
+#include "core/threads.h"    // ResolveThreads
 #include "kernel/kernel.h"
 
 namespace convcorr::core {
 
 enum class Mode { kCorrelate, kConvolve };
-
-// Reference correlation of one plane: plain loops, accumulation in double,
-// never optimised: the oracle for every fast path.
-//   same:  O(y,x) = sum K(i,j) I(y+i-ay, x+j-ax)
-//   valid: O(y,x) = sum K(i,j) I(y+i, x+j)
-//   full:  O(y,x) = sum K(i,j) I(y+i-(kh-1), x+j-(kw-1))
-// Samples outside the plane come from `border`. Rows are split over
-// `threads` threads (0 = all cores); the result does not depend on it.
-Plane CorrelateReference(const Plane& in, const kernel::Kernel& k,
-                         const Border& border, OutputSize size, int threads);
 
 // The fast engine (core/engine.h) on one float plane with `method`: same
 // contract as CorrelateReference, sums accumulated in float32 with fused
@@ -77,8 +70,5 @@ FilterPairResult FilterPair(const Image& in, const kernel::Kernel& k,
 // (y*sy, x*sx) of the unstrided one). Sizes become ceil(h/sy) x ceil(w/sx);
 // alpha is sampled alike.
 Image Subsample(const Image& img, int sy, int sx);
-
-// Number of worker threads for `requested` (0 = hardware concurrency).
-int ResolveThreads(int requested);
 
 }  // namespace convcorr::core

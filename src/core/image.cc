@@ -1,9 +1,6 @@
 #include "core/image.h"
 
-#include "core/engine_internal.h"
-
 #include <cmath>
-#include <cstdint>
 
 namespace convcorr::core {
 
@@ -31,84 +28,6 @@ Range ColorRange(const Image& img) {
     }
   }
   return r;
-}
-
-namespace {
-
-// Rounds half to even (as OpenCV's saturate_cast does) and clamps to
-// [0, max], NaN giving 0; counts the samples that had to be clamped. A SIMD
-// row kernel (tests/core/simd_test.cc pins it to hand-worked values on
-// every target).
-uint64_t QuantizePlane(Plane& p, float max) {
-  return detail::QuantizeRow(p.data.data(), p.data.size(), max);
-}
-
-}  // namespace
-
-// A C cast to the integer type, as SciPy's ndimage stores results: the
-// value truncated toward zero, then its low 8 or 16 bits (NaN gives 0).
-uint64_t WrapPlane(Plane& p, Depth target) {
-  const int64_t modulus = target == Depth::kU8 ? 256 : 65536;
-  const double max = DepthMax(target);
-  uint64_t outside = 0;
-  for (float& v : p.data) {
-    if (std::isnan(v)) {
-      v = 0;
-      continue;
-    }
-    const double t = std::trunc(double{v});
-    if (t < 0 || t > max) ++outside;
-    // Through int32 as x86's cvttsd2si does; beyond it the low bits are 0.
-    const int64_t i = (t >= -2147483648.0 && t <= 2147483647.0)
-                          ? static_cast<int64_t>(t)
-                          : int64_t{INT32_MIN};
-    v = static_cast<float>(((i % modulus) + modulus) % modulus);
-  }
-  return outside;
-}
-
-// ImageMagick 6 Q16 (non-HDRI): a sample is a 16-bit quantum; results are
-// rounded half up and clamped to it (ClampToQuantum), and 8-bit files
-// scale quanta down with ScaleQuantumToChar. 8-bit inputs come in as
-// quanta (x 257), so an 8-bit result v is the quantum of 257 v.
-uint64_t ImageMagickPlane(Plane& p, Depth target) {
-  const double scale = target == Depth::kU8 ? 257.0 : 1.0;
-  const double max = DepthMax(target);
-  uint64_t outside = 0;
-  for (float& v : p.data) {
-    const double x = std::isnan(v) ? 0.0 : double{v};
-    if (x < 0 || x > max) ++outside;
-    const double q = x * scale;
-    const uint64_t quantum = q <= 0 ? 0
-                             : q >= 65535.0
-                                 ? 65535
-                                 : static_cast<uint64_t>(q + 0.5);
-    v = target == Depth::kU8
-            ? static_cast<float>(((quantum + 128) - ((quantum + 128) >> 8)) >> 8)
-            : static_cast<float>(quantum);
-  }
-  return outside;
-}
-
-uint64_t Quantize(Image& img, Depth target, Rounding rounding) {
-  img.depth = target;
-  if (target == Depth::kF32) return 0;
-  const auto max = static_cast<float>(DepthMax(target));
-  uint64_t saturated = 0;
-  const auto one = [&](Plane& p) -> uint64_t {
-    switch (rounding) {
-      case Rounding::kSaturate:
-        return QuantizePlane(p, max);
-      case Rounding::kWrap:
-        return WrapPlane(p, target);
-      case Rounding::kImageMagick:
-        return ImageMagickPlane(p, target);
-    }
-    return 0;
-  };
-  for (Plane& p : img.color) saturated += one(p);
-  if (img.alpha) saturated += one(*img.alpha);
-  return saturated;
 }
 
 }  // namespace convcorr::core

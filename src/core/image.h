@@ -64,7 +64,7 @@ enum class Rounding {
 // Rounds and saturates every sample of `img` to `target` (no-op for kF32
 // apart from counting nothing) and sets img.depth = target. Returns the
 // number of samples that were outside the target's range (saturated, or
-// wrapped with kWrap).
+// wrapped with kWrap). Defined in quantize.cc.
 uint64_t Quantize(Image& img, Depth target,
                   Rounding rounding = Rounding::kSaturate);
 

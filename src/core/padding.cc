@@ -1,18 +1,9 @@
 #include "core/padding.h"
 
-namespace convcorr::core {
+#include <algorithm>
+#include <vector>
 
-Origin OutputOrigin(const kernel::Kernel& k, OutputSize size) {
-  switch (size) {
-    case OutputSize::kSame:
-      return {-k.anchor_x(), -k.anchor_y()};
-    case OutputSize::kValid:
-      return {0, 0};
-    case OutputSize::kFull:
-      return {-(k.cols() - 1), -(k.rows() - 1)};
-  }
-  return {};
-}
+namespace convcorr::core {
 
 float BorderSample(const Plane& in, int y, int x, const Border& border) {
   const int iy = BorderIndex(y, in.height, border.mode);

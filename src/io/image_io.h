@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/engine.h"
+#include "core/view.h"
 #include "core/image.h"
 #include "io/codec.h"
 

@@ -1,4 +1,4 @@
-// Row kernels of the engine, compiled for every SIMD target in
+// The engine's row kernels: defined for every SIMD target in
 // correlate_simd.cc and called through Highway's dynamic dispatch.
 #pragma once
 

@@ -1,0 +1,84 @@
+// Correlator: a kernel prepared once for the strategy the cost model (or
+// the caller) picks, run over the output rows on ParallelRows' threads.
+#include "core/engine.h"
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include <hwy/cache_control.h>
+
+#include "core/prepared.h"
+#include "core/strategies.h"
+#include "core/stream.h"
+#include "core/threads.h"
+
+namespace convcorr::core {
+
+Correlator::Correlator(const kernel::Kernel& k, Method requested)
+    : kernel_(k),
+      method_(ChooseMethod(
+          k,
+          requested == Method::kAuto || requested == Method::kSeparable
+              ? kernel::FactorTerms(k, kMaxSeparableTerms)
+              : std::vector<kernel::RankOneFactors>{},
+          requested)),
+      prepared_(detail::Prepare(kernel_, method_)) {
+  terms_ = static_cast<int>(prepared_->h_groups.size());
+}
+
+Correlator::~Correlator() = default;
+Correlator::Correlator(Correlator&&) noexcept = default;
+Correlator& Correlator::operator=(Correlator&&) noexcept = default;
+
+uint64_t Correlator::Run(const ConstImageView& in, const ImageView& out,
+                         const EngineOptions& options) const {
+  return RunInto(in, out, options, nullptr, nullptr);
+}
+
+uint64_t Correlator::RunInto(const ConstImageView& in, const ImageView& out,
+                             const EngineOptions& options,
+                             const ImageView* copy,
+                             const ImageView* zeros) const {
+  const Extent extent =
+      OutputExtent(in.width, in.height, kernel_, options.size);
+  if (extent.width == 0 || extent.height == 0 || in.channels == 0) return 0;
+  detail::Job job =
+      detail::MakeJob(in, out, kernel_, options, options.size, extent);
+
+  Method method = method_;
+  const Prepared* p = prepared_.get();
+  if (method == Method::kFft && !AllFinite(in)) {
+    method = Method::kDirect;
+    p = prepared_->fallback.get();
+  }
+  job.packed = method != Method::kFft && in.channels == out.channels &&
+               IsPacked(in) && IsPacked(out) &&
+               (copy == nullptr || IsPacked(*copy));
+  job.lanes = job.packed ? in.channels : 1;
+  job.stream = detail::ShouldStream(out);
+  job.copy = copy;
+  job.zeros = zeros;
+  const detail::Taps taps(*p, job.lanes);
+  const int units = method == Method::kFft
+                        ? detail::FftTileRows(*p, kernel_.rows(), extent.height)
+                        : extent.height;
+  std::atomic<uint64_t> saturated{0};
+  ParallelRows(units, options.threads, [&](int u0, int u1) {
+    switch (method) {
+      case Method::kFft:
+        saturated += detail::RunFft(job, *p, u0, u1);
+        break;
+      case Method::kSeparable:
+        saturated += detail::RunSeparable(job, *p, u0, u1);
+        break;
+      default:
+        saturated += detail::RunDirect(job, taps, u0, u1);
+        break;
+    }
+    hwy::FlushStream();  // the non-temporal stores, before the join
+  });
+  return saturated;
+}
+
+}  // namespace convcorr::core

@@ -1,0 +1,114 @@
+#include "core/cost_model.h"
+
+#include <cmath>
+#include <utility>
+
+namespace convcorr::core {
+
+namespace {
+
+int NonZeroTaps(const kernel::Kernel& k, int* rows_with_taps) {
+  int taps = 0;
+  int rows = 0;
+  for (int i = 0; i < k.rows(); ++i) {
+    int in_row = 0;
+    for (int j = 0; j < k.cols(); ++j) in_row += k.at(i, j) != 0.0 ? 1 : 0;
+    taps += in_row;
+    rows += in_row > 0 ? 1 : 0;
+  }
+  if (rows_with_taps != nullptr) *rows_with_taps = rows;
+  return taps;
+}
+
+double FftCost(const kernel::Kernel& k) {
+  const double nh = BestDftSize(k.rows());
+  const double nw = BestDftSize(k.cols());
+  const double outputs = (nh - k.rows() + 1) * (nw - k.cols() + 1);
+  // A forward and an inverse real transform (each about half a complex one
+  // of nh*nw points) and a spectrum product per tile.
+  return kFftCost * nh * nw * std::log2(nh * nw) / outputs;
+}
+
+}  // namespace
+
+int SeparableTerms(const std::vector<kernel::RankOneFactors>& terms) {
+  for (size_t i = 0; i < terms.size(); ++i) {
+    if (terms[i].residual <= kSeparableResidual) return static_cast<int>(i) + 1;
+  }
+  return 0;
+}
+
+// Measured with FFTW_ESTIMATE plans (docs/performance.md, "FFT tiles"):
+// powers of two transform at 0.18-0.21 ns per unit of n log2 n, sizes with
+// odd factors up to 0.7 ns, so a 512 tile beats the 432 that
+// n log2 n / (n - k + 1) alone would pick for k = 63 by 1.6x per output,
+// and larger tiles beat smaller ones down to k = 9.
+int BestDftSize(int k) {
+  int n = k < 32 ? 256 : 512;
+  while (n < 2 * k) n *= 2;
+  return n;
+}
+
+Costs EstimateCosts(const kernel::Kernel& k,
+                    const std::vector<kernel::RankOneFactors>& terms) {
+  Costs c;
+  c.direct = k.rows() * k.cols() + kRowCost * k.rows();
+  int rows = 0;
+  c.sparse = NonZeroTaps(k, &rows) + kRowCost * rows;
+  c.separable_terms = SeparableTerms(terms);
+  if (c.separable_terms > 0) {
+    // Per term: a row pass of kw taps and a column pass of kh taps over its
+    // own ring; the column pass walks kh rows of every term's ring.
+    const int r = c.separable_terms;
+    c.separable = kSeparableTapCost * r * (k.rows() + k.cols()) +
+                  kRowCost * (r * k.rows() + 1) + r * kSeparableCost;
+  }
+  c.fft = FftCost(k);
+  return c;
+}
+
+Method ChooseMethod(const kernel::Kernel& k,
+                    const std::vector<kernel::RankOneFactors>& terms,
+                    Method requested) {
+  switch (requested) {
+    case Method::kDirect:
+    case Method::kSparse:
+    case Method::kFft:
+      return requested;
+    case Method::kSeparable:
+      return SeparableTerms(terms) > 0 ? Method::kSeparable : Method::kDirect;
+    case Method::kAuto:
+      break;
+  }
+  const Costs c = EstimateCosts(k, terms);
+  Method best = Method::kDirect;
+  double cost = c.direct;
+  const std::pair<Method, double> others[] = {{Method::kSparse, c.sparse},
+                                              {Method::kSeparable, c.separable},
+                                              {Method::kFft, c.fft}};
+  for (const auto& [m, v] : others) {
+    if (v < cost) {
+      best = m;
+      cost = v;
+    }
+  }
+  return best;
+}
+
+const char* MethodName(Method method) {
+  switch (method) {
+    case Method::kAuto:
+      return "auto";
+    case Method::kDirect:
+      return "direct";
+    case Method::kSparse:
+      return "sparse";
+    case Method::kSeparable:
+      return "separable";
+    case Method::kFft:
+      return "fft";
+  }
+  return "?";
+}
+
+}  // namespace convcorr::core

@@ -1,0 +1,110 @@
+#include "core/prepared.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace convcorr::core::detail {
+
+namespace {
+
+void BuildGroups(Correlator::Prepared& p, const kernel::Kernel& k,
+                 bool skip_zeros) {
+  p.offsets.clear();
+  p.weights.clear();
+  p.groups.clear();
+  std::vector<std::pair<int, int>> spans;  // (row, count)
+  for (int i = 0; i < k.rows(); ++i) {
+    int count = 0;
+    for (int j = 0; j < k.cols(); ++j) {
+      if (skip_zeros && k.at(i, j) == 0.0) continue;
+      p.offsets.push_back(j);
+      p.weights.push_back(static_cast<float>(k.at(i, j)));
+      ++count;
+    }
+    if (count > 0) spans.emplace_back(i, count);
+  }
+  size_t start = 0;
+  for (auto [row, count] : spans) {
+    p.groups.push_back({row, count, p.offsets.data() + start,
+                        p.weights.data() + start});
+    start += count;
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<Correlator::Prepared> Prepare(const kernel::Kernel& k,
+                                              Method method) {
+  auto p = std::make_unique<Correlator::Prepared>();
+  switch (method) {
+    case Method::kAuto:
+    case Method::kDirect:
+      BuildGroups(*p, k, false);
+      p->dense = p->weights;
+      p->dense_cols = k.cols();
+      break;
+    case Method::kSparse:
+      BuildGroups(*p, k, true);
+      break;
+    case Method::kSeparable: {
+      std::vector<kernel::RankOneFactors> terms =
+          kernel::FactorTerms(k, kMaxSeparableTerms);
+      const int r = std::max(1, SeparableTerms(terms));
+      terms.resize(r);
+      for (const kernel::RankOneFactors& f : terms) {
+        for (int j = 0; j < k.cols(); ++j) {
+          p->h_offsets.push_back(j);
+          p->h_weights.push_back(static_cast<float>(f.row[j]));
+        }
+      }
+      for (int t = 0; t < r; ++t) {
+        const size_t at = static_cast<size_t>(t) * k.cols();
+        p->h_groups.push_back({0, k.cols(), p->h_offsets.data() + at,
+                               p->h_weights.data() + at});
+      }
+      // Row-major kh x r: kernel row i sums term 0..r-1 in order, as
+      // TapRows4 walks a dense kernel, so both give the same samples.
+      for (int i = 0; i < k.rows(); ++i) {
+        for (int t = 0; t < r; ++t) {
+          p->offsets.push_back(t);
+          p->weights.push_back(static_cast<float>(terms[t].column[i]));
+        }
+      }
+      for (int i = 0; i < k.rows(); ++i) {
+        const size_t at = static_cast<size_t>(i) * r;
+        p->groups.push_back({i, r, p->offsets.data() + at,
+                             p->weights.data() + at});
+      }
+      p->dense = p->weights;
+      p->dense_cols = r;
+      break;
+    }
+    case Method::kFft: {
+      p->nh = BestDftSize(k.rows());
+      p->nw = BestDftSize(k.cols());
+      p->fft.emplace(p->nh, p->nw);
+      p->spectrum = KernelSpectrum(*p->fft, k);
+      p->fallback = Prepare(k, Method::kDirect);
+      break;
+    }
+  }
+  return p;
+}
+
+Taps::Taps(const Correlator::Prepared& p, int lanes, int term_stride)
+    : dense(p.dense),
+      dense_cols(p.dense_cols),
+      column_step(p.h_groups.empty() ? lanes : term_stride) {
+  for (int o : p.offsets) offsets.push_back(o * column_step);
+  for (int o : p.h_offsets) h_offsets.push_back(o * lanes);
+  groups = p.groups;
+  for (TapGroup& g : groups) {
+    g.offsets = offsets.data() + (g.offsets - p.offsets.data());
+  }
+  h_groups = p.h_groups;
+  for (TapGroup& g : h_groups) {
+    g.offsets = h_offsets.data() + (g.offsets - p.h_offsets.data());
+  }
+}
+
+}  // namespace convcorr::core::detail

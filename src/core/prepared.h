@@ -1,0 +1,65 @@
+// A kernel in the form its strategy needs (Correlator::Prepared): tap
+// tables for the row kernels, rank-1 factors, or a tile spectrum; and the
+// tap tables scaled to one run's layout (Taps).
+#pragma once
+
+#include <complex>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/correlate_simd.h"
+#include "core/engine.h"
+#include "core/fft.h"
+#include "kernel/kernel.h"
+
+namespace convcorr::core {
+
+// Tap tables for the row kernels, or the kernel's spectrum for the FFT.
+struct Correlator::Prepared {
+  // direct: the weights row-major, for four rows at a time; separable: the
+  // column factors of its r terms (a kh x r kernel whose column t reads
+  // term t's ring).
+  std::vector<float> dense;
+  int dense_cols = 0;
+  // direct, sparse: the kernel's taps; separable: the column pass (offset
+  // t for term t, scaled to the term's place in the ring rows).
+  std::vector<int> offsets;
+  std::vector<float> weights;
+  std::vector<detail::TapGroup> groups;
+  // separable: the row pass of each term (one group each, row 0).
+  std::vector<int> h_offsets;
+  std::vector<float> h_weights;
+  std::vector<detail::TapGroup> h_groups;
+  // fft: tile size, its transforms and the kernel's half spectrum (scaled
+  // by 1 / (nh * nw), detail::KernelSpectrum).
+  int nh = 0;
+  int nw = 0;
+  std::optional<detail::Fft2d> fft;
+  detail::FftArray<std::complex<float>> spectrum;
+  // Used instead of the FFT for planes holding NaN or infinity, which a
+  // transform would spread over a whole tile.
+  std::unique_ptr<Prepared> fallback;
+};
+
+namespace detail {
+
+// `k` prepared for `method` (kAuto is taken as kDirect).
+std::unique_ptr<Correlator::Prepared> Prepare(const kernel::Kernel& k,
+                                              Method method);
+
+// The tap tables with offsets scaled to `lanes` samples per pixel; for
+// separable, the column pass's term offsets scaled to `term_stride` floats
+// (the distance between two terms' rows in its ring).
+struct Taps {
+  std::vector<int> offsets, h_offsets;
+  std::vector<TapGroup> groups, h_groups;
+  const std::vector<float>& dense;
+  int dense_cols;
+  int column_step;  // the `lanes` TapRows4 takes for `dense`
+  Taps(const Correlator::Prepared& p, int lanes, int term_stride = 0);
+};
+
+}  // namespace detail
+
+}  // namespace convcorr::core

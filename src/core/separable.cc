@@ -1,0 +1,48 @@
+// The separable strategy, K = sum of r rank-1 terms: each padded row is
+// filtered across once per term, term t into columns [t * stride,
+// t * stride + width) of a ring row, so a ring of kh + 3 rows holds every
+// term's row pass; the column pass (a dense kh x r kernel whose column t
+// reads term t) then sums all terms four output rows at a time, with no
+// full-size intermediate.
+#include "core/strategies.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace convcorr::core::detail {
+
+uint64_t RunSeparable(const Job& job, const Correlator::Prepared& prepared,
+                      int y0, int y1) {
+  const int kh = job.k->rows();
+  const int kw = job.k->cols();
+  const int channels = job.packed ? 1 : job.in->channels;
+  const int terms = static_cast<int>(prepared.h_groups.size());
+  const int ring_rows = kh + kRowBlock - 1;
+  const int strip = StripWidth(
+      job, static_cast<size_t>(ring_rows) * terms * job.in->channels);
+  // Each term's part of a ring row ends with the slack the row kernels
+  // write into.
+  const int stride = strip * job.lanes + static_cast<int>(kSlack);
+  const Taps p(prepared, job.lanes, stride);
+  Rows ring(channels, ring_rows, terms * stride - static_cast<int>(kSlack));
+  Rows padded(channels, 1, (strip + kw - 1) * job.lanes);
+  Rows acc(channels, kRowBlock, strip * job.lanes);
+  std::vector<float*> load(channels);
+  for (int c = 0; c < channels; ++c) load[c] = padded.at(c, 0);
+  return WalkStrips(
+      job, p, ring, acc, strip, true, y0, y1,
+      [&](int py, float* const* slots, int x0, int n, Scratch& scratch) {
+        LoadPadded(job, py, x0, x0 + n + kw - 1, load.data(), scratch);
+        const size_t width = static_cast<size_t>(n) * job.lanes;
+        for (int c = 0; c < channels; ++c) {
+          const float* row = load[c];
+          for (int t = 0; t < terms; ++t) {
+            TapRow(&row, &p.h_groups[t], 1, width,
+                   slots[c] + static_cast<size_t>(t) * stride);
+          }
+        }
+      });
+}
+
+}  // namespace convcorr::core::detail

@@ -1,0 +1,33 @@
+// The store, where a row stream ends: float sums to the caller's samples
+// (scale, bias, |.|, rounding and saturation by EmitRow, then planar or
+// interleaved, through non-temporal stores for large outputs), and the
+// extra outputs of compare (a copy, zeros, |convolve - correlate|).
+#pragma once
+
+#include <cstdint>
+
+#include "core/stream.h"
+#include "core/view.h"
+
+namespace convcorr::core::detail {
+
+// Output row y, columns [x0, x0 + n), of every channel from acc[c][0..],
+// to the job's output and, for a symmetric compare, its copy and zeros.
+// Returns the number of samples saturated in the job's output.
+uint64_t Emit(const Job& job, int y, int x0, int n, const float* const* acc,
+              Scratch& s);
+
+// Emits output rows y .. y + block - 1, columns [x0, x0 + n), from acc
+// channels first .. first + channels - 1 (row q of each); without x0 and
+// n, every column.
+uint64_t EmitBlock(const Job& job, int y, int block, Rows& acc, int first,
+                   int channels, Scratch& scratch, int x0, int n);
+uint64_t EmitBlock(const Job& job, int y, int block, Rows& acc, int first,
+                   int channels, Scratch& scratch);
+
+// diff = |conv - corr| for output row y, columns [x0, x0 + n), from the
+// samples just stored (still in cache), all three views laid out alike.
+void DiffRows(const ImageView& corr, const ImageView& conv,
+              const ImageView& diff, int y, int x0, int n);
+
+}  // namespace convcorr::core::detail

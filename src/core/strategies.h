@@ -1,0 +1,74 @@
+// The strategies that turn a job's padded rows into output rows, one file
+// each: direct and sparse (direct.cc), separable (separable.cc) and fft
+// (fft_strategy.cc). Each runs one thread's band of the output and returns
+// the number of samples saturated on the way out. Also the strip walk that
+// direct and separable share, and the dense pass that PairCorrelator's
+// shared ring reuses.
+#pragma once
+
+#include <algorithm>
+#include <complex>
+#include <cstddef>
+#include <cstdint>
+
+#include "core/prepared.h"
+#include "core/store.h"
+#include "core/stream.h"
+
+namespace convcorr::core::detail {
+
+// `block` output rows of kernel `t` from `rows` into acc rows 0..block-1
+// of acc channel `slot`: four at a time by TapRows4, or one by TapRow;
+// both give every sample the same sum.
+void ComputeRows(const float* const* rows, const Taps& t, int kh, size_t width,
+                 int block, Rows& acc, int slot);
+
+// Walks the band [y0, y1) strip by strip (output columns [x0, x0 + n),
+// StripWidth): fill(py, slots, x0, n, scratch) puts padded row py of the
+// strip into the ring slots, then `p` computes the output rows from the
+// ring into `acc`, which are stored.
+template <typename Fill>
+uint64_t WalkStrips(const Job& job, const Taps& p, Rows& ring, Rows& acc,
+                    int strip, bool four, int y0, int y1, Fill fill) {
+  const int kh = job.k->rows();
+  const int channels = job.packed ? 1 : job.in->channels;
+  Scratch scratch;
+  uint64_t saturated = 0;
+  for (int x0 = 0; x0 < job.extent.width; x0 += strip) {
+    const int n = std::min(strip, job.extent.width - x0);
+    const size_t width = static_cast<size_t>(n) * job.lanes;
+    WalkBand(
+        ring, channels, kh, y0, y1, four,
+        [&](int py, float* const* slots) { fill(py, slots, x0, n, scratch); },
+        [&](int y, int block, const auto& rows) {
+          for (int c = 0; c < channels; ++c) {
+            ComputeRows(rows(c), p, kh, width, block, acc, c);
+          }
+          saturated +=
+              EmitBlock(job, y, block, acc, 0, channels, scratch, x0, n);
+        });
+  }
+  return saturated;
+}
+
+// direct and sparse: output rows [y0, y1).
+uint64_t RunDirect(const Job& job, const Taps& p, int y0, int y1);
+
+// separable: output rows [y0, y1).
+uint64_t RunSeparable(const Job& job, const Correlator::Prepared& prepared,
+                      int y0, int y1);
+
+// fft: rows of tiles [ty0, ty1). With `second` (compare), each tile's
+// forward transform also serves a second spectrum, whose result goes to
+// second_job's output, its saturated count added to *second_saturated, and
+// |second - first| to `diff` when given.
+uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int ty0,
+                int ty1, const std::complex<float>* second = nullptr,
+                const Job* second_job = nullptr,
+                uint64_t* second_saturated = nullptr,
+                const ImageView* diff = nullptr);
+// The rows of tiles RunFft walks for `height` output rows of a kernel of
+// `kh` rows.
+int FftTileRows(const Correlator::Prepared& p, int kh, int height);
+
+}  // namespace convcorr::core::detail
