@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <algorithm>
 #include <cctype>
+#include <string_view>
 #include <system_error>
 
 #include "common/error.h"
@@ -91,41 +92,32 @@ int OpenInput(const fs::path& path) {
   return fd;
 }
 
+namespace {
 
-std::vector<uint8_t> ReadFileBytes(const fs::path& path) {
-  const std::string name = path.string();
-  const int fd = OpenInput(path);
+// All the bytes left on `fd`; Error(kInput) naming `name` on a read error.
+std::vector<uint8_t> ReadAll(int fd, std::string_view name) {
   std::vector<uint8_t> bytes;
   uint8_t buf[1 << 16];
   for (;;) {
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      ThrowInput(name, ErrnoText(err));
+      ThrowInput(name, ErrnoText(errno));
     }
     if (n == 0) break;
     bytes.insert(bytes.end(), buf, buf + n);
   }
-  ::close(fd);
   return bytes;
 }
 
-std::vector<uint8_t> ReadStdinBytes() {
-  std::vector<uint8_t> bytes;
-  uint8_t buf[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ThrowInput("-", ErrnoText(errno));
-    }
-    if (n == 0) break;
-    bytes.insert(bytes.end(), buf, buf + n);
-  }
-  return bytes;
+}  // namespace
+
+std::vector<uint8_t> ReadFileBytes(const fs::path& path) {
+  const FdCloser closer{OpenInput(path)};
+  return ReadAll(closer.fd, path.string());
 }
+
+std::vector<uint8_t> ReadStdinBytes() { return ReadAll(STDIN_FILENO, "-"); }
 
 std::vector<std::string> SplitInputList(std::string_view text, bool nul) {
   std::vector<std::string> out;

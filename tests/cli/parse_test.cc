@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/usage_error.h"
 #include "common/error.h"
 #include "kernel/formats.h"
 #include "kernel/spec.h"
@@ -18,15 +19,6 @@
 namespace convcorr::cli {
 namespace {
 
-// The usage error `f` throws, or "" if it throws none (or another kind).
-std::string UsageError(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind() == ErrorKind::kUsage ? e.what() : "";
-  }
-  return "";
-}
 
 TEST(ParseBorder, EveryModeAndItsAlias) {
   using core::BorderMode;

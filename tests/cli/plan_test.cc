@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli/batch.h"
+#include "cli/usage_error.h"
 #include "common/error.h"
 #include "io/io_test_util.h"
 
@@ -22,14 +23,6 @@ namespace fs = std::filesystem;
 using convcorr::io::testing::TempDir;
 using convcorr::io::testing::WriteFile;
 
-std::string UsageError(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind() == ErrorKind::kUsage ? e.what() : "";
-  }
-  return "";
-}
 
 FilterOptions Options(std::vector<std::string> inputs, std::string output) {
   FilterOptions o;

@@ -23,15 +23,8 @@
 namespace convcorr::io {
 namespace {
 
-namespace fs = std::filesystem;
-using namespace std::string_view_literals;
+// fs, the core types and the test helpers come with image_test.
 using namespace image_test;  // NOLINT: the shared helpers
-using core::Depth;
-using core::Image;
-using core::Plane;
-using testing::Bytes;
-using testing::ThrowsError;
-using testing::ThrowsKind;
 
 // --- Extensions ------------------------------------------------------------
 
