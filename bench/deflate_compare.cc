@@ -29,9 +29,11 @@
 // ending with a sync flush so that the second starts on a byte boundary),
 // with the Adler-32 of each half combined; a PNG writer would write each
 // half as its own IDAT chunks, so nothing is copied to join them.
-#include <cstdio>  // before jpeglib.h, which uses FILE
-
+// jpeglib.h after <cstdio>: it uses FILE.
+// clang-format off
+#include <cstdio>
 #include <jpeglib.h>
+// clang-format on
 #include <libdeflate.h>
 #include <malloc.h>
 #include <png.h>
@@ -171,7 +173,8 @@ Image ReadImage(const std::string& path) {
   if (data.size() >= 3 && data[0] == 0xff && data[1] == 0xd8) {
     return ReadJpeg(path);
   }
-  if (data.size() >= 3 && data[0] == 'P' && (data[1] == '5' || data[1] == '6')) {
+  if (data.size() >= 3 && data[0] == 'P' &&
+      (data[1] == '5' || data[1] == '6')) {
     return ReadPnm(path, data);
   }
   Fail(path + ": not a PNG, JPEG or binary PGM/PPM");
@@ -215,10 +218,9 @@ Bytes LibpngEncode(const Image& im, const Bytes& rows_for_libpng) {
   png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
   png_set_compression_level(png, Z_BEST_SPEED);
   png_set_compression_strategy(png, Z_RLE);
-  static constexpr int kColorTypes[] = {PNG_COLOR_TYPE_GRAY,
-                                        PNG_COLOR_TYPE_GRAY_ALPHA,
-                                        PNG_COLOR_TYPE_RGB,
-                                        PNG_COLOR_TYPE_RGB_ALPHA};
+  static constexpr int kColorTypes[] = {
+      PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB,
+      PNG_COLOR_TYPE_RGB_ALPHA};
   png_set_IHDR(png, info, static_cast<png_uint_32>(im.width),
                static_cast<png_uint_32>(im.height), 8,
                kColorTypes[im.channels - 1], PNG_INTERLACE_NONE,
@@ -239,7 +241,8 @@ Bytes IdatData(const Bytes& file, int* chunks) {
   Bytes out;
   *chunks = 0;
   for (size_t at = 8; at + 12 <= file.size();) {
-    const uint32_t len = uint32_t{file[at]} << 24 | uint32_t{file[at + 1]} << 16 |
+    const uint32_t len = uint32_t{file[at]} << 24 |
+                         uint32_t{file[at + 1]} << 16 |
                          uint32_t{file[at + 2]} << 8 | file[at + 3];
     if (std::memcmp(&file[at + 4], "IDAT", 4) == 0) {
       out.insert(out.end(), file.begin() + static_cast<std::ptrdiff_t>(at + 8),
@@ -328,10 +331,14 @@ int IsalDeflate(isal_zstream* s) {
 
 size_t IsalLevelBufSize(int level) {
   switch (level) {
-    case 0: return 0;
-    case 1: return ISAL_DEF_LVL1_DEFAULT;
-    case 2: return ISAL_DEF_LVL2_DEFAULT;
-    default: return ISAL_DEF_LVL3_DEFAULT;
+    case 0:
+      return 0;
+    case 1:
+      return ISAL_DEF_LVL1_DEFAULT;
+    case 2:
+      return ISAL_DEF_LVL2_DEFAULT;
+    default:
+      return ISAL_DEF_LVL3_DEFAULT;
   }
 }
 
@@ -450,8 +457,8 @@ size_t TwoBands(BandFn band, const uint8_t* in, size_t n, size_t split_at,
   } else {
     second();
   }
-  const uLong adler = adler32_combine(adler0, adler1,
-                                      static_cast<z_off_t>(n - split_at));
+  const uLong adler =
+      adler32_combine(adler0, adler1, static_cast<z_off_t>(n - split_at));
   uint8_t* trailer = out2 + size1;
   trailer[0] = static_cast<uint8_t>(adler >> 24);
   trailer[1] = static_cast<uint8_t>(adler >> 16);
@@ -467,8 +474,7 @@ struct Row {
   int threads = 1;
   // Compresses the filtered bytes into out (and out2 for two bands),
   // returns the size.
-  std::function<size_t(const Bytes&, uint8_t*, uint8_t*, size_t, RunInfo*)>
-      run;
+  std::function<size_t(const Bytes&, uint8_t*, uint8_t*, size_t, RunInfo*)> run;
   std::vector<double> ms;        // wall
   std::vector<double> cpu;       // CPU, all threads
   std::vector<double> band_cpu;  // CPU of the slower band (two bands)
@@ -482,20 +488,21 @@ double Median(std::vector<double> v) {
 }
 
 std::vector<Row> Rows([[maybe_unused]] size_t row_len, size_t split_at,
-                     int libdeflate_max) {
+                      int libdeflate_max) {
   std::vector<Row> rows;
-  auto whole = [&rows](std::string name,
-                       std::function<size_t(const uint8_t*, size_t, uint8_t*,
-                                            size_t)> f) {
-    Row& row = rows.emplace_back();
-    row.name = std::move(name);
-    row.run = [f](const Bytes& in, uint8_t* out, uint8_t*, size_t cap,
-                  RunInfo* info) {
-      const size_t size = f(in.data(), in.size(), out, cap);
-      info->split = size;
-      return size;
-    };
-  };
+  auto whole =
+      [&rows](
+          std::string name,
+          std::function<size_t(const uint8_t*, size_t, uint8_t*, size_t)> f) {
+        Row& row = rows.emplace_back();
+        row.name = std::move(name);
+        row.run = [f](const Bytes& in, uint8_t* out, uint8_t*, size_t cap,
+                      RunInfo* info) {
+          const size_t size = f(in.data(), in.size(), out, cap);
+          info->split = size;
+          return size;
+        };
+      };
   whole("zlib 1, Z_RLE (now)", [](auto in, auto n, auto out, auto cap) {
     return Zlib(in, n, out, cap, Z_BEST_SPEED, Z_RLE);
   });
@@ -605,9 +612,9 @@ void Bench(const std::string& path, int min_rounds, int libdeflate_max,
     }
   }
   const double round_ms = NowMs() - t0;
-  const int rounds = std::clamp(static_cast<int>(500.0 * rows.size() /
-                                                 std::max(round_ms, 1e-3)),
-                                min_rounds, 1000);
+  const int rounds = std::clamp(
+      static_cast<int>(500.0 * rows.size() / std::max(round_ms, 1e-3)),
+      min_rounds, 1000);
 
   // libpng's whole encode (filter, transform, deflate, CRC, chunks), timed
   // in the same rounds as a reference.
@@ -731,10 +738,11 @@ int main(int argc, char** argv) {
         "| CPU vs now |\n");
     std::printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for (const Total& t : totals) {
-      std::printf("| %s | %d | %.2f | %.2f | %.0f | %+.1f%% | %.2fx | %.2fx |\n",
-                  t.name.c_str(), t.threads, t.ms, t.cpu_ms, t.bytes,
-                  100.0 * (t.bytes / totals[0].bytes - 1),
-                  t.ms / totals[0].ms, t.cpu_ms / totals[0].cpu_ms);
+      std::printf(
+          "| %s | %d | %.2f | %.2f | %.0f | %+.1f%% | %.2fx | %.2fx |\n",
+          t.name.c_str(), t.threads, t.ms, t.cpu_ms, t.bytes,
+          100.0 * (t.bytes / totals[0].bytes - 1), t.ms / totals[0].ms,
+          t.cpu_ms / totals[0].cpu_ms);
     }
   }
   return 0;

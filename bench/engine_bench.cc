@@ -24,13 +24,13 @@
 #include <utility>
 #include <vector>
 
-#include "core/filter.h"
-#include "peak_fma.h"
-#include "core/image.h"
 #include "core/engine.h"
+#include "core/filter.h"
+#include "core/image.h"
 #include "diff/diff.h"
 #include "kernel/kernel.h"
 #include "kernel/spec.h"
+#include "peak_fma.h"
 
 namespace convcorr::bench {
 namespace {
@@ -374,8 +374,8 @@ core::EngineOptions Options(int threads) {
 
 // What the correlate row times: the kernel prepared (strategy chosen, SVD
 // or spectrum computed) and the frame correlated into `dst`.
-void ConvcorrCorrelate(const cv::Mat& src, const kernel::Kernel& k,
-                       int threads, cv::Mat& dst) {
+void ConvcorrCorrelate(const cv::Mat& src, const kernel::Kernel& k, int threads,
+                       cv::Mat& dst) {
   const core::Correlator correlator(k, core::Method::kAuto);
   correlator.Run(ConstView(src), View(dst), Options(threads));
 }
@@ -559,10 +559,9 @@ void RegisterRows(const std::vector<Frame>& frames,
               ? costs.separable_terms * (kc.k.rows() + kc.k.cols())
               : costs.fft;
       if (compare) {
-        const auto plan =
-            core::PairCorrelator(kc.k, core::Method::kAuto,
-                                 core::OutputSize::kSame)
-                .plan();
+        const auto plan = core::PairCorrelator(kc.k, core::Method::kAuto,
+                                               core::OutputSize::kSame)
+                              .plan();
         if (plan == core::PairCorrelator::Plan::kTwoPasses) per_sample *= 2;
       }
       for (const Frame& f : frames) {
@@ -730,8 +729,8 @@ class SummaryReporter : public benchmark::ConsoleReporter {
       const auto it = limits_.find("limit/fma/t" + std::to_string(threads));
       if (it == limits_.end() || g_fma_lanes == 0) return 0.0;
       // multiply-adds per ms
-      return static_cast<double>(kFmaIterations) * 12 * g_fma_lanes *
-             threads / it->second;
+      return static_cast<double>(kFmaIterations) * 12 * g_fma_lanes * threads /
+             it->second;
     };
     bool header = false;
     for (const auto& [row, ms] : limits_) {

@@ -4,10 +4,10 @@
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "peak_fma.cc"
+#include "peak_fma.h"
+
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
-
-#include "peak_fma.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace convcorr::bench::HWY_NAMESPACE {

@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   // renamed (up to five per compare job, for every file in flight): allow
   // as many descriptors as the hard limit does.
   rlimit files{};
-  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 &&
+      files.rlim_cur < files.rlim_max) {
     files.rlim_cur = files.rlim_max;
     setrlimit(RLIMIT_NOFILE, &files);
   }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <csignal>
@@ -10,7 +11,6 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <unistd.h>
 
 #include "cli/command_line.h"
 #include "cli/commands.h"
@@ -89,9 +89,9 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
                   "Extensions taken from directory inputs, e.g. jpg,png "
                   "(default: every format convcorr reads)")
       ->check(Checked(ParseExtensions));
-  WordOption(cmd->add_option("--border", o.border,
-                             WordsHelp(BorderWords(), o.border)),
-             BorderWords(), ParseBorder);
+  WordOption(
+      cmd->add_option("--border", o.border, WordsHelp(BorderWords(), o.border)),
+      BorderWords(), ParseBorder);
   WordOption(cmd->add_option("--size", o.size,
                              "Output size: " + WordsHelp(SizeWords(), o.size)),
              SizeWords(), ParseSize);
@@ -102,11 +102,11 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
   // and the text list the tools for images.
   const WordTable<Compat> image_tools =
       KeepWords(CompatWords(), [](const Compat& c) { return c.images; });
-  WordOption(cmd->add_option("--compat", o.compat,
-                             "Match another tool's numbers: " +
-                                 WordsHelp(image_tools) +
-                                 " (anchor of even kernels, default border, "
-                                 "rounding; docs/compat.md)"),
+  WordOption(cmd->add_option(
+                 "--compat", o.compat,
+                 "Match another tool's numbers: " + WordsHelp(image_tools) +
+                     " (anchor of even kernels, default border, "
+                     "rounding; docs/compat.md)"),
              image_tools, ParseCompat);
   cmd->add_option("--stride", o.stride,
                   "Keep every SY-th output row and SX-th column: N or SY,SX "
@@ -117,24 +117,26 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
                   "DY,DX (default 1), a CNN layer's dilation")
       ->check(
           Checked([](const std::string& t) { ParseStep("--dilation", t); }));
-  cmd->add_flag("--normalize", o.normalize,
-                "Scale by 1/sum(K) (1/sum of positive weights if the sum is 0)");
+  cmd->add_flag(
+      "--normalize", o.normalize,
+      "Scale by 1/sum(K) (1/sum of positive weights if the sum is 0)");
   cmd->add_option("--scale", o.scale, "Multiply the sum by S (default 1)");
   cmd->add_option("--bias", o.bias, "Add B after scaling (default 0)");
   cmd->add_flag("--abs", o.abs, "Write |result|");
-  WordOption(cmd->add_option("--depth", o.depth,
-                             "Output depth: " + WordsHelp(DepthWords(), o.depth)),
-             DepthWords(), ParseDepth);
+  WordOption(
+      cmd->add_option("--depth", o.depth,
+                      "Output depth: " + WordsHelp(DepthWords(), o.depth)),
+      DepthWords(), ParseDepth);
   cmd->add_flag("--gray", o.gray, "Convert inputs to one channel first");
   cmd->add_flag("--filter-alpha", o.filter_alpha,
                 "Filter alpha like a colour channel instead of copying it");
   cmd->add_option("--threads", o.threads,
                   "Threads for one filter (default 0 = all cores)")
       ->check(InRange<int>(kThreadsRange));
-  WordOption(cmd->add_option("--method", o.method,
-                             "SIMD strategy: " +
-                                 WordsHelp(MethodWords(), o.method)),
-             MethodWords(), ParseMethod);
+  WordOption(
+      cmd->add_option("--method", o.method,
+                      "SIMD strategy: " + WordsHelp(MethodWords(), o.method)),
+      MethodWords(), ParseMethod);
   cmd->add_flag("--no-simd", o.no_simd,
                 "Use the plain reference engine instead of the SIMD one");
   // ".PNG" is png: normalised first, then checked.
@@ -283,25 +285,25 @@ std::unique_ptr<CommandLine> DefineCommandLine() {
   sig->add_option("values", so.values,
                   "Comma-separated numbers, e.g. 2,1,3,5,4")
       ->required();
-  sig->add_option("-k,--kernel", so.kernel_spec, "1-D kernel spec")
-      ->required();
-  WordOption(sig->add_option("--size", so.size,
-                             "Output size: " +
-                                 WordsHelp(SizeWords(), so.size, "as numpy")),
+  sig->add_option("-k,--kernel", so.kernel_spec, "1-D kernel spec")->required();
+  WordOption(sig->add_option(
+                 "--size", so.size,
+                 "Output size: " + WordsHelp(SizeWords(), so.size, "as numpy")),
              SizeWords(), ParseSize);
   WordOption(sig->add_option("--border", so.border,
                              "Border for full and same (default " + so.border +
                                  "): " + WordsHelp(BorderWords())),
              BorderWords(), ParseBorder);
   sig->add_option("--anchor", so.anchor, "Anchor X,Y");
-  WordOption(sig->add_option("--compat", so.compat,
-                             "Match another tool's numbers: " +
-                                 WordsHelp(CompatWords()) +
-                                 " (docs/compat.md)"),
+  WordOption(sig->add_option(
+                 "--compat", so.compat,
+                 "Match another tool's numbers: " + WordsHelp(CompatWords()) +
+                     " (docs/compat.md)"),
              CompatWords(), ParseCompat);
   sig->add_option("--stride", so.stride,
                   "Keep every N-th output (default 1), a CNN layer's stride")
-      ->check(Checked([](const std::string& t) { ParseStep1D("--stride", t); }));
+      ->check(
+          Checked([](const std::string& t) { ParseStep1D("--stride", t); }));
   sig->add_option("--dilation", so.dilation,
                   "Spread the kernel taps N apart (default 1)")
       ->check(

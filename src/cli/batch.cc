@@ -401,8 +401,9 @@ int RunBatch(const Plan& plan, const BatchSettings& settings,
       logs[i].clear();  // it said the file was written
     }
     done.outcome.staged.clear();  // removes what was not committed
-    (done.status == "ok" ? ok : done.status == "skipped" ? skipped : failed) +=
-        1;
+    (done.status == "ok"        ? ok
+     : done.status == "skipped" ? skipped
+                                : failed) += 1;
     nlohmann::json record = {{"input", plan.jobs[i].name}};
     record["outputs"] = PathsJson(done.outcome.outputs);
     record["status"] = done.status;

@@ -2,15 +2,14 @@
 // quantize, encode and write atomically. Input failures are reported and the
 // run goes on (exit 1); output failures end it (exit 3).
 #include <fmt/format.h>
-
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -72,7 +71,7 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
   k = DilateKernel(k, dilation, o.kernel_spec);
   core::FilterParams params;
   params.border = o.border_given || compat.tool.empty() ? ParseBorder(o.border)
-                                                       : compat.border;
+                                                        : compat.border;
   params.size = ParseSize(o.size);
   params.scale = o.scale;
   // A kernel file's offset (libvips .mat) is added like --bias.
@@ -127,12 +126,12 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
   const core::Method method = core::ChooseMethod(k, terms, params.method);
   if (params.method == core::Method::kSeparable &&
       method != core::Method::kSeparable) {
-    throw Error(ErrorKind::kUsage,
-                fmt::format("--method separable: kernel '{}' (rank {}) is "
-                            "not a sum of at most {} rank-1 terms; use "
-                            "--method auto or direct",
-                            o.kernel_spec, analysis.rank,
-                            core::kMaxSeparableTerms));
+    throw Error(
+        ErrorKind::kUsage,
+        fmt::format("--method separable: kernel '{}' (rank {}) is "
+                    "not a sum of at most {} rank-1 terms; use "
+                    "--method auto or direct",
+                    o.kernel_spec, analysis.rank, core::kMaxSeparableTerms));
   }
   // A separable run of more than one rank-1 pass says how many it sums.
   const int passes = core::SeparableTerms(terms);
@@ -143,17 +142,17 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
   // compare names its plan too: fused, symmetric or two passes.
   const std::string plan =
       compare && params.simd
-          ? fmt::format(", compare {}",
-                        core::PlanName(core::PairCorrelator(k, params.method,
-                                                            params.size)
-                                           .plan()))
+          ? fmt::format(
+                ", compare {}",
+                core::PlanName(
+                    core::PairCorrelator(k, params.method, params.size).plan()))
           : std::string();
-  std::string engine = fmt::format(
-      "engine: {}{}",
-      params.simd ? fmt::format("simd {}, strategy {}", core::SimdTargetName(),
-                                strategy)
-                  : std::string("reference (--no-simd)"),
-      plan);
+  std::string engine =
+      fmt::format("engine: {}{}",
+                  params.simd ? fmt::format("simd {}, strategy {}",
+                                            core::SimdTargetName(), strategy)
+                              : std::string("reference (--no-simd)"),
+                  plan);
   if (stride != Step{} || dilation != Step{}) {
     engine += fmt::format(", stride {},{}, dilation {},{}", stride.y, stride.x,
                           dilation.y, dilation.x);
@@ -162,10 +161,18 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
   // The tool's results are floats unless --depth says otherwise.
   DepthChoice depth = ParseDepth(o.depth);
   if (compat.float_output && !o.depth_given) depth = {false, core::Depth::kF32};
-  return {std::move(k),     o.kernel_spec,      params,
-          depth,            decode,             encode,
-          o.strip,          std::move(analysis), std::move(notes),
-          std::move(engine), stride,            compat.rounding,
+  return {std::move(k),
+          o.kernel_spec,
+          params,
+          depth,
+          decode,
+          encode,
+          o.strip,
+          std::move(analysis),
+          std::move(notes),
+          std::move(engine),
+          stride,
+          compat.rounding,
           ParseDiffRange(o.diff_range)};
 }
 
@@ -226,15 +233,15 @@ Batch MakeBatch(FilterOptions o, bool compare, Setup& s,
   // Files in flight share the cores: each filter gets its share unless
   // --threads says otherwise.
   if (o.threads == 0 && b.settings.jobs > 1) {
-    s.params.threads =
-        std::max(1, core::ResolveThreads(0) / b.settings.jobs);
+    s.params.threads = std::max(1, core::ResolveThreads(0) / b.settings.jobs);
   }
   b.settings.report = o.report;
   b.settings.skip_existing = o.skip_existing;
   b.settings.dry_run = o.dry_run;
   // The summary line: for several inputs, with -v or on a terminal.
   const bool terminal = ::isatty(STDERR_FILENO) == 1;
-  b.settings.summary = b.plan.jobs.size() > 1 && (reporter.verbose() || terminal);
+  b.settings.summary =
+      b.plan.jobs.size() > 1 && (reporter.verbose() || terminal);
   b.settings.progress = terminal;
   if (!o.report.empty()) {
     const fs::path report = fs::path(o.report).lexically_normal();
@@ -249,11 +256,11 @@ Batch MakeBatch(FilterOptions o, bool compare, Setup& s,
             return !p.empty() && report == p.lexically_normal();
           });
       if (input || output) {
-        throw Error(ErrorKind::kUsage,
-                    fmt::format("--report '{}' is also {} of '{}'; choose "
-                                "another report file",
-                                o.report, input ? "the input" : "an output",
-                                job.name));
+        throw Error(
+            ErrorKind::kUsage,
+            fmt::format("--report '{}' is also {} of '{}'; choose "
+                        "another report file",
+                        o.report, input ? "the input" : "an output", job.name));
       }
     }
   }
@@ -268,11 +275,11 @@ io::Raster ReadRaster(const Job& job, const io::DecodeOptions& decode) {
 void CheckKernelFits(const Job& job, int width, int height, const Setup& s) {
   if (s.params.size == core::OutputSize::kValid &&
       (s.kernel.cols() > width || s.kernel.rows() > height)) {
-    throw Error(ErrorKind::kInput,
-                fmt::format("input '{}': the {}x{} kernel is larger than the "
-                            "{}x{} image, so --size valid has no output",
-                            job.name, s.kernel.cols(), s.kernel.rows(), width,
-                            height));
+    throw Error(
+        ErrorKind::kInput,
+        fmt::format("input '{}': the {}x{} kernel is larger than the "
+                    "{}x{} image, so --size valid has no output",
+                    job.name, s.kernel.cols(), s.kernel.rows(), width, height));
   }
 }
 
@@ -310,9 +317,8 @@ void EnsureDirectory(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) {
-    throw Error(ErrorKind::kOutput,
-                fmt::format("output directory '{}': {}", dir.string(),
-                            ec.message()));
+    throw Error(ErrorKind::kOutput, fmt::format("output directory '{}': {}",
+                                                dir.string(), ec.message()));
   }
 }
 
@@ -344,66 +350,69 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
   const auto outputs = [](const Job& job) {
     return std::vector<fs::path>{job.to_stdout ? fs::path("-") : job.output};
   };
-  return RunBatch(plan, batch.settings, reporter, outputs,
-                  [&](const Job& job, Reporter& reporter) -> JobOutcome {
-    io::Raster raster = ReadRaster(job, s.decode);
-    CheckKernelFits(job, raster.width(), raster.height(), s);
-    const io::Metadata metadata =
-        s.strip ? io::Metadata{} : std::move(raster.metadata());
-    const std::string out_name = job.to_stdout ? "-" : job.output.string();
-    Result out;
-    std::vector<uint8_t> bytes;
-    if (s.params.simd && s.stride == Step{} &&
-        s.rounding == core::Rounding::kSaturate &&
-        (raster.channels() == 1 || raster.channels() == 3)) {
-      // No alpha: the engine reads the decoded samples and writes the
-      // output depth directly (the same samples as the planar path).
-      const core::Depth depth = s.depth.keep ? raster.depth() : s.depth.depth;
-      const core::Extent e = core::OutputExtent(
-          raster.width(), raster.height(), s.kernel, s.params.size);
-      io::CheckEncodable(job.ext, depth, raster.channels(), out_name);
-      io::Raster result =
-          io::NewRaster(e.width, e.height, raster.channels(), depth);
-      const uint64_t sat = core::FilterView(raster.View(), result.MutableView(),
-                                            s.kernel, s.params);
-      out = {e.width, e.height, raster.channels(), depth, sat};
-      bytes = io::EncodeRaster(result, job.ext, out_name, metadata, s.encode);
-    } else {
-      const core::Image img = io::ToImage(std::move(raster));
-      auto [filtered, sat] = ToOutputDepth(
-          Strided(core::Filter(img, s.kernel, s.params), s.stride), img.depth,
-          s.depth, s.rounding);
-      out = {filtered.width, filtered.height, filtered.channels(),
-             filtered.depth, sat};
-      bytes = Encode(filtered, job.ext, out_name, metadata, s.encode);
-    }
-    std::vector<io::StagedFile> staged;
-    if (job.to_stdout) {
-      io::WriteStdout(bytes);
-    } else {
-      EnsureDirectory(job.output.parent_path());
-      staged.push_back(io::StageFile(job.output, bytes));
-    }
-    nlohmann::json j = {
-        {"input", job.name},
-        {"output", out_name},
-        {"mode", mode == core::Mode::kConvolve ? "convolve" : "correlate"},
-        {"width", out.width},
-        {"height", out.height},
-        {"channels", out.channels},
-        {"depth", DepthName(out.depth)},
-        {"saturated", out.saturated},
-    };
-    reporter.Saturated(out_name, out.saturated, out.depth);
-    reporter.Done(out_name, j,
-                  fmt::format("{} -> {} ({}x{}, {} channel{}, {})", job.name,
-                              out_name, out.width, out.height, out.channels,
-                              out.channels == 1 ? "" : "s",
-                              DepthName(out.depth)));
-    return {{job.to_stdout ? fs::path("-") : job.output},
-            {{"saturated", out.saturated}},
-            std::move(staged)};
-  });
+  return RunBatch(
+      plan, batch.settings, reporter, outputs,
+      [&](const Job& job, Reporter& reporter) -> JobOutcome {
+        io::Raster raster = ReadRaster(job, s.decode);
+        CheckKernelFits(job, raster.width(), raster.height(), s);
+        const io::Metadata metadata =
+            s.strip ? io::Metadata{} : std::move(raster.metadata());
+        const std::string out_name = job.to_stdout ? "-" : job.output.string();
+        Result out;
+        std::vector<uint8_t> bytes;
+        if (s.params.simd && s.stride == Step{} &&
+            s.rounding == core::Rounding::kSaturate &&
+            (raster.channels() == 1 || raster.channels() == 3)) {
+          // No alpha: the engine reads the decoded samples and writes the
+          // output depth directly (the same samples as the planar path).
+          const core::Depth depth =
+              s.depth.keep ? raster.depth() : s.depth.depth;
+          const core::Extent e = core::OutputExtent(
+              raster.width(), raster.height(), s.kernel, s.params.size);
+          io::CheckEncodable(job.ext, depth, raster.channels(), out_name);
+          io::Raster result =
+              io::NewRaster(e.width, e.height, raster.channels(), depth);
+          const uint64_t sat = core::FilterView(
+              raster.View(), result.MutableView(), s.kernel, s.params);
+          out = {e.width, e.height, raster.channels(), depth, sat};
+          bytes =
+              io::EncodeRaster(result, job.ext, out_name, metadata, s.encode);
+        } else {
+          const core::Image img = io::ToImage(std::move(raster));
+          auto [filtered, sat] = ToOutputDepth(
+              Strided(core::Filter(img, s.kernel, s.params), s.stride),
+              img.depth, s.depth, s.rounding);
+          out = {filtered.width, filtered.height, filtered.channels(),
+                 filtered.depth, sat};
+          bytes = Encode(filtered, job.ext, out_name, metadata, s.encode);
+        }
+        std::vector<io::StagedFile> staged;
+        if (job.to_stdout) {
+          io::WriteStdout(bytes);
+        } else {
+          EnsureDirectory(job.output.parent_path());
+          staged.push_back(io::StageFile(job.output, bytes));
+        }
+        nlohmann::json j = {
+            {"input", job.name},
+            {"output", out_name},
+            {"mode", mode == core::Mode::kConvolve ? "convolve" : "correlate"},
+            {"width", out.width},
+            {"height", out.height},
+            {"channels", out.channels},
+            {"depth", DepthName(out.depth)},
+            {"saturated", out.saturated},
+        };
+        reporter.Saturated(out_name, out.saturated, out.depth);
+        reporter.Done(
+            out_name, j,
+            fmt::format("{} -> {} ({}x{}, {} channel{}, {})", job.name,
+                        out_name, out.width, out.height, out.channels,
+                        out.channels == 1 ? "" : "s", DepthName(out.depth)));
+        return {{job.to_stdout ? fs::path("-") : job.output},
+                {{"saturated", out.saturated}},
+                std::move(staged)};
+      });
 }
 
 int RunCompare(const FilterOptions& o) {
@@ -414,69 +423,70 @@ int RunCompare(const FilterOptions& o) {
   Announce(s, reporter, batch.settings.jobs);
   if (!batch.settings.dry_run) EnsureDirectory(plan.out_root);
   const auto outputs = [&o](const Job& job) { return CompareOutputs(job, o); };
-  return RunBatch(plan, batch.settings, reporter, outputs,
-                  [&](const Job& job, Reporter& reporter) -> JobOutcome {
-    io::Raster raster = ReadRaster(job, s.decode);
-    const io::Metadata metadata =
-        s.strip ? io::Metadata{} : std::move(raster.metadata());
-    const core::Image img = io::ToImage(std::move(raster));
-    CheckKernelFits(job, img.width, img.height, s);
-    // Both results in one pass where the engine can fuse them.
-    core::FilterPairResult pair = core::FilterPair(img, s.kernel, s.params);
-    pair.correlate = Strided(std::move(pair.correlate), s.stride);
-    pair.convolve = Strided(std::move(pair.convolve), s.stride);
-    const core::Image& corr = pair.correlate;
-    const core::Image& conv = pair.convolve;
+  return RunBatch(
+      plan, batch.settings, reporter, outputs,
+      [&](const Job& job, Reporter& reporter) -> JobOutcome {
+        io::Raster raster = ReadRaster(job, s.decode);
+        const io::Metadata metadata =
+            s.strip ? io::Metadata{} : std::move(raster.metadata());
+        const core::Image img = io::ToImage(std::move(raster));
+        CheckKernelFits(job, img.width, img.height, s);
+        // Both results in one pass where the engine can fuse them.
+        core::FilterPairResult pair = core::FilterPair(img, s.kernel, s.params);
+        pair.correlate = Strided(std::move(pair.correlate), s.stride);
+        pair.convolve = Strided(std::move(pair.convolve), s.stride);
+        const core::Image& corr = pair.correlate;
+        const core::Image& conv = pair.convolve;
 
-    diff::DiffStats stats =
-        diff::ComputeStats(conv, corr, o.threshold, PsnrPeak(img));
-    const core::Plane signed_diff = diff::SignedDiff(conv, corr);
-    stats.map_range = diff::ChooseRange(signed_diff, s.diff_range);
-    stats.map_rule = diff::DiffRangeName(s.diff_range);
-    const core::Image heat = diff::HeatMap(signed_diff, stats.map_range);
-    auto [conv_q, conv_sat] =
-        ToOutputDepth(conv, img.depth, s.depth, s.rounding);
-    auto [corr_q, corr_sat] =
-        ToOutputDepth(corr, img.depth, s.depth, s.rounding);
+        diff::DiffStats stats =
+            diff::ComputeStats(conv, corr, o.threshold, PsnrPeak(img));
+        const core::Plane signed_diff = diff::SignedDiff(conv, corr);
+        stats.map_range = diff::ChooseRange(signed_diff, s.diff_range);
+        stats.map_rule = diff::DiffRangeName(s.diff_range);
+        const core::Image heat = diff::HeatMap(signed_diff, stats.map_range);
+        auto [conv_q, conv_sat] =
+            ToOutputDepth(conv, img.depth, s.depth, s.rounding);
+        auto [corr_q, corr_sat] =
+            ToOutputDepth(corr, img.depth, s.depth, s.rounding);
 
-    // Encode everything first so a failure leaves no half-written set.
-    const std::vector<fs::path> paths = CompareOutputs(job, o);
-    std::vector<std::vector<uint8_t>> files;
-    files.push_back(
-        Encode(conv_q, job.ext, paths[0].string(), metadata, s.encode));
-    files.push_back(
-        Encode(corr_q, job.ext, paths[1].string(), metadata, s.encode));
-    files.push_back(Encode(heat, "png", paths[2].string()));
-    size_t next = 3;
-    if (o.raw_diff) {
-      files.push_back(
-          Encode(diff::RawDiff(conv, corr), "tif", paths[next++].string()));
-    }
-    if (o.panel) {
-      const std::string title =
-          fmt::format("{}  |  {}", s.spec,
-                      job.from_stdin ? "stdin" : job.input.filename().string());
-      files.push_back(Encode(
-          diff::Panel(img, corr_q, conv_q, heat, stats.map_range,
-                      stats.max_abs, title), "png",
-          paths[next++].string()));
-    }
-    EnsureDirectory(job.out_dir);
-    std::vector<io::StagedFile> staged;
-    for (size_t i = 0; i < files.size(); ++i) {
-      staged.push_back(io::StageFile(paths[i], files[i]));
-    }
+        // Encode everything first so a failure leaves no half-written set.
+        const std::vector<fs::path> paths = CompareOutputs(job, o);
+        std::vector<std::vector<uint8_t>> files;
+        files.push_back(
+            Encode(conv_q, job.ext, paths[0].string(), metadata, s.encode));
+        files.push_back(
+            Encode(corr_q, job.ext, paths[1].string(), metadata, s.encode));
+        files.push_back(Encode(heat, "png", paths[2].string()));
+        size_t next = 3;
+        if (o.raw_diff) {
+          files.push_back(
+              Encode(diff::RawDiff(conv, corr), "tif", paths[next++].string()));
+        }
+        if (o.panel) {
+          const std::string title = fmt::format(
+              "{}  |  {}", s.spec,
+              job.from_stdin ? "stdin" : job.input.filename().string());
+          files.push_back(
+              Encode(diff::Panel(img, corr_q, conv_q, heat, stats.map_range,
+                                 stats.max_abs, title),
+                     "png", paths[next++].string()));
+        }
+        EnsureDirectory(job.out_dir);
+        std::vector<io::StagedFile> staged;
+        for (size_t i = 0; i < files.size(); ++i) {
+          staged.push_back(io::StageFile(paths[i], files[i]));
+        }
 
-    reporter.Saturated(paths[0].string(), conv_sat, conv_q.depth);
-    reporter.Saturated(paths[1].string(), corr_sat, corr_q.depth);
-    reporter.CompareResult(job.name, paths, stats, s.analysis, s.spec,
-                           conv_q.width, conv_q.height,
-                           static_cast<int>(conv_q.color.size()));
-    return {paths,
-            {{"saturated", conv_sat + corr_sat},
-             {"diff", DiffStatsJson(stats)}},
-            std::move(staged)};
-  });
+        reporter.Saturated(paths[0].string(), conv_sat, conv_q.depth);
+        reporter.Saturated(paths[1].string(), corr_sat, corr_q.depth);
+        reporter.CompareResult(job.name, paths, stats, s.analysis, s.spec,
+                               conv_q.width, conv_q.height,
+                               static_cast<int>(conv_q.color.size()));
+        return {paths,
+                {{"saturated", conv_sat + corr_sat},
+                 {"diff", DiffStatsJson(stats)}},
+                std::move(staged)};
+      });
 }
 
 }  // namespace convcorr::cli

@@ -1,8 +1,9 @@
 #include "cli/format.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 
 namespace convcorr::cli {
 

@@ -1,11 +1,10 @@
 // Number and matrix formatting shared by the commands' text and JSON output.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "kernel/kernel.h"
 

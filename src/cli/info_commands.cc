@@ -1,6 +1,5 @@
 // kernel and signal: commands that print, with no image files.
 #include <fmt/format.h>
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -32,7 +31,8 @@ int RunKernel(const KernelOptions& o) {
   if (!o.to.empty()) {
     const kernel::KernelFormat format = ParseKernelFormat(o.to);
     if (o.json) {
-      throw Error(ErrorKind::kUsage, "--to prints the kernel itself: drop --json");
+      throw Error(ErrorKind::kUsage,
+                  "--to prints the kernel itself: drop --json");
     }
     if (format == kernel::KernelFormat::kNpy && ::isatty(STDOUT_FILENO) == 1) {
       throw Error(ErrorKind::kUsage,
@@ -95,7 +95,8 @@ int RunKernel(const KernelOptions& o) {
         "positive weights ({:.6g})\n",
         a.positive_sum);
   } else if (n.all_zero) {
-    t += "normalize: the kernel is all zeros, --normalize leaves the scale at 1\n";
+    t += "normalize: the kernel is all zeros, --normalize leaves the scale at "
+         "1\n";
   } else {
     t += fmt::format("normalize: --normalize divides by {:.6g}\n", a.sum);
   }
@@ -178,7 +179,8 @@ int RunGrad(const SignalOptions& o, const std::vector<double>& x,
 
   // How G and w are spread, for the labels: "" or " (G spread by ...)".
   std::vector<std::string> spread;
-  if (stride > 1) spread.push_back(fmt::format("G spread by the stride {}", stride));
+  if (stride > 1)
+    spread.push_back(fmt::format("G spread by the stride {}", stride));
   if (dilation > 1) spread.push_back(fmt::format("w dilated by {}", dilation));
   const auto note = [](const std::vector<std::string>& parts) {
     std::string s;
@@ -186,22 +188,26 @@ int RunGrad(const SignalOptions& o, const std::vector<double>& x,
     return s.empty() ? s : " (" + s + ")";
   };
   std::vector<std::string> forward_note;
-  if (dilation > 1) forward_note.push_back(fmt::format("w dilated by {}", dilation));
+  if (dilation > 1)
+    forward_note.push_back(fmt::format("w dilated by {}", dilation));
   if (stride > 1) forward_note.push_back(fmt::format("stride {}", stride));
   std::vector<std::string> dw_note;
-  if (stride > 1) dw_note.push_back(fmt::format("G spread by the stride {}", stride));
+  if (stride > 1)
+    dw_note.push_back(fmt::format("G spread by the stride {}", stride));
   if (dilation > 1) {
-    dw_note.push_back(fmt::format("read at lags 0, {}, {}, ...", dilation,
-                                  2 * dilation));
+    dw_note.push_back(
+        fmt::format("read at lags 0, {}, {}, ...", dilation, 2 * dilation));
   }
   if (o.json) {
-    const nlohmann::json j = {
-        {"stride", stride},         {"dilation", dilation},
-        {"forward", ListJson(y)},   {"upstream", ListJson(gf)},
-        {"grad_x", ListJson(dx)},   {"grad_w", ListJson(dw)},
-        {"finite_difference_step", h},
-        {"max_error_x", DoubleJson(err_x)},
-        {"max_error_w", DoubleJson(err_w)}};
+    const nlohmann::json j = {{"stride", stride},
+                              {"dilation", dilation},
+                              {"forward", ListJson(y)},
+                              {"upstream", ListJson(gf)},
+                              {"grad_x", ListJson(dx)},
+                              {"grad_w", ListJson(dw)},
+                              {"finite_difference_step", h},
+                              {"max_error_x", DoubleJson(err_x)},
+                              {"max_error_w", DoubleJson(err_w)}};
     fmt::print("{}\n", j.dump());
     return kExitOk;
   }
@@ -210,9 +216,10 @@ int RunGrad(const SignalOptions& o, const std::vector<double>& x,
   fmt::print("upstream G: {}\n", List(gf));
   fmt::print("dL/dx = convolve_full(G, w){}: {}\n", note(spread), List(dx));
   fmt::print("dL/dw = correlate_valid(x, G){}: {}\n", note(dw_note), List(dw));
-  fmt::print("finite differences (h = {}): largest error {} in dL/dx, {} in "
-             "dL/dw\n",
-             FormatDouble(h), FormatDouble(err_x), FormatDouble(err_w));
+  fmt::print(
+      "finite differences (h = {}): largest error {} in dL/dx, {} in "
+      "dL/dw\n",
+      FormatDouble(h), FormatDouble(err_x), FormatDouble(err_w));
   return kExitOk;
 }
 
@@ -246,7 +253,7 @@ int RunSignal(const SignalOptions& o) {
   k = corr_k;
   core::FilterParams params;
   params.border = o.border_given || compat.tool.empty() ? ParseBorder(o.border)
-                                                       : compat.border;
+                                                        : compat.border;
   params.size = ParseSize(o.size);
   params.bias = k.offset();  // a .mat file's offset, as on images
   if (params.size == core::OutputSize::kValid &&
@@ -257,9 +264,11 @@ int RunSignal(const SignalOptions& o) {
                             o.values, values.size(), k.cols()));
   }
   params.mode = core::Mode::kConvolve;
-  const std::vector<float> conv = core::FilterSignal(values, conv_k, params, stride);
+  const std::vector<float> conv =
+      core::FilterSignal(values, conv_k, params, stride);
   params.mode = core::Mode::kCorrelate;
-  const std::vector<float> corr = core::FilterSignal(values, corr_k, params, stride);
+  const std::vector<float> corr =
+      core::FilterSignal(values, corr_k, params, stride);
 
   if (o.json) {
     nlohmann::json j = {{"size", SizeName(params.size)},

@@ -17,7 +17,7 @@ struct FilterOptions {
   std::string extensions;  // --ext: "jpg,png"; empty = every readable format
   std::string border = "reflect101";
   std::string size = "same";
-  std::string anchor;  // "X,Y", empty = default
+  std::string anchor;          // "X,Y", empty = default
   std::string stride = "1";    // "N" or "SY,SX" (docs/cnn.md)
   std::string dilation = "1";  // "N" or "DY,DX"
   std::string compat;          // --compat TOOL (docs/compat.md)
@@ -36,15 +36,15 @@ struct FilterOptions {
   std::string format;  // output encoding for stdout and directories
   // Set from io::kDefaultMaxPixels in app.cc; a double so that 2.5e8 reads.
   double max_pixels = 0;
-  int quality = 0;             // --quality: JPEG and WebP, 0 = default
-  bool strip = false;          // --strip: no ICC, EXIF or XMP out
+  int quality = 0;              // --quality: JPEG and WebP, 0 = default
+  bool strip = false;           // --strip: no ICC, EXIF or XMP out
   bool no_auto_orient = false;  // --no-auto-orient: pixels as stored
   bool json = false;
   bool quiet = false;
   bool verbose = false;
   // batch (docs/batch.md)
-  int jobs = 0;                 // files in flight; 0 = one per core
-  std::string files_from;       // a file listing inputs, "-" for stdin
+  int jobs = 0;            // files in flight; 0 = one per core
+  std::string files_from;  // a file listing inputs, "-" for stdin
   // The paths that list named (filled from files_from): files keep their
   // relative directories under -o DIR, as directory inputs do.
   std::vector<std::string> listed;
@@ -52,8 +52,8 @@ struct FilterOptions {
   std::string report;           // JSON lines, one per input
   bool skip_existing = false;
   bool dry_run = false;
-  std::string shard;            // "K/N"
-  int shard_count = 0;          // N, the index from the environment
+  std::string shard;    // "K/N"
+  int shard_count = 0;  // N, the index from the environment
   // compare only
   double threshold = 0.0;
   std::string diff_range = "p99.5";  // --diff-range: max, pNN or a value

@@ -138,12 +138,11 @@ const WordTable<kernel::KernelFormat>& KernelFormatWords() {
     WordTable<kernel::KernelFormat> t{"--to", {}};
     t.one_of = true;
     for (const kernel::KernelFormatName& n : kernel::kKernelFormatNames) {
-      t.words.push_back(
-          {std::string(n.name), n.format,
-           n.format == kernel::KernelFormat::kNpy && !n.alias
-               ? "binary: redirect it to a file"
-               : "",
-           n.alias});
+      t.words.push_back({std::string(n.name), n.format,
+                         n.format == kernel::KernelFormat::kNpy && !n.alias
+                             ? "binary: redirect it to a file"
+                             : "",
+                         n.alias});
     }
     return t;
   }();
@@ -194,8 +193,8 @@ kernel::Kernel ApplyAnchor(const kernel::Kernel& k, const std::string& text) {
   }
   if (x < 0 || x >= k.cols() || y < 0 || y >= k.rows()) {
     Usage("--anchor '" + text + "': outside the " + std::to_string(k.cols()) +
-          "x" + std::to_string(k.rows()) +
-          " kernel (columns 0.." + std::to_string(k.cols() - 1) + ", rows 0.." +
+          "x" + std::to_string(k.rows()) + " kernel (columns 0.." +
+          std::to_string(k.cols() - 1) + ", rows 0.." +
           std::to_string(k.rows() - 1) + ")");
   }
   return k.WithAnchor(x, y);

@@ -30,15 +30,15 @@ struct DepthChoice {
 // --compat TOOL: the conventions that make convcorr's numbers match another
 // tool's (docs/compat.md). Explicit --anchor, --border and --depth win.
 struct Compat {
-  std::string tool;              // empty: convcorr's own defaults
+  std::string tool;  // empty: convcorr's own defaults
   // Even sizes anchored at (size-1)/2 instead of size/2.
   bool low_anchor = false;
   // NumPy: convolve anchored at (size-1)/2, correlate at size/2.
   bool per_mode_anchor = false;
   core::Border border;
   core::Rounding rounding = core::Rounding::kSaturate;
-  bool float_output = false;     // the tool's results are floats
-  bool images = true;            // false: 1-D only (numpy)
+  bool float_output = false;  // the tool's results are floats
+  bool images = true;         // false: 1-D only (numpy)
 };
 
 // The word tables, in the order --help and the messages list the words.
@@ -112,14 +112,14 @@ struct Range {
 };
 inline constexpr Range kThreadsRange = {
     0, 2147483647, true, "--threads must be 0 (all cores) or more"};
-inline constexpr Range kJobsRange = {
-    0, 2147483647, true, "--jobs must be 0 (one per core) or more"};
+inline constexpr Range kJobsRange = {0, 2147483647, true,
+                                     "--jobs must be 0 (one per core) or more"};
 inline constexpr Range kQualityRange = {
     0, 100, true, "--quality must be 1 to 100 (0: the format's default)"};
 inline constexpr Range kMaxPixelsRange = {
     1, 9.2e18, true, "--max-pixels must be a whole number of at least 1"};
-inline constexpr Range kShardCountRange = {
-    0, 2147483647, true, "--shard-count must be 1 or more"};
+inline constexpr Range kShardCountRange = {0, 2147483647, true,
+                                           "--shard-count must be 1 or more"};
 // Error(kUsage, range.message) unless min <= value <= max (and whole).
 void CheckRange(const Range& range, double value);
 

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <map>
-#include <utility>
 #include <system_error>
+#include <utility>
 
 #include "cli/parse.h"
 #include "common/error.h"
@@ -34,7 +34,6 @@ std::string DirectoryExt(const FilterOptions& options, const fs::path& input) {
   const std::string ext = io::ExtensionOf(input);
   return io::IsWritableExtension(ext) ? ext : "png";
 }
-
 
 // Lexically normalised absolute path, for comparing paths that may not exist.
 fs::path Normal(const fs::path& p) {
@@ -104,7 +103,8 @@ Plan MakePlan(const FilterOptions& options, bool compare) {
     Usage("no output given: add -o FILE, -o DIR or -o - for stdout");
   }
   Plan plan;
-  const std::vector<std::string> extensions = ParseExtensions(options.extensions);
+  const std::vector<std::string> extensions =
+      ParseExtensions(options.extensions);
 
   // Inputs, with the relative path each one is mirrored to.
   struct Source {
@@ -154,14 +154,14 @@ Plan MakePlan(const FilterOptions& options, bool compare) {
     job.input = p;
     std::error_code ec;
     if (IsDirectory(p)) {
-      job.error = "input '" + entry +
-                  "': is a directory (--files-from lists files)";
+      job.error =
+          "input '" + entry + "': is a directory (--files-from lists files)";
     } else if (!fs::exists(fs::symlink_status(p, ec)) || !fs::exists(p, ec)) {
       job.error = "input '" + entry + "': no such file or directory";
     }
     const fs::path normal = p.lexically_normal();
-    const bool inside = normal.is_relative() && !normal.empty() &&
-                        *normal.begin() != "..";
+    const bool inside =
+        normal.is_relative() && !normal.empty() && *normal.begin() != "..";
     sources.push_back({job, inside ? normal : p.filename()});
     any_directory = true;  // several files, or one mirrored: a directory
   }
@@ -193,11 +193,10 @@ Plan MakePlan(const FilterOptions& options, bool compare) {
   const bool names_file =
       !out_ext.empty() && !IsDirectory(out_path) && out.back() != '/';
   if (names_file) {
-    const std::string why =
-        compare ? "compare writes several files"
-        : any_directory && sources.size() == 1
-            ? "a directory input needs an output directory"
-            : "several inputs need an output directory";
+    const std::string why = compare ? "compare writes several files"
+                            : any_directory && sources.size() == 1
+                                ? "a directory input needs an output directory"
+                                : "several inputs need an output directory";
     if (compare || sources.size() > 1 || any_directory) {
       Usage(why + ", not the file '" + out +
             "' (a trailing / makes any name a directory)");
@@ -207,8 +206,8 @@ Plan MakePlan(const FilterOptions& options, bool compare) {
             " files; it writes " + io::WritableExtensionList());
     }
   }
-  const bool single_file = !compare && sources.size() == 1 && !any_directory &&
-                           names_file;
+  const bool single_file =
+      !compare && sources.size() == 1 && !any_directory && names_file;
   if (single_file) {
     if (!options.format.empty() &&
         io::FormatOf(options.format) != io::FormatOf(out_ext)) {

@@ -12,8 +12,8 @@ namespace convcorr::cli {
 
 // One input and where its results go.
 struct Job {
-  std::string name;                // as the user sees it: a path or "-"
-  std::filesystem::path input;     // empty for stdin
+  std::string name;             // as the user sees it: a path or "-"
+  std::filesystem::path input;  // empty for stdin
   bool from_stdin = false;
   std::optional<std::string> error;  // input error found while planning
   bool to_stdout = false;

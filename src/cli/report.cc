@@ -15,7 +15,9 @@ nlohmann::json DiffStatsJson(const diff::DiffStats& stats) {
       {"identical", stats.identical},
       {"max_abs_diff", DoubleJson(stats.max_abs)},
       {"max_location",
-       {{"x", stats.max_x}, {"y", stats.max_y}, {"channel", stats.max_channel}}},
+       {{"x", stats.max_x},
+        {"y", stats.max_y},
+        {"channel", stats.max_channel}}},
       {"mean_abs_diff", DoubleJson(stats.mean_abs)},
       {"rms", DoubleJson(stats.rms)},
       {"psnr", DoubleJson(stats.psnr)},
@@ -66,10 +68,11 @@ void Reporter::Failure(const std::string& message) {
 void Reporter::Saturated(const std::string& output, uint64_t count,
                          core::Depth depth) const {
   if (count == 0) return;
-  Note(fmt::format("output '{}': {} sample{} clipped to 0..{} (use --depth "
-                   "f32, --scale or --bias to keep them)",
-                   output, count, count == 1 ? "" : "s",
-                   FormatDouble(core::DepthMax(depth))));
+  Note(
+      fmt::format("output '{}': {} sample{} clipped to 0..{} (use --depth "
+                  "f32, --scale or --bias to keep them)",
+                  output, count, count == 1 ? "" : "s",
+                  FormatDouble(core::DepthMax(depth))));
 }
 
 void Reporter::Done(const std::string& output, const nlohmann::json& json,
@@ -125,8 +128,9 @@ void Reporter::CompareResult(const std::string& input,
         stats.max_channel, stats.mean_abs, stats.rms, stats.psnr, stats.peak,
         stats.threshold, 100.0 * stats.share_above);
     text += fmt::format(
-        "  diff map: -{0} to +{0} ({1}){2}\n", diff::FormatDiff(stats.map_range),
-        stats.map_rule == "max"      ? "the largest |diff|"
+        "  diff map: -{0} to +{0} ({1}){2}\n",
+        diff::FormatDiff(stats.map_range),
+        stats.map_rule == "max"    ? "the largest |diff|"
         : stats.map_rule[0] == 'p' ? stats.map_rule + " of the nonzero |diff|"
                                    : "--diff-range " + stats.map_rule,
         stats.max_abs > stats.map_range ? "; larger |diff| saturate" : "");

@@ -6,6 +6,8 @@
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "core/correlate_simd.cc"
+#include "core/correlate_simd.h"
+
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
@@ -13,7 +15,6 @@
 #include <cstring>
 #include <type_traits>
 
-#include "core/correlate_simd.h"
 #include "core/engine.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -32,8 +33,8 @@ void ConvertTyped(const T* src, size_t n, float* dst) {
   const size_t lanes = hn::Lanes(df);
   size_t x = 0;
   for (; x + lanes <= n; x += lanes) {
-    hn::StoreU(hn::ConvertTo(df, hn::PromoteTo(di, hn::LoadU(dt, src + x))),
-               df, dst + x);
+    hn::StoreU(hn::ConvertTo(df, hn::PromoteTo(di, hn::LoadU(dt, src + x))), df,
+               dst + x);
   }
   for (; x < n; ++x) dst[x] = static_cast<float>(src[x]);
 }
@@ -98,9 +99,8 @@ void TapRow(const float* const* rows, const TapGroup* groups, size_t ngroups,
   // eight independent FMA chains hide the FMA latency on two FMA ports, and
   // each weight is broadcast once per eight vectors.
   for (; x + 8 * n <= end; x += 8 * n) {
-    auto a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d),
-         a3 = hn::Zero(d), a4 = hn::Zero(d), a5 = hn::Zero(d),
-         a6 = hn::Zero(d), a7 = hn::Zero(d);
+    auto a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d),
+         a4 = hn::Zero(d), a5 = hn::Zero(d), a6 = hn::Zero(d), a7 = hn::Zero(d);
     for (size_t g = 0; g < ngroups; ++g) {
       const TapGroup& group = groups[g];
       const float* row = rows[group.row] + x;
@@ -167,10 +167,11 @@ HWY_INLINE void Rows4Block(D d, const float* const* rows, const float* weights,
       }
       // Output rows q = 0..3 with 0 <= r - q < kh, unrolled so that the
       // accumulators stay in registers.
-#define CONVCORR_ROW4(q)                                                    \
-  if (r - (q) >= 0 && r - (q) < kh) {                                      \
-    const auto w = hn::Set(d, weights[(r - (q)) * kw + j]);                \
-    for (size_t b = 0; b < kB; ++b) acc[q][b] = hn::MulAdd(w, v[b], acc[q][b]); \
+#define CONVCORR_ROW4(q)                                    \
+  if (r - (q) >= 0 && r - (q) < kh) {                       \
+    const auto w = hn::Set(d, weights[(r - (q)) * kw + j]); \
+    for (size_t b = 0; b < kB; ++b)                         \
+      acc[q][b] = hn::MulAdd(w, v[b], acc[q][b]);           \
   }
       CONVCORR_ROW4(0)
       CONVCORR_ROW4(1)
@@ -180,7 +181,8 @@ HWY_INLINE void Rows4Block(D d, const float* const* rows, const float* weights,
     }
   }
   for (size_t q = 0; q < 4; ++q) {
-    for (size_t b = 0; b < kB; ++b) hn::StoreU(acc[q][b], d, out[q] + x + b * n);
+    for (size_t b = 0; b < kB; ++b)
+      hn::StoreU(acc[q][b], d, out[q] + x + b * n);
   }
 }
 
@@ -200,7 +202,8 @@ void TapRows4(const float* const* rows, const float* weights, int kh, int kw,
   for (; x + kB * n <= end; x += kB * n) {
     Rows4Block<kB>(d, rows, weights, kh, kw, lanes, x, out);
   }
-  for (; x < end; x += n) Rows4Block<1>(d, rows, weights, kh, kw, lanes, x, out);
+  for (; x < end; x += n)
+    Rows4Block<1>(d, rows, weights, kh, kw, lanes, x, out);
 }
 
 template <bool kHasS, bool kHasA, size_t kBlock, class D>
@@ -371,8 +374,7 @@ uint64_t EmitRow(const float* acc, size_t n, const EmitParams& e,
 }
 
 template <typename T>
-void Interleave3Typed(const T* s0, const T* s1, const T* s2, size_t n,
-                      T* dst) {
+void Interleave3Typed(const T* s0, const T* s1, const T* s2, size_t n, T* dst) {
   const hn::ScalableTag<T> d;
   const size_t lanes = hn::Lanes(d);
   size_t x = 0;
@@ -400,15 +402,13 @@ void Interleave3(const std::byte* s0, const std::byte* s1, const std::byte* s2,
                      reinterpret_cast<const uint16_t*>(s2), n,
                      reinterpret_cast<uint16_t*>(dst));
   } else {
-    Interleave3Typed(reinterpret_cast<const float*>(s0),
-                     reinterpret_cast<const float*>(s1),
-                     reinterpret_cast<const float*>(s2), n,
-                     reinterpret_cast<float*>(dst));
+    Interleave3Typed(
+        reinterpret_cast<const float*>(s0), reinterpret_cast<const float*>(s1),
+        reinterpret_cast<const float*>(s2), n, reinterpret_cast<float*>(dst));
   }
 }
 
-void CopyRow(const std::byte* src, size_t bytes, std::byte* dst,
-             bool stream) {
+void CopyRow(const std::byte* src, size_t bytes, std::byte* dst, bool stream) {
   const hn::ScalableTag<uint8_t> d;
   const size_t n = hn::Lanes(d);
   if (!stream || bytes < 4 * n) {

@@ -1,13 +1,12 @@
 // Correlator: a kernel prepared once for the strategy the cost model (or
 // the caller) picks, run over the output rows on ParallelRows' threads.
-#include "core/engine.h"
+#include <hwy/cache_control.h>
 
 #include <atomic>
 #include <cstdint>
 #include <vector>
 
-#include <hwy/cache_control.h>
-
+#include "core/engine.h"
 #include "core/prepared.h"
 #include "core/strategies.h"
 #include "core/stream.h"

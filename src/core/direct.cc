@@ -1,10 +1,10 @@
 // The direct and sparse strategies: every tap (or every non-zero tap) of
 // the kernel over a ring of kh + 3 padded rows per channel, dense kernels
 // four output rows at a time, strip by strip.
-#include "core/strategies.h"
-
 #include <cstddef>
 #include <cstdint>
+
+#include "core/strategies.h"
 
 namespace convcorr::core::detail {
 
@@ -25,15 +25,15 @@ uint64_t RunDirect(const Job& job, const Taps& p, int y0, int y1) {
   const int kw = job.k->cols();
   const int channels = job.packed ? 1 : job.in->channels;
   const int ring_rows = kh + kRowBlock - 1;
-  const int strip = StripWidth(
-      job, static_cast<size_t>(ring_rows) * job.in->channels);
+  const int strip =
+      StripWidth(job, static_cast<size_t>(ring_rows) * job.in->channels);
   Rows ring(channels, ring_rows, (strip + kw - 1) * job.lanes);
   Rows acc(channels, kRowBlock, strip * job.lanes);
-  return WalkStrips(job, p, ring, acc, strip, !p.dense.empty(), y0, y1,
-                    [&](int py, float* const* slots, int x0, int n,
-                        Scratch& scratch) {
-                      LoadPadded(job, py, x0, x0 + n + kw - 1, slots, scratch);
-                    });
+  return WalkStrips(
+      job, p, ring, acc, strip, !p.dense.empty(), y0, y1,
+      [&](int py, float* const* slots, int x0, int n, Scratch& scratch) {
+        LoadPadded(job, py, x0, x0 + n + kw - 1, slots, scratch);
+      });
 }
 
 }  // namespace convcorr::core::detail

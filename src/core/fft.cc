@@ -62,10 +62,10 @@ Fft2d::Fft2d(int rows, int cols) : rows_(rows), cols_(cols) {
     FftArray<float> real = AllocateReal(real_size());
     FftArray<std::complex<float>> spectrum = AllocateComplex(spectrum_size());
     auto* c = reinterpret_cast<fftwf_complex*>(spectrum.get());
-    it->second.forward = fftwf_plan_dft_r2c_2d(rows, cols, real.get(), c,
-                                               FFTW_ESTIMATE);
-    it->second.inverse = fftwf_plan_dft_c2r_2d(rows, cols, c, real.get(),
-                                               FFTW_ESTIMATE);
+    it->second.forward =
+        fftwf_plan_dft_r2c_2d(rows, cols, real.get(), c, FFTW_ESTIMATE);
+    it->second.inverse =
+        fftwf_plan_dft_c2r_2d(rows, cols, c, real.get(), FFTW_ESTIMATE);
     if (it->second.forward == nullptr || it->second.inverse == nullptr) {
       PlanCache().erase(it);
       throw std::runtime_error("FFTW could not plan a transform");
@@ -81,8 +81,8 @@ void Fft2d::Forward(const float* in, std::complex<float>* out) const {
 }
 
 void Fft2d::Inverse(std::complex<float>* in, float* out) const {
-  fftwf_execute_dft_c2r(plans_->inverse,
-                        reinterpret_cast<fftwf_complex*>(in), out);
+  fftwf_execute_dft_c2r(plans_->inverse, reinterpret_cast<fftwf_complex*>(in),
+                        out);
 }
 
 void MultiplyConjugate(const std::complex<float>* a,

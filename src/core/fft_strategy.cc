@@ -2,8 +2,6 @@
 // fft.h; tile (ty, tx) gives the outputs [ty*th, ty*th + th) x
 // [tx*tw, tx*tw + tw), th = nh - kh + 1, tw = nw - kw + 1, from the padded
 // rows and columns starting at the same place.
-#include "core/strategies.h"
-
 #include <algorithm>
 #include <complex>
 #include <cstddef>
@@ -11,6 +9,7 @@
 #include <vector>
 
 #include "core/fft.h"
+#include "core/strategies.h"
 
 namespace convcorr::core::detail {
 
@@ -19,10 +18,9 @@ int FftTileRows(const Correlator::Prepared& p, int kh, int height) {
   return (height + th - 1) / th;
 }
 
-uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int ty0,
-                int ty1, const std::complex<float>* second,
-                const Job* second_job, uint64_t* second_saturated,
-                const ImageView* diff) {
+uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int ty0, int ty1,
+                const std::complex<float>* second, const Job* second_job,
+                uint64_t* second_saturated, const ImageView* diff) {
   const int kh = job.k->rows();
   const int kw = job.k->cols();
   const int channels = job.in->channels;

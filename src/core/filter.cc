@@ -114,12 +114,11 @@ Image Filter(const Image& in, const kernel::Kernel& k,
     // At most four channels per view; more planes run in groups.
     for (size_t first = 0; first < sources.size(); first += 4) {
       const size_t last = std::min(sources.size(), first + 4);
-      correlator.Run(
-          ViewOf(std::vector<const Plane*>(sources.begin() + first,
-                                           sources.begin() + last)),
-          ViewOf(std::vector<Plane*>(targets.begin() + first,
-                                     targets.begin() + last)),
-          options);
+      correlator.Run(ViewOf(std::vector<const Plane*>(sources.begin() + first,
+                                                      sources.begin() + last)),
+                     ViewOf(std::vector<Plane*>(targets.begin() + first,
+                                                targets.begin() + last)),
+                     options);
     }
   } else {
     // The reference, then scale, bias and abs in double.
@@ -152,8 +151,7 @@ FilterPairResult FilterPair(const Image& in, const kernel::Kernel& k,
     Image corr = Filter(in, k, p);
     p.mode = Mode::kConvolve;
     Image conv = Filter(in, k, p);
-    return {std::move(corr), std::move(conv),
-            PairCorrelator::Plan::kTwoPasses};
+    return {std::move(corr), std::move(conv), PairCorrelator::Plan::kTwoPasses};
   }
   const Extent out = OutputExtent(in.width, in.height, k, params.size);
   FilterPairResult result;
@@ -164,7 +162,8 @@ FilterPairResult FilterPair(const Image& in, const kernel::Kernel& k,
     img->height = out.height;
     img->depth = in.depth;
     img->color.assign(in.color.size(), Plane(out.width, out.height));
-    if (in.alpha && params.filter_alpha) img->alpha = Plane(out.width, out.height);
+    if (in.alpha && params.filter_alpha)
+      img->alpha = Plane(out.width, out.height);
   }
   for (const Plane& pl : in.color) sources.push_back(&pl);
   for (Plane& pl : result.correlate.color) corr.push_back(&pl);
@@ -179,13 +178,12 @@ FilterPairResult FilterPair(const Image& in, const kernel::Kernel& k,
   result.plan = engine.plan();
   for (size_t first = 0; first < sources.size(); first += 4) {
     const size_t last = std::min(sources.size(), first + 4);
-    engine.Run(ViewOf(std::vector<const Plane*>(sources.begin() + first,
-                                                sources.begin() + last)),
-               ViewOf(std::vector<Plane*>(corr.begin() + first,
-                                          corr.begin() + last)),
-               ViewOf(std::vector<Plane*>(conv.begin() + first,
-                                          conv.begin() + last)),
-               options);
+    engine.Run(
+        ViewOf(std::vector<const Plane*>(sources.begin() + first,
+                                         sources.begin() + last)),
+        ViewOf(std::vector<Plane*>(corr.begin() + first, corr.begin() + last)),
+        ViewOf(std::vector<Plane*>(conv.begin() + first, conv.begin() + last)),
+        options);
   }
   if (in.alpha && !params.filter_alpha) {
     // Carried around the kernel's centre: the same for both modes.

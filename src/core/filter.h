@@ -30,10 +30,10 @@ struct FilterParams {
   OutputSize size = OutputSize::kSame;
   double scale = 1.0;  // result = scale * sum + bias
   double bias = 0.0;
-  bool abs = false;           // write |result|
-  bool filter_alpha = false;  // filter alpha like a colour channel
-  int threads = 0;            // 0 = all cores
-  bool simd = true;           // false: the reference (--no-simd)
+  bool abs = false;               // write |result|
+  bool filter_alpha = false;      // filter alpha like a colour channel
+  int threads = 0;                // 0 = all cores
+  bool simd = true;               // false: the reference (--no-simd)
   Method method = Method::kAuto;  // for the SIMD engine
 };
 

@@ -31,8 +31,8 @@ int64_t DetectTargets() {
   // Leaf 1 ECX: SSE3 0, PCLMUL 1, SSSE3 9, FMA 12, SSE4.1 19, SSE4.2 20,
   // AES 25, OSXSAVE 27, AVX 28, F16C 29; EDX: SSE 25, SSE2 26.
   const bool ssse3 = Bit(d1, 25) && Bit(d1, 26) && Bit(c1, 0) && Bit(c1, 9);
-  const bool sse4 = ssse3 && Bit(c1, 19) && Bit(c1, 20) && Bit(c1, 1) &&
-                    Bit(c1, 25);
+  const bool sse4 =
+      ssse3 && Bit(c1, 19) && Bit(c1, 20) && Bit(c1, 1) && Bit(c1, 25);
   // Leaf 7 EBX: BMI 3, AVX2 5, BMI2 8, AVX512F 16, DQ 17, CD 28, BW 30,
   // VL 31; leaf 0x80000001 ECX: LZCNT 5.
   const bool avx2 = sse4 && Bit(c1, 28) && Bit(b7, 5) && Bit(c81, 5) &&

@@ -55,8 +55,8 @@ Range ColorRange(const Image& img);
 
 // How float results become integer samples (--compat, docs/compat.md).
 enum class Rounding {
-  kSaturate,  // round half to even, clamp (OpenCV's saturate_cast)
-  kWrap,      // truncate toward zero, keep the low bits (a C cast: SciPy)
+  kSaturate,     // round half to even, clamp (OpenCV's saturate_cast)
+  kWrap,         // truncate toward zero, keep the low bits (a C cast: SciPy)
   kImageMagick,  // ImageMagick Q16: round half up to 16 bits, clamp, then
                  // ScaleQuantumToChar for 8-bit outputs
 };

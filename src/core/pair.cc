@@ -3,7 +3,7 @@
 // mirror pairs or a shared ring (fused, direct and sparse), one set of
 // transforms for both spectra (fused, fft), one correlation stored twice
 // (symmetric), or two Correlators (two passes).
-#include "core/engine.h"
+#include <hwy/cache_control.h>
 
 #include <algorithm>
 #include <atomic>
@@ -13,8 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include <hwy/cache_control.h>
-
+#include "core/engine.h"
 #include "core/fft.h"
 #include "core/prepared.h"
 #include "core/store.h"
@@ -53,9 +52,8 @@ struct PairCorrelator::Pairs {
     Scaled out;
     for (int o : o1) out.o1.push_back(o * lanes);
     for (int o : o2) out.o2.push_back(o * lanes);
-    out.table = {s.size(), r1.data(), out.o1.data(), r2.data(),
-                 out.o2.data(), s.data(),     a.data(),
-                 has_s,     has_a};
+    out.table = {s.size(), r1.data(), out.o1.data(), r2.data(), out.o2.data(),
+                 s.data(), a.data(),  has_s,         has_a};
     return out;
   }
 };
@@ -229,9 +227,11 @@ PairCorrelator::~PairCorrelator() = default;
 PairCorrelator::PairCorrelator(PairCorrelator&&) noexcept = default;
 PairCorrelator& PairCorrelator::operator=(PairCorrelator&&) noexcept = default;
 
-PairCorrelator::Saturated PairCorrelator::Run(
-    const ConstImageView& in, const ImageView& corr, const ImageView& conv,
-    const EngineOptions& options, const ImageView* diff) const {
+PairCorrelator::Saturated PairCorrelator::Run(const ConstImageView& in,
+                                              const ImageView& corr,
+                                              const ImageView& conv,
+                                              const EngineOptions& options,
+                                              const ImageView* diff) const {
   Saturated result;
   EngineOptions o = options;
   o.size = size_;
@@ -273,8 +273,8 @@ PairCorrelator::Saturated PairCorrelator::Run(
     return result;
   }
   Job job = detail::MakeJob(in, corr, k, o, size_, extent);
-  job.packed = in.channels == corr.channels && IsPacked(in) &&
-               IsPacked(corr) && IsPacked(conv) && conv.type == corr.type;
+  job.packed = in.channels == corr.channels && IsPacked(in) && IsPacked(corr) &&
+               IsPacked(conv) && conv.type == corr.type;
   job.lanes = job.packed ? in.channels : 1;
   // With a difference to write, the results are read back right after
   // being stored, so they stay in the cache (no streaming stores).

@@ -25,8 +25,8 @@ void BuildGroups(Correlator::Prepared& p, const kernel::Kernel& k,
   }
   size_t start = 0;
   for (auto [row, count] : spans) {
-    p.groups.push_back({row, count, p.offsets.data() + start,
-                        p.weights.data() + start});
+    p.groups.push_back(
+        {row, count, p.offsets.data() + start, p.weights.data() + start});
     start += count;
   }
 }
@@ -59,8 +59,8 @@ std::unique_ptr<Correlator::Prepared> Prepare(const kernel::Kernel& k,
       }
       for (int t = 0; t < r; ++t) {
         const size_t at = static_cast<size_t>(t) * k.cols();
-        p->h_groups.push_back({0, k.cols(), p->h_offsets.data() + at,
-                               p->h_weights.data() + at});
+        p->h_groups.push_back(
+            {0, k.cols(), p->h_offsets.data() + at, p->h_weights.data() + at});
       }
       // Row-major kh x r: kernel row i sums term 0..r-1 in order, as
       // TapRows4 walks a dense kernel, so both give the same samples.
@@ -72,8 +72,8 @@ std::unique_ptr<Correlator::Prepared> Prepare(const kernel::Kernel& k,
       }
       for (int i = 0; i < k.rows(); ++i) {
         const size_t at = static_cast<size_t>(i) * r;
-        p->groups.push_back({i, r, p->offsets.data() + at,
-                             p->weights.data() + at});
+        p->groups.push_back(
+            {i, r, p->offsets.data() + at, p->weights.data() + at});
       }
       p->dense = p->weights;
       p->dense_cols = r;

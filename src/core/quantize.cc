@@ -1,11 +1,10 @@
 // Quantize (declared in image.h): float results to integer samples by
 // the rounding --compat asks for.
-#include "core/image.h"
-
 #include <cmath>
 #include <cstdint>
 
 #include "core/correlate_simd.h"
+#include "core/image.h"
 
 namespace convcorr::core {
 
@@ -53,12 +52,12 @@ uint64_t ImageMagickPlane(Plane& p, Depth target) {
     const double x = std::isnan(v) ? 0.0 : double{v};
     if (x < 0 || x > max) ++outside;
     const double q = x * scale;
-    const uint64_t quantum = q <= 0 ? 0
-                             : q >= 65535.0
-                                 ? 65535
-                                 : static_cast<uint64_t>(q + 0.5);
+    const uint64_t quantum = q <= 0         ? 0
+                             : q >= 65535.0 ? 65535
+                                            : static_cast<uint64_t>(q + 0.5);
     v = target == Depth::kU8
-            ? static_cast<float>(((quantum + 128) - ((quantum + 128) >> 8)) >> 8)
+            ? static_cast<float>(((quantum + 128) - ((quantum + 128) >> 8)) >>
+                                 8)
             : static_cast<float>(quantum);
   }
   return outside;

@@ -4,11 +4,11 @@
 // term's row pass; the column pass (a dense kh x r kernel whose column t
 // reads term t) then sums all terms four output rows at a time, with no
 // full-size intermediate.
-#include "core/strategies.h"
-
 #include <cstddef>
 #include <cstdint>
 #include <vector>
+
+#include "core/strategies.h"
 
 namespace convcorr::core::detail {
 

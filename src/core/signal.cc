@@ -55,8 +55,7 @@ std::vector<float> LayerForward(const Layer1D& layer,
   return FilterSignal(x, DilatedRow(layer), forward, layer.stride);
 }
 
-LayerGradients LayerBackward(const Layer1D& layer,
-                             const std::vector<double>& x,
+LayerGradients LayerBackward(const Layer1D& layer, const std::vector<double>& x,
                              const std::vector<double>& g) {
   assert(layer.Span() <= x.size());
   assert(g.size() == layer.Outputs(x.size()));

@@ -54,8 +54,7 @@ struct LayerGradients {
   std::vector<float> dx;  // x.size() values
   std::vector<float> dw;  // layer.w.size() values
 };
-LayerGradients LayerBackward(const Layer1D& layer,
-                             const std::vector<double>& x,
+LayerGradients LayerBackward(const Layer1D& layer, const std::vector<double>& x,
                              const std::vector<double>& g);
 
 // L = sum_n g[n] y[n] without the bias, in double precision with plain

@@ -31,10 +31,9 @@ uint64_t EmitOne(const Job& job, int y, int x0, int n, const float* const* acc,
                  Scratch& s) {
   const ImageView& out = *job.out;
   const size_t sample = SampleBytes(out.type);
-  const std::ptrdiff_t off =
-      static_cast<std::ptrdiff_t>(y) * out.row_bytes +
-      static_cast<std::ptrdiff_t>(x0) * out.step *
-          static_cast<std::ptrdiff_t>(sample);
+  const std::ptrdiff_t off = static_cast<std::ptrdiff_t>(y) * out.row_bytes +
+                             static_cast<std::ptrdiff_t>(x0) * out.step *
+                                 static_cast<std::ptrdiff_t>(sample);
   const size_t count = static_cast<size_t>(n);
   uint64_t saturated = 0;
   if (job.packed) {

@@ -62,8 +62,8 @@ uint64_t RunSeparable(const Job& job, const Correlator::Prepared& prepared,
 // forward transform also serves a second spectrum, whose result goes to
 // second_job's output, its saturated count added to *second_saturated, and
 // |second - first| to `diff` when given.
-uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int ty0,
-                int ty1, const std::complex<float>* second = nullptr,
+uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int ty0, int ty1,
+                const std::complex<float>* second = nullptr,
                 const Job* second_job = nullptr,
                 uint64_t* second_saturated = nullptr,
                 const ImageView* diff = nullptr);

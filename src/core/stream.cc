@@ -9,8 +9,14 @@ namespace convcorr::core::detail {
 Job MakeJob(const ConstImageView& in, const ImageView& out,
             const kernel::Kernel& k, const EngineOptions& options,
             OutputSize size, Extent extent) {
-  Job job{&in, &out, &k, options.border, OutputOrigin(k, size), extent,
-          extent.width + k.cols() - 1, EmitParams{}};
+  Job job{&in,
+          &out,
+          &k,
+          options.border,
+          OutputOrigin(k, size),
+          extent,
+          extent.width + k.cols() - 1,
+          EmitParams{}};
   job.emit.affine = options.scale != 1.0f || options.bias != 0.0f;
   job.emit.scale = options.scale;
   job.emit.bias = options.bias;
@@ -66,10 +72,11 @@ void LoadPadded(const Job& job, int py, int px0, int px1, float* const* dst,
       float* d = dst[0] + static_cast<size_t>(px - px0) * lanes;
       for (int c = 0; c < lanes; ++c) {
         d[c] = ix < 0 ? job.border.value
-                      : SampleAt(in.base[0] + row_off +
-                                     (static_cast<std::ptrdiff_t>(ix) * lanes +
-                                      c) * static_cast<std::ptrdiff_t>(sample),
-                                 in.type);
+                      : SampleAt(
+                            in.base[0] + row_off +
+                                (static_cast<std::ptrdiff_t>(ix) * lanes + c) *
+                                    static_cast<std::ptrdiff_t>(sample),
+                            in.type);
       }
     };
     for (int px = px0; px < lo; ++px) edge(px);

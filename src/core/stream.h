@@ -25,8 +25,8 @@ struct Job {
   const kernel::Kernel* k;
   Border border;
   Origin origin;
-  Extent extent;   // output size
-  int padded_w;    // extent.width + kw - 1
+  Extent extent;  // output size
+  int padded_w;   // extent.width + kw - 1
   EmitParams emit;
   size_t ring_bytes = 0;  // EngineOptions::ring_bytes
   // Packed: interleaved input and output, filtered as one row of

@@ -67,9 +67,8 @@ double ChooseRange(const core::Plane& d, const DiffRange& choice) {
   }
   // Nearest rank: the smallest |d| with at least p% of them at or below it.
   const double rank = std::ceil(choice.value / 100.0 * mags.size());
-  const size_t k = static_cast<size_t>(std::clamp(rank, 1.0,
-                                                  double(mags.size()))) -
-                   1;
+  const size_t k =
+      static_cast<size_t>(std::clamp(rank, 1.0, double(mags.size()))) - 1;
   std::nth_element(mags.begin(), mags.begin() + static_cast<ptrdiff_t>(k),
                    mags.end());
   return mags[k];

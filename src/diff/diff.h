@@ -13,14 +13,14 @@ namespace convcorr::diff {
 // not compared). Both images must have the same size and channel count.
 struct DiffStats {
   uint64_t samples = 0;
-  double max_abs = 0;    // max |d|
-  double mean_abs = 0;   // mean |d|
-  double rms = 0;        // sqrt(mean d^2)
-  double peak = 0;       // peak signal value used for PSNR
-  double psnr = 0;       // 10 log10(peak^2 / mean d^2); +inf when identical
-  double threshold = 0;  // |d| > threshold counts in share_above
+  double max_abs = 0;      // max |d|
+  double mean_abs = 0;     // mean |d|
+  double rms = 0;          // sqrt(mean d^2)
+  double peak = 0;         // peak signal value used for PSNR
+  double psnr = 0;         // 10 log10(peak^2 / mean d^2); +inf when identical
+  double threshold = 0;    // |d| > threshold counts in share_above
   double share_above = 0;  // fraction of samples with |d| > threshold
-  int max_x = 0;         // where |d| is largest (first in row-major order)
+  int max_x = 0;           // where |d| is largest (first in row-major order)
   int max_y = 0;
   int max_channel = 0;
   bool identical = true;  // every d is exactly 0

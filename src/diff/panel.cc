@@ -393,8 +393,8 @@ core::Image Panel(const core::Image& input, const core::Image& correlated,
       panel.Fill(x, bar_bottom, 1, kTickLength, kText);
     }
     font.Draw(panel, tick_lo, bar_x - arrow, ticks_top);
-    font.Draw(panel, tick_hi,
-              bar_x + bar_width + arrow - font.Width(tick_hi), ticks_top);
+    font.Draw(panel, tick_hi, bar_x + bar_width + arrow - font.Width(tick_hi),
+              ticks_top);
   } else {
     panel.Fill(middle, bar_bottom, 1, kTickLength, kText);
   }

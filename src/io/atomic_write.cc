@@ -35,8 +35,8 @@ namespace {
 inline constexpr int kPendingSlots = 2048;
 struct PendingSlot {
   char path[PATH_MAX] = {};
-  std::atomic<bool> active{false};  // path names a file to remove
-  std::atomic<bool> taken{false};   // a writer owns the slot
+  std::atomic<bool> active{false};    // path names a file to remove
+  std::atomic<bool> taken{false};     // a writer owns the slot
   std::atomic<bool> creating{false};  // mkstemp may be creating the file
 };
 constinit PendingSlot g_pending[kPendingSlots];
@@ -77,9 +77,8 @@ StagedFile StageFile(const fs::path& dest, std::span<const uint8_t> bytes) {
   }
   if (fs::is_directory(dest, ec)) ThrowOutput(name, "is a directory");
 
-  std::string tmpl = (dir / ("." + dest.filename().string() +
-                             ".convcorr-XXXXXX"))
-                         .string();
+  std::string tmpl =
+      (dir / ("." + dest.filename().string() + ".convcorr-XXXXXX")).string();
   if (tmpl.size() >= PATH_MAX) ThrowOutput(name, "path too long");
   // mkstemp fills in the name inside the buffer the signal handler reads,
   // so a signal at any point after this finds the temporary file (unlink of

@@ -33,36 +33,45 @@ class BmpEncoder : public Encoder {
  public:
   BmpEncoder(const PixelFormat& format, Sink& sink, std::string_view name)
       : format_(format), sink_(sink), name_(name) {
-    const uint64_t row = (static_cast<uint64_t>(format.width) * format.channels + 3) & ~uint64_t{3};
+    const uint64_t row =
+        (static_cast<uint64_t>(format.width) * format.channels + 3) &
+        ~uint64_t{3};
     const uint64_t header = 54 + (format.channels == 1 ? 1024 : 0);
     const uint64_t file = header + row * static_cast<uint64_t>(format.height);
     // BMP's sizes are 32-bit fields.
     if (file > std::numeric_limits<uint32_t>::max()) {
-      ThrowOutput(name, "bmp cannot store an image this large (over 4 GiB); use png or tif");
+      ThrowOutput(
+          name,
+          "bmp cannot store an image this large (over 4 GiB); use png or tif");
     }
     file_row_ = static_cast<size_t>(row);
     header_size_ = static_cast<uint32_t>(header);
     file_size_ = static_cast<uint32_t>(file);
     // Zeroed: the padding bytes are 0, as OpenCV writes them.
-    data_.assign(static_cast<size_t>(row) * static_cast<size_t>(format.height), 0);
+    data_.assign(static_cast<size_t>(row) * static_cast<size_t>(format.height),
+                 0);
   }
 
-  void WriteRows(const std::byte* src, std::ptrdiff_t stride, int rows) override {
+  void WriteRows(const std::byte* src, std::ptrdiff_t stride,
+                 int rows) override {
     if (rows < 0 || rows > format_.height - done_) {
-      throw Error(ErrorKind::kInternal,
-                  "output '" + name_ + "': rows written past the end of the image");
+      throw Error(
+          ErrorKind::kInternal,
+          "output '" + name_ + "': rows written past the end of the image");
     }
     for (int r = 0; r < rows; ++r, ++done_) {
       const size_t file_y = static_cast<size_t>(format_.height - 1 - done_);
-      std::memcpy(data_.data() + file_y * file_row_, src + r * stride, format_.RowBytes());
+      std::memcpy(data_.data() + file_y * file_row_, src + r * stride,
+                  format_.RowBytes());
     }
   }
 
   void Finish() override {
     if (done_ != format_.height) {
-      throw Error(ErrorKind::kInternal, "output '" + name_ + "': finished after " +
-                                            std::to_string(done_) + " of " +
-                                            std::to_string(format_.height) + " rows");
+      throw Error(ErrorKind::kInternal,
+                  "output '" + name_ + "': finished after " +
+                      std::to_string(done_) + " of " +
+                      std::to_string(format_.height) + " rows");
     }
     std::vector<uint8_t> head;
     head.reserve(header_size_);
@@ -73,8 +82,9 @@ class BmpEncoder : public Encoder {
     PutLe32(head, header_size_);  // where the pixels start
     PutLe32(head, 40);            // BITMAPINFOHEADER
     PutLe32(head, static_cast<uint32_t>(format_.width));
-    PutLe32(head, static_cast<uint32_t>(format_.height));  // positive: bottom-up
-    PutLe16(head, 1);                                      // planes
+    PutLe32(head,
+            static_cast<uint32_t>(format_.height));  // positive: bottom-up
+    PutLe16(head, 1);                                // planes
     PutLe16(head, format_.channels == 1 ? 8 : 24);
     for (int i = 0; i < 6; ++i) PutLe32(head, 0);  // BI_RGB, sizes and counts 0
     if (format_.channels == 1) {
@@ -99,18 +109,24 @@ class BmpEncoder : public Encoder {
 
 std::unique_ptr<Encoder> NewBmpEncoder(const PixelFormat& format, Sink& sink,
                                        std::string_view name) {
-  if (format.width <= 0 || format.height <= 0) ThrowOutput(name, "the image is empty");
+  if (format.width <= 0 || format.height <= 0)
+    ThrowOutput(name, "the image is empty");
   if (format.depth == core::Depth::kF32) {
-    ThrowOutput(name, "bmp cannot store float samples; use tif (or pfm), or --depth u8");
+    ThrowOutput(
+        name,
+        "bmp cannot store float samples; use tif (or pfm), or --depth u8");
   }
   if (format.depth == core::Depth::kU16) {
-    ThrowOutput(name, "bmp cannot store 16-bit samples; use png or tif, or --depth u8");
+    ThrowOutput(
+        name, "bmp cannot store 16-bit samples; use png or tif, or --depth u8");
   }
   if (format.channels == 2 || format.channels == 4) {
-    ThrowOutput(name, "bmp cannot store an alpha channel; use png or tif, or --gray");
+    ThrowOutput(name,
+                "bmp cannot store an alpha channel; use png or tif, or --gray");
   }
   if (format.channels != 1 && format.channels != 3) {
-    ThrowOutput(name, "bmp cannot store " + std::to_string(format.channels) + " channels");
+    ThrowOutput(name, "bmp cannot store " + std::to_string(format.channels) +
+                          " channels");
   }
   return std::make_unique<BmpEncoder>(format, sink, name);
 }

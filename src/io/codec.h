@@ -167,8 +167,8 @@ std::unique_ptr<Decoder> OpenPnm(Source& source, std::string_view name);
 // hold is written (an empty Metadata writes none).
 std::unique_ptr<Encoder> NewPngEncoder(const PixelFormat& format,
                                        const Metadata& metadata,
-                                       const EncodeOptions& options,
-                                       Sink& sink, std::string_view name);
+                                       const EncodeOptions& options, Sink& sink,
+                                       std::string_view name);
 std::unique_ptr<Encoder> NewJpegEncoder(const PixelFormat& format,
                                         const Metadata& metadata,
                                         const EncodeOptions& options,

@@ -5,9 +5,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <string_view>
 #include <system_error>
 
@@ -54,10 +54,9 @@ void Scan(const fs::path& root, const fs::path& dir, bool recursive,
     }
     if (!it->is_regular_file(st_ec)) continue;
     const std::string ext = ExtensionOf(p);
-    if (extensions.empty()
-            ? !IsImageExtension(ext)
-            : std::find(extensions.begin(), extensions.end(), ext) ==
-                  extensions.end()) {
+    if (extensions.empty() ? !IsImageExtension(ext)
+                           : std::find(extensions.begin(), extensions.end(),
+                                       ext) == extensions.end()) {
       continue;
     }
     out.push_back({p, p.lexically_relative(root)});
@@ -77,7 +76,6 @@ std::vector<InputFile> ListImages(const fs::path& dir, bool recursive,
   });
   return out;
 }
-
 
 // An input file opened for reading; kInput errors naming it when it is
 // missing, a directory or unreadable.

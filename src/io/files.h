@@ -47,8 +47,8 @@ struct InputFile {
 // with their paths relative to `dir`: files whose extension (lowercase,
 // without the dot) is in `extensions`, or, when it is empty, any extension
 // IsImageExtension accepts.
-std::vector<InputFile> ListImages(const std::filesystem::path& dir,
-                                  bool recursive,
-                                  const std::vector<std::string>& extensions = {});
+std::vector<InputFile> ListImages(
+    const std::filesystem::path& dir, bool recursive,
+    const std::vector<std::string>& extensions = {});
 
 }  // namespace convcorr::io

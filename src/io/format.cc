@@ -59,7 +59,6 @@ std::string SniffFormat(std::span<const uint8_t> b) {
   return "";
 }
 
-
 std::string ExtensionOf(const fs::path& path) {
   std::string ext = path.extension().string();
   if (!ext.empty() && ext[0] == '.') ext.erase(0, 1);
@@ -72,9 +71,9 @@ namespace {
 
 // The extensions convcorr writes. No pbm: it is bilevel, and filtered
 // images are not.
-constexpr const char* kWritable[] = {"png", "jpg", "jpeg", "jpe", "tif",
-                                     "tiff", "webp", "bmp", "pgm", "ppm",
-                                     "pnm", "pfm"};
+constexpr const char* kWritable[] = {"png", "jpg",  "jpeg", "jpe",
+                                     "tif", "tiff", "webp", "bmp",
+                                     "pgm", "ppm",  "pnm",  "pfm"};
 
 }  // namespace
 
@@ -96,9 +95,9 @@ std::string WritableExtensionList() {
 
 bool IsImageExtension(std::string_view ext) {
   static const std::set<std::string, std::less<>> kReadable = {
-      "png", "jpg", "jpeg", "jpe", "tif", "tiff", "bmp", "dib", "pbm", "pgm",
-      "ppm", "pnm", "pam",  "pfm", "pxm", "webp", "sr", "ras", "hdr", "pic",
-      "jp2"};
+      "png", "jpg",  "jpeg", "jpe", "tif", "tiff", "bmp",
+      "dib", "pbm",  "pgm",  "ppm", "pnm", "pam",  "pfm",
+      "pxm", "webp", "sr",   "ras", "hdr", "pic",  "jp2"};
   return kReadable.find(ext) != kReadable.end();
 }
 
@@ -160,7 +159,6 @@ std::unique_ptr<Decoder> OpenDecoder(Source& source, std::string_view name) {
   ThrowInput(name, "cannot decode image (unknown format or corrupt data)");
 }
 
-
 bool LooksComplete(const fs::path& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return false;
@@ -182,14 +180,13 @@ bool LooksComplete(const fs::path& path) {
   const auto tail = [&](size_t n) {
     std::vector<uint8_t> t(n);
     if (size < n) return std::vector<uint8_t>();
-    const ssize_t k =
-        ::pread(fd, t.data(), n, static_cast<off_t>(size - n));
+    const ssize_t k = ::pread(fd, t.data(), n, static_cast<off_t>(size - n));
     return k == static_cast<ssize_t>(n) ? t : std::vector<uint8_t>();
   };
   if (format == "png") {
     // The last chunk: length 0, "IEND", CRC AE 42 60 82.
-    static constexpr uint8_t kIend[12] = {0,    0,    0,    0,    'I',  'E',
-                                          'N',  'D',  0xAE, 0x42, 0x60, 0x82};
+    static constexpr uint8_t kIend[12] = {0,   0,   0,    0,    'I',  'E',
+                                          'N', 'D', 0xAE, 0x42, 0x60, 0x82};
     const std::vector<uint8_t> t = tail(12);
     return t.size() == 12 && std::equal(t.begin(), t.end(), kIend);
   }

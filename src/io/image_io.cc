@@ -22,9 +22,7 @@ namespace convcorr::io {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 // Interleaved samples, rows packed one after another.
 struct Raster::Impl {
@@ -111,8 +109,7 @@ void Remap(const std::byte* src, size_t src_row, std::byte* dst, int dst_w,
     P* out = reinterpret_cast<P*>(dst + static_cast<size_t>(r) * dst_w * N);
     for (int c = 0; c < dst_w; ++c) {
       const auto [sr, sc] = at(r, c);
-      std::memcpy(&out[c], src + sr * src_row + static_cast<size_t>(sc) * N,
-                  N);
+      std::memcpy(&out[c], src + sr * src_row + static_cast<size_t>(sc) * N, N);
     }
   }
 }
@@ -121,15 +118,24 @@ template <typename At>
 void RemapAny(size_t pixel, const std::byte* src, size_t src_row,
               std::byte* dst, int dst_w, int dst_h, At at) {
   switch (pixel) {
-    case 1: return Remap<1>(src, src_row, dst, dst_w, dst_h, at);
-    case 2: return Remap<2>(src, src_row, dst, dst_w, dst_h, at);
-    case 3: return Remap<3>(src, src_row, dst, dst_w, dst_h, at);
-    case 4: return Remap<4>(src, src_row, dst, dst_w, dst_h, at);
-    case 6: return Remap<6>(src, src_row, dst, dst_w, dst_h, at);
-    case 8: return Remap<8>(src, src_row, dst, dst_w, dst_h, at);
-    case 12: return Remap<12>(src, src_row, dst, dst_w, dst_h, at);
-    case 16: return Remap<16>(src, src_row, dst, dst_w, dst_h, at);
-    default: break;
+    case 1:
+      return Remap<1>(src, src_row, dst, dst_w, dst_h, at);
+    case 2:
+      return Remap<2>(src, src_row, dst, dst_w, dst_h, at);
+    case 3:
+      return Remap<3>(src, src_row, dst, dst_w, dst_h, at);
+    case 4:
+      return Remap<4>(src, src_row, dst, dst_w, dst_h, at);
+    case 6:
+      return Remap<6>(src, src_row, dst, dst_w, dst_h, at);
+    case 8:
+      return Remap<8>(src, src_row, dst, dst_w, dst_h, at);
+    case 12:
+      return Remap<12>(src, src_row, dst, dst_w, dst_h, at);
+    case 16:
+      return Remap<16>(src, src_row, dst, dst_w, dst_h, at);
+    default:
+      break;
   }
   throw std::logic_error("unexpected pixel size");
 }
@@ -197,13 +203,13 @@ void ToGray(const Raster::Impl& m, Raster::Impl& out) {
   const int cn = m.channels;
   for (size_t i = 0; i < n; ++i, src += cn) {
     if constexpr (std::is_same_v<T, float>) {
-      dst[i] = static_cast<float>(double{src[0]} * 0.114 +
-                                  double{src[1]} * 0.587 +
-                                  double{src[2]} * 0.299);
+      dst[i] =
+          static_cast<float>(double{src[0]} * 0.114 + double{src[1]} * 0.587 +
+                             double{src[2]} * 0.299);
     } else {
       constexpr uint32_t kB = 3735, kG = 19235, kR = 9798;  // sum 2^15
-      dst[i] = static_cast<T>((src[0] * kB + src[1] * kG + src[2] * kR +
-                               (1u << 14)) >> 15);
+      dst[i] = static_cast<T>(
+          (src[0] * kB + src[1] * kG + src[2] * kR + (1u << 14)) >> 15);
     }
   }
 }
@@ -246,8 +252,8 @@ std::string XmpOrientationReset(std::string xmp) {
       continue;
     }
     if (v < xmp.size() && xmp[v] >= '2' && xmp[v] <= '8' &&
-        (v + 1 >= xmp.size() || !std::isdigit(
-                                    static_cast<unsigned char>(xmp[v + 1])))) {
+        (v + 1 >= xmp.size() ||
+         !std::isdigit(static_cast<unsigned char>(xmp[v + 1])))) {
       xmp[v] = '1';
     }
   }
@@ -265,15 +271,14 @@ Raster DecodeRaster(Source& source, std::string_view name,
   const uint64_t h = static_cast<uint64_t>(std::max(f.height, 0));
   if (w == 0 || h == 0) ThrowInput(name, "image header says the size is 0");
   if (w * h > options.max_pixels) {
-    ThrowInput(name, "image is " + std::to_string(w) + "x" +
-                         std::to_string(h) + " (" + std::to_string(w * h) +
-                         " pixels), over the limit of " +
-                         std::to_string(options.max_pixels) +
-                         " (--max-pixels)");
+    ThrowInput(
+        name, "image is " + std::to_string(w) + "x" + std::to_string(h) + " (" +
+                  std::to_string(w * h) + " pixels), over the limit of " +
+                  std::to_string(options.max_pixels) + " (--max-pixels)");
   }
   if (f.channels < 1 || f.channels > 4) {
-    ThrowInput(name, "unsupported channel count " +
-                         std::to_string(f.channels) + " (1 to 4 are read)");
+    ThrowInput(name, "unsupported channel count " + std::to_string(f.channels) +
+                         " (1 to 4 are read)");
   }
   Raster raster = NewRaster(f.width, f.height, f.channels, f.depth);
   Raster::Impl& m = *raster.impl_;
@@ -326,7 +331,8 @@ template <typename T>
 void Widen(const Raster::Impl& m, int c, float* out) {
   const size_t n = static_cast<size_t>(m.width) * m.height;
   const auto* src = reinterpret_cast<const T*>(m.data.get()) + c;
-  for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(src[i * m.channels]);
+  for (size_t i = 0; i < n; ++i)
+    out[i] = static_cast<float>(src[i * m.channels]);
 }
 
 // Float samples into channel c of an interleaved raster: integer types
@@ -387,8 +393,7 @@ namespace {
 
 // Encodes interleaved samples (B, G, R, A order) as `ext`.
 std::vector<uint8_t> EncodeImpl(const Raster::Impl& m, std::string_view ext,
-                                std::string_view name,
-                                const Metadata& metadata,
+                                std::string_view name, const Metadata& metadata,
                                 const EncodeOptions& options) {
   PixelFormat f;
   f.width = m.width;

@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/view.h"
 #include "core/image.h"
+#include "core/view.h"
 #include "io/codec.h"
 
 namespace convcorr::io {
@@ -66,8 +66,7 @@ class Raster {
 
  private:
   friend Raster NewRaster(int, int, int, core::Depth);
-  friend Raster DecodeRaster(Source&, std::string_view,
-                             const DecodeOptions&);
+  friend Raster DecodeRaster(Source&, std::string_view, const DecodeOptions&);
   friend core::Image ToImage(Raster raster);
   friend std::vector<uint8_t> EncodeRaster(const Raster&, std::string_view,
                                            std::string_view, const Metadata&,

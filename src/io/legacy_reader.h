@@ -100,5 +100,4 @@ class RowDecoder : public Decoder {
   int next_row_ = 0;
 };
 
-
 }  // namespace convcorr::io::legacy

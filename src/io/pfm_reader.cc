@@ -1,6 +1,4 @@
 // The PFM reader (design: io/pnm_reader.h).
-#include "io/pnm_reader.h"
-
 #include <algorithm>
 #include <bit>
 #include <charconv>
@@ -17,6 +15,7 @@
 
 #include "common/error.h"
 #include "io/codec.h"
+#include "io/pnm_reader.h"
 
 namespace convcorr::io {
 namespace {
@@ -37,7 +36,8 @@ class PfmDecoder : public DecoderBase {
   PfmDecoder(Source& source, std::string_view name, int magic)
       : DecoderBase(source, name, "PFM") {
     if (reader_.Get() != '\n') {
-      CorruptHeader(std::string("no line break after P") + static_cast<char>(magic));
+      CorruptHeader(std::string("no line break after P") +
+                    static_cast<char>(magic));
     }
     const uint64_t width = ReadSize("width");
     const uint64_t height = ReadSize("height");
@@ -52,7 +52,8 @@ class PfmDecoder : public DecoderBase {
     const auto scale_f = static_cast<float>(scale);
     if (ec != std::errc() || end != last || (plus && *first == '-') ||
         !std::isfinite(scale_f)) {
-      CorruptHeader("scale '" + Printable(scale_text) + "' is not a finite number");
+      CorruptHeader("scale '" + Printable(scale_text) +
+                    "' is not a finite number");
     }
     if (scale_f == 0) CorruptHeader("scale 0");
     CheckSize(name_, width, height);
@@ -67,10 +68,12 @@ class PfmDecoder : public DecoderBase {
     // The offsets of every row must be computable: the data's size in 64
     // bits (width * channels * 4 fits: width < 2^31).
     const std::optional<uint64_t> total = Mul(format_.RowBytes(), height);
-    if (!total || *total > std::numeric_limits<uint64_t>::max() - data_offset_ ||
+    if (!total ||
+        *total > std::numeric_limits<uint64_t>::max() - data_offset_ ||
         *total > std::numeric_limits<size_t>::max()) {
-      ThrowInput(name_, "image is too large to address (" + std::to_string(width) +
-                            "x" + std::to_string(height) + ")");
+      ThrowInput(name_, "image is too large to address (" +
+                            std::to_string(width) + "x" +
+                            std::to_string(height) + ")");
     }
   }
 
@@ -85,10 +88,12 @@ class PfmDecoder : public DecoderBase {
         // The band is contiguous in the file, upside down: one read, then
         // the rows swapped end for end.
         const size_t n = row_bytes * static_cast<size_t>(rows);
-        const uint64_t at = data_offset_ + file_row(first + rows - 1) * row_bytes;
+        const uint64_t at =
+            data_offset_ + file_row(first + rows - 1) * row_bytes;
         if (source_.ReadAt(at, dst, n) != n) Truncated("pixel data");
         for (int a = 0, b = rows - 1; a < b; ++a, --b) {
-          std::swap_ranges(dst + a * stride, dst + a * stride + row_bytes, dst + b * stride);
+          std::swap_ranges(dst + a * stride, dst + a * stride + row_bytes,
+                           dst + b * stride);
         }
       } else {
         for (int r = 0; r < rows; ++r) {
@@ -105,8 +110,8 @@ class PfmDecoder : public DecoderBase {
         if (reader_.Read(whole_.data(), n) != n) Truncated("pixel data");
       }
       for (int r = 0; r < rows; ++r) {
-        std::memcpy(dst + r * stride, whole_.data() + file_row(first + r) * row_bytes,
-                    row_bytes);
+        std::memcpy(dst + r * stride,
+                    whole_.data() + file_row(first + r) * row_bytes, row_bytes);
       }
     }
     for (int r = 0; r < rows; ++r) ConvertRow(dst + r * stride);
@@ -131,7 +136,8 @@ class PfmDecoder : public DecoderBase {
   uint64_t ReadSize(const char* what) {
     const std::string field = ReadField(what);
     if (!std::all_of(field.begin(), field.end(), IsDigit)) {
-      CorruptHeader(std::string(what) + " '" + Printable(field) + "' is not a number");
+      CorruptHeader(std::string(what) + " '" + Printable(field) +
+                    "' is not a number");
     }
     uint64_t v = 0;
     for (char ch : field) v = AddDigit(v, ch - '0');

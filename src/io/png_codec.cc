@@ -240,7 +240,7 @@ class PngDecoder final : public Decoder {
     const bool trns = png_get_valid(png, info, PNG_INFO_tRNS) != 0;
     format_.width = static_cast<int>(png_get_image_width(png, info));
     format_.height = static_cast<int>(png_get_image_height(png, info));
-    format_.channels = color == PNG_COLOR_TYPE_GRAY_ALPHA ? 2
+    format_.channels = color == PNG_COLOR_TYPE_GRAY_ALPHA  ? 2
                        : color == PNG_COLOR_TYPE_RGB_ALPHA ? 4
                        : color == PNG_COLOR_TYPE_GRAY      ? 1 + trns
                                                            : 3 + trns;

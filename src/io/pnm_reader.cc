@@ -69,7 +69,9 @@ class PnmDecoder : public DecoderBase {
   // instead of overflowing. In the header, the end of the data anywhere is
   // an error; in the samples, it may end the last number.
   uint64_t ReadNumber(bool header, bool one_digit = false) {
-    const auto ends_early = [&] { Truncated(header ? "header" : "pixel data"); };
+    const auto ends_early = [&] {
+      Truncated(header ? "header" : "pixel data");
+    };
     int c = reader_.Get();
     while (!IsDigit(c)) {
       if (c == '#') {
@@ -140,7 +142,8 @@ class PnmDecoder : public DecoderBase {
     while (!IsSpace(c)) {
       if (c < 0) Truncated("header");
       // OpenCV's fields are at most 8 characters.
-      if (field.size() == 8) CorruptHeader("unknown field '" + Printable(field) + "...'");
+      if (field.size() == 8)
+        CorruptHeader("unknown field '" + Printable(field) + "...'");
       field += static_cast<char>(c);
       c = reader_.Get();
     }
@@ -180,7 +183,8 @@ class PnmDecoder : public DecoderBase {
                                       : field == "DEPTH"  ? &depth
                                       : field == "MAXVAL" ? &maxval
                                                           : nullptr;
-      if (slot == nullptr) CorruptHeader("unknown field '" + Printable(field) + "'");
+      if (slot == nullptr)
+        CorruptHeader("unknown field '" + Printable(field) + "'");
       if (slot->has_value()) CorruptHeader("repeated " + field);
       if (value.empty() || !std::all_of(value.begin(), value.end(), IsDigit)) {
         CorruptHeader(field + " '" + Printable(value) + "' is not a number");
@@ -210,15 +214,21 @@ class PnmDecoder : public DecoderBase {
     }
     if (!tupltype.empty()) {
       static constexpr std::pair<std::string_view, uint64_t> kTypes[] = {
-          {"BLACKANDWHITE", 1}, {"GRAYSCALE", 1},       {"RGB", 3},
-          {"RGB_ALPHA", 4},     {"GRAYSCALE_ALPHA", 2}, {"BLACKANDWHITE_ALPHA", 2}};
-      const auto* t = std::find_if(std::begin(kTypes), std::end(kTypes),
-                                   [&](const auto& k) { return k.first == tupltype; });
+          {"BLACKANDWHITE", 1},
+          {"GRAYSCALE", 1},
+          {"RGB", 3},
+          {"RGB_ALPHA", 4},
+          {"GRAYSCALE_ALPHA", 2},
+          {"BLACKANDWHITE_ALPHA", 2}};
+      const auto* t =
+          std::find_if(std::begin(kTypes), std::end(kTypes),
+                       [&](const auto& k) { return k.first == tupltype; });
       if (t == std::end(kTypes)) {
         CorruptHeader("unknown TUPLTYPE '" + Printable(tupltype) + "'");
       }
       if (t->second != *depth) {
-        CorruptHeader("TUPLTYPE " + tupltype + " with DEPTH " + std::to_string(*depth));
+        CorruptHeader("TUPLTYPE " + tupltype + " with DEPTH " +
+                      std::to_string(*depth));
       }
     }
     format_.width = static_cast<int>(*width);
@@ -232,9 +242,11 @@ class PnmDecoder : public DecoderBase {
   // never longer) and widened there.
   void ReadBinary(std::byte* dst, std::ptrdiff_t stride, int rows) {
     const size_t out_bytes = format_.RowBytes();
-    const size_t in_bytes =
-        magic_ == '4' ? (static_cast<size_t>(format_.width) + 7) / 8 : out_bytes;
-    if (in_bytes == out_bytes && stride == static_cast<std::ptrdiff_t>(out_bytes)) {
+    const size_t in_bytes = magic_ == '4'
+                                ? (static_cast<size_t>(format_.width) + 7) / 8
+                                : out_bytes;
+    if (in_bytes == out_bytes &&
+        stride == static_cast<std::ptrdiff_t>(out_bytes)) {
       // Contiguous rows of the file's own size: one read for the band.
       const size_t n = out_bytes * static_cast<size_t>(rows);
       if (reader_.Read(dst, n) != n) Truncated("pixel data");
@@ -255,7 +267,8 @@ class PnmDecoder : public DecoderBase {
       // Back to front, so no bit is overwritten before it is read.
       for (size_t x = w; x-- > 0;) {
         const unsigned bits = std::to_integer<unsigned>(row[x >> 3]);
-        row[x] = std::byte{((bits >> (7 - (x & 7))) & 1) != 0 ? uint8_t{0} : uint8_t{255}};
+        row[x] = std::byte{((bits >> (7 - (x & 7))) & 1) != 0 ? uint8_t{0}
+                                                              : uint8_t{255}};
       }
       return;
     }
@@ -277,14 +290,15 @@ class PnmDecoder : public DecoderBase {
     const size_t pixel = s * static_cast<size_t>(format_.channels);
     const size_t w = static_cast<size_t>(format_.width);
     for (size_t x = 0; x < w; ++x) {
-      std::swap_ranges(row + x * pixel, row + x * pixel + s, row + x * pixel + 2 * s);
+      std::swap_ranges(row + x * pixel, row + x * pixel + s,
+                       row + x * pixel + 2 * s);
     }
   }
 
   // P1, P2, P3.
   void ReadAsciiRow(std::byte* row) {
-    const size_t samples =
-        static_cast<size_t>(format_.width) * static_cast<size_t>(format_.channels);
+    const size_t samples = static_cast<size_t>(format_.width) *
+                           static_cast<size_t>(format_.channels);
     const bool wide = format_.depth == core::Depth::kU16;
     for (size_t i = 0; i < samples; ++i) {
       if (magic_ == '1') {
@@ -300,7 +314,8 @@ class PnmDecoder : public DecoderBase {
         const auto s = static_cast<uint16_t>(code);
         std::memcpy(row + 2 * i, &s, 2);
       } else {
-        row[i] = static_cast<std::byte>(code * 255 / static_cast<uint32_t>(maxval_));
+        row[i] =
+            static_cast<std::byte>(code * 255 / static_cast<uint32_t>(maxval_));
       }
     }
     if (swap_rb_) SwapRedBlue(row);

@@ -60,7 +60,8 @@ inline uint64_t AddDigit(uint64_t v, int digit) {
 // A byte as a message may show it: printable ones quoted, others in hex,
 // so hostile bytes never break the one-line message.
 inline std::string ByteText(int c) {
-  if (c > 0x20 && c < 0x7f) return std::string("'") + static_cast<char>(c) + "'";
+  if (c > 0x20 && c < 0x7f)
+    return std::string("'") + static_cast<char>(c) + "'";
   static const char kHex[] = "0123456789abcdef";
   return std::string("byte 0x") + kHex[(c >> 4) & 15] + kHex[c & 15];
 }
@@ -86,7 +87,8 @@ inline std::optional<uint64_t> Mul(uint64_t a, uint64_t b) {
 
 // The checks every form makes on its size before anything is allocated.
 inline void CheckSize(std::string_view name, uint64_t width, uint64_t height) {
-  if (width == 0 || height == 0) ThrowInput(name, "image header says the size is 0");
+  if (width == 0 || height == 0)
+    ThrowInput(name, "image header says the size is 0");
   if (width > kMaxSide || height > kMaxSide) {
     ThrowInput(name, "image header says the size is " + std::to_string(width) +
                          "x" + std::to_string(height) +
@@ -164,7 +166,8 @@ class DecoderBase : public Decoder {
                           " ends early)");
   }
   [[noreturn]] void CorruptHeader(const std::string& what) const {
-    ThrowInput(name_, std::string("corrupt ") + form_ + " header (" + what + ")");
+    ThrowInput(name_,
+               std::string("corrupt ") + form_ + " header (" + what + ")");
   }
   // Checks a ReadRows call against the rows left; returns the first row.
   int TakeRows(int rows) {

@@ -1,6 +1,4 @@
 // The PNM and PFM writers (design: io/pnm_reader.h).
-#include "io/pnm_reader.h"
-
 #include <algorithm>
 #include <bit>
 #include <charconv>
@@ -17,6 +15,7 @@
 
 #include "common/error.h"
 #include "io/codec.h"
+#include "io/pnm_reader.h"
 
 namespace convcorr::io {
 namespace {
@@ -26,17 +25,20 @@ using namespace pnm;  // NOLINT: the shared reader parts
 // Takes rows, checks their count, and hands each to `Row`.
 class RowCounter {
  public:
-  RowCounter(int height, std::string_view name) : height_(height), name_(name) {}
+  RowCounter(int height, std::string_view name)
+      : height_(height), name_(name) {}
   void Take(int rows) {
     if (rows < 0 || rows > height_ - done_) {
-      throw Error(ErrorKind::kInternal,
-                  "output '" + name_ + "': rows written past the end of the image");
+      throw Error(
+          ErrorKind::kInternal,
+          "output '" + name_ + "': rows written past the end of the image");
     }
     done_ += rows;
   }
   void CheckDone() const {
     if (done_ != height_) {
-      throw Error(ErrorKind::kInternal, "output '" + name_ + "': finished after " +
+      throw Error(ErrorKind::kInternal, "output '" + name_ +
+                                            "': finished after " +
                                             std::to_string(done_) + " of " +
                                             std::to_string(height_) + " rows");
     }
@@ -51,8 +53,12 @@ class RowCounter {
 // P5 (one channel) or P6 (three): the header at once, rows as they come.
 class PnmEncoder : public Encoder {
  public:
-  PnmEncoder(const PixelFormat& format, bool color, Sink& sink, std::string_view name)
-      : format_(format), color_(color), sink_(sink), counter_(format.height, name) {
+  PnmEncoder(const PixelFormat& format, bool color, Sink& sink,
+             std::string_view name)
+      : format_(format),
+        color_(color),
+        sink_(sink),
+        counter_(format.height, name) {
     const bool wide = format.depth == core::Depth::kU16;
     const std::string header = std::string(color ? "P6\n" : "P5\n") +
                                std::to_string(format.width) + " " +
@@ -63,7 +69,8 @@ class PnmEncoder : public Encoder {
                 format.SampleBytes());
   }
 
-  void WriteRows(const std::byte* src, std::ptrdiff_t stride, int rows) override {
+  void WriteRows(const std::byte* src, std::ptrdiff_t stride,
+                 int rows) override {
     counter_.Take(rows);
     const size_t w = static_cast<size_t>(format_.width);
     const size_t s = format_.SampleBytes();
@@ -109,7 +116,8 @@ class PfmEncoder : public Encoder {
     data_.reserve(format.RowBytes() * static_cast<size_t>(format.height));
   }
 
-  void WriteRows(const std::byte* src, std::ptrdiff_t stride, int rows) override {
+  void WriteRows(const std::byte* src, std::ptrdiff_t stride,
+                 int rows) override {
     counter_.Take(rows);
     const size_t row_bytes = format_.RowBytes();
     for (int r = 0; r < rows; ++r) {
@@ -129,10 +137,10 @@ class PfmEncoder : public Encoder {
     counter_.CheckDone();
     // Native floats; the scale's sign says their byte order.
     const bool little = std::endian::native == std::endian::little;
-    const std::string header = std::string(format_.channels == 3 ? "PF\n" : "Pf\n") +
-                               std::to_string(format_.width) + " " +
-                               std::to_string(format_.height) + "\n" +
-                               (little ? "-1\n" : "1\n");
+    const std::string header =
+        std::string(format_.channels == 3 ? "PF\n" : "Pf\n") +
+        std::to_string(format_.width) + " " + std::to_string(format_.height) +
+        "\n" + (little ? "-1\n" : "1\n");
     sink_.Write(header.data(), header.size());
     const size_t row_bytes = format_.RowBytes();
     for (size_t y = static_cast<size_t>(format_.height); y-- > 0;) {
@@ -149,32 +157,40 @@ class PfmEncoder : public Encoder {
 
 }  // namespace
 
-std::unique_ptr<Encoder> NewPnmEncoder(std::string_view kind, const PixelFormat& format,
-                                       Sink& sink, std::string_view name) {
+std::unique_ptr<Encoder> NewPnmEncoder(std::string_view kind,
+                                       const PixelFormat& format, Sink& sink,
+                                       std::string_view name) {
   const std::string k(kind);
   if (k != "pgm" && k != "ppm" && k != "pnm" && k != "pfm") {
     ThrowOutput(name, "cannot encode as " + Printable(k));
   }
-  if (format.width <= 0 || format.height <= 0) ThrowOutput(name, "the image is empty");
+  if (format.width <= 0 || format.height <= 0)
+    ThrowOutput(name, "the image is empty");
   if (k == "pgm" && format.channels != 1) {
     ThrowOutput(name, "pgm stores one channel; use ppm or png, or --gray");
   }
   if (format.channels == 2 || format.channels == 4) {
-    ThrowOutput(name, k + " cannot store an alpha channel; use png or tif, or --gray");
+    ThrowOutput(
+        name, k + " cannot store an alpha channel; use png or tif, or --gray");
   }
   if (format.channels != 1 && format.channels != 3) {
-    ThrowOutput(name, k + " cannot store " + std::to_string(format.channels) + " channels");
+    ThrowOutput(name, k + " cannot store " + std::to_string(format.channels) +
+                          " channels");
   }
   if (k == "pfm") {
     if (format.depth != core::Depth::kF32) {
-      ThrowOutput(name, "pfm stores only float samples; use png or tif, or --depth f32");
+      ThrowOutput(
+          name,
+          "pfm stores only float samples; use png or tif, or --depth f32");
     }
     return std::make_unique<PfmEncoder>(format, sink, name);
   }
   if (format.depth == core::Depth::kF32) {
-    ThrowOutput(name, k + " cannot store float samples; use tif (or pfm), or --depth u8 or u16");
+    ThrowOutput(name, k + " cannot store float samples; use tif (or pfm), or "
+                          "--depth u8 or u16");
   }
-  return std::make_unique<PnmEncoder>(format, k == "ppm" || format.channels == 3, sink, name);
+  return std::make_unique<PnmEncoder>(
+      format, k == "ppm" || format.channels == 3, sink, name);
 }
 
 }  // namespace convcorr::io

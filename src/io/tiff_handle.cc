@@ -58,8 +58,8 @@ tmsize_t ReadProc(thandle_t h, void* dst, tmsize_t n) {
       const std::span<const uint8_t> mem =
           st->data.empty() ? std::span<const uint8_t>(st->out) : st->data;
       if (st->pos < mem.size()) {
-        got = std::min<uint64_t>(static_cast<uint64_t>(n),
-                                 mem.size() - st->pos);
+        got =
+            std::min<uint64_t>(static_cast<uint64_t>(n), mem.size() - st->pos);
         std::memcpy(dst, mem.data() + st->pos, got);
       }
     }

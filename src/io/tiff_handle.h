@@ -49,7 +49,6 @@ inline constexpr tmsize_t kMaxSingleAlloc = tmsize_t{256} << 20;
 inline constexpr size_t kMaxMessage = 160;
 inline constexpr size_t kStripBytes = 64 << 10;
 
-
 // What libtiff's callbacks reach through their user data, one per handle.
 struct TiffState {
   // Decoding: the input, read at offsets or from memory.
@@ -70,7 +69,6 @@ struct TiffState {
     exception = nullptr;
   }
 };
-
 
 // Opens `st` for reading ("r") or writing ("w", "w8") with the handlers and
 // memory cap on the handle itself. Mapping is off ("m"): reads go through

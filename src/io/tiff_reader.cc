@@ -55,8 +55,9 @@ void ConvertRow(const uint8_t* src, std::byte* dst, size_t width, int ch,
       std::memcpy(&v, src + (x * ch + from) * sizeof(In), sizeof v);
       Out o;
       if constexpr (std::is_same_v<In, Out> && std::is_integral_v<In>) {
-        o = invert && c == 0 ? static_cast<In>(std::numeric_limits<In>::max() - v)
-                             : v;
+        o = invert && c == 0
+                ? static_cast<In>(std::numeric_limits<In>::max() - v)
+                : v;
       } else if constexpr (std::is_same_v<In, double>) {
         // Out-of-range doubles become infinities, as IEEE rounding does.
         o = std::isfinite(v) && std::fabs(v) > std::numeric_limits<float>::max()
@@ -80,8 +81,8 @@ class TiffDecoder final : public Decoder {
     } else {
       st_.data = source.All();
     }
-    const uint64_t size = st_.source != nullptr ? st_.size.value_or(0)
-                                                : st_.data.size();
+    const uint64_t size =
+        st_.source != nullptr ? st_.size.value_or(0) : st_.data.size();
     cap_ = std::max<uint64_t>(kMaxSingleAlloc, size);
   }
   ~TiffDecoder() override {
@@ -106,12 +107,12 @@ class TiffDecoder final : public Decoder {
 
   bool rgba_ = false;  // decoded through TIFFReadRGBAImageOriented
   Kind kind_ = Kind::kU8;
-  int spp_ = 0;          // samples per pixel, all delivered on the direct path
+  int spp_ = 0;  // samples per pixel, all delivered on the direct path
   size_t sample_bytes_ = 0;
   bool planar_ = false;  // PLANARCONFIG_SEPARATE
   bool tiled_ = false;
-  bool swap_ = false;    // RGB -> B,G,R
-  bool invert_ = false;  // MINISWHITE
+  bool swap_ = false;         // RGB -> B,G,R
+  bool invert_ = false;       // MINISWHITE
   uint32_t band_height_ = 0;  // rows per strip, or tile length
   uint32_t tile_width_ = 0;
 
@@ -151,12 +152,12 @@ void TiffDecoder::Open() {
   if (width > INT32_MAX || height > INT32_MAX) Fail("image too large");
   const uint16_t spp = Field<uint16_t>(TIFFTAG_SAMPLESPERPIXEL, 1);
   const uint16_t bits = Field<uint16_t>(TIFFTAG_BITSPERSAMPLE, 1);
-  const uint16_t format = Field<uint16_t>(TIFFTAG_SAMPLEFORMAT,
-                                          SAMPLEFORMAT_UINT);
-  const uint16_t planar = Field<uint16_t>(TIFFTAG_PLANARCONFIG,
-                                          PLANARCONFIG_CONTIG);
-  const uint16_t compression = Field<uint16_t>(TIFFTAG_COMPRESSION,
-                                               COMPRESSION_NONE);
+  const uint16_t format =
+      Field<uint16_t>(TIFFTAG_SAMPLEFORMAT, SAMPLEFORMAT_UINT);
+  const uint16_t planar =
+      Field<uint16_t>(TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+  const uint16_t compression =
+      Field<uint16_t>(TIFFTAG_COMPRESSION, COMPRESSION_NONE);
   uint16_t photometric = Field<uint16_t>(
       TIFFTAG_PHOTOMETRIC, spp >= 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK);
   const uint16_t orientation = Field<uint16_t>(TIFFTAG_ORIENTATION, 1);
@@ -210,13 +211,13 @@ void TiffDecoder::Open() {
       // A tile is at most a little larger than the image: a 16x16 image
       // in 8192x8192 tiles would take 192 MiB whatever --max-pixels says.
       const uint64_t tile_px = uint64_t{tile_width_} * band_height_;
-      if (tile_px > std::max<uint64_t>(uint64_t{4} * width * height,
-                                       uint64_t{1} << 20)) {
+      if (tile_px >
+          std::max<uint64_t>(uint64_t{4} * width * height, uint64_t{1} << 20)) {
         Fail("tiles much larger than the image");
       }
     } else {
-      band_height_ = std::min(Field<uint32_t>(TIFFTAG_ROWSPERSTRIP, height),
-                              height);
+      band_height_ =
+          std::min(Field<uint32_t>(TIFFTAG_ROWSPERSTRIP, height), height);
       if (band_height_ == 0) Fail("bad rows per strip");
     }
     return;
@@ -271,9 +272,8 @@ void TiffDecoder::ReadMetadata() {
     }
   };
   for (const uint32_t tag :
-       {TIFFTAG_IMAGEDESCRIPTION, TIFFTAG_MAKE, TIFFTAG_MODEL,
-        TIFFTAG_SOFTWARE, TIFFTAG_DATETIME, TIFFTAG_ARTIST,
-        TIFFTAG_COPYRIGHT}) {
+       {TIFFTAG_IMAGEDESCRIPTION, TIFFTAG_MAKE, TIFFTAG_MODEL, TIFFTAG_SOFTWARE,
+        TIFFTAG_DATETIME, TIFFTAG_ARTIST, TIFFTAG_COPYRIGHT}) {
     text(false, tag);
   }
   toff_t exif_offset = 0;
@@ -321,11 +321,11 @@ void TiffDecoder::LoadBand(uint32_t row) {
         scratch_.resize(static_cast<size_t>(want));
         into = scratch_.data();
       }
-      const uint64_t index = uint64_t{static_cast<uint32_t>(s)} *
-                                 strips_per_plane + strip;
+      const uint64_t index =
+          uint64_t{static_cast<uint32_t>(s)} * strips_per_plane + strip;
       if (index > UINT32_MAX) Fail("strip index out of range");
-      const tmsize_t got = TIFFReadEncodedStrip(
-          tif_, static_cast<uint32_t>(index), into, want);
+      const tmsize_t got =
+          TIFFReadEncodedStrip(tif_, static_cast<uint32_t>(index), into, want);
       if (got < 0) Fail("cannot read strip " + std::to_string(strip));
       if (got < want) Fail("strip " + std::to_string(strip) + " too short");
       if (planar_) {
@@ -343,8 +343,8 @@ void TiffDecoder::LoadBand(uint32_t row) {
   for (uint32_t x0 = 0; x0 < width; x0 += tile_width_) {
     const uint32_t cols = std::min(tile_width_, width - x0);
     for (int s = 0; s < planes; ++s) {
-      const uint32_t tile = TIFFComputeTile(tif_, x0, band_y0_, 0,
-                                            static_cast<uint16_t>(s));
+      const uint32_t tile =
+          TIFFComputeTile(tif_, x0, band_y0_, 0, static_cast<uint16_t>(s));
       if (TIFFReadEncodedTile(tif_, tile, scratch_.data(), tile_size) < 0) {
         Fail("cannot read tile " + std::to_string(tile));
       }
@@ -356,8 +356,8 @@ void TiffDecoder::LoadBand(uint32_t row) {
           continue;
         }
         for (uint32_t x = 0; x < cols; ++x) {
-          std::memcpy(to + x * px + s * sample_bytes_,
-                      from + x * sample_bytes_, sample_bytes_);
+          std::memcpy(to + x * px + s * sample_bytes_, from + x * sample_bytes_,
+                      sample_bytes_);
         }
       }
     }
@@ -369,8 +369,8 @@ void TiffDecoder::RgbaDecode() {
   const uint32_t height = static_cast<uint32_t>(format_.height);
   // libtiff allocates one decoded strip or tile here: the caller has
   // accepted the image's size, so a strip that size is no forgery.
-  const tmsize_t unit = TIFFIsTiled(tif_) ? TIFFTileSize(tif_)
-                                          : TIFFStripSize(tif_);
+  const tmsize_t unit =
+      TIFFIsTiled(tif_) ? TIFFTileSize(tif_) : TIFFStripSize(tif_);
   const uint64_t image = uint64_t{width} * height * 8;
   if (unit > 0 && static_cast<uint64_t>(unit) > cap_ &&
       static_cast<uint64_t>(unit) <= std::max(image, cap_ * 2)) {

@@ -92,13 +92,13 @@ TiffEncoder::TiffEncoder(const PixelFormat& format, const Metadata& metadata,
   // (LZW can grow incompressible data).
   const uint64_t raw = uint64_t{format.RowBytes()} * format.height;
   st_.Reset();
-  tif_ = OpenHandle(st_, raw > (uint64_t{1} << 31) ? "w8" : "w",
-                    kMaxSingleAlloc);
+  tif_ =
+      OpenHandle(st_, raw > (uint64_t{1} << 31) ? "w8" : "w", kMaxSingleAlloc);
   if (tif_ == nullptr) Fail("cannot start the file");
 
-  const std::vector<ExifText> texts =
-      metadata.exif.empty() ? std::vector<ExifText>{}
-                            : ExifTexts(metadata.exif);
+  const std::vector<ExifText> texts = metadata.exif.empty()
+                                          ? std::vector<ExifText>{}
+                                          : ExifTexts(metadata.exif);
   uint64_t exif_offset = 0;
   if (std::any_of(texts.begin(), texts.end(),
                   [](const ExifText& t) { return t.exif_ifd; })) {
@@ -110,8 +110,9 @@ TiffEncoder::TiffEncoder(const PixelFormat& format, const Metadata& metadata,
   const uint16_t orientation = static_cast<uint16_t>(
       exif_orientation >= 1 ? exif_orientation : ORIENTATION_TOPLEFT);
   const uint16_t bits = static_cast<uint16_t>(format.SampleBytes() * 8);
-  const uint32_t rows_per_strip = static_cast<uint32_t>(std::clamp<uint64_t>(
-      kStripBytes / format.RowBytes(), 1, static_cast<uint64_t>(format.height)));
+  const uint32_t rows_per_strip = static_cast<uint32_t>(
+      std::clamp<uint64_t>(kStripBytes / format.RowBytes(), 1,
+                           static_cast<uint64_t>(format.height)));
   Check(TIFFSetField(tif_, TIFFTAG_IMAGEWIDTH, uint32_t(format.width)) &&
             TIFFSetField(tif_, TIFFTAG_IMAGELENGTH, uint32_t(format.height)) &&
             TIFFSetField(tif_, TIFFTAG_BITSPERSAMPLE, bits) &&
@@ -127,9 +128,9 @@ TiffEncoder::TiffEncoder(const PixelFormat& format, const Metadata& metadata,
             TIFFSetField(tif_, TIFFTAG_COMPRESSION, COMPRESSION_LZW) &&
             // Differencing (integer or floating point) makes LZW worth
             // having on photos and stays lossless.
-            TIFFSetField(tif_, TIFFTAG_PREDICTOR,
-                         is_float ? PREDICTOR_FLOATINGPOINT
-                                  : PREDICTOR_HORIZONTAL) &&
+            TIFFSetField(
+                tif_, TIFFTAG_PREDICTOR,
+                is_float ? PREDICTOR_FLOATINGPOINT : PREDICTOR_HORIZONTAL) &&
             TIFFSetField(tif_, TIFFTAG_ROWSPERSTRIP, rows_per_strip),
         "cannot set the image fields");
   if (ch == 2 || ch == 4) {

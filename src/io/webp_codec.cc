@@ -41,31 +41,43 @@ constexpr int kMaxSide = 16383;
 
 std::string StatusText(VP8StatusCode status) {
   switch (status) {
-    case VP8_STATUS_OK: return "ok";
-    case VP8_STATUS_OUT_OF_MEMORY: return "out of memory";
-    case VP8_STATUS_INVALID_PARAM: return "invalid parameter";
-    case VP8_STATUS_BITSTREAM_ERROR: return "bitstream error";
-    case VP8_STATUS_UNSUPPORTED_FEATURE: return "unsupported feature";
-    case VP8_STATUS_SUSPENDED: return "suspended";
-    case VP8_STATUS_USER_ABORT: return "user abort";
-    case VP8_STATUS_NOT_ENOUGH_DATA: return "not enough data";
+    case VP8_STATUS_OK:
+      return "ok";
+    case VP8_STATUS_OUT_OF_MEMORY:
+      return "out of memory";
+    case VP8_STATUS_INVALID_PARAM:
+      return "invalid parameter";
+    case VP8_STATUS_BITSTREAM_ERROR:
+      return "bitstream error";
+    case VP8_STATUS_UNSUPPORTED_FEATURE:
+      return "unsupported feature";
+    case VP8_STATUS_SUSPENDED:
+      return "suspended";
+    case VP8_STATUS_USER_ABORT:
+      return "user abort";
+    case VP8_STATUS_NOT_ENOUGH_DATA:
+      return "not enough data";
   }
   return "status " + std::to_string(static_cast<int>(status));
 }
 
 class WebpDecoder : public Decoder {
  public:
-  WebpDecoder(Source& source, std::string_view name) : source_(source), name_(name) {
+  WebpDecoder(Source& source, std::string_view name)
+      : source_(source), name_(name) {
     // Enough for every header WebPGetFeatures reads (RIFF, then VP8, VP8L
     // or VP8X); a VP8X header is complete without the chunks after it.
     const std::span<const uint8_t> head = source.Peek(64);
     WebPBitstreamFeatures features;
-    const VP8StatusCode status = WebPGetFeatures(head.data(), head.size(), &features);
+    const VP8StatusCode status =
+        WebPGetFeatures(head.data(), head.size(), &features);
     if (status == VP8_STATUS_NOT_ENOUGH_DATA) {
       ThrowInput(name_, "truncated WebP (the header ends early)");
     }
-    if (status != VP8_STATUS_OK) ThrowInput(name_, "corrupt WebP (" + StatusText(status) + ")");
-    if (features.has_animation) ThrowInput(name_, "animated WebP is not supported");
+    if (status != VP8_STATUS_OK)
+      ThrowInput(name_, "corrupt WebP (" + StatusText(status) + ")");
+    if (features.has_animation)
+      ThrowInput(name_, "animated WebP is not supported");
     if (features.width <= 0 || features.height <= 0) {
       ThrowInput(name_, "image header says the size is 0");
     }
@@ -84,7 +96,8 @@ class WebpDecoder : public Decoder {
     const size_t row_bytes = format_.RowBytes();
     for (int r = 0; r < rows; ++r, ++next_row_) {
       std::memcpy(dst + r * stride,
-                  pixels_.data() + static_cast<size_t>(next_row_) * row_bytes, row_bytes);
+                  pixels_.data() + static_cast<size_t>(next_row_) * row_bytes,
+                  row_bytes);
     }
   }
 
@@ -93,7 +106,8 @@ class WebpDecoder : public Decoder {
     const std::span<const uint8_t> file = source_.All();
     WebPDecoderConfig config;
     if (!WebPInitDecoderConfig(&config)) {
-      throw Error(ErrorKind::kInternal, "input '" + name_ + "': libwebp version mismatch");
+      throw Error(ErrorKind::kInternal,
+                  "input '" + name_ + "': libwebp version mismatch");
     }
     const size_t row_bytes = format_.RowBytes();
     pixels_.resize(row_bytes * static_cast<size_t>(format_.height));
@@ -116,14 +130,15 @@ class WebpDecoder : public Decoder {
     if (status == VP8_STATUS_NOT_ENOUGH_DATA) {
       ThrowInput(name_, "truncated WebP (the image data ends early)");
     }
-    if (status != VP8_STATUS_OK) ThrowInput(name_, "corrupt WebP (" + StatusText(status) + ")");
+    if (status != VP8_STATUS_OK)
+      ThrowInput(name_, "corrupt WebP (" + StatusText(status) + ")");
     ReadMetadata(file);
   }
 
   void ReadMetadata(std::span<const uint8_t> file) {
     const WebPData data = {file.data(), file.size()};
-    const std::unique_ptr<WebPDemuxer, void (*)(WebPDemuxer*)> demux(WebPDemux(&data),
-                                                                     WebPDemuxDelete);
+    const std::unique_ptr<WebPDemuxer, void (*)(WebPDemuxer*)> demux(
+        WebPDemux(&data), WebPDemuxDelete);
     if (!demux) return;  // the image decoded: a container without chunks
     const auto chunk = [&](const char* fourcc) {
       std::vector<uint8_t> bytes;
@@ -156,16 +171,22 @@ class WebpEncoder : public Encoder {
  public:
   WebpEncoder(const PixelFormat& format, const Metadata& metadata,
               const EncodeOptions& options, Sink& sink, std::string_view name)
-      : format_(format), metadata_(metadata), quality_(options.quality), sink_(sink),
-        name_(name), channels_(format.channels == 1 || format.channels == 3 ? 3 : 4) {
+      : format_(format),
+        metadata_(metadata),
+        quality_(options.quality),
+        sink_(sink),
+        name_(name),
+        channels_(format.channels == 1 || format.channels == 3 ? 3 : 4) {
     pixels_.reserve(static_cast<size_t>(format.width) * channels_ *
                     static_cast<size_t>(format.height));
   }
 
-  void WriteRows(const std::byte* src, std::ptrdiff_t stride, int rows) override {
+  void WriteRows(const std::byte* src, std::ptrdiff_t stride,
+                 int rows) override {
     if (rows < 0 || rows > format_.height - done_) {
-      throw Error(ErrorKind::kInternal,
-                  "output '" + name_ + "': rows written past the end of the image");
+      throw Error(
+          ErrorKind::kInternal,
+          "output '" + name_ + "': rows written past the end of the image");
     }
     const size_t w = static_cast<size_t>(format_.width);
     for (int r = 0; r < rows; ++r, ++done_) {
@@ -186,9 +207,10 @@ class WebpEncoder : public Encoder {
 
   void Finish() override {
     if (done_ != format_.height) {
-      throw Error(ErrorKind::kInternal, "output '" + name_ + "': finished after " +
-                                            std::to_string(done_) + " of " +
-                                            std::to_string(format_.height) + " rows");
+      throw Error(ErrorKind::kInternal,
+                  "output '" + name_ + "': finished after " +
+                      std::to_string(done_) + " of " +
+                      std::to_string(format_.height) + " rows");
     }
     const int stride = format_.width * channels_;
     uint8_t* out = nullptr;
@@ -216,19 +238,22 @@ class WebpEncoder : public Encoder {
  private:
   void WriteWithMetadata(const uint8_t* image, size_t size) {
     const WebPData image_data = {image, size};
-    const std::unique_ptr<WebPMux, void (*)(WebPMux*)> mux(WebPMuxCreate(&image_data, 0),
-                                                           WebPMuxDelete);
-    if (!mux) ThrowOutput(name_, "WebP metadata could not be added (mux error)");
+    const std::unique_ptr<WebPMux, void (*)(WebPMux*)> mux(
+        WebPMuxCreate(&image_data, 0), WebPMuxDelete);
+    if (!mux)
+      ThrowOutput(name_, "WebP metadata could not be added (mux error)");
     const auto set = [&](const char* fourcc, const uint8_t* bytes, size_t n) {
       if (n == 0) return;
       const WebPData chunk = {bytes, n};
       if (WebPMuxSetChunk(mux.get(), fourcc, &chunk, 0) != WEBP_MUX_OK) {
-        ThrowOutput(name_, std::string("WebP metadata could not be added (") + fourcc + ")");
+        ThrowOutput(name_, std::string("WebP metadata could not be added (") +
+                               fourcc + ")");
       }
     };
     set("ICCP", metadata_.icc.data(), metadata_.icc.size());
     set("EXIF", metadata_.exif.data(), metadata_.exif.size());
-    set("XMP ", reinterpret_cast<const uint8_t*>(metadata_.xmp.data()), metadata_.xmp.size());
+    set("XMP ", reinterpret_cast<const uint8_t*>(metadata_.xmp.data()),
+        metadata_.xmp.size());
     WebPData assembled;
     WebPDataInit(&assembled);
     const WebPMuxError err = WebPMuxAssemble(mux.get(), &assembled);
@@ -262,21 +287,30 @@ std::unique_ptr<Decoder> OpenWebp(Source& source, std::string_view name) {
   return std::make_unique<WebpDecoder>(source, name);
 }
 
-std::unique_ptr<Encoder> NewWebpEncoder(const PixelFormat& format, const Metadata& metadata,
-                                        const EncodeOptions& options, Sink& sink,
-                                        std::string_view name) {
-  if (format.width <= 0 || format.height <= 0) ThrowOutput(name, "the image is empty");
+std::unique_ptr<Encoder> NewWebpEncoder(const PixelFormat& format,
+                                        const Metadata& metadata,
+                                        const EncodeOptions& options,
+                                        Sink& sink, std::string_view name) {
+  if (format.width <= 0 || format.height <= 0)
+    ThrowOutput(name, "the image is empty");
   if (format.depth == core::Depth::kF32) {
-    ThrowOutput(name, "webp cannot store float samples; use tif (or pfm), or --depth u8");
+    ThrowOutput(
+        name,
+        "webp cannot store float samples; use tif (or pfm), or --depth u8");
   }
   if (format.depth == core::Depth::kU16) {
-    ThrowOutput(name, "webp cannot store 16-bit samples; use png or tif, or --depth u8");
+    ThrowOutput(
+        name,
+        "webp cannot store 16-bit samples; use png or tif, or --depth u8");
   }
   if (format.channels < 1 || format.channels > 4) {
-    ThrowOutput(name, "webp cannot store " + std::to_string(format.channels) + " channels");
+    ThrowOutput(name, "webp cannot store " + std::to_string(format.channels) +
+                          " channels");
   }
   if (format.width > kMaxSide || format.height > kMaxSide) {
-    ThrowOutput(name, "webp cannot store an image over 16383 pixels a side; use png or tif");
+    ThrowOutput(
+        name,
+        "webp cannot store an image over 16383 pixels a side; use png or tif");
   }
   if (options.quality < 0 || options.quality > 100) {
     ThrowOutput(name, "WebP quality " + std::to_string(options.quality) +

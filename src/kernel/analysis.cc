@@ -79,7 +79,8 @@ std::vector<RankOneFactors> FactorTerms(const Kernel& k, int max_terms) {
   const double norm = m.norm();
   const int count = std::min<int>(max_terms, static_cast<int>(sv.size()));
   // Singular values NumericalRank counts as zero end the list.
-  const double negligible = kRankTolerance * sv(0) * std::max(k.rows(), k.cols());
+  const double negligible =
+      kRankTolerance * sv(0) * std::max(k.rows(), k.cols());
   for (int i = 0; i < count && sv(i) > negligible; ++i) {
     RankOneFactors f;
     // Split sigma evenly so both factors have similar magnitudes.

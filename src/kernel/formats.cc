@@ -44,12 +44,18 @@ std::string Rows(const Kernel& k, std::string_view value_sep,
 
 const char* Name(KernelFormat f) {
   switch (f) {
-    case KernelFormat::kSpec: return "spec";
-    case KernelFormat::kImageMagick: return "imagemagick";
-    case KernelFormat::kGmic: return "gmic";
-    case KernelFormat::kVips: return "vips";
-    case KernelFormat::kCsv: return "csv";
-    case KernelFormat::kNpy: return "npy";
+    case KernelFormat::kSpec:
+      return "spec";
+    case KernelFormat::kImageMagick:
+      return "imagemagick";
+    case KernelFormat::kGmic:
+      return "gmic";
+    case KernelFormat::kVips:
+      return "vips";
+    case KernelFormat::kCsv:
+      return "csv";
+    case KernelFormat::kNpy:
+      return "npy";
   }
   return "?";
 }
@@ -68,8 +74,8 @@ double IntegerScale(const Kernel& k) {
       if (--budget < 0) return 1;
       const double v = std::round(w * s);
       if (std::abs(v) > 1e15 ||
-          std::abs(v / s - w) > 4 * std::numeric_limits<double>::epsilon() *
-                                    std::abs(w)) {
+          std::abs(v / s - w) >
+              4 * std::numeric_limits<double>::epsilon() * std::abs(w)) {
         all = false;
         break;
       }
@@ -95,7 +101,8 @@ std::string Npy(const Kernel& k) {
   out += header;
   for (double w : k.weights()) {
     uint64_t bits = std::bit_cast<uint64_t>(w);
-    for (int i = 0; i < 8; ++i) out += static_cast<char>((bits >> (8 * i)) & 0xFF);
+    for (int i = 0; i < 8; ++i)
+      out += static_cast<char>((bits >> (8 * i)) & 0xFF);
   }
   return out;
 }
@@ -117,18 +124,18 @@ std::string WriteKernel(const Kernel& k, KernelFormat format,
     throw Error(ErrorKind::kUsage,
                 "kernel '" + Printable(spec) + "': its anchor " +
                     std::to_string(k.anchor_x()) + "," +
-                    std::to_string(k.anchor_y()) +
-                    " is not the centre, and " + Name(format) +
+                    std::to_string(k.anchor_y()) + " is not the centre, and " +
+                    Name(format) +
                     " has no anchor: use --to imagemagick, or give --anchor " +
                     std::to_string(k.anchor_x()) + "," +
                     std::to_string(k.anchor_y()) + " when filtering");
   }
   if (k.offset() != 0 && format != KernelFormat::kVips) {
-    throw Error(ErrorKind::kUsage,
-                "kernel '" + Printable(spec) + "': its offset " +
-                    Number(k.offset()) + " cannot be written as " +
-                    Name(format) + ": use --to vips, or --bias " +
-                    Number(k.offset()) + " when filtering");
+    throw Error(ErrorKind::kUsage, "kernel '" + Printable(spec) +
+                                       "': its offset " + Number(k.offset()) +
+                                       " cannot be written as " + Name(format) +
+                                       ": use --to vips, or --bias " +
+                                       Number(k.offset()) + " when filtering");
   }
   switch (format) {
     case KernelFormat::kSpec:
@@ -169,7 +176,8 @@ namespace {
 Kernel FromValues(std::string_view spec, int rows, int cols,
                   std::vector<double> w) {
   for (double v : w) {
-    if (!std::isfinite(v)) ThrowSpecError(spec, "weights must be finite numbers");
+    if (!std::isfinite(v))
+      ThrowSpecError(spec, "weights must be finite numbers");
   }
   CheckAbsSumFinite(spec, w);
   return Kernel(rows, cols, std::move(w));
@@ -180,7 +188,8 @@ Kernel FromValues(std::string_view spec, int rows, int cols,
 Kernel ReadNpy(std::string_view spec, std::string_view path,
                std::string_view b) {
   const auto bad = [&](const std::string& why) {
-    ThrowSpecError(spec, "file " + Quoted(path) + " is not a NumPy kernel: " + why);
+    ThrowSpecError(spec,
+                   "file " + Quoted(path) + " is not a NumPy kernel: " + why);
   };
   if (b.size() < 10 || b.substr(0, 6) != "\x93NUMPY") bad("no .npy magic");
   const unsigned major = static_cast<unsigned char>(b[6]);
@@ -206,7 +215,8 @@ Kernel ReadNpy(std::string_view spec, std::string_view path,
   // descr, fortran_order and shape from the header's Python dict.
   const auto field = [&](std::string_view key) -> std::string_view {
     const size_t k = header.find("'" + std::string(key) + "'");
-    if (k == std::string_view::npos) bad("no '" + std::string(key) + "' in the header");
+    if (k == std::string_view::npos)
+      bad("no '" + std::string(key) + "' in the header");
     size_t v = header.find(':', k);
     if (v == std::string_view::npos) bad("bad header");
     ++v;
@@ -244,7 +254,8 @@ Kernel ReadNpy(std::string_view spec, std::string_view path,
       while (i < s.size() && (s[i] == ' ' || s[i] == ',')) ++i;
       if (i == s.size()) break;
       int64_t v = 0;
-      const auto [p, ec] = std::from_chars(s.data() + i, s.data() + s.size(), v);
+      const auto [p, ec] =
+          std::from_chars(s.data() + i, s.data() + s.size(), v);
       if (ec != std::errc()) bad("bad shape " + Printable(shape_text));
       shape.push_back(v);
       i = static_cast<size_t>(p - s.data());
@@ -261,9 +272,9 @@ Kernel ReadNpy(std::string_view spec, std::string_view path,
     bad("shape " + Printable(shape_text) + " is not 1-D or 2-D");
   }
   if (rows < 1 || cols < 1 || rows > kMaxKernelSide || cols > kMaxKernelSide) {
-    ThrowSpecError(spec, "file " + Quoted(path) + " has shape " +
-                             Printable(shape_text) + ": each side must be 1 to " +
-                             std::to_string(kMaxKernelSide));
+    ThrowSpecError(
+        spec, "file " + Quoted(path) + " has shape " + Printable(shape_text) +
+                  ": each side must be 1 to " + std::to_string(kMaxKernelSide));
   }
   // Type: byte order, kind, size.
   const char order = descr[0];
@@ -273,7 +284,8 @@ Kernel ReadNpy(std::string_view spec, std::string_view path,
   const bool known = (kind == 'f' && (size == 4 || size == 8)) ||
                      ((kind == 'i' || kind == 'u') &&
                       (size == 1 || size == 2 || size == 4 || size == 8));
-  if (!known || (order != '<' && order != '>' && order != '|' && order != '=')) {
+  if (!known ||
+      (order != '<' && order != '>' && order != '|' && order != '=')) {
     bad("element type '" + Printable(descr) + "' (float or integer expected)");
   }
   const size_t n = static_cast<size_t>(rows * cols);
@@ -283,7 +295,8 @@ Kernel ReadNpy(std::string_view spec, std::string_view path,
   for (size_t i = 0; i < n; ++i) {
     uint64_t bits = 0;
     for (int j = 0; j < size; ++j) {
-      const uint64_t byte = static_cast<unsigned char>(data[i * size + (swap ? size - 1 - j : j)]);
+      const uint64_t byte = static_cast<unsigned char>(
+          data[i * size + (swap ? size - 1 - j : j)]);
       bits |= byte << (8 * j);
     }
     double v = 0;
@@ -301,7 +314,8 @@ Kernel ReadNpy(std::string_view spec, std::string_view path,
     const size_t c = fortran ? i / rows : i % cols;
     w[r * cols + c] = v;
   }
-  return FromValues(spec, static_cast<int>(rows), static_cast<int>(cols), std::move(w));
+  return FromValues(spec, static_cast<int>(rows), static_cast<int>(cols),
+                    std::move(w));
 }
 
 Kernel ReadVipsMat(std::string_view spec, std::string_view path,
@@ -318,13 +332,17 @@ Kernel ReadVipsMat(std::string_view spec, std::string_view path,
     std::vector<double> values;
     size_t i = 0;
     while (i < line.size()) {
-      while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == ',' || line[i] == '\r')) ++i;
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t' ||
+                                 line[i] == ',' || line[i] == '\r'))
+        ++i;
       if (i == line.size()) break;
       size_t j = i;
-      while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != ',' && line[j] != '\r') ++j;
-      values.push_back(ParseNumberOrThrow(
-          spec, "line " + std::to_string(line_number) + ": ",
-          line.substr(i, j - i)));
+      while (j < line.size() && line[j] != ' ' && line[j] != '\t' &&
+             line[j] != ',' && line[j] != '\r')
+        ++j;
+      values.push_back(
+          ParseNumberOrThrow(spec, "line " + std::to_string(line_number) + ": ",
+                             line.substr(i, j - i)));
       i = j;
     }
     if (!values.empty()) lines.push_back(std::move(values));
@@ -334,24 +352,30 @@ Kernel ReadVipsMat(std::string_view spec, std::string_view path,
   if (lines.empty()) ThrowSpecError(spec, where + " is empty");
   const std::vector<double>& head = lines[0];
   if (head.size() < 2 || head.size() > 4) {
-    ThrowSpecError(spec, where + ": the first line must be 'WIDTH HEIGHT [SCALE [OFFSET]]'");
+    ThrowSpecError(
+        spec,
+        where + ": the first line must be 'WIDTH HEIGHT [SCALE [OFFSET]]'");
   }
   const double width = head[0];
   const double height = head[1];
   if (width != std::floor(width) || height != std::floor(height) || width < 1 ||
       height < 1 || width > kMaxKernelSide || height > kMaxKernelSide) {
-    ThrowSpecError(spec, where + ": width and height must be whole numbers from 1 to " +
-                             std::to_string(kMaxKernelSide));
+    ThrowSpecError(
+        spec, where + ": width and height must be whole numbers from 1 to " +
+                  std::to_string(kMaxKernelSide));
   }
   const double scale = head.size() > 2 ? head[2] : 1.0;
   const double offset = head.size() > 3 ? head[3] : 0.0;
   if (scale == 0 || !std::isfinite(scale) || !std::isfinite(offset)) {
-    ThrowSpecError(spec, where + ": the scale must be a non-zero number and the offset finite");
+    ThrowSpecError(
+        spec,
+        where + ": the scale must be a non-zero number and the offset finite");
   }
   const int w = static_cast<int>(width);
   const int h = static_cast<int>(height);
   if (static_cast<int>(lines.size()) - 1 != h) {
-    ThrowSpecError(spec, where + " says " + std::to_string(h) + " rows but has " +
+    ThrowSpecError(spec, where + " says " + std::to_string(h) +
+                             " rows but has " +
                              std::to_string(lines.size() - 1));
   }
   std::vector<double> weights;

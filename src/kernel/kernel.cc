@@ -22,8 +22,7 @@ Kernel::Kernel(int rows, int cols, std::vector<double> weights, int anchor_x,
 }
 
 Kernel Kernel::WithAnchor(int anchor_x, int anchor_y) const {
-  return Kernel(rows_, cols_, weights_, anchor_x, anchor_y)
-      .WithOffset(offset_);
+  return Kernel(rows_, cols_, weights_, anchor_x, anchor_y).WithOffset(offset_);
 }
 
 Kernel Kernel::WithOffset(double offset) const {
@@ -50,8 +49,7 @@ Kernel Dilate(const Kernel& k, int dy, int dx) {
           k.at(r, c);
     }
   }
-  return Kernel(rows, cols, std::move(w), k.anchor_x() * dx,
-                k.anchor_y() * dy)
+  return Kernel(rows, cols, std::move(w), k.anchor_x() * dx, k.anchor_y() * dy)
       .WithOffset(k.offset());
 }
 

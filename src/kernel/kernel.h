@@ -63,7 +63,7 @@ Kernel Dilate(const Kernel& k, int dy, int dx);
 
 // The scale that --normalize applies.
 struct Normalization {
-  double scale = 1.0;            // 1/sum(K), or 1/sum(positive weights)
+  double scale = 1.0;              // 1/sum(K), or 1/sum(positive weights)
   bool used_positive_sum = false;  // true when sum(K) was 0
   bool all_zero = false;           // no positive weight either: scale stays 1
 };

@@ -3,8 +3,6 @@
 // man page's type and the completion's words from the option's table
 // (parse.h), and their check refuses anything else with the parser's own
 // message; the numbers with a range are checked as they are read.
-#include "cli/command_line.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/command_line.h"
 #include "cli/manual.h"
 #include "cli/parse.h"
 #include "common/error.h"
@@ -71,7 +70,7 @@ TEST(CommandLine, EveryWordIsAcceptedWhereItsOptionIs) {
   for (const std::string command : {"convolve", "correlate", "compare"}) {
     for (const std::string& w : Texts(BorderWords())) {
       const auto cl = Parse(Filter(command, {"--border", w}));
-      EXPECT_EQ(cl->correlate_cmd->parsed() ? cl->correlate.border
+      EXPECT_EQ(cl->correlate_cmd->parsed()  ? cl->correlate.border
                 : cl->convolve_cmd->parsed() ? cl->convolve.border
                                              : cl->compare.border,
                 w);
@@ -97,8 +96,8 @@ TEST(CommandLine, EveryWordIsAcceptedWhereItsOptionIs) {
     }
   }
   for (const std::string& w : Texts(SizeWords())) {
-    EXPECT_EQ(Parse({"signal", "1,2,3", "-k", "1,-1", "--size", w})->signal.size,
-              w);
+    EXPECT_EQ(
+        Parse({"signal", "1,2,3", "-k", "1,-1", "--size", w})->signal.size, w);
   }
   for (const std::string& w : Texts(BorderWords())) {
     Parse({"signal", "1,2,3", "-k", "1,-1", "--border", w});
@@ -167,9 +166,9 @@ TEST(CommandLine, NumbersAreCheckedAsTheyAreRead) {
   EXPECT_EQ(Refused(Filter("correlate", {"--shard-count=-1"})),
             "--shard-count must be 1 or more");
   // In range: read as given.
-  const auto cl = Parse(Filter(
-      "correlate", {"--threads", "0", "--quality", "100", "--max-pixels",
-                    "2.5e8", "-j", "3", "--shard-count", "4"}));
+  const auto cl = Parse(
+      Filter("correlate", {"--threads", "0", "--quality", "100", "--max-pixels",
+                           "2.5e8", "-j", "3", "--shard-count", "4"}));
   EXPECT_EQ(cl->correlate.threads, 0);
   EXPECT_EQ(cl->correlate.quality, 100);
   EXPECT_EQ(cl->correlate.max_pixels, 2.5e8);
@@ -267,8 +266,8 @@ TEST(CommandLine, ManPageAndCompletionOfferTheWords) {
   EXPECT_TRUE(offers("--compat", "scipy opencv imagemagick gmic torch"));
   EXPECT_TRUE(offers("--compat", "scipy opencv numpy imagemagick gmic torch"));
   EXPECT_TRUE(offers("--to", "spec imagemagick gmic vips csv npy im mat"));
-  EXPECT_TRUE(offers("--format",
-                     "png jpg jpeg jpe tif tiff webp bmp pgm ppm pnm pfm"));
+  EXPECT_TRUE(
+      offers("--format", "png jpg jpeg jpe tif tiff webp bmp pgm ppm pnm pfm"));
 }
 
 }  // namespace

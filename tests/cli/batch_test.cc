@@ -1,6 +1,8 @@
 // The batch driver in-process (src/cli/batch.cc): each job's staged files
 // are committed before the job is reported, and a failed commit stops the
 // run as an output error without a temporary file left behind.
+#include "cli/batch.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -12,7 +14,6 @@
 #include <string>
 #include <vector>
 
-#include "cli/batch.h"
 #include "common/error.h"
 #include "io/atomic_write.h"
 #include "io/io_test_util.h"
@@ -42,8 +43,8 @@ std::vector<nlohmann::json> ReportLines(const fs::path& path) {
   size_t start = 0;
   for (size_t i = 0; i < bytes.size(); ++i) {
     if (bytes[i] != '\n') continue;
-    out.push_back(nlohmann::json::parse(bytes.begin() + start,
-                                        bytes.begin() + i));
+    out.push_back(
+        nlohmann::json::parse(bytes.begin() + start, bytes.begin() + i));
     start = i + 1;
   }
   return out;

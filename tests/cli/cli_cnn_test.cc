@@ -33,10 +33,11 @@ int TorchOut(int n, int k, int s, int d, const std::string& size) {
 
 // The kernel with d-1 zeros between taps, built here.
 cv::Mat DilateHere(const cv::Mat& k, int dy, int dx) {
-  cv::Mat out = cv::Mat::zeros((k.rows - 1) * dy + 1, (k.cols - 1) * dx + 1,
-                               CV_32F);
+  cv::Mat out =
+      cv::Mat::zeros((k.rows - 1) * dy + 1, (k.cols - 1) * dx + 1, CV_32F);
   for (int r = 0; r < k.rows; ++r) {
-    for (int c = 0; c < k.cols; ++c) out.at<float>(r * dy, c * dx) = k.at<float>(r, c);
+    for (int c = 0; c < k.cols; ++c)
+      out.at<float>(r * dy, c * dx) = k.at<float>(r, c);
   }
   return out;
 }
@@ -59,20 +60,24 @@ TEST(CliCnn, StrideAndDilationFollowPyTorchSizesAndMatchFilter2D) {
   const fs::path in =
       WriteCrop("coffee.png", cv::Rect(300, 120, 37, 23), t / "crop.png");
   const cv::Mat src = Read(in);
-  const cv::Mat k = KernelMat({{1, -2, 0, 3, 1}, {0, 2, -1, 1, -3}, {2, 0, 1, -1, 0}});
+  const cv::Mat k =
+      KernelMat({{1, -2, 0, 3, 1}, {0, 2, -1, 1, -3}, {2, 0, 1, -1, 0}});
   const std::string spec = "1,-2,0,3,1; 0,2,-1,1,-3; 2,0,1,-1,0";
   for (const std::string size : {"valid", "full", "same"}) {
-    for (const auto& [sy, sx] : std::vector<std::pair<int, int>>{{1, 1}, {2, 2}, {3, 2}}) {
-      for (const auto& [dy, dx] : std::vector<std::pair<int, int>>{{1, 1}, {2, 2}, {1, 3}}) {
+    for (const auto& [sy, sx] :
+         std::vector<std::pair<int, int>>{{1, 1}, {2, 2}, {3, 2}}) {
+      for (const auto& [dy, dx] :
+           std::vector<std::pair<int, int>>{{1, 1}, {2, 2}, {1, 3}}) {
         SCOPED_TRACE(size + " stride " + std::to_string(sy) + "," +
                      std::to_string(sx) + " dilation " + std::to_string(dy) +
                      "," + std::to_string(dx));
         for (const std::string mode : {"correlate", "convolve"}) {
           const fs::path out = t / (mode + ".tif");
-          RUN_OK(r, {mode, "-k", spec, "--size", size, "--stride",
-                     std::to_string(sy) + "," + std::to_string(sx),
-                     "--dilation", std::to_string(dy) + "," + std::to_string(dx),
-                     "--depth", "f32", in.string(), "-o", out.string()});
+          RUN_OK(r,
+                 {mode, "-k", spec, "--size", size, "--stride",
+                  std::to_string(sy) + "," + std::to_string(sx), "--dilation",
+                  std::to_string(dy) + "," + std::to_string(dx), "--depth",
+                  "f32", in.string(), "-o", out.string()});
           const cv::Mat got = Read(out);
           ASSERT_EQ(got.rows, TorchOut(src.rows, k.rows, sy, dy, size));
           ASSERT_EQ(got.cols, TorchOut(src.cols, k.cols, sx, dx, size));
@@ -106,12 +111,14 @@ TEST(CliCnn, CompareWithStrideWritesStridedResults) {
   const cv::Mat diff = Read(t / "out" / "crop.diff.tif");
   EXPECT_EQ(diff.cols, 16);
   EXPECT_EQ(diff.rows, 10);
-  const cv::Mat sobel = DilateHere(KernelMat({{-1, 0, 1}, {-2, 0, 2}, {-1, 0, 1}}), 2, 2);
+  const cv::Mat sobel =
+      DilateHere(KernelMat({{-1, 0, 1}, {-2, 0, 2}, {-1, 0, 1}}), 2, 2);
   const cv::Mat src = Read(in);
   const cv::Point a(2, 2);
-  EXPECT_TRUE(Near(diff,
-                   EveryNth(RefConvolve(src, sobel, a) - RefCorrelate(src, sobel, a), 2, 2),
-                   1e-3));
+  EXPECT_TRUE(Near(
+      diff,
+      EveryNth(RefConvolve(src, sobel, a) - RefCorrelate(src, sobel, a), 2, 2),
+      1e-3));
 }
 
 TEST(CliCnn, SignalStrideAndDilationMatchConv1d) {
@@ -136,7 +143,8 @@ TEST(CliCnn, GradOfTheWorkedExample) {
             0u);
   RUN_OK(g, {"signal", "2,1,3,5,4", "-k", "1,-1", "--grad", "1,2,3,4"});
   // dL/dx_i = sum_n G[n] w[i-n]: [1, 2-1, 3-2, 4-3, -4].
-  EXPECT_EQ(Lines(g.out).at(2), "dL/dx = convolve_full(G, w): [1, 1, 1, 1, -4]");
+  EXPECT_EQ(Lines(g.out).at(2),
+            "dL/dx = convolve_full(G, w): [1, 1, 1, 1, -4]");
   // dL/dw_j = sum_n G[n] x[n+j]: [2+2+9+20, 1+6+15+16].
   EXPECT_EQ(Lines(g.out).at(3), "dL/dw = correlate_valid(x, G): [33, 38]");
 }
@@ -160,11 +168,14 @@ TEST(CliCnn, GradWithStrideAndDilationMatchesLoopsHere) {
     }
   }
   ASSERT_EQ(j["forward"].size(), y.size());
-  for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(j["forward"][i].get<double>(), y[i], 1e-5);
+  for (size_t i = 0; i < y.size(); ++i)
+    EXPECT_NEAR(j["forward"][i].get<double>(), y[i], 1e-5);
   ASSERT_EQ(j["grad_x"].size(), x.size());
-  for (size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(j["grad_x"][i].get<double>(), dx[i], 1e-5);
+  for (size_t i = 0; i < x.size(); ++i)
+    EXPECT_NEAR(j["grad_x"][i].get<double>(), dx[i], 1e-5);
   ASSERT_EQ(j["grad_w"].size(), w.size());
-  for (size_t i = 0; i < w.size(); ++i) EXPECT_NEAR(j["grad_w"][i].get<double>(), dw[i], 1e-5);
+  for (size_t i = 0; i < w.size(); ++i)
+    EXPECT_NEAR(j["grad_w"][i].get<double>(), dw[i], 1e-5);
   EXPECT_LT(j["max_error_x"].get<double>(), 1e-6);
   EXPECT_LT(j["max_error_w"].get<double>(), 1e-6);
   EXPECT_EQ(j["stride"], 3);
@@ -173,25 +184,36 @@ TEST(CliCnn, GradWithStrideAndDilationMatchesLoopsHere) {
 
 TEST(CliCnn, BadStrideDilationAndGradAreExit2) {
   TempDir t;
-  const fs::path in = WriteCrop("camera.png", cv::Rect(0, 0, 16, 16), t / "a.png");
+  const fs::path in =
+      WriteCrop("camera.png", cv::Rect(0, 0, 16, 16), t / "a.png");
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-      {{"correlate", "-k", "box:3", "--stride", "0", in.string(), "-o", "x.png"},
-       "--stride '0': expected N or Y,X with whole numbers from 1 to 1024, e.g. 2 or 2,1"},
-      {{"correlate", "-k", "box:3", "--dilation", "2,x", in.string(), "-o", "x.png"},
-       "--dilation '2,x': expected N or Y,X with whole numbers from 1 to 1024, e.g. 2 or 2,1"},
-      {{"convolve", "-k", "box:5", "--dilation", "300", in.string(), "-o", "x.png"},
-       "--dilation 300,300: kernel 'box:5' would span 1201x1201, over the largest kernel side 1025"},
+      {{"correlate", "-k", "box:3", "--stride", "0", in.string(), "-o",
+        "x.png"},
+       "--stride '0': expected N or Y,X with whole numbers from 1 to 1024, "
+       "e.g. 2 or 2,1"},
+      {{"correlate", "-k", "box:3", "--dilation", "2,x", in.string(), "-o",
+        "x.png"},
+       "--dilation '2,x': expected N or Y,X with whole numbers from 1 to 1024, "
+       "e.g. 2 or 2,1"},
+      {{"convolve", "-k", "box:5", "--dilation", "300", in.string(), "-o",
+        "x.png"},
+       "--dilation 300,300: kernel 'box:5' would span 1201x1201, over the "
+       "largest kernel side 1025"},
       {{"signal", "1,2,3", "-k", "1,1", "--grad", "--size", "full"},
-       "--grad differentiates the valid correlation of a CNN layer; drop --size or give --size valid"},
+       "--grad differentiates the valid correlation of a CNN layer; drop "
+       "--size or give --size valid"},
       {{"signal", "1,2,3", "-k", "1,1", "--grad", "1,2,3"},
        "--grad '1,2,3': 3 values, but the forward pass has 2 outputs"},
       // A newline in a value is shown as '?': the message stays one line.
-      {{"correlate", "-k", "box:3", "--stride", "2\n3", in.string(), "-o", "x.png"},
-       "--stride '2?3': expected N or Y,X with whole numbers from 1 to 1024, e.g. 2 or 2,1"},
+      {{"correlate", "-k", "box:3", "--stride", "2\n3", in.string(), "-o",
+        "x.png"},
+       "--stride '2?3': expected N or Y,X with whole numbers from 1 to 1024, "
+       "e.g. 2 or 2,1"},
       {{"signal", "1,2,3", "-k", "1,1", "--stride", "1,2"},
        "--stride '1,2': signal takes one number, e.g. 2"},
       {{"signal", "1,2,3", "-k", "1,1", "--dilation", "3", "--grad"},
-       "values '1,2,3': 3 values are fewer than the 4 kernel taps (dilated), so --grad has no output"},
+       "values '1,2,3': 3 values are fewer than the 4 kernel taps (dilated), "
+       "so --grad has no output"},
   };
   for (const auto& [args, message] : cases) {
     const RunResult r = RunConvcorr(args, "", t.path());

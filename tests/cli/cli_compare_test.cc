@@ -109,10 +109,12 @@ TEST(CliCompare, WritesConvolveCorrelateAndDiff) {
       } else if (largest < big) {
         continue;
       } else if (v[0] > 0 && v[1] > 0 && v[2] > 0) {
-        EXPECT_GT(c[2], c[0]) << "positive must be red at x=" << x << " y=" << y;
+        EXPECT_GT(c[2], c[0])
+            << "positive must be red at x=" << x << " y=" << y;
         ++red;
       } else if (v[0] < 0 && v[1] < 0 && v[2] < 0) {
-        EXPECT_GT(c[0], c[2]) << "negative must be blue at x=" << x << " y=" << y;
+        EXPECT_GT(c[0], c[2])
+            << "negative must be blue at x=" << x << " y=" << y;
         ++blue;
       }
     }
@@ -123,8 +125,9 @@ TEST(CliCompare, WritesConvolveCorrelateAndDiff) {
   // The text report.
   const std::vector<std::string> lines = Lines(r.out);
   ASSERT_GE(lines.size(), 5u) << r.out;
-  EXPECT_EQ(lines[0],
-            in.string() + ": 64x48, 3 channels, kernel 'sobel-x' (asymmetry 1)");
+  EXPECT_EQ(
+      lines[0],
+      in.string() + ": 64x48, 3 channels, kernel 'sobel-x' (asymmetry 1)");
   EXPECT_NE(r.out.find("max |diff| "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("psnr "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("share |diff| > 0: "), std::string::npos) << r.out;
@@ -144,8 +147,8 @@ TEST(CliCompare, RawDiffIsConvolveMinusCorrelate) {
   ASSERT_FALSE(raw.empty());
   EXPECT_EQ(raw.type(), CV_32FC3);
   const cv::Mat src = Read(in);
-  EXPECT_TRUE(Near(raw, RefConvolve(src, SobelX()) - RefCorrelate(src, SobelX()),
-                   1e-3));
+  EXPECT_TRUE(Near(
+      raw, RefConvolve(src, SobelX()) - RefCorrelate(src, SobelX()), 1e-3));
 }
 
 // docs/flip.md: with K = S + A (S = (K + rot180 K) / 2 symmetric, A = (K -
@@ -221,7 +224,8 @@ TEST(CliCompare, DiffRangeChoosesTheMapsColourRange) {
     for (int y = 0; y < raw.rows; ++y) {
       for (int x = 0; x < raw.cols; ++x) {
         const cv::Vec3f v = raw.at<cv::Vec3f>(y, x);
-        const float m = std::max({std::abs(v[0]), std::abs(v[1]), std::abs(v[2])});
+        const float m =
+            std::max({std::abs(v[0]), std::abs(v[1]), std::abs(v[2])});
         if (m != 0) mags.push_back(m);
         max_abs = std::max(max_abs, static_cast<double>(m));
       }
@@ -234,8 +238,7 @@ TEST(CliCompare, DiffRangeChoosesTheMapsColourRange) {
     EXPECT_DOUBLE_EQ(j["map_range"].get<double>(), mags[k]);
     EXPECT_DOUBLE_EQ(j["max_abs_diff"].get<double>(), max_abs);
   }
-  for (const auto& [arg, range] :
-       std::vector<std::pair<std::string, double>>{
+  for (const auto& [arg, range] : std::vector<std::pair<std::string, double>>{
            {"max", max_abs},
            {"p50", mags[static_cast<size_t>(std::ceil(0.5 * mags.size())) - 1]},
            {"7.5", 7.5}}) {
@@ -246,9 +249,9 @@ TEST(CliCompare, DiffRangeChoosesTheMapsColourRange) {
     EXPECT_EQ(j["map_range_rule"], arg);
     EXPECT_DOUBLE_EQ(j["map_range"].get<double>(), range);
   }
-  const RunResult bad = RunConvcorr({"compare", "-k", "sobel-x", "--diff-range",
-                                     "p0", in.string(), "-o",
-                                     (t / "bad").string()});
+  const RunResult bad =
+      RunConvcorr({"compare", "-k", "sobel-x", "--diff-range", "p0",
+                   in.string(), "-o", (t / "bad").string()});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_EQ(bad.err,
             "--diff-range 'p0': expected max, pNN (a percentile above 0, up "
@@ -264,17 +267,16 @@ TEST(CliCompare, JsonStatisticsAreConsistentWithTheRawDiff) {
              "-o", out.string()});
   const nlohmann::json j = OneJsonLine(r.out);
   for (const char* key :
-       {"input", "outputs", "width", "height", "channels", "kernel", "identical",
-        "max_abs_diff", "max_location", "mean_abs_diff", "rms", "psnr", "peak",
-        "threshold", "share_above_threshold", "samples"}) {
+       {"input", "outputs", "width", "height", "channels", "kernel",
+        "identical", "max_abs_diff", "max_location", "mean_abs_diff", "rms",
+        "psnr", "peak", "threshold", "share_above_threshold", "samples"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
   EXPECT_EQ(j["input"], in.string());
-  EXPECT_EQ(j["outputs"],
-            (nlohmann::json{(out / "crop.convolve.png").string(),
-                            (out / "crop.correlate.png").string(),
-                            (out / "crop.diff.png").string(),
-                            (out / "crop.diff.tif").string()}));
+  EXPECT_EQ(j["outputs"], (nlohmann::json{(out / "crop.convolve.png").string(),
+                                          (out / "crop.correlate.png").string(),
+                                          (out / "crop.diff.png").string(),
+                                          (out / "crop.diff.tif").string()}));
   EXPECT_EQ(j["width"], 64);
   EXPECT_EQ(j["height"], 48);
   EXPECT_EQ(j["channels"], 3);
@@ -303,8 +305,8 @@ TEST(CliCompare, JsonStatisticsAreConsistentWithTheRawDiff) {
   EXPECT_LE(j["mean_abs_diff"].get<double>(), j["rms"].get<double>());
   EXPECT_LE(j["rms"].get<double>(), j["max_abs_diff"].get<double>());
   ASSERT_TRUE(j["psnr"].is_number()) << j["psnr"];
-  EXPECT_NEAR(j["psnr"].get<double>(), 10 * std::log10(255.0 * 255.0 / (s.rms * s.rms)),
-              1e-6);
+  EXPECT_NEAR(j["psnr"].get<double>(),
+              10 * std::log10(255.0 * 255.0 / (s.rms * s.rms)), 1e-6);
   const double share = j["share_above_threshold"].get<double>();
   EXPECT_GE(share, 0.0);
   EXPECT_LE(share, 1.0);
@@ -408,8 +410,8 @@ TEST(CliCompare, CentroSymmetricKernelsGiveIdenticalResults) {
     const cv::Mat heat = Read(out / "crop.diff.png");
     ASSERT_FALSE(heat.empty());
     EXPECT_EQ(heat.type(), CV_8UC3);
-    EXPECT_TRUE(Identical(heat, cv::Mat(heat.size(), CV_8UC3,
-                                        cv::Scalar(255, 255, 255))))
+    EXPECT_TRUE(Identical(
+        heat, cv::Mat(heat.size(), CV_8UC3, cv::Scalar(255, 255, 255))))
         << "all white";
     EXPECT_NE(r.out.find("  difference: exactly zero everywhere: convolve == "
                          "correlate (the kernel is centro-symmetric about its "
@@ -418,8 +420,8 @@ TEST(CliCompare, CentroSymmetricKernelsGiveIdenticalResults) {
         << r.out;
     EXPECT_EQ(r.out.find("psnr"), std::string::npos) << r.out;
 
-    RUN_OK(js, {"compare", "-k", spec, "--json", in.string(), "-o",
-                out.string()});
+    RUN_OK(js,
+           {"compare", "-k", spec, "--json", in.string(), "-o", out.string()});
     const nlohmann::json j = OneJsonLine(js.out);
     EXPECT_EQ(j["identical"], true);
     EXPECT_TRUE(j["psnr"].is_null()) << j["psnr"];
@@ -508,10 +510,11 @@ TEST(CliCompare, DirectoryInputIsMirrored) {
   RUN_OK(r, {"compare", "-r", "-k", "sobel-x", "-q", (t / "in").string(), "-o",
              (t / "out").string()});
   EXPECT_EQ(r.out, "") << "-q silences the statistics";
-  EXPECT_EQ(ListFiles(t / "out"),
-            (std::vector<std::string>{"a.convolve.png", "a.correlate.png",
-                                      "a.diff.png", "sub/b.convolve.png",
-                                      "sub/b.correlate.png", "sub/b.diff.png"}));
+  EXPECT_EQ(
+      ListFiles(t / "out"),
+      (std::vector<std::string>{"a.convolve.png", "a.correlate.png",
+                                "a.diff.png", "sub/b.convolve.png",
+                                "sub/b.correlate.png", "sub/b.diff.png"}));
 }
 
 }  // namespace

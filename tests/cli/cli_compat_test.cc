@@ -46,9 +46,9 @@ TEST(CliCompat, EvenKernelAnchorBorderAndDepthPerTool) {
     EXPECT_TRUE(Near(Read(t / "out.tif"),
                      RefCorrelate(src, k, c.anchor, c.border), 1e-3));
     // Without --depth, gmic and torch keep floats: PNG cannot hold them.
-    const RunResult png = RunConvcorr({"correlate", "-k", spec, "--compat",
-                                       c.tool, in.string(), "-o",
-                                       (t / "out.png").string()});
+    const RunResult png =
+        RunConvcorr({"correlate", "-k", spec, "--compat", c.tool, in.string(),
+                     "-o", (t / "out.png").string()});
     EXPECT_EQ(png.exit_code, c.floats ? 1 : 0) << Describe(png);
   }
   // The user's --anchor and --border win over the preset.
@@ -58,9 +58,9 @@ TEST(CliCompat, EvenKernelAnchorBorderAndDepthPerTool) {
   EXPECT_TRUE(Near(Read(t / "own.tif"),
                    RefCorrelate(src, k, {1, 1}, cv::BORDER_WRAP), 1e-3));
   // An anchor the spec sets itself is kept too.
-  RUN_OK(im_form, {"correlate", "-k", "3x2+0+0: 1,-2,0,3,1,2", "--compat",
-                   "torch", "--depth", "f32", in.string(), "-o",
-                   (t / "imform.tif").string()});
+  RUN_OK(im_form,
+         {"correlate", "-k", "3x2+0+0: 1,-2,0,3,1,2", "--compat", "torch",
+          "--depth", "f32", in.string(), "-o", (t / "imform.tif").string()});
   EXPECT_TRUE(Near(Read(t / "imform.tif"),
                    RefCorrelate(src, KernelMat({{1, -2, 0}, {3, 1, 2}}), {0, 0},
                                 cv::BORDER_CONSTANT),
@@ -72,7 +72,8 @@ TEST(CliCompat, EvenKernelAnchorBorderAndDepthPerTool) {
 
 TEST(CliCompat, UsageErrors) {
   TempDir t;
-  const fs::path in = WriteCrop("camera.png", cv::Rect(0, 0, 8, 8), t / "a.png");
+  const fs::path in =
+      WriteCrop("camera.png", cv::Rect(0, 0, 8, 8), t / "a.png");
   for (const auto& [args, message] :
        std::vector<std::pair<std::vector<std::string>, std::string>>{
            {{"correlate", "-k", "box:3", "--compat", "matlab", in.string(),
@@ -96,7 +97,8 @@ TEST(CliCompat, SignalNumpySameAnchorsEachModeAsNumpyDoes) {
   // crop of 'full', which anchors convolve at (4-1)/2 and correlate at 4/2.
   RUN_OK(r, {"signal", "2,1,3,5,4", "-k", "1,2,-1,4", "--size", "same",
              "--compat", "numpy"});
-  EXPECT_EQ(r.out, "convolve: [5, 3, 18, 15, 15]\ncorrelate: [2, 15, 21, 18, 9]\n");
+  EXPECT_EQ(r.out,
+            "convolve: [5, 3, 18, 15, 15]\ncorrelate: [2, 15, 21, 18, 9]\n");
 }
 
 }  // namespace

@@ -143,9 +143,10 @@ TEST(CliErrors, MissingKernelFile) {
   const RunResult r =
       w.Run({"correlate", "-k", "@nope.txt", "photos/a.png", "-o", "out.png"});
   EXPECT_EQ(r.exit_code, 2) << Describe(r);
-  EXPECT_EQ(OneLine(r),
-            "kernel spec '@nope.txt': cannot read file 'nope.txt': No such file "
-            "or directory");
+  EXPECT_EQ(
+      OneLine(r),
+      "kernel spec '@nope.txt': cannot read file 'nope.txt': No such file "
+      "or directory");
   EXPECT_FALSE(fs::exists(w / "out.png"));
 }
 
@@ -212,16 +213,20 @@ TEST(CliErrors, BadOptionValuesAreExit2NamingTheOption) {
       {{"--border", "constant:x"},
        "--border 'constant:x': the constant must be a finite number",
        "--border"},
-      {{"--size", "huge"}, "--size 'huge': expected same, valid or full",
+      {{"--size", "huge"},
+       "--size 'huge': expected same, valid or full",
        "--size"},
-      {{"--depth", "u32"}, "--depth 'u32': expected keep, u8, u16 or f32",
+      {{"--depth", "u32"},
+       "--depth 'u32': expected keep, u8, u16 or f32",
        "--depth"},
-      {{"--anchor", "1"}, "--anchor '1': expected X,Y (column,row), e.g. 1,1",
+      {{"--anchor", "1"},
+       "--anchor '1': expected X,Y (column,row), e.g. 1,1",
        "--anchor"},
       {{"--anchor", "3,0"},
        "--anchor '3,0': outside the 3x3 kernel (columns 0..2, rows 0..2)",
        "--anchor"},
-      {{"--threads=-1"}, "--threads must be 0 (all cores) or more",
+      {{"--threads=-1"},
+       "--threads must be 0 (all cores) or more",
        "--threads"},
       {{"--max-pixels", "0"},
        "--max-pixels must be a whole number of at least 1",
@@ -230,9 +235,11 @@ TEST(CliErrors, BadOptionValuesAreExit2NamingTheOption) {
        "--max-pixels must be a whole number of at least 1",
        "--max-pixels"},
       {{"--quality", "101"},
-       "--quality must be 1 to 100 (0: the format's default)", "--quality"},
+       "--quality must be 1 to 100 (0: the format's default)",
+       "--quality"},
       {{"--jobs=-1"}, "--jobs must be 0 (one per core) or more", "--jobs"},
-      {{"--shard-count=-2"}, "--shard-count must be 1 or more",
+      {{"--shard-count=-2"},
+       "--shard-count must be 1 or more",
        "--shard-count"},
       {{"--method", "dft"},
        "--method 'dft': expected auto, direct, sparse, separable or fft",
@@ -289,8 +296,8 @@ TEST(CliErrors, RefusedValuesComeFirstAndHelpWins) {
     EXPECT_NE(r.out.find("Cross-correlation"), std::string::npos) << r.out;
   }
   {
-    const RunResult r = w.Run({"signal", "1,2", "-k", "1,-1", "--size", "x",
-                               "--help"});
+    const RunResult r =
+        w.Run({"signal", "1,2", "-k", "1,-1", "--size", "x", "--help"});
     EXPECT_EQ(r.exit_code, 0) << Describe(r);
     EXPECT_NE(r.out.find("The 1-D form"), std::string::npos) << r.out;
   }
@@ -451,22 +458,25 @@ TEST(CliErrors, OutputThatIsTheInputIsRefused) {
 
 TEST(CliErrors, MissingInputAmongGoodOnesIsExit1) {
   Workdir w;
-  const RunResult r = w.Run({"correlate", "-k", "box:3", "photos/a.png",
-                             "photos/missing.png", "photos/b.png", "-o", "out"});
+  const RunResult r =
+      w.Run({"correlate", "-k", "box:3", "photos/a.png", "photos/missing.png",
+             "photos/b.png", "-o", "out"});
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
   const std::string line = OneLine(r);
   EXPECT_EQ(line.rfind("input 'photos/missing.png': ", 0), 0u) << line;
   EXPECT_EQ(ListFiles(w / "out"), (std::vector<std::string>{"a.png", "b.png"}));
   // -q silences notes, never failures.
-  const RunResult q = w.Run({"correlate", "-q", "-k", "box:3",
-                             "photos/missing.png", "photos/b.png", "-o", "out"});
+  const RunResult q =
+      w.Run({"correlate", "-q", "-k", "box:3", "photos/missing.png",
+             "photos/b.png", "-o", "out"});
   EXPECT_EQ(q.exit_code, 1) << Describe(q);
   EXPECT_EQ(OneLine(q).rfind("input 'photos/missing.png': ", 0), 0u);
-  EXPECT_TRUE(Near(Read(w / "out" / "b.png"),
-                   Quantize(RefCorrelate(Read(w / "photos" / "b.png"),
-                                         cv::Mat(3, 3, CV_32F, cv::Scalar(1.0 / 9))),
-                            CV_8U),
-                   1));
+  EXPECT_TRUE(
+      Near(Read(w / "out" / "b.png"),
+           Quantize(RefCorrelate(Read(w / "photos" / "b.png"),
+                                 cv::Mat(3, 3, CV_32F, cv::Scalar(1.0 / 9))),
+                    CV_8U),
+           1));
 }
 
 TEST(CliErrors, CorruptAndTruncatedFilesAreExit1) {
@@ -481,8 +491,8 @@ TEST(CliErrors, CorruptAndTruncatedFilesAreExit1) {
   for (const std::string name :
        {"bad/random.png", "bad/half.jpg", "bad/half.png", "bad/empty.png"}) {
     SCOPED_TRACE(name);
-    const RunResult r = w.Run({"correlate", "-k", "box:3", name,
-                               "photos/a.png", "-o", "out"});
+    const RunResult r =
+        w.Run({"correlate", "-k", "box:3", name, "photos/a.png", "-o", "out"});
     EXPECT_EQ(r.exit_code, 1) << Describe(r);
     const std::string line = OneLine(r);
     EXPECT_EQ(line.rfind("input '" + name + "': ", 0), 0u) << line;
@@ -496,9 +506,8 @@ TEST(CliErrors, CorruptAndTruncatedFilesAreExit1) {
     EXPECT_FALSE(fs::exists(w / "single.png"));
   }
   // Also from standard input.
-  const RunResult piped =
-      w.Run({"convolve", "-k", "box:3", "-", "-o", "-"},
-            jpeg.substr(0, jpeg.size() / 2));
+  const RunResult piped = w.Run({"convolve", "-k", "box:3", "-", "-o", "-"},
+                                jpeg.substr(0, jpeg.size() / 2));
   EXPECT_EQ(piped.exit_code, 1) << Describe(piped);
   EXPECT_EQ(OneLine(piped).rfind("input '-': ", 0), 0u);
   EXPECT_EQ(piped.out, "");
@@ -539,8 +548,9 @@ TEST(CliErrors, SixteenBitToJpegIsExit1AndKeepsTheOldFile) {
   EXPECT_EQ(ReadBytes(w / "out" / "a.jpg"), "old contents");
 
   // With --depth u8 it works.
-  RUN_OK(ok, {"convolve", "-k", "box:3", "--depth", "u8", "photos/board.tif",
-              "-o", "out/a.jpg"},
+  RUN_OK(ok,
+         {"convolve", "-k", "box:3", "--depth", "u8", "photos/board.tif", "-o",
+          "out/a.jpg"},
          "", w.t.path());
   const cv::Mat jpg = Read(w / "out" / "a.jpg");
   ASSERT_FALSE(jpg.empty());
@@ -571,7 +581,8 @@ uint32_t Crc32(const std::string& bytes) {
   uint32_t crc = 0xFFFFFFFFu;
   for (unsigned char b : bytes) {
     crc ^= b;
-    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    for (int k = 0; k < 8; ++k)
+      crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
   }
   return ~crc;
 }
@@ -592,10 +603,10 @@ TEST(CliErrors, SmallFileClaimingAHugeImageIsRefused) {
   // default --max-pixels of 100 million) with one tiny IDAT.
   std::string ihdr = Be32(20000) + Be32(20000);
   ihdr += std::string("\x08\x02\x00\x00\x00", 5);
-  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) +
-                          PngChunk("IHDR", ihdr) +
-                          PngChunk("IDAT", std::string("\x78\x9c\x03\x00\x00\x00\x00\x01", 8)) +
-                          PngChunk("IEND", "");
+  const std::string png =
+      std::string("\x89PNG\r\n\x1a\n", 8) + PngChunk("IHDR", ihdr) +
+      PngChunk("IDAT", std::string("\x78\x9c\x03\x00\x00\x00\x00\x01", 8)) +
+      PngChunk("IEND", "");
   WriteBytes(w / "photos" / "huge.png", png);
   const RunResult r = w.Run({"correlate", "-k", "box:3", "photos/huge.png",
                              "photos/a.png", "-o", "out"});
@@ -609,7 +620,8 @@ TEST(CliErrors, SmallFileClaimingAHugeImageIsRefused) {
 TEST(CliErrors, InterruptedRunExitsWith130Or143AndLeavesNothingPartial) {
   // The first input is written, then the run blocks reading stdin (a pipe
   // that never closes) until the signal arrives.
-  for (const auto& [sig, code] : {std::pair{SIGINT, 130}, std::pair{SIGTERM, 143}}) {
+  for (const auto& [sig, code] :
+       {std::pair{SIGINT, 130}, std::pair{SIGTERM, 143}}) {
     SCOPED_TRACE(sig);
     TempDir t;
     const fs::path in =
@@ -632,11 +644,11 @@ TEST(CliErrors, EmptyDirectoryIsExit2) {
   Workdir w;
   fs::create_directories(w / "empty" / "sub");
   WriteCrop("camera.png", cv::Rect(0, 0, 8, 8), w / "empty" / "sub" / "x.png");
-  const RunResult r =
-      w.Run({"correlate", "-k", "box:3", "empty", "-o", "out"});
+  const RunResult r = w.Run({"correlate", "-k", "box:3", "empty", "-o", "out"});
   EXPECT_EQ(r.exit_code, 2) << Describe(r);
-  EXPECT_EQ(OneLine(r),
-            "no input images found in 'empty' (use -r to search subdirectories)");
+  EXPECT_EQ(
+      OneLine(r),
+      "no input images found in 'empty' (use -r to search subdirectories)");
   EXPECT_FALSE(fs::exists(w / "out"));
 }
 
@@ -684,16 +696,18 @@ TEST(CliErrors, ExistingOutputIsReplacedWholeWithNoTemporaryFiles) {
          "", w.t.path());
   const cv::Mat got = Read(w / "out" / "a.png");
   const cv::Mat k = (cv::Mat_<float>(3, 3) << -1, 0, 1, -2, 0, 2, -1, 0, 1);
-  EXPECT_TRUE(
-      Near(got, Quantize(RefCorrelate(Read(w / "photos" / "a.png"), k), CV_8U), 1));
+  EXPECT_TRUE(Near(
+      got, Quantize(RefCorrelate(Read(w / "photos" / "a.png"), k), CV_8U), 1));
   EXPECT_LT(fs::file_size(w / "out" / "a.png"), 300000u);
   EXPECT_EQ(ListFiles(w / "out"), std::vector<std::string>{"a.png"});
   EXPECT_TRUE(HiddenEntries(w / "out").empty());
 
   // The same in directory mode and for compare.
-  RUN_OK(d, {"correlate", "-k", "box:3", "photos", "-o", "out"}, "", w.t.path());
-  RUN_OK(c, {"compare", "-k", "sobel-x", "--raw-diff", "--panel", "photos",
-             "-o", "out"},
+  RUN_OK(d, {"correlate", "-k", "box:3", "photos", "-o", "out"}, "",
+         w.t.path());
+  RUN_OK(c,
+         {"compare", "-k", "sobel-x", "--raw-diff", "--panel", "photos", "-o",
+          "out"},
          "", w.t.path());
   EXPECT_TRUE(HiddenEntries(w / "out").empty());
   EXPECT_EQ(ListFiles(w / "out").size(), 2u + 2 * 5);

@@ -28,7 +28,8 @@ json KernelJson(const std::string& spec, const fs::path& cwd) {
 bool HaveNumpy() {
   const std::string cmd = std::string("'") + CONVCORR_PYTHON +
                           "' -c 'import numpy' >/dev/null 2>&1";
-  return std::string(CONVCORR_PYTHON).size() > 0 && std::system(cmd.c_str()) == 0;
+  return std::string(CONVCORR_PYTHON).size() > 0 &&
+         std::system(cmd.c_str()) == 0;
 }
 
 TEST(CliFormats, KernelToEachFormat) {
@@ -46,12 +47,14 @@ TEST(CliFormats, KernelToEachFormat) {
   for (const auto& [args, message] :
        std::vector<std::pair<std::vector<std::string>, std::string>>{
            {{"kernel", "emboss", "--to", "json"},
-            "--to 'json': expected one of spec, imagemagick, gmic, vips, csv, npy"},
+            "--to 'json': expected one of spec, imagemagick, gmic, vips, csv, "
+            "npy"},
            {{"kernel", "emboss", "--to", "csv", "--json"},
             "--to prints the kernel itself: drop --json"},
            {{"kernel", "1,2,3", "--anchor", "0,0", "--to", "csv"},
             "kernel '1,2,3': its anchor 0,0 is not the centre, and csv has no "
-            "anchor: use --to imagemagick, or give --anchor 0,0 when filtering"}}) {
+            "anchor: use --to imagemagick, or give --anchor 0,0 when "
+            "filtering"}}) {
     const RunResult r = RunConvcorr(args);
     EXPECT_EQ(r.exit_code, 2) << Describe(r);
     EXPECT_EQ(r.err, message + "\n");
@@ -91,8 +94,7 @@ TEST(CliFormats, EveryToFormatReadsBackThroughAKernelFile) {
         ASSERT_EQ(am.size(), bm.size());
         for (size_t r = 0; r < am.size(); ++r) {
           for (size_t c = 0; c < am[r].size(); ++c) {
-            EXPECT_NEAR(bm[r][c].get<double>(), am[r][c].get<double>(),
-                        1e-12);
+            EXPECT_NEAR(bm[r][c].get<double>(), am[r][c].get<double>(), 1e-12);
           }
         }
         continue;
@@ -106,21 +108,24 @@ TEST(CliFormats, NumpyReadsWhatConvcorrWritesAndTheOtherWayRound) {
   if (!HaveNumpy()) GTEST_SKIP() << "python3-numpy is not installed";
   TempDir t;
   // convcorr -> NumPy.
-  for (const std::string spec : {"emboss", "gaussian:1.2,5", "motion:9,30", "1,-1"}) {
+  for (const std::string spec :
+       {"emboss", "gaussian:1.2,5", "motion:9,30", "1,-1"}) {
     SCOPED_TRACE(spec);
     RUN_OK(npy, {"kernel", spec, "--to", "npy"});
     WriteBytes(t / "k.npy", npy.out);
-    const std::string cmd = std::string("'") + CONVCORR_PYTHON +
-                            "' -c 'import numpy, json, sys; "
-                            "print(json.dumps(numpy.load(sys.argv[1]).tolist()))' '" +
-                            (t / "k.npy").string() + "' > '" +
-                            (t / "loaded.json").string() + "'";
+    const std::string cmd =
+        std::string("'") + CONVCORR_PYTHON +
+        "' -c 'import numpy, json, sys; "
+        "print(json.dumps(numpy.load(sys.argv[1]).tolist()))' '" +
+        (t / "k.npy").string() + "' > '" + (t / "loaded.json").string() + "'";
     ASSERT_EQ(std::system(cmd.c_str()), 0);
     EXPECT_EQ(json::parse(ReadBytes(t / "loaded.json")),
               KernelJson(spec, t.path())["matrix"]);
   }
   // NumPy -> convcorr: dtypes, byte orders and memory orders.
-  const std::string make = std::string("'") + CONVCORR_PYTHON + "' -c '"
+  const std::string make =
+      std::string("'") + CONVCORR_PYTHON +
+      "' -c '"
       "import numpy as np\n"
       "m = np.array([[1, -2, 3], [4, 5, -6]])\n"
       "np.save(\"i64.npy\", m)\n"
@@ -129,7 +134,8 @@ TEST(CliFormats, NumpyReadsWhatConvcorrWritesAndTheOtherWayRound) {
       "np.save(\"i16.npy\", m.astype(np.int16))\n"
       "np.save(\"row.npy\", np.array([0.5, 0.25, 0.25]))\n"
       "'";
-  ASSERT_EQ(std::system(("cd '" + t.path().string() + "' && " + make).c_str()), 0);
+  ASSERT_EQ(std::system(("cd '" + t.path().string() + "' && " + make).c_str()),
+            0);
   const json expected = json::parse("[[1,-2,3],[4,5,-6]]");
   for (const std::string name : {"i64.npy", "f32f.npy", "be.npy", "i16.npy"}) {
     SCOPED_TRACE(name);
@@ -148,8 +154,9 @@ TEST(CliFormats, VipsMatOffsetIsAddedLikeABias) {
   WriteBytes(t / "sharp.mat", "3 3 8 128\n-1 -1 -1\n-1 16 -1\n-1 -1 -1\n");
   RUN_OK(a, {"correlate", "-k", "@sharp.mat", "in.png", "-o", "a.png", "-q"},
          "", t.path());
-  RUN_OK(b, {"correlate", "-k", "-1,-1,-1;-1,16,-1;-1,-1,-1", "--scale",
-             "0.125", "--bias", "128", "in.png", "-o", "b.png", "-q"},
+  RUN_OK(b,
+         {"correlate", "-k", "-1,-1,-1;-1,16,-1;-1,-1,-1", "--scale", "0.125",
+          "--bias", "128", "in.png", "-o", "b.png", "-q"},
          "", t.path());
   EXPECT_TRUE(Identical(Read(t / "a.png"), Read(t / "b.png")));
   EXPECT_EQ(KernelJson("@sharp.mat", t.path())["offset"], 128);

@@ -364,14 +364,12 @@ TEST(CliHostile, BombsAreRefusedWithLittleMemory) {
   }
 }
 
-
 // ------------------------------------------------- faults as root too
 
 // Whether this machine lets the tests make a private mount namespace
 // (unshare -m: root, or CAP_SYS_ADMIN); containers may not.
 bool CanUnshareMounts() {
-  static const bool ok =
-      std::system("unshare -m true >/dev/null 2>&1") == 0;
+  static const bool ok = std::system("unshare -m true >/dev/null 2>&1") == 0;
   return ok;
 }
 
@@ -572,8 +570,8 @@ TEST(CliHostile, InputsAreNeverModified) {
       {"convolve", "-k", "box:3", "in/photos/camera.png", "-o",
        "in/photos/camera.png"},
       {"convolve", "-k", "box:3", "-r", "in", "-o", "in"},
-      {"convolve", "-k", "motion:9,30", "in/photos/astronaut.png",
-       "--format", "tiff", "--depth", "f32", "-o", "out-f32"},
+      {"convolve", "-k", "motion:9,30", "in/photos/astronaut.png", "--format",
+       "tiff", "--depth", "f32", "-o", "out-f32"},
       {"kernel", "@in/k.txt"},
   };
   for (const auto& args : runs) {
@@ -581,9 +579,9 @@ TEST(CliHostile, InputsAreNeverModified) {
     const RunResult r = RunConvcorr(args, "", t.path());
     EXPECT_NE(r.exit_code, 70) << Describe(r);
   }
-  const RunResult piped = RunConvcorr(
-      {"correlate", "-k", "emboss", "-", "-o", "stdin.png"},
-      ReadBytes(t / "in" / "photos" / "camera.png"), t.path());
+  const RunResult piped =
+      RunConvcorr({"correlate", "-k", "emboss", "-", "-o", "stdin.png"},
+                  ReadBytes(t / "in" / "photos" / "camera.png"), t.path());
   EXPECT_EQ(piped.exit_code, 0) << Describe(piped);
   EXPECT_TRUE(fs::exists(t / "out" / "photos" / "astronaut.png"));
   EXPECT_EQ(FingerprintTree(t / "in"), before);

@@ -42,7 +42,8 @@ TEST(CliKernel, TextShowsMatrixRotationRankAndAsymmetry) {
   EXPECT_EQ(r.err, "");
   const std::vector<std::string> lines = Lines(r.out);
   size_t rot = 0;
-  while (rot < lines.size() && lines[rot].rfind("rotated 180 degrees", 0) != 0) {
+  while (rot < lines.size() &&
+         lines[rot].rfind("rotated 180 degrees", 0) != 0) {
     ++rot;
   }
   ASSERT_LT(rot + 3, lines.size()) << r.out;
@@ -58,7 +59,8 @@ TEST(CliKernel, TextShowsMatrixRotationRankAndAsymmetry) {
   EXPECT_NE(r.out.find("\nasymmetry ||K - rot180 K|| / (2 ||K||): 1\n"),
             std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("centro-symmetric (K == rot180 K): no"), std::string::npos)
+  EXPECT_NE(r.out.find("centro-symmetric (K == rot180 K): no"),
+            std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("symmetric part"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("antisymmetric part"), std::string::npos) << r.out;
@@ -66,11 +68,13 @@ TEST(CliKernel, TextShowsMatrixRotationRankAndAsymmetry) {
 
 TEST(CliKernel, TextForASymmetricKernel) {
   RUN_OK(r, {"kernel", "laplacian"});
-  EXPECT_NE(r.out.find("\nrank: 2 (not separable)\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nrank: 2 (not separable)\n"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("\nasymmetry ||K - rot180 K|| / (2 ||K||): 0\n"),
             std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("centro-symmetric (K == rot180 K): yes"), std::string::npos)
+  EXPECT_NE(r.out.find("centro-symmetric (K == rot180 K): yes"),
+            std::string::npos)
       << r.out;
 }
 
@@ -154,7 +158,8 @@ TEST(CliKernel, JsonForOtherShapesAndAnchors) {
 
 TEST(CliKernel, KernelFileWithComments) {
   TempDir t;
-  WriteBytes(t / "k.txt", "# sharpen\n0 -1  0\n-1 5 -1   # the middle\n\n0 -1 0\n");
+  WriteBytes(t / "k.txt",
+             "# sharpen\n0 -1  0\n-1 5 -1   # the middle\n\n0 -1 0\n");
   std::string spec = "@";  // appended, not "@" + ..., which trips GCC 12's
   spec += (t / "k.txt").string();  // -Wrestrict false positive
   const json j = KernelJson(spec);
@@ -171,8 +176,9 @@ TEST(CliSignal, ValidMatchesNumpy) {
 TEST(CliSignal, FullIsTheDefaultAndMatchesNumpy) {
   RUN_OK(r, {"signal", "2,1,3,5,4", "-k", "1,-1"});
   // numpy.convolve([2,1,3,5,4], [1,-1]) and numpy.correlate(..., 'full').
-  EXPECT_EQ(r.out,
-            "convolve: [2, -1, 2, 2, -1, -4]\ncorrelate: [-2, 1, -2, -2, 1, 4]\n");
+  EXPECT_EQ(
+      r.out,
+      "convolve: [2, -1, 2, 2, -1, -4]\ncorrelate: [-2, 1, -2, -2, 1, 4]\n");
   RUN_OK(f, {"signal", "2,1,3,5,4", "-k", "1,-1", "--size", "full"});
   EXPECT_EQ(f.out, r.out);
 }
@@ -215,7 +221,8 @@ TEST(CliInfo, VersionAndHelp) {
   RUN_OK(v, {"--version"});
   EXPECT_EQ(v.out.rfind("convcorr ", 0), 0u) << v.out;
   RUN_OK(h, {"--help"});
-  for (const char* word : {"convolve", "correlate", "compare", "kernel", "signal"}) {
+  for (const char* word :
+       {"convolve", "correlate", "compare", "kernel", "signal"}) {
     EXPECT_NE(h.out.find(word), std::string::npos) << word << " in\n" << h.out;
   }
   RUN_OK(c, {"convolve", "--help"});

@@ -24,14 +24,16 @@ TEST(CliStdio, StdinToStdoutPngMatchesTheFileResult) {
   TempDir t;
   const fs::path in =
       WriteCrop("astronaut.png", cv::Rect(180, 90, 48, 40), t / "crop.png");
-  RUN_OK(piped, {"convolve", "-k", "sobel-x", "-", "-o", "-", "--format", "png"},
+  RUN_OK(piped,
+         {"convolve", "-k", "sobel-x", "-", "-o", "-", "--format", "png"},
          ReadBytes(in));
   ASSERT_EQ(piped.out.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
   RUN_OK(file, {"convolve", "-k", "sobel-x", in.string(), "-o",
                 (t / "file.png").string()});
   const cv::Mat from_stdout = Decode(piped.out);
   EXPECT_TRUE(Identical(from_stdout, Read(t / "file.png")));
-  EXPECT_TRUE(Near(from_stdout, Quantize(RefConvolve(Read(in), SobelX()), CV_8U), 1));
+  EXPECT_TRUE(
+      Near(from_stdout, Quantize(RefConvolve(Read(in), SobelX()), CV_8U), 1));
   // Only notes (clipped samples) may go to stderr, never the image.
   for (const std::string& line : Lines(piped.err)) {
     EXPECT_EQ(line.rfind("note: output '-': ", 0), 0u) << line;
@@ -42,8 +44,9 @@ TEST(CliStdio, StdinToStdoutTiff) {
   TempDir t;
   const fs::path in =
       WriteCrop("camera.png", cv::Rect(10, 20, 33, 21), t / "crop.png");
-  RUN_OK(piped, {"correlate", "-k", "sobel-x", "--depth", "f32", "-", "-o", "-",
-                 "--format", "tif"},
+  RUN_OK(piped,
+         {"correlate", "-k", "sobel-x", "--depth", "f32", "-", "-o", "-",
+          "--format", "tif"},
          ReadBytes(in));
   RUN_OK(file, {"correlate", "-k", "sobel-x", "--depth", "f32", in.string(),
                 "-o", (t / "file.tif").string()});
@@ -79,12 +82,13 @@ TEST(CliStdio, StdinIntoADirectoryIsNamedStdin) {
   RUN_OK(r, {"correlate", "-k", "box:3", "-", "-o", (t / "out").string()},
          ReadBytes(in));
   EXPECT_EQ(ListFiles(t / "out"), std::vector<std::string>{"stdin.png"});
-  RUN_OK(r2, {"correlate", "-k", "box:3", "--format", "tif", "-", "-o",
-              (t / "out2").string()},
+  RUN_OK(r2,
+         {"correlate", "-k", "box:3", "--format", "tif", "-", "-o",
+          (t / "out2").string()},
          ReadBytes(in));
   EXPECT_EQ(ListFiles(t / "out2"), std::vector<std::string>{"stdin.tif"});
-  EXPECT_TRUE(Identical(Read(t / "out" / "stdin.png"),
-                        Read(t / "out2" / "stdin.tif")));
+  EXPECT_TRUE(
+      Identical(Read(t / "out" / "stdin.png"), Read(t / "out2" / "stdin.tif")));
 }
 
 // A tree of sample crops with a subdirectory, a hidden file, a hidden
@@ -110,14 +114,15 @@ TEST(CliDirs, DirectoryWithoutRecursionSkipsSubdirectories) {
   TempDir t;
   const Tree tree(t.path());
   const fs::path out = t / "out";
-  RUN_OK(r, {"correlate", "-k", "sobel-x", tree.in.string(), "-o", out.string()});
+  RUN_OK(r,
+         {"correlate", "-k", "sobel-x", tree.in.string(), "-o", out.string()});
   EXPECT_EQ(ListFiles(out), (std::vector<std::string>{"a.png", "b.png"}));
-  EXPECT_TRUE(Near(Read(out / "a.png"),
-                   Quantize(RefCorrelate(Read(tree.in / "a.png"), SobelX()), CV_8U),
-                   1));
-  EXPECT_TRUE(Near(Read(out / "b.png"),
-                   Quantize(RefCorrelate(Read(tree.in / "b.png"), SobelX()), CV_8U),
-                   1));
+  EXPECT_TRUE(Near(
+      Read(out / "a.png"),
+      Quantize(RefCorrelate(Read(tree.in / "a.png"), SobelX()), CV_8U), 1));
+  EXPECT_TRUE(Near(
+      Read(out / "b.png"),
+      Quantize(RefCorrelate(Read(tree.in / "b.png"), SobelX()), CV_8U), 1));
 }
 
 TEST(CliDirs, RecursionMirrorsTheTree) {
@@ -131,13 +136,16 @@ TEST(CliDirs, RecursionMirrorsTheTree) {
                                       "sub/deeper/d.tif"}));
   EXPECT_TRUE(Near(
       Read(out / "sub" / "c.png"),
-      Quantize(RefConvolve(Read(tree.in / "sub" / "c.png"), SobelX()), CV_8U), 1));
+      Quantize(RefConvolve(Read(tree.in / "sub" / "c.png"), SobelX()), CV_8U),
+      1));
   const cv::Mat d = Read(out / "sub" / "deeper" / "d.tif");
   ASSERT_FALSE(d.empty());
   EXPECT_EQ(d.type(), CV_8UC3) << "the input's own encoding and depth";
   EXPECT_TRUE(Near(
-      d, Quantize(RefConvolve(Read(tree.in / "sub" / "deeper" / "d.tif"), SobelX()),
-                  CV_8U),
+      d,
+      Quantize(
+          RefConvolve(Read(tree.in / "sub" / "deeper" / "d.tif"), SobelX()),
+          CV_8U),
       1));
 }
 
@@ -153,7 +161,8 @@ TEST(CliDirs, FormatChangesEveryExtension) {
   const cv::Mat c = Read(out / "sub" / "c.tif");
   ASSERT_FALSE(c.empty());
   EXPECT_EQ(c.type(), CV_32FC3);
-  EXPECT_TRUE(Near(c, RefCorrelate(Read(tree.in / "sub" / "c.png"), SobelX()), 1e-3));
+  EXPECT_TRUE(
+      Near(c, RefCorrelate(Read(tree.in / "sub" / "c.png"), SobelX()), 1e-3));
 }
 
 TEST(CliDirs, JsonLinePerInputAndFileInputsBesideADirectory) {

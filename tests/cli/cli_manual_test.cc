@@ -43,7 +43,8 @@ std::set<std::string> HelpOptions(const std::string& command) {
 
 std::string RoffName(const std::string& option) {
   std::string out;
-  for (char c : option) out += c == '-' ? std::string("\\-") : std::string(1, c);
+  for (char c : option)
+    out += c == '-' ? std::string("\\-") : std::string(1, c);
   return out;
 }
 
@@ -62,8 +63,8 @@ TEST(CliManual, ManPageListsEveryCommandAndOptionAndRenders) {
           << option;
     }
   }
-  for (const char* code : {".B 0\n", ".B 1\n", ".B 2\n", ".B 3\n", ".B 130\n",
-                           ".B 143\n"}) {
+  for (const char* code :
+       {".B 0\n", ".B 1\n", ".B 2\n", ".B 3\n", ".B 130\n", ".B 143\n"}) {
     EXPECT_NE(man.out.find(code), std::string::npos) << code;
   }
   if (std::system("command -v man >/dev/null 2>&1") != 0) {
@@ -71,10 +72,9 @@ TEST(CliManual, ManPageListsEveryCommandAndOptionAndRenders) {
   }
   TempDir t;
   WriteBytes(t / "convcorr.1", man.out);
-  const std::string cmd = "MANWIDTH=80 man --warnings -l '" +
-                          (t / "convcorr.1").string() + "' > '" +
-                          (t / "out").string() + "' 2> '" +
-                          (t / "err").string() + "'";
+  const std::string cmd =
+      "MANWIDTH=80 man --warnings -l '" + (t / "convcorr.1").string() +
+      "' > '" + (t / "out").string() + "' 2> '" + (t / "err").string() + "'";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   EXPECT_EQ(ReadBytes(t / "err"), "");
   EXPECT_NE(ReadBytes(t / "out").find("EXIT STATUS"), std::string::npos);
@@ -83,13 +83,15 @@ TEST(CliManual, ManPageListsEveryCommandAndOptionAndRenders) {
 // What the generated completion offers for the words typed so far (the
 // last one being completed), from a real bash.
 std::vector<std::string> Complete(const fs::path& script,
-                                  const std::string& words, const fs::path& cwd) {
+                                  const std::string& words,
+                                  const fs::path& cwd) {
   TempDir t;
-  const std::string cmd = "cd '" + cwd.string() + "' && bash -c 'source \"" +
-                          script.string() + "\"; COMP_WORDS=(" + words +
-                          "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); "
-                          "_convcorr; printf \"%s\\n\" \"${COMPREPLY[@]}\"' > '" +
-                          (t / "out").string() + "'";
+  const std::string cmd =
+      "cd '" + cwd.string() + "' && bash -c 'source \"" + script.string() +
+      "\"; COMP_WORDS=(" + words +
+      "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); "
+      "_convcorr; printf \"%s\\n\" \"${COMPREPLY[@]}\"' > '" +
+      (t / "out").string() + "'";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
   std::vector<std::string> lines = Lines(ReadBytes(t / "out"));
   std::erase(lines, "");
@@ -120,10 +122,10 @@ TEST(CliManual, BashCompletionOffersCommandsOptionsAndFiles) {
             (std::vector<std::string>{"--stride", "--strip"}));
   // The words of options that take one of a few (their --help type), for
   // the command at hand: numpy only for signal, the aliases too.
-  EXPECT_EQ(Complete(s, "convcorr correlate --border \"\"", t.path()),
-            (std::vector<std::string>{"reflect101", "reflect", "replicate",
-                                      "constant", "wrap", "mirror",
-                                      "nearest"}));
+  EXPECT_EQ(
+      Complete(s, "convcorr correlate --border \"\"", t.path()),
+      (std::vector<std::string>{"reflect101", "reflect", "replicate",
+                                "constant", "wrap", "mirror", "nearest"}));
   EXPECT_EQ(Complete(s, "convcorr convolve --border re", t.path()),
             (std::vector<std::string>{"reflect101", "reflect", "replicate"}));
   EXPECT_EQ(Complete(s, "convcorr compare --method s", t.path()),
@@ -159,8 +161,10 @@ TEST(CliManual, BashCompletionOffersCommandsOptionsAndFiles) {
 // from what the commands take.
 TEST(CliManual, EveryListedValueIsAccepted) {
   TempDir t;
-  const fs::path in = WriteCrop("camera.png", cv::Rect(0, 0, 16, 16), t / "a.png");
-  const std::regex line(R"(^\s+(--[a-z-]+) ([A-Za-z0-9:\[\]]+(\|[A-Za-z0-9:\[\]]+)+))");
+  const fs::path in =
+      WriteCrop("camera.png", cv::Rect(0, 0, 16, 16), t / "a.png");
+  const std::regex line(
+      R"(^\s+(--[a-z-]+) ([A-Za-z0-9:\[\]]+(\|[A-Za-z0-9:\[\]]+)+))");
   int tried = 0;
   for (const std::string& command : kCommands) {
     const RunResult help = RunConvcorr({command, "--help"});
@@ -182,10 +186,11 @@ TEST(CliManual, EveryListedValueIsAccepted) {
           args = {"signal", "1,2,3", "-k", "1,1", option, word};
         } else {
           const std::string out = command == "compare" ? (t / "cmp").string()
-                                  : option == "--format" ? "-"
-                                                         : (t / "o.tif").string();
-          args = {command, "-k", "box:3", option, word, in.string(), "-o", out,
-                  "-q"};
+                                  : option == "--format"
+                                      ? "-"
+                                      : (t / "o.tif").string();
+          args = {command,     "-k", "box:3", option, word,
+                  in.string(), "-o", out,     "-q"};
         }
         SCOPED_TRACE(command + " " + option + " " + word);
         const RunResult r = RunConvcorr(args);
@@ -204,16 +209,15 @@ TEST(CliManual, InstallPutsThePageAndTheCompletionInPlace) {
   }
   TempDir t;
   const std::string cmd = "'" CONVCORR_CMAKE "' --install '" + build.string() +
-                          "' --prefix '" + t.path().string() +
-                          "' > /dev/null";
+                          "' --prefix '" + t.path().string() + "' > /dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   EXPECT_TRUE(fs::exists(t / "bin" / "convcorr"));
   RUN_OK(man, {"--generate-man"});
   EXPECT_EQ(ReadBytes(t / "share" / "man" / "man1" / "convcorr.1"), man.out);
   RUN_OK(completion, {"--generate-bash-completion"});
-  EXPECT_EQ(ReadBytes(t / "share" / "bash-completion" / "completions" /
-                      "convcorr"),
-            completion.out);
+  EXPECT_EQ(
+      ReadBytes(t / "share" / "bash-completion" / "completions" / "convcorr"),
+      completion.out);
 }
 
 }  // namespace

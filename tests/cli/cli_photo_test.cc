@@ -74,8 +74,8 @@ TEST(CliPhoto, ExifRotatedJpegComesOutUpright) {
   ASSERT_EQ(out.rows, 427);
   // The filter of the upright photo: the motion of a Sobel's x is along
   // the upright rows, not the stored ones.
-  cv::Mat ref = RefCorrelate(upright, KernelMat({{-1, 0, 1}, {-2, 0, 2},
-                                                 {-1, 0, 1}}));
+  cv::Mat ref =
+      RefCorrelate(upright, KernelMat({{-1, 0, 1}, {-2, 0, 2}, {-1, 0, 1}}));
   ref += cv::Scalar::all(128);
   EXPECT_TRUE(Near(out, Quantize(ref, CV_8U), 0));
   if (!Have("exiftool")) GTEST_SKIP() << "exiftool is not installed";
@@ -90,8 +90,9 @@ TEST(CliPhoto, NoAutoOrientFiltersThePixelsAsStored) {
   ASSERT_EQ(stored.cols, 427);
   RUN_OK(r, {"correlate", "-k", "box:3", "--no-auto-orient",
              Photo(kPortrait).string(), "-o", (dir / "box.jpg").string()});
-  const cv::Mat out = cv::imread((dir / "box.jpg").string(),
-                                 cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
+  const cv::Mat out =
+      cv::imread((dir / "box.jpg").string(),
+                 cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
   ASSERT_EQ(out.cols, 427);
   ASSERT_EQ(out.rows, 640);
   const float w = 1.0f / 9.0f;
@@ -119,8 +120,8 @@ TEST(CliPhoto, IccProfileAndExifGoToEveryFormat) {
   for (const std::string ext : {"jpg", "png", "tif", "webp"}) {
     SCOPED_TRACE(ext);
     const fs::path out = dir / ("out." + ext);
-    RUN_OK(r, {"convolve", "-k", "gaussian:1", Photo(kPortrait).string(),
-               "-o", out.string()});
+    RUN_OK(r, {"convolve", "-k", "gaussian:1", Photo(kPortrait).string(), "-o",
+               out.string()});
     EXPECT_EQ(Icc(out), icc);
     EXPECT_EQ(ExifTool(out, "Make"), "convcorr-samples");
     EXPECT_EQ(ExifTool(out, "Model"), "Rocket Portrait");
@@ -139,8 +140,8 @@ TEST(CliPhoto, StripWritesNoMetadata) {
   for (const std::string ext : {"jpg", "png", "tif", "webp"}) {
     SCOPED_TRACE(ext);
     const fs::path out = dir / ("out." + ext);
-    RUN_OK(r, {"correlate", "-k", "box:3", "--strip",
-               Photo(kPortrait).string(), "-o", out.string()});
+    RUN_OK(r, {"correlate", "-k", "box:3", "--strip", Photo(kPortrait).string(),
+               "-o", out.string()});
     EXPECT_EQ(Icc(out), "");
     EXPECT_EQ(ExifTool(out, "Make"), "");
     EXPECT_EQ(ExifTool(out, "DateTimeOriginal"), "");
@@ -174,16 +175,16 @@ TEST(CliPhoto, GrayAlphaTiffKeepsItsAlpha) {
   ASSERT_EQ(Capture("identify -format '%[channels]' '" + ga.string() + "'"),
             "graya");
   const fs::path out = dir / "out.tif";
-  RUN_OK(r, {"correlate", "-k", "box:3", "--normalize", "--json",
-             ga.string(), "-o", out.string()});
+  RUN_OK(r, {"correlate", "-k", "box:3", "--normalize", "--json", ga.string(),
+             "-o", out.string()});
   EXPECT_NE(r.out.find("\"channels\":2"), std::string::npos) << r.out;
   EXPECT_EQ(Capture("identify -format '%[channels]' '" + out.string() + "'"),
             "graya");
   // The alpha is copied unchanged: ImageMagick extracts the same plane.
-  const std::string a_in = Capture("convert '" + ga.string() +
-                                   "' -alpha extract -depth 8 gray:-");
-  const std::string a_out = Capture("convert '" + out.string() +
-                                    "' -alpha extract -depth 8 gray:-");
+  const std::string a_in =
+      Capture("convert '" + ga.string() + "' -alpha extract -depth 8 gray:-");
+  const std::string a_out =
+      Capture("convert '" + out.string() + "' -alpha extract -depth 8 gray:-");
   ASSERT_EQ(a_in.size(), 400u * 328u);
   EXPECT_TRUE(a_in == a_out);
 }
@@ -201,9 +202,8 @@ TEST(CliPhoto, QualitySetsTheJpegQuality) {
     EXPECT_EQ(Capture("identify -format %Q '" + (dir / "q.jpg").string() + "'"),
               "40");
   }
-  const RunResult bad = RunConvcorr({"correlate", "-k", "identity",
-                                     "--quality", "101",
-                                     Photo("rocket.jpg").string(), "-o",
+  const RunResult bad = RunConvcorr({"correlate", "-k", "identity", "--quality",
+                                     "101", Photo("rocket.jpg").string(), "-o",
                                      (dir / "x.jpg").string()});
   EXPECT_EQ(bad.exit_code, 2) << Describe(bad);
   EXPECT_EQ(bad.err, "--quality must be 1 to 100 (0: the format's default)\n");
@@ -214,18 +214,16 @@ TEST(CliPhoto, MaxPixelsTakesAnExponent) {
   TempDir dir;
   RUN_OK(r, {"correlate", "-k", "box:3", "--max-pixels", "2.5e8",
              Photo("camera.png").string(), "-o", (dir / "o.png").string()});
-  const RunResult small =
-      RunConvcorr({"correlate", "-k", "box:3", "--max-pixels", "2.6e5",
-                   Photo("camera.png").string(), "-o",
-                   (dir / "s.png").string()});
+  const RunResult small = RunConvcorr(
+      {"correlate", "-k", "box:3", "--max-pixels", "2.6e5",
+       Photo("camera.png").string(), "-o", (dir / "s.png").string()});
   EXPECT_EQ(small.exit_code, 1) << Describe(small);
   EXPECT_EQ(small.err, "input '" + Photo("camera.png").string() +
                            "': image is 512x512 (262144 pixels), over the "
                            "limit of 260000 (--max-pixels)\n");
-  const RunResult frac =
-      RunConvcorr({"correlate", "-k", "box:3", "--max-pixels", "1.5",
-                   Photo("camera.png").string(), "-o",
-                   (dir / "f.png").string()});
+  const RunResult frac = RunConvcorr(
+      {"correlate", "-k", "box:3", "--max-pixels", "1.5",
+       Photo("camera.png").string(), "-o", (dir / "f.png").string()});
   EXPECT_EQ(frac.exit_code, 2) << Describe(frac);
   EXPECT_EQ(frac.err, "--max-pixels must be a whole number of at least 1\n");
 }
@@ -233,8 +231,8 @@ TEST(CliPhoto, MaxPixelsTakesAnExponent) {
 TEST(CliPhoto, AnOutputNameIsNeverGuessedIntoAFolder) {
   TempDir dir;
   const std::string in = Photo("camera.png").string();
-  for (const std::string ext : {"gif", "avif", "heic", "jxl", "exr", "jp2",
-                                "svg"}) {
+  for (const std::string ext :
+       {"gif", "avif", "heic", "jxl", "exr", "jp2", "svg"}) {
     SCOPED_TRACE(ext);
     const fs::path out = dir / ("out." + ext);
     const RunResult r =
@@ -262,8 +260,7 @@ TEST(CliPhoto, AnOutputNameIsNeverGuessedIntoAFolder) {
   EXPECT_TRUE(fs::exists(dir / "result.png" / "camera.diff.png"));
   // An existing directory with an extension in its name is a directory.
   fs::create_directory(dir / "by.date");
-  RUN_OK(e, {"correlate", "-k", "box:3", in, "-o",
-             (dir / "by.date").string()});
+  RUN_OK(e, {"correlate", "-k", "box:3", in, "-o", (dir / "by.date").string()});
   EXPECT_TRUE(fs::exists(dir / "by.date" / "camera.png"));
 }
 

@@ -30,14 +30,12 @@ namespace fs = std::filesystem;
 
 cv::Mat SobelX() { return KernelMat({{-1, 0, 1}, {-2, 0, 2}, {-1, 0, 1}}); }
 cv::Mat SobelY() { return KernelMat({{-1, -2, -1}, {0, 0, 0}, {1, 2, 1}}); }
-cv::Mat Box(int n) {
-  return cv::Mat(n, n, CV_32F, cv::Scalar(1.0 / (n * n)));
-}
+cv::Mat Box(int n) { return cv::Mat(n, n, CV_32F, cv::Scalar(1.0 / (n * n))); }
 double L1(const cv::Mat& k) { return cv::norm(k, cv::NORM_L1); }
 
 // Runs convcorr and fails the test (with its stderr) unless it exits 0.
-#define RUN_OK(result, ...)                                  \
-  const RunResult result = RunConvcorr(__VA_ARGS__);         \
+#define RUN_OK(result, ...)                          \
+  const RunResult result = RunConvcorr(__VA_ARGS__); \
   ASSERT_EQ(result.exit_code, 0) << Describe(result)
 
 // Number of float samples that round outside [0, max].
@@ -67,8 +65,8 @@ TEST(CliFilter, AstronautSobelXFloatMatchesFilter2D) {
     const cv::Mat got = Read(out);
     ASSERT_FALSE(got.empty());
     EXPECT_EQ(got.type(), CV_32FC3);
-    const cv::Mat want =
-        mode == "correlate" ? RefCorrelate(src, SobelX()) : RefConvolve(src, SobelX());
+    const cv::Mat want = mode == "correlate" ? RefCorrelate(src, SobelX())
+                                             : RefConvolve(src, SobelX());
     EXPECT_TRUE(Near(got, want, tol));
     double lo = 0;
     cv::minMaxLoc(got.reshape(1), &lo);
@@ -140,7 +138,8 @@ TEST(CliFilter, RgbaAlphaIsCarriedUnchangedInSameMode) {
     const cv::Mat want = mode == "correlate"
                              ? RefCorrelate(ColorOf(src), SobelY())
                              : RefConvolve(ColorOf(src), SobelY());
-    EXPECT_TRUE(Near(ColorOf(got), Quantize(want + cv::Scalar::all(128), CV_8U), 1));
+    EXPECT_TRUE(
+        Near(ColorOf(got), Quantize(want + cv::Scalar::all(128), CV_8U), 1));
   }
 }
 
@@ -154,10 +153,10 @@ TEST(CliFilter, FilterAlphaFiltersAlphaLikeAColourChannel) {
   const cv::Mat got = Read(out);
   ASSERT_FALSE(got.empty());
   ASSERT_EQ(got.type(), CV_8UC4);
-  EXPECT_TRUE(
-      Near(AlphaOf(got), Quantize(RefCorrelate(AlphaOf(src), Box(5)), CV_8U), 1));
-  EXPECT_TRUE(
-      Near(ColorOf(got), Quantize(RefCorrelate(ColorOf(src), Box(5)), CV_8U), 1));
+  EXPECT_TRUE(Near(AlphaOf(got),
+                   Quantize(RefCorrelate(AlphaOf(src), Box(5)), CV_8U), 1));
+  EXPECT_TRUE(Near(ColorOf(got),
+                   Quantize(RefCorrelate(ColorOf(src), Box(5)), CV_8U), 1));
   EXPECT_FALSE(Identical(AlphaOf(got), AlphaOf(src)))
       << "the silhouette's edge must be blurred";
 }
@@ -176,14 +175,15 @@ TEST(CliFilter, AlphaIsCroppedForValidAndExtendedForFull) {
     ASSERT_EQ(got.type(), CV_8UC4);
     EXPECT_EQ(got.cols, src.cols - 2);
     EXPECT_EQ(got.rows, src.rows - 2);
-    EXPECT_TRUE(Identical(AlphaOf(got),
-                          alpha(cv::Rect(1, 1, src.cols - 2, src.rows - 2)).clone()));
-    EXPECT_TRUE(Near(ColorOf(got),
-                     Quantize(RefCorrelate(ColorOf(src), Box(3), {1, 1},
-                                           cv::BORDER_CONSTANT, 0,
-                                           OutSize::kValid),
-                              CV_8U),
-                     1));
+    EXPECT_TRUE(
+        Identical(AlphaOf(got),
+                  alpha(cv::Rect(1, 1, src.cols - 2, src.rows - 2)).clone()));
+    EXPECT_TRUE(
+        Near(ColorOf(got),
+             Quantize(RefCorrelate(ColorOf(src), Box(3), {1, 1},
+                                   cv::BORDER_CONSTANT, 0, OutSize::kValid),
+                      CV_8U),
+             1));
   }
   {
     // constant:0 makes the added margin transparent.
@@ -341,8 +341,10 @@ TEST(CliFilter, ValidWithAlphaDoesNotDependOnAnchorOrMode) {
   ASSERT_FALSE(ra.empty() || rb.empty() || rc.empty());
   EXPECT_TRUE(Identical(ColorOf(rb), ColorOf(ra)));
   EXPECT_TRUE(Identical(ColorOf(rc), ColorOf(ra)));
-  EXPECT_TRUE(Identical(AlphaOf(rb), AlphaOf(ra))) << "alpha moved with --anchor";
-  EXPECT_TRUE(Identical(AlphaOf(rc), AlphaOf(ra))) << "alpha moved with the mode";
+  EXPECT_TRUE(Identical(AlphaOf(rb), AlphaOf(ra)))
+      << "alpha moved with --anchor";
+  EXPECT_TRUE(Identical(AlphaOf(rc), AlphaOf(ra)))
+      << "alpha moved with the mode";
 }
 
 TEST(CliFilter, KernelLargerThanTheImageExtendsRepeatedly) {
@@ -366,19 +368,21 @@ TEST(CliFilter, KernelLargerThanTheImageExtendsRepeatedly) {
     int cv_border;
     double value;
   };
-  for (const Case& c : std::vector<Case>{{"reflect101", cv::BORDER_REFLECT_101, 0},
-                                         {"reflect", cv::BORDER_REFLECT, 0},
-                                         {"replicate", cv::BORDER_REPLICATE, 0},
-                                         {"wrap", cv::BORDER_WRAP, 0},
-                                         {"constant:5", cv::BORDER_CONSTANT, 5}}) {
+  for (const Case& c :
+       std::vector<Case>{{"reflect101", cv::BORDER_REFLECT_101, 0},
+                         {"reflect", cv::BORDER_REFLECT, 0},
+                         {"replicate", cv::BORDER_REPLICATE, 0},
+                         {"wrap", cv::BORDER_WRAP, 0},
+                         {"constant:5", cv::BORDER_CONSTANT, 5}}) {
     for (const std::string mode : {"correlate", "convolve"}) {
       SCOPED_TRACE(c.name + " " + mode);
       const fs::path out = t / "out.tif";
       RUN_OK(r, {mode, "-k", spec, "--border", c.name, "--depth", "f32",
                  in.string(), "-o", out.string()});
       const cv::Mat want =
-          mode == "correlate" ? RefCorrelate(src, k, {4, 3}, c.cv_border, c.value)
-                              : RefConvolve(src, k, {4, 3}, c.cv_border, c.value);
+          mode == "correlate"
+              ? RefCorrelate(src, k, {4, 3}, c.cv_border, c.value)
+              : RefConvolve(src, k, {4, 3}, c.cv_border, c.value);
       EXPECT_TRUE(Near(Read(out), want, 1e-3 * L1(k)));
     }
   }
@@ -504,8 +508,8 @@ TEST(CliFilter, DepthOptions) {
     EXPECT_TRUE(Near(got, Quantize(ref, CV_16U), 1));
   }
   {
-    RUN_OK(r, {"correlate", "-k", "sobel-y", "--depth", "u8", in.string(),
-               "-o", (t / "b.tif").string()});
+    RUN_OK(r, {"correlate", "-k", "sobel-y", "--depth", "u8", in.string(), "-o",
+               (t / "b.tif").string()});
     const cv::Mat got = Read(t / "b.tif");
     ASSERT_FALSE(got.empty());
     EXPECT_EQ(got.type(), CV_8UC3);
@@ -527,7 +531,8 @@ TEST(CliFilter, DepthOptions) {
     const cv::Mat got = Read(t / "d.png");
     ASSERT_FALSE(got.empty());
     EXPECT_EQ(got.type(), CV_8UC1);
-    EXPECT_TRUE(Near(got, Quantize(RefCorrelate(Read(board), Box(3)), CV_8U), 1));
+    EXPECT_TRUE(
+        Near(got, Quantize(RefCorrelate(Read(board), Box(3)), CV_8U), 1));
   }
 }
 
@@ -592,11 +597,12 @@ TEST(CliFilter, ConvolveEqualsCorrelateOfRotatedKernel) {
   for (const Case& c : cases) {
     for (const std::string border : {"reflect101", "wrap", "constant:3"}) {
       for (const std::string size : {"same", "valid", "full"}) {
-        SCOPED_TRACE(c.spec + " anchor " + c.anchor + " " + border + " " + size);
-        std::vector<std::string> conv = {"convolve", "-k", c.spec, "--border",
-                                         border, "--size", size, "--depth",
-                                         "f32", in.string(), "-o",
-                                         (t / "conv.tif").string()};
+        SCOPED_TRACE(c.spec + " anchor " + c.anchor + " " + border + " " +
+                     size);
+        std::vector<std::string> conv = {
+            "convolve", "-k",        c.spec, "--border",
+            border,     "--size",    size,   "--depth",
+            "f32",      in.string(), "-o",   (t / "conv.tif").string()};
         if (!c.anchor.empty()) {
           conv.push_back("--anchor");
           conv.push_back(c.anchor);
@@ -618,7 +624,8 @@ TEST(CliFilter, ConvolveEqualsCorrelateOfRotatedKernelInEveryEngine) {
   TempDir t;
   const fs::path in =
       WriteCrop("coffee.png", cv::Rect(200, 120, 41, 27), t / "crop.png");
-  const auto outer = [](const std::vector<int>& col, const std::vector<int>& row) {
+  const auto outer = [](const std::vector<int>& col,
+                        const std::vector<int>& row) {
     std::string spec;
     for (int c : col) {
       for (size_t j = 0; j < row.size(); ++j) {
@@ -633,7 +640,7 @@ TEST(CliFilter, ConvolveEqualsCorrelateOfRotatedKernelInEveryEngine) {
     return v;
   };
   const std::vector<std::pair<std::vector<int>, std::vector<int>>> factors = {
-      {{1, 2, 1}, {-1, 0, 1}},              // sobel-x
+      {{1, 2, 1}, {-1, 0, 1}},  // sobel-x
       {{1, 2, 3}, {2, -1, 0}},
       {{1, 3, -2, 4, 5}, {1, -1, 2, 0, 3}},
   };
@@ -650,8 +657,8 @@ TEST(CliFilter, ConvolveEqualsCorrelateOfRotatedKernelInEveryEngine) {
       for (const std::string& size : sizes) {
         SCOPED_TRACE(spec + " " + engine + " " + size);
         // Default anchor (centre) mirrors to the centre for odd sizes.
-        RUN_OK(a, {"convolve", "-k", spec, engine, "--size", size,
-                   "--border", "reflect", "--depth", "f32", in.string(), "-o",
+        RUN_OK(a, {"convolve", "-k", spec, engine, "--size", size, "--border",
+                   "reflect", "--depth", "f32", in.string(), "-o",
                    (t / "conv.tif").string()});
         RUN_OK(b, {"correlate", "-k", rotated, engine, "--size", size,
                    "--border", "reflect", "--depth", "f32", in.string(), "-o",
@@ -666,11 +673,11 @@ TEST(CliFilter, ConvolveEqualsCorrelateOfRotatedKernelInEveryEngine) {
         }
         const cv::Mat k = KernelMat(rows);
         const cv::Point anchor(k.cols / 2, k.rows / 2);
-        EXPECT_TRUE(Near(conv,
-                         RefConvolve(Read(in), k, anchor, cv::BORDER_REFLECT, 0,
-                                     size == "same" ? OutSize::kSame
-                                                    : OutSize::kFull),
-                         1e-5 * 255 * L1(k)));
+        EXPECT_TRUE(
+            Near(conv,
+                 RefConvolve(Read(in), k, anchor, cv::BORDER_REFLECT, 0,
+                             size == "same" ? OutSize::kSame : OutSize::kFull),
+                 1e-5 * 255 * L1(k)));
       }
     }
   }
@@ -720,9 +727,9 @@ TEST(CliFilter, SeparableMethodRefusesAKernelOfRankAboveFour) {
   EXPECT_NE(r.err.find("--method separable"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("rank 5"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(t / "out.png"));
-  const RunResult bad = RunConvcorr({"correlate", "-k", "box:3", "--method",
-                                     "winograd", in.string(), "-o",
-                                     (t / "out.png").string()});
+  const RunResult bad =
+      RunConvcorr({"correlate", "-k", "box:3", "--method", "winograd",
+                   in.string(), "-o", (t / "out.png").string()});
   EXPECT_EQ(bad.exit_code, 2) << Describe(bad);
   EXPECT_NE(bad.err.find("--method"), std::string::npos) << bad.err;
   EXPECT_FALSE(fs::exists(t / "out.png"));
@@ -739,8 +746,8 @@ TEST(CliFilter, DirectAndPlanarPathsWriteTheSameSamples) {
   cv::Mat bgra;
   cv::cvtColor(Read(rgb), bgra, cv::COLOR_BGR2BGRA);
   ASSERT_TRUE(cv::imwrite((t / "rgba.png").string(), bgra));
-  for (const std::string spec : {"sobel-x", "gaussian:1.5,7", "emboss",
-                                 "motion:9,30"}) {
+  for (const std::string spec :
+       {"sobel-x", "gaussian:1.5,7", "emboss", "motion:9,30"}) {
     for (const std::string size : {"same", "full"}) {
       RUN_OK(a, {"correlate", "-k", spec, "--size", size, "--bias", "100",
                  rgb.string(), "-o", (t / "a.png").string()});

@@ -7,13 +7,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <csignal>
-#include <thread>
 #include <cmath>
+#include <csignal>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
+#include <thread>
 
 extern char** environ;
 
@@ -45,7 +45,8 @@ cv::Mat Decode(const std::string& bytes) {
   return cv::imdecode(buf, cv::IMREAD_UNCHANGED);
 }
 
-fs::path WriteCrop(const std::string& name, cv::Rect rect, const fs::path& dst) {
+fs::path WriteCrop(const std::string& name, cv::Rect rect,
+                   const fs::path& dst) {
   const cv::Mat img = Read(Photo(name));
   if (img.empty()) throw std::runtime_error("cannot read sample " + name);
   if (!cv::imwrite(dst.string(), img(rect).clone())) {
@@ -260,12 +261,11 @@ int RunAndSignal(const std::vector<std::string>& args, int sig, int delay_ms) {
 
 std::string Describe(const RunResult& r) {
   std::string s = "exit " + std::to_string(r.exit_code) + "\nstderr:\n" + r.err;
-  const bool text =
-      std::all_of(r.out.begin(), r.out.end(), [](char c) {
-        return c == '\n' || c == '\t' ||
-               (static_cast<unsigned char>(c) >= 32 &&
-                static_cast<unsigned char>(c) < 127);
-      });
+  const bool text = std::all_of(r.out.begin(), r.out.end(), [](char c) {
+    return c == '\n' || c == '\t' ||
+           (static_cast<unsigned char>(c) >= 32 &&
+            static_cast<unsigned char>(c) < 127);
+  });
   s += text ? "stdout:\n" + r.out.substr(0, 4000)
             : "stdout: " + std::to_string(r.out.size()) + " binary bytes";
   return s;

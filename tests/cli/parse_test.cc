@@ -19,7 +19,6 @@
 namespace convcorr::cli {
 namespace {
 
-
 TEST(ParseBorder, EveryModeAndItsAlias) {
   using core::BorderMode;
   EXPECT_EQ(ParseBorder("reflect101").mode, BorderMode::kReflect101);
@@ -80,8 +79,8 @@ TEST(ParseStep, OneNumberOrTwo) {
   EXPECT_EQ(ParseStep("--stride", "2"), (Step{2, 2}));
   EXPECT_EQ(ParseStep("--stride", "3,1"), (Step{3, 1}));
   EXPECT_EQ(ParseStep("--dilation", "1024,1"), (Step{1024, 1}));
-  for (const char* bad : {"0", "1025", "2,", ",2", "1.5", "-1", "2,2,2", "",
-                          "a"}) {
+  for (const char* bad :
+       {"0", "1025", "2,", ",2", "1.5", "-1", "2,2,2", "", "a"}) {
     EXPECT_EQ(UsageError([&] { ParseStep("--stride", bad); }),
               std::string("--stride '") + bad +
                   "': expected N or Y,X with whole numbers from 1 to 1024, "
@@ -110,11 +109,12 @@ TEST(DilateKernel, SpreadsTheTapsAndRefusesWhatWouldBeTooLarge) {
   EXPECT_EQ(d.at(0, 0), k.at(0, 0));
   EXPECT_EQ(d.at(4, 6), k.at(2, 2));
   EXPECT_EQ(d.at(1, 0), 0.0);
-  const std::string error =
-      UsageError([&] { DilateKernel(k, Step{1024, 1}, "sobel-x"); });
-  EXPECT_EQ(error.rfind("--dilation 1024,1: kernel 'sobel-x' would span 3x2049",
-                        0),
-            0u)
+  const std::string error = UsageError([&] {
+    DilateKernel(k, Step{1024, 1}, "sobel-x");
+  });
+  EXPECT_EQ(
+      error.rfind("--dilation 1024,1: kernel 'sobel-x' would span 3x2049", 0),
+      0u)
       << error;
 }
 
@@ -126,8 +126,8 @@ TEST(ParseValues, CommasAndSpaces) {
 }
 
 TEST(Names, RoundTripThroughTheParsers) {
-  for (const char* word : {"reflect101", "reflect", "replicate", "constant",
-                           "wrap"}) {
+  for (const char* word :
+       {"reflect101", "reflect", "replicate", "constant", "wrap"}) {
     EXPECT_STREQ(BorderName(ParseBorder(word).mode), word);
   }
   for (const char* word : {"same", "valid", "full"}) {
@@ -311,7 +311,8 @@ TEST(ParseStep, SignalTakesOneNumber) {
 TEST(ParseDiffRange, MaxPercentileOrValue) {
   using Kind = diff::DiffRange::Kind;
   EXPECT_EQ(ParseDiffRange("max"), (diff::DiffRange{Kind::kMax, 0}));
-  EXPECT_EQ(ParseDiffRange("p99.5"), (diff::DiffRange{Kind::kPercentile, 99.5}));
+  EXPECT_EQ(ParseDiffRange("p99.5"),
+            (diff::DiffRange{Kind::kPercentile, 99.5}));
   EXPECT_EQ(ParseDiffRange("p100"), (diff::DiffRange{Kind::kPercentile, 100}));
   EXPECT_EQ(ParseDiffRange("12.5"), (diff::DiffRange{Kind::kValue, 12.5}));
   for (const char* bad : {"", "p", "p0", "p101", "pmax", "0", "-3", "nan",

@@ -23,7 +23,6 @@ namespace fs = std::filesystem;
 using convcorr::io::testing::TempDir;
 using convcorr::io::testing::WriteFile;
 
-
 FilterOptions Options(std::vector<std::string> inputs, std::string output) {
   FilterOptions o;
   o.inputs = std::move(inputs);
@@ -37,8 +36,8 @@ struct Tree {
   Tree() {
     fs::create_directory(dir / "in");
     fs::create_directory(dir / "in" / "sub");
-    for (const char* name : {"in/a.png", "in/b.jpg", "in/notes.txt",
-                             "in/sub/c.tif"}) {
+    for (const char* name :
+         {"in/a.png", "in/b.jpg", "in/notes.txt", "in/sub/c.tif"}) {
       WriteFile(dir / name, "x");
     }
   }
@@ -89,11 +88,10 @@ TEST(MakePlan, CompareWritesItsFilesByRole) {
   ASSERT_EQ(plan.jobs.size(), 1u);
   const fs::path base = fs::path(t.out()) / "b";
   EXPECT_EQ(CompareOutputs(plan.jobs[0], o),
-            (std::vector<fs::path>{base.string() + ".convolve.jpg",
-                                   base.string() + ".correlate.jpg",
-                                   base.string() + ".diff.png",
-                                   base.string() + ".diff.tif",
-                                   base.string() + ".panel.png"}));
+            (std::vector<fs::path>{
+                base.string() + ".convolve.jpg",
+                base.string() + ".correlate.jpg", base.string() + ".diff.png",
+                base.string() + ".diff.tif", base.string() + ".panel.png"}));
 }
 
 TEST(MakePlan, MissingInputsBecomeJobErrorsNotPlanErrors) {
@@ -112,14 +110,20 @@ TEST(MakePlan, RefusedPlans) {
   const std::string b = (t.dir / "in/b.jpg").string();
   EXPECT_EQ(UsageError([&] { MakePlan(Options({a}, ""), false); }),
             "no output given: add -o FILE, -o DIR or -o - for stdout");
-  EXPECT_EQ(UsageError([&] { MakePlan(Options({a, b}, "-"), false); }),
+  EXPECT_EQ(UsageError([&] {
+              MakePlan(Options({a, b}, "-"), false);
+            }),
             "-o - (stdout) takes exactly one input image");
   EXPECT_EQ(UsageError([&] { MakePlan(Options({a}, "-"), true); }),
             "compare writes several files: -o must be a directory");
-  EXPECT_EQ(UsageError([&] { MakePlan(Options({"-", "-"}, t.out()), false); }),
+  EXPECT_EQ(UsageError([&] {
+              MakePlan(Options({"-", "-"}, t.out()), false);
+            }),
             "stdin ('-') can be given only once");
   const std::string two = (t.dir / "two.png").string();
-  EXPECT_EQ(UsageError([&] { MakePlan(Options({a, b}, two), false); }),
+  EXPECT_EQ(UsageError([&] {
+              MakePlan(Options({a, b}, two), false);
+            }),
             "several inputs need an output directory, not the file '" + two +
                 "' (a trailing / makes any name a directory)");
   const std::string gif = (t.dir / "out.gif").string();
@@ -146,8 +150,8 @@ TEST(MakePlan, RefusedPlans) {
                        false);
             }),
             "inputs '" + a + "' and '" + (t.dir / "other/a.png").string() +
-                "' would both write '" + (fs::path(t.out()) / "a.png").string() +
-                "'");
+                "' would both write '" +
+                (fs::path(t.out()) / "a.png").string() + "'");
   FilterOptions bad_ext = Options({t.in()}, t.out());
   bad_ext.extensions = "png,gif";
   EXPECT_EQ(UsageError([&] { MakePlan(bad_ext, false); }),
@@ -239,8 +243,8 @@ TEST(SelectShard, ShardsPartitionTheSortedInputs) {
       EXPECT_EQ(part[2].name, "g");
     }
   }
-  EXPECT_EQ(seen, (std::multiset<std::string>{"a", "b", "c", "d", "e", "f",
-                                              "g"}));
+  EXPECT_EQ(seen,
+            (std::multiset<std::string>{"a", "b", "c", "d", "e", "f", "g"}));
 }
 
 TEST(ResolveJobs, DefaultsToTheCoresAndNeverExceedsTheInputs) {

@@ -31,8 +31,9 @@ std::string Slurp(const fs::path& p) {
 TempDir::TempDir() {
   std::random_device rd;
   for (int attempt = 0; attempt < 100; ++attempt) {
-    fs::path p = fs::temp_directory_path() /
-                 ("convcorr-test-" + std::to_string(rd()) + std::to_string(rd()));
+    fs::path p =
+        fs::temp_directory_path() /
+        ("convcorr-test-" + std::to_string(rd()) + std::to_string(rd()));
     std::error_code ec;
     if (fs::create_directory(p, ec)) {
       path_ = p;
@@ -73,8 +74,8 @@ RunResult RunConvcorr(const std::vector<std::string>& args,
   const fs::path old_cwd = fs::current_path();
   if (!cwd.empty()) fs::current_path(cwd);
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(),
-                             environ);
+  const int rc =
+      posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   if (!cwd.empty()) fs::current_path(old_cwd);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot run " + argv_s[0]);
@@ -82,8 +83,8 @@ RunResult RunConvcorr(const std::vector<std::string>& args,
   int status = 0;
   waitpid(pid, &status, 0);
   RunResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status)
-                                  : 128 + WTERMSIG(status);
+  r.exit_code =
+      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = Slurp(out);
   r.err = Slurp(err);
   return r;

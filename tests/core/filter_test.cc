@@ -37,8 +37,8 @@ struct Shape {
   int cols;
 };
 
-const Shape kShapes[] = {{1, 1}, {1, 2}, {2, 1}, {2, 2}, {3, 3},  {1, 5},
-                         {4, 3}, {3, 6}, {5, 5}, {7, 2}, {8, 8},  {9, 9},
+const Shape kShapes[] = {{1, 1},  {1, 2},   {2, 1},  {2, 2},   {3, 3},  {1, 5},
+                         {4, 3},  {3, 6},   {5, 5},  {7, 2},   {8, 8},  {9, 9},
                          {11, 4}, {13, 13}, {2, 17}, {15, 15}, {21, 21}};
 
 const BorderMode kCvBorders[] = {BorderMode::kReflect101, BorderMode::kReflect,
@@ -80,7 +80,8 @@ std::string Describe(const kernel::Kernel& k, int w, int h, BorderMode mode) {
   return "kernel " + std::to_string(k.rows()) + "x" + std::to_string(k.cols()) +
          " anchor (" + std::to_string(k.anchor_x()) + "," +
          std::to_string(k.anchor_y()) + ") image " + std::to_string(w) + "x" +
-         std::to_string(h) + " border " + std::to_string(static_cast<int>(mode));
+         std::to_string(h) + " border " +
+         std::to_string(static_cast<int>(mode));
 }
 
 // Compares a plane with oracle values and reports the first bad pixel.
@@ -178,10 +179,10 @@ TEST(CorrelateReference, KernelLargerThanImageExtendsRepeatedly) {
   const kernel::Kernel k = RandomKernel(9, 11, rng);
   for (BorderMode mode : {BorderMode::kReflect101, BorderMode::kReflect,
                           BorderMode::kWrap, BorderMode::kReplicate}) {
-    ExpectNear(CorrelateReference(in, k, {mode, 0}, OutputSize::kSame, 1),
-               BruteCorrelate(in, k, mode, 0, 3, 2, -k.anchor_x(),
-                              -k.anchor_y()),
-               3, 2, Tolerance(k, 255), Describe(k, 3, 2, mode));
+    ExpectNear(
+        CorrelateReference(in, k, {mode, 0}, OutputSize::kSame, 1),
+        BruteCorrelate(in, k, mode, 0, 3, 2, -k.anchor_x(), -k.anchor_y()), 3,
+        2, Tolerance(k, 255), Describe(k, 3, 2, mode));
   }
 }
 
@@ -195,11 +196,15 @@ TEST(CorrelateReference, HandComputedBorders) {
     return CorrelateReference(in, k, {mode, value}, OutputSize::kSame, 1).data;
   };
   // reflect101: left neighbour of 1 is 2, right of 4 is 3.
-  EXPECT_EQ(run(BorderMode::kReflect101), (std::vector<float>{212, 321, 432, 343}));
+  EXPECT_EQ(run(BorderMode::kReflect101),
+            (std::vector<float>{212, 321, 432, 343}));
   // reflect: left of 1 is 1, right of 4 is 4.
-  EXPECT_EQ(run(BorderMode::kReflect), (std::vector<float>{211, 321, 432, 443}));
-  EXPECT_EQ(run(BorderMode::kReplicate), (std::vector<float>{211, 321, 432, 443}));
-  EXPECT_EQ(run(BorderMode::kConstant, 5), (std::vector<float>{215, 321, 432, 543}));
+  EXPECT_EQ(run(BorderMode::kReflect),
+            (std::vector<float>{211, 321, 432, 443}));
+  EXPECT_EQ(run(BorderMode::kReplicate),
+            (std::vector<float>{211, 321, 432, 443}));
+  EXPECT_EQ(run(BorderMode::kConstant, 5),
+            (std::vector<float>{215, 321, 432, 543}));
   // wrap: left of 1 is 4, right of 4 is 1.
   EXPECT_EQ(run(BorderMode::kWrap), (std::vector<float>{214, 321, 432, 143}));
 }

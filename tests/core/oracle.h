@@ -62,8 +62,8 @@ inline std::vector<double> BruteCorrelate(const core::Plane& in,
   return out;
 }
 
-inline core::Plane RandomPlane(int w, int h, std::mt19937& rng,
-                               float lo = 0.0f, float hi = 255.0f) {
+inline core::Plane RandomPlane(int w, int h, std::mt19937& rng, float lo = 0.0f,
+                               float hi = 255.0f) {
   std::uniform_real_distribution<float> dist(lo, hi);
   core::Plane p(w, h);
   for (float& v : p.data) v = dist(rng);

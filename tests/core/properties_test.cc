@@ -49,7 +49,7 @@ class Properties : public ::testing::TestWithParam<bool> {
 };
 
 Plane FilterPlane(const Plane& in, const kernel::Kernel& k, Mode mode,
-          OutputSize size = OutputSize::kSame, Border border = {}) {
+                  OutputSize size = OutputSize::kSame, Border border = {}) {
   FilterParams params;
   params.simd = g_simd;
   params.mode = mode;
@@ -62,10 +62,9 @@ Plane FilterPlane(const Plane& in, const kernel::Kernel& k, Mode mode,
 TEST_P(Properties, ImpulseResponses) {
   std::mt19937 rng(11);
   for (auto [rows, cols] : {std::pair{3, 3}, {2, 5}, {4, 4}, {1, 6}, {7, 3}}) {
-    const kernel::Kernel k =
-        RandomKernel(rows, cols, rng)
-            .WithAnchor(static_cast<int>(rng() % cols),
-                        static_cast<int>(rng() % rows));
+    const kernel::Kernel k = RandomKernel(rows, cols, rng)
+                                 .WithAnchor(static_cast<int>(rng() % cols),
+                                             static_cast<int>(rng() % rows));
     const int w = 3 * cols + 4;
     const int h = 3 * rows + 4;
     const int cx = w / 2;
@@ -73,7 +72,8 @@ TEST_P(Properties, ImpulseResponses) {
     Plane impulse(w, h);
     impulse.at(cy, cx) = 1.0f;
     const Border zero{BorderMode::kConstant, 0.0f};
-    const Plane conv = FilterPlane(impulse, k, Mode::kConvolve, OutputSize::kSame, zero);
+    const Plane conv =
+        FilterPlane(impulse, k, Mode::kConvolve, OutputSize::kSame, zero);
     const Plane corr =
         FilterPlane(impulse, k, Mode::kCorrelate, OutputSize::kSame, zero);
     for (int y = 0; y < h; ++y) {
@@ -88,8 +88,7 @@ TEST_P(Properties, ImpulseResponses) {
         const int ri = cy - y + k.anchor_y();
         const int rj = cx - x + k.anchor_x();
         const bool in_r = ri >= 0 && ri < rows && rj >= 0 && rj < cols;
-        EXPECT_EQ(corr.at(y, x),
-                  in_r ? static_cast<float>(k.at(ri, rj)) : 0.0f)
+        EXPECT_EQ(corr.at(y, x), in_r ? static_cast<float>(k.at(ri, rj)) : 0.0f)
             << "correlate at " << x << "," << y;
       }
     }
@@ -100,12 +99,15 @@ TEST_P(Properties, IdentityReturnsInput) {
   std::mt19937 rng(3);
   const Plane in = RandomPlane(17, 9, rng);
   const kernel::Kernel delta(3, 3, {0, 0, 0, 0, 1, 0, 0, 0, 0});
-  for (BorderMode mode : {BorderMode::kReflect101, BorderMode::kReflect,
-                          BorderMode::kReplicate, BorderMode::kConstant,
-                          BorderMode::kWrap}) {
-    EXPECT_EQ(FilterPlane(in, delta, Mode::kConvolve, OutputSize::kSame, {mode, 0}), in);
-    EXPECT_EQ(FilterPlane(in, delta, Mode::kCorrelate, OutputSize::kSame, {mode, 0}),
-              in);
+  for (BorderMode mode :
+       {BorderMode::kReflect101, BorderMode::kReflect, BorderMode::kReplicate,
+        BorderMode::kConstant, BorderMode::kWrap}) {
+    EXPECT_EQ(
+        FilterPlane(in, delta, Mode::kConvolve, OutputSize::kSame, {mode, 0}),
+        in);
+    EXPECT_EQ(
+        FilterPlane(in, delta, Mode::kCorrelate, OutputSize::kSame, {mode, 0}),
+        in);
   }
 }
 
@@ -134,18 +136,18 @@ TEST_P(Properties, ConvolveIsCorrelateOfRotatedKernelBitForBit) {
   std::mt19937 rng(8);
   for (auto [rows, cols] : {std::pair{3, 3}, {2, 2}, {4, 7}, {1, 4}, {6, 1}}) {
     const Plane in = RandomPlane(15, 13, rng);
-    const kernel::Kernel k =
-        RandomKernel(rows, cols, rng)
-            .WithAnchor(static_cast<int>(rng() % cols),
-                        static_cast<int>(rng() % rows));
+    const kernel::Kernel k = RandomKernel(rows, cols, rng)
+                                 .WithAnchor(static_cast<int>(rng() % cols),
+                                             static_cast<int>(rng() % rows));
     for (OutputSize size :
          {OutputSize::kSame, OutputSize::kValid, OutputSize::kFull}) {
-      for (BorderMode mode : {BorderMode::kReflect101, BorderMode::kReflect,
-                              BorderMode::kReplicate, BorderMode::kConstant,
-                              BorderMode::kWrap}) {
+      for (BorderMode mode :
+           {BorderMode::kReflect101, BorderMode::kReflect,
+            BorderMode::kReplicate, BorderMode::kConstant, BorderMode::kWrap}) {
         const Border border{mode, 3.0f};
-        EXPECT_EQ(FilterPlane(in, k, Mode::kConvolve, size, border),
-                  FilterPlane(in, RotateByHand(k), Mode::kCorrelate, size, border))
+        EXPECT_EQ(
+            FilterPlane(in, k, Mode::kConvolve, size, border),
+            FilterPlane(in, RotateByHand(k), Mode::kCorrelate, size, border))
             << rows << "x" << cols << " size " << static_cast<int>(size)
             << " border " << static_cast<int>(mode);
       }
@@ -177,11 +179,11 @@ TEST_P(Properties, EvenSymmetricKernelStillShiftsInSameMode) {
   in.data = {0, 0, 8, 0};
   const kernel::Kernel k(1, 2, {0.5, 0.5});
   EXPECT_EQ(FilterPlane(in, k, Mode::kCorrelate, OutputSize::kSame,
-                {BorderMode::kConstant, 0})
+                        {BorderMode::kConstant, 0})
                 .data,
             (std::vector<float>{0, 0, 4, 4}));
   EXPECT_EQ(FilterPlane(in, k, Mode::kConvolve, OutputSize::kSame,
-                {BorderMode::kConstant, 0})
+                        {BorderMode::kConstant, 0})
                 .data,
             (std::vector<float>{0, 4, 4, 0}));
   EXPECT_EQ(FilterPlane(in, k, Mode::kConvolve, OutputSize::kValid),
@@ -199,20 +201,24 @@ TEST_P(Properties, SignalExamples) {
   const Plane f = Row({2, 1, 3, 5, 4});
   const kernel::Kernel diff(1, 2, {1, -1});
   const Border zero{BorderMode::kConstant, 0};
-  EXPECT_EQ(FilterPlane(f, diff, Mode::kConvolve, OutputSize::kValid, zero).data,
-            (std::vector<float>{-1, 2, 2, -1}));
-  EXPECT_EQ(FilterPlane(f, diff, Mode::kCorrelate, OutputSize::kValid, zero).data,
-            (std::vector<float>{1, -2, -2, 1}));
+  EXPECT_EQ(
+      FilterPlane(f, diff, Mode::kConvolve, OutputSize::kValid, zero).data,
+      (std::vector<float>{-1, 2, 2, -1}));
+  EXPECT_EQ(
+      FilterPlane(f, diff, Mode::kCorrelate, OutputSize::kValid, zero).data,
+      (std::vector<float>{1, -2, -2, 1}));
   // numpy.convolve([2,1,3,5,4], [1,-1]) and numpy.correlate(..., 'full').
   EXPECT_EQ(FilterPlane(f, diff, Mode::kConvolve, OutputSize::kFull, zero).data,
             (std::vector<float>{2, -1, 2, 2, -1, -4}));
-  EXPECT_EQ(FilterPlane(f, diff, Mode::kCorrelate, OutputSize::kFull, zero).data,
-            (std::vector<float>{-2, 1, -2, -2, 1, 4}));
+  EXPECT_EQ(
+      FilterPlane(f, diff, Mode::kCorrelate, OutputSize::kFull, zero).data,
+      (std::vector<float>{-2, 1, -2, -2, 1, 4}));
   const kernel::Kernel sym(1, 3, {-1, 2, -1});
   EXPECT_EQ(FilterPlane(f, sym, Mode::kConvolve, OutputSize::kValid, zero).data,
             (std::vector<float>{-3, 0, 3}));
-  EXPECT_EQ(FilterPlane(f, sym, Mode::kCorrelate, OutputSize::kValid, zero).data,
-            (std::vector<float>{-3, 0, 3}));
+  EXPECT_EQ(
+      FilterPlane(f, sym, Mode::kCorrelate, OutputSize::kValid, zero).data,
+      (std::vector<float>{-3, 0, 3}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, Properties, ::testing::Bool(),
@@ -278,8 +284,8 @@ TEST(Filter, AlphaIsCarriedAroundTheKernelCentre) {
 }
 
 TEST(Quantize, RoundsHalfToEvenSaturatesAndCounts) {
-  Image img = OnePlane(Row({-0.4f, 0.5f, 1.5f, 2.5f, 254.6f, 255.4f, 255.6f,
-                            -3.0f, std::nanf("")}));
+  Image img = OnePlane(Row(
+      {-0.4f, 0.5f, 1.5f, 2.5f, 254.6f, 255.4f, 255.6f, -3.0f, std::nanf("")}));
   EXPECT_EQ(Quantize(img, Depth::kU8), 3u);
   EXPECT_EQ(img.color[0].data,
             (std::vector<float>{0, 0, 2, 2, 255, 255, 255, 0, 0}));
@@ -296,8 +302,8 @@ TEST(Quantize, RoundsHalfToEvenSaturatesAndCounts) {
 // values below are what scipy.ndimage.correlate gave for them: 470 -> 214,
 // -5 -> 251, 2.5 -> 2).
 TEST(Quantize, WrapTruncatesAndKeepsTheLowBits) {
-  Image img = OnePlane(Row({470.0f, -5.0f, 2.5f, 2.99f, -2.5f, 255.0f, 256.0f,
-                            std::nanf("")}));
+  Image img = OnePlane(
+      Row({470.0f, -5.0f, 2.5f, 2.99f, -2.5f, 255.0f, 256.0f, std::nanf("")}));
   EXPECT_EQ(Quantize(img, Depth::kU8, Rounding::kWrap), 4u);
   EXPECT_EQ(img.color[0].data,
             (std::vector<float>{214, 251, 2, 2, 254, 255, 0, 0}));

@@ -43,8 +43,8 @@ double Bound(const kernel::Kernel& k, double max_input) {
                                   double bound) {
   if (simd.width != ref.width || simd.height != ref.height) {
     return ::testing::AssertionFailure()
-           << "size " << simd.width << "x" << simd.height << " vs "
-           << ref.width << "x" << ref.height;
+           << "size " << simd.width << "x" << simd.height << " vs " << ref.width
+           << "x" << ref.height;
   }
   for (int y = 0; y < ref.height; ++y) {
     for (int x = 0; x < ref.width; ++x) {
@@ -52,8 +52,8 @@ double Bound(const kernel::Kernel& k, double max_input) {
       if (!(e <= bound)) {
         return ::testing::AssertionFailure()
                << "first bad pixel at x=" << x << " y=" << y << ": simd "
-               << simd.at(y, x) << " reference " << ref.at(y, x)
-               << " (bound " << bound << ")";
+               << simd.at(y, x) << " reference " << ref.at(y, x) << " (bound "
+               << bound << ")";
       }
     }
   }
@@ -85,10 +85,10 @@ double FftBound(const kernel::Kernel& k, double max_input) {
 
 void CheckMethodAgainstReference(Method method, uint32_t seed) {
   std::mt19937 rng(seed);
-  const int widths[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33,
-                        63, 64, 65, 67, 70, 129};
-  const std::pair<int, int> shapes[] = {{1, 1}, {1, 2}, {2, 1}, {3, 3},
-                                        {2, 4}, {5, 5}, {4, 7}, {9, 2},
+  const int widths[] = {1,  2,  3,  7,  8,  9,  15, 16, 17,
+                        31, 33, 63, 64, 65, 67, 70, 129};
+  const std::pair<int, int> shapes[] = {{1, 1}, {1, 2},  {2, 1}, {3, 3},
+                                        {2, 4}, {5, 5},  {4, 7}, {9, 2},
                                         {8, 8}, {11, 11}};
   const BorderMode borders[] = {BorderMode::kReflect101, BorderMode::kReflect,
                                 BorderMode::kReplicate, BorderMode::kConstant,
@@ -183,8 +183,7 @@ TEST_P(SimdTest, ThreadCountDoesNotChangeTheResult) {
   const Plane in = RandomPlane(97, 41, rng);
   const kernel::Kernel k = SparseKernel(5, 6, rng);
   for (Method method : {Method::kDirect, Method::kSparse, Method::kFft}) {
-    const Plane one =
-        CorrelateFast(in, k, {}, OutputSize::kSame, 1, method);
+    const Plane one = CorrelateFast(in, k, {}, OutputSize::kSame, 1, method);
     for (int threads : {2, 3, 8}) {
       EXPECT_EQ(CorrelateFast(in, k, {}, OutputSize::kSame, threads, method),
                 one)
@@ -208,7 +207,7 @@ Kernel OuterProduct(int kh, int kw, std::mt19937& rng) {
 TEST_P(SimdTest, SeparableAgreesWithReference) {
   std::mt19937 rng(77);
   const int widths[] = {1, 5, 8, 17, 33, 64, 67, 129};
-  const std::pair<int, int> shapes[] = {{1, 3}, {3, 1}, {2, 2}, {3, 5},
+  const std::pair<int, int> shapes[] = {{1, 3}, {3, 1}, {2, 2},  {3, 5},
                                         {7, 7}, {6, 9}, {13, 13}};
   const BorderMode borders[] = {BorderMode::kReflect101, BorderMode::kReflect,
                                 BorderMode::kReplicate, BorderMode::kConstant,
@@ -217,8 +216,9 @@ TEST_P(SimdTest, SeparableAgreesWithReference) {
     const int h = 1 + static_cast<int>(rng() % 11);
     const Plane in = RandomPlane(w, h, rng, -300.0f, 300.0f);
     for (auto [kh, kw] : shapes) {
-      const Kernel k = OuterProduct(kh, kw, rng).WithAnchor(
-          static_cast<int>(rng() % kw), static_cast<int>(rng() % kh));
+      const Kernel k = OuterProduct(kh, kw, rng)
+                           .WithAnchor(static_cast<int>(rng() % kw),
+                                       static_cast<int>(rng() % kh));
       const kernel::RankOneFactors f = kernel::FactorRankOne(k);
       ASSERT_LE(f.residual, kSeparableResidual);
       const Border border{borders[rng() % 5], -2.0f};
@@ -231,8 +231,8 @@ TEST_P(SimdTest, SeparableAgreesWithReference) {
         EXPECT_TRUE(Agrees(
             CorrelateFast(in, k, border, size, threads, Method::kSeparable),
             CorrelateReference(in, k, border, size, 1), bound))
-            << "width " << w << " height " << h << " kernel " << kh << "x"
-            << kw << " size " << static_cast<int>(size);
+            << "width " << w << " height " << h << " kernel " << kh << "x" << kw
+            << " size " << static_cast<int>(size);
       }
     }
   }
@@ -249,13 +249,14 @@ struct TypedImage {
   TypedImage(Depth t, bool inter, int w, int h)
       : type(t), interleaved(inter), width(w), height(h) {
     const size_t bytes = static_cast<size_t>(w) * h * SampleBytes(t);
-    buffers.assign(inter ? 1 : 3, std::vector<std::byte>(inter ? 3 * bytes
-                                                               : bytes));
+    buffers.assign(inter ? 1 : 3,
+                   std::vector<std::byte>(inter ? 3 * bytes : bytes));
   }
   std::byte* At(int c, int y, int x) {
     const size_t s = SampleBytes(type);
     if (interleaved) {
-      return buffers[0].data() + ((static_cast<size_t>(y) * width + x) * 3 + c) * s;
+      return buffers[0].data() +
+             ((static_cast<size_t>(y) * width + x) * 3 + c) * s;
     }
     return buffers[c].data() + (static_cast<size_t>(y) * width + x) * s;
   }
@@ -350,8 +351,8 @@ double LowRankBound(const Kernel& k, double max_input) {
 TEST_P(SimdTest, LowRankSeparableAgreesWithReference) {
   std::mt19937 rng(78);
   const int widths[] = {1, 7, 16, 33, 67, 130};
-  const std::pair<int, int> shapes[] = {{2, 2}, {3, 5}, {5, 3}, {7, 7},
-                                        {6, 9}, {13, 11}};
+  const std::pair<int, int> shapes[] = {{2, 2}, {3, 5}, {5, 3},
+                                        {7, 7}, {6, 9}, {13, 11}};
   const BorderMode borders[] = {BorderMode::kReflect101, BorderMode::kReflect,
                                 BorderMode::kReplicate, BorderMode::kConstant,
                                 BorderMode::kWrap};
@@ -361,8 +362,9 @@ TEST_P(SimdTest, LowRankSeparableAgreesWithReference) {
     const Plane in = RandomPlane(w, h, rng, -300.0f, 300.0f);
     for (auto [kh, kw] : shapes) {
       for (int rank = 2; rank <= std::min({4, kh, kw}); ++rank) {
-        const Kernel k = SumOfOuterProducts(kh, kw, rank, rng).WithAnchor(
-            static_cast<int>(rng() % kw), static_cast<int>(rng() % kh));
+        const Kernel k = SumOfOuterProducts(kh, kw, rank, rng)
+                             .WithAnchor(static_cast<int>(rng() % kw),
+                                         static_cast<int>(rng() % kh));
         ASSERT_EQ(SeparableTerms(kernel::FactorTerms(k, kMaxSeparableTerms)),
                   rank);
         ASSERT_EQ(Correlator(k, Method::kSeparable).terms(), rank);
@@ -372,8 +374,8 @@ TEST_P(SimdTest, LowRankSeparableAgreesWithReference) {
              {OutputSize::kSame, OutputSize::kValid, OutputSize::kFull}) {
           const Plane one =
               CorrelateFast(in, k, border, size, 1, Method::kSeparable);
-          EXPECT_TRUE(Agrees(one, CorrelateReference(in, k, border, size, 1),
-                             bound))
+          EXPECT_TRUE(
+              Agrees(one, CorrelateReference(in, k, border, size, 1), bound))
               << "width " << w << " height " << h << " kernel " << kh << "x"
               << kw << " rank " << rank << " size " << static_cast<int>(size);
           EXPECT_EQ(CorrelateFast(in, k, border, size, 3, Method::kSeparable),
@@ -473,7 +475,8 @@ TEST_P(SimdTest, LowRankSeparableOnInterleavedSamples) {
       Correlator(k, Method::kAuto).Run(in.ConstView(), out.View(), opt);
   uint64_t ref_saturated = 0;
   for (int c = 0; c < 3; ++c) {
-    Plane ref = CorrelateReference(planes[c], k, opt.border, OutputSize::kSame, 1);
+    Plane ref =
+        CorrelateReference(planes[c], k, opt.border, OutputSize::kSame, 1);
     for (int y = 0; y < h; ++y) {
       for (int x = 0; x < w; ++x) {
         const double r = std::nearbyint(ref.at(y, x));
@@ -495,7 +498,6 @@ TEST_P(SimdTest, LowRankSeparableOnInterleavedSamples) {
   EXPECT_EQ(one.buffers, out.buffers);
 }
 
-
 // 8-bit, 16-bit and float inputs, planar and interleaved, into every output
 // type. With integer weights on integer samples every sum is exact in
 // float32, so direct and sparse must equal the reference passed through
@@ -510,8 +512,10 @@ TEST_P(SimdTest, TypedViewsMatchTheQuantizedReference) {
     float scale, bias;
     bool abs;
   };
-  const Store stores[] = {{1.0f, 0.0f, false}, {0.5f, 0.0f, false},
-                          {0.5f, 0.25f, true}, {0.25f, -100.0f, false}};
+  const Store stores[] = {{1.0f, 0.0f, false},
+                          {0.5f, 0.0f, false},
+                          {0.5f, 0.25f, true},
+                          {0.25f, -100.0f, false}};
   const Depth types[] = {Depth::kU8, Depth::kU16, Depth::kF32};
   const int w = 37, h = 11;
   int cases = 0;
@@ -560,14 +564,14 @@ TEST_P(SimdTest, TypedViewsMatchTheQuantizedReference) {
             }
             const uint64_t ref_saturated = Quantize(ref, out_type);
             const double tolerance =
-                exact ? 0.0
-                      : (out_type == Depth::kF32 ? 1e-3 * max_in : 1.0);
-            const std::string what =
-                std::string(MethodName(method)) + " in " +
-                std::to_string(int(in_type)) + (in_inter ? " interleaved" : "") +
-                " out " + std::to_string(int(out_type)) +
-                (out_inter ? " interleaved" : "") + " scale " +
-                std::to_string(st.scale) + " bias " + std::to_string(st.bias);
+                exact ? 0.0 : (out_type == Depth::kF32 ? 1e-3 * max_in : 1.0);
+            const std::string what = std::string(MethodName(method)) + " in " +
+                                     std::to_string(int(in_type)) +
+                                     (in_inter ? " interleaved" : "") +
+                                     " out " + std::to_string(int(out_type)) +
+                                     (out_inter ? " interleaved" : "") +
+                                     " scale " + std::to_string(st.scale) +
+                                     " bias " + std::to_string(st.bias);
             for (int c = 0; c < 3; ++c) {
               for (int y = 0; y < h; ++y) {
                 for (int x = 0; x < w; ++x) {
@@ -602,12 +606,13 @@ TEST_P(SimdTest, InterleavedChannelCounts) {
     for (int y = 0; y < h; ++y) {
       for (int x = 0; x < w; ++x) {
         for (int c = 0; c < channels; ++c) {
-          planes[c].at(y, x) = data[(static_cast<size_t>(y) * w + x) * channels + c];
+          planes[c].at(y, x) =
+              data[(static_cast<size_t>(y) * w + x) * channels + c];
         }
       }
     }
-    for (Method method : {Method::kDirect, Method::kSparse, Method::kSeparable,
-                          Method::kFft}) {
+    for (Method method :
+         {Method::kDirect, Method::kSparse, Method::kSeparable, Method::kFft}) {
       const Kernel k = method == Method::kSeparable
                            ? OuterProduct(3, 5, rng).WithAnchor(1, 2)
                            : SparseKernel(4, 3, rng).WithAnchor(2, 1);
@@ -629,16 +634,17 @@ TEST_P(SimdTest, InterleavedChannelCounts) {
       opt.border = {BorderMode::kWrap, 0.0f};
       opt.threads = 2;
       Correlator(k, method).Run(in_view, out_view, opt);
-      const double bound = method == Method::kFft ? FftBound(k, 255.0)
-                                                  : 2 * Bound(k, 255.0);
+      const double bound =
+          method == Method::kFft ? FftBound(k, 255.0) : 2 * Bound(k, 255.0);
       for (int c = 0; c < channels; ++c) {
         const Plane ref =
             CorrelateReference(planes[c], k, opt.border, OutputSize::kSame, 1);
         for (int y = 0; y < h; ++y) {
           for (int x = 0; x < w; ++x) {
-            ASSERT_LE(std::fabs(out[(static_cast<size_t>(y) * w + x) * channels + c] -
-                                ref.at(y, x)),
-                      bound)
+            ASSERT_LE(
+                std::fabs(out[(static_cast<size_t>(y) * w + x) * channels + c] -
+                          ref.at(y, x)),
+                bound)
                 << MethodName(method) << " channels " << channels << " c " << c
                 << " x " << x << " y " << y;
           }
@@ -655,11 +661,11 @@ TEST_P(SimdTest, QuantizeOnWorkedValues) {
   const float inf = std::numeric_limits<float>::infinity();
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const std::vector<std::pair<float, float>> cases = {
-      {0.0f, 0},     {0.5f, 0},      {1.5f, 2},     {2.5f, 2},
-      {3.5f, 4},     {-0.5f, 0},     {-0.51f, 0},   {-7.0f, 0},
-      {254.5f, 254}, {255.49f, 255}, {255.5f, 255}, {300.0f, 255},
-      {1e30f, 255},  {inf, 255},     {-inf, 0},     {nan, 0},
-      {127.5f, 128}, {100.2f, 100},  {99.7f, 100},  {0.49999997f, 0},
+      {0.0f, 0},        {0.5f, 0},      {1.5f, 2},     {2.5f, 2},
+      {3.5f, 4},        {-0.5f, 0},     {-0.51f, 0},   {-7.0f, 0},
+      {254.5f, 254},    {255.49f, 255}, {255.5f, 255}, {300.0f, 255},
+      {1e30f, 255},     {inf, 255},     {-inf, 0},     {nan, 0},
+      {127.5f, 128},    {100.2f, 100},  {99.7f, 100},  {0.49999997f, 0},
       {254.49998f, 254}};
   // Clamped: -0.51, -7, 255.5, 300, 1e30, inf, -inf, nan.
   for (int repeat : {1, 3, 7}) {  // vectors and tails of every width
@@ -704,7 +710,8 @@ TEST_P(SimdTest, StoreIsTheSameForEveryPositionInARow) {
         .Run(ViewOf(std::vector<const Plane*>{&in}), view, opt);
     for (int x = 1; x < w; ++x) {
       ASSERT_EQ(f.at(0, x), f.at(0, 0)) << "width " << w << " x " << x;
-      ASSERT_EQ(u8.Get(0, 0, x), u8.Get(0, 0, 0)) << "width " << w << " x " << x;
+      ASSERT_EQ(u8.Get(0, 0, x), u8.Get(0, 0, 0))
+          << "width " << w << " x " << x;
     }
   }
 }
@@ -715,13 +722,14 @@ TEST_P(SimdTest, StoreIsTheSameForEveryPositionInARow) {
 TEST_P(SimdTest, StoreRoundsAndSaturatesLikeQuantize) {
   const float inf = std::numeric_limits<float>::infinity();
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  std::vector<float> values = {0.0f,    -0.0f,    0.5f,     1.5f,    2.5f,
-                               -0.5f,   -0.51f,   -1.0f,    254.5f,  255.0f,
-                               255.49f, 255.5f,   256.0f,   65534.5f, 65535.0f,
-                               65535.5f, 1e9f,    -1e9f,    3e38f,   -3e38f,
-                               inf,     -inf,     nan,      127.5f,  128.5f};
+  std::vector<float> values = {0.0f,     -0.0f,  0.5f,   1.5f,     2.5f,
+                               -0.5f,    -0.51f, -1.0f,  254.5f,   255.0f,
+                               255.49f,  255.5f, 256.0f, 65534.5f, 65535.0f,
+                               65535.5f, 1e9f,   -1e9f,  3e38f,    -3e38f,
+                               inf,      -inf,   nan,    127.5f,   128.5f};
   // Enough samples for whole vectors and a tail on every target.
-  while (values.size() < 77) values.push_back(values[values.size() % 25] + 0.25f);
+  while (values.size() < 77)
+    values.push_back(values[values.size() % 25] + 0.25f);
   Plane in(static_cast<int>(values.size()), 1);
   in.data = values;
   const Kernel identity(1, 1, {1.0});
@@ -729,9 +737,9 @@ TEST_P(SimdTest, StoreRoundsAndSaturatesLikeQuantize) {
     TypedImage out(type, false, in.width, 1);
     ImageView view = out.View();
     view.channels = 1;
-    const uint64_t saturated = Correlator(identity, Method::kDirect)
-                                   .Run(ViewOf(std::vector<const Plane*>{&in}),
-                                        view, EngineOptions{});
+    const uint64_t saturated =
+        Correlator(identity, Method::kDirect)
+            .Run(ViewOf(std::vector<const Plane*>{&in}), view, EngineOptions{});
     Image ref;
     ref.width = in.width;
     ref.height = 1;
@@ -760,17 +768,18 @@ TEST_P(SimdTest, PairAgreesWithReference) {
     const int h = 1 + static_cast<int>(rng() % 9);
     const Plane in = RandomPlane(w, h, rng, -300.0f, 300.0f);
     for (auto [kh, kw] : shapes) {
-      for (Method method : {Method::kAuto, Method::kDirect, Method::kSparse,
-                            Method::kFft}) {
-        const Kernel k = SparseKernel(kh, kw, rng).WithAnchor(
-            static_cast<int>(rng() % kw), static_cast<int>(rng() % kh));
+      for (Method method :
+           {Method::kAuto, Method::kDirect, Method::kSparse, Method::kFft}) {
+        const Kernel k = SparseKernel(kh, kw, rng)
+                             .WithAnchor(static_cast<int>(rng() % kw),
+                                         static_cast<int>(rng() % kh));
         const Border border{borders[rng() % 5], -7.0f};
         // The fused sums pair taps (one more rounding per pair); the FFT
         // runs two passes.
-        const double bound = method == Method::kFft
-                                 ? FftBound(k, 300.0)
-                                 : 2 * Bound(k, 300.0) +
-                                       3 * std::ldexp(1.0, -24) * L1(k) * 300;
+        const double bound =
+            method == Method::kFft
+                ? FftBound(k, 300.0)
+                : 2 * Bound(k, 300.0) + 3 * std::ldexp(1.0, -24) * L1(k) * 300;
         for (OutputSize size :
              {OutputSize::kSame, OutputSize::kValid, OutputSize::kFull}) {
           const int threads = 1 + static_cast<int>(rng() % 3);
@@ -796,13 +805,13 @@ TEST_P(SimdTest, PairAgreesWithReference) {
               std::to_string(k.anchor_y()) + " size " +
               std::to_string(static_cast<int>(size)) + " width " +
               std::to_string(w);
-          EXPECT_TRUE(Agrees(corr, CorrelateReference(in, k, border, size, 1),
-                             bound))
+          EXPECT_TRUE(
+              Agrees(corr, CorrelateReference(in, k, border, size, 1), bound))
               << "correlate " << what;
-          EXPECT_TRUE(Agrees(conv,
-                             CorrelateReference(in, kernel::Rotate180(k),
-                                                border, size, 1),
-                             bound))
+          EXPECT_TRUE(Agrees(
+              conv,
+              CorrelateReference(in, kernel::Rotate180(k), border, size, 1),
+              bound))
               << "convolve " << what;
         }
       }
@@ -817,8 +826,8 @@ TEST_P(SimdTest, PairAgreesWithReference) {
 // kernel stays antisymmetric about its window's centre.
 TEST_P(SimdTest, AntisymmetricPairsAgreeWithReference) {
   std::mt19937 rng(707);
-  const std::pair<int, int> shapes[] = {{1, 2}, {3, 3}, {2, 4}, {5, 5},
-                                        {3, 7}, {6, 6}};
+  const std::pair<int, int> shapes[] = {{1, 2}, {3, 3}, {2, 4},
+                                        {5, 5}, {3, 7}, {6, 6}};
   for (int w : {3, 16, 41}) {
     const Plane in = RandomPlane(w, 9, rng, -300.0f, 300.0f);
     for (auto [kh, kw] : shapes) {
@@ -850,10 +859,10 @@ TEST_P(SimdTest, AntisymmetricPairsAgreeWithReference) {
               2 * Bound(k, 300.0) + 3 * std::ldexp(1.0, -24) * L1(k) * 300;
           EXPECT_TRUE(Agrees(
               corr, CorrelateReference(in, k, opt.border, size, 1), bound));
-          EXPECT_TRUE(Agrees(conv,
-                             CorrelateReference(in, kernel::Rotate180(k),
-                                                opt.border, size, 1),
-                             bound));
+          EXPECT_TRUE(Agrees(
+              conv,
+              CorrelateReference(in, kernel::Rotate180(k), opt.border, size, 1),
+              bound));
         }
       }
     }
@@ -892,8 +901,10 @@ TEST_P(SimdTest, PairDiffIsTheDifferenceOfTheOutputs) {
   const Kernel gauss(3, 3, {1, 2, 1, 2, 4, 2, 1, 2, 1});
   const Kernel outer(3, 3, {2, -4, 6, 1, -2, 3, -3, 6, -9});  // rank 1
   const std::pair<Kernel, Method> cases[] = {
-      {sobel, Method::kSparse},           {RandomKernel(5, 4, rng), Method::kDirect},
-      {gauss, Method::kAuto},             {outer, Method::kSeparable},
+      {sobel, Method::kSparse},
+      {RandomKernel(5, 4, rng), Method::kDirect},
+      {gauss, Method::kAuto},
+      {outer, Method::kSeparable},
       {RandomKernel(7, 7, rng), Method::kFft}};
   for (Depth type : {Depth::kU8, Depth::kF32}) {
     for (bool inter : {false, true}) {
@@ -1056,8 +1067,7 @@ TEST(ChooseMethod, CostModel) {
   const Kernel ones(5, 5, std::vector<double>(25, 1.0));
   EXPECT_EQ(choose(ones), Method::kSeparable);
   EXPECT_EQ(choose(ones, Method::kDirect), Method::kDirect);
-  EXPECT_EQ(choose(Kernel(3, 3, std::vector<double>(9, 1.0))),
-            Method::kDirect);
+  EXPECT_EQ(choose(Kernel(3, 3, std::vector<double>(9, 1.0))), Method::kDirect);
   // A rank-2 cross: its 9 taps of 25 go sparse (9 + 2.5) rather than two
   // rank-1 passes (1.25 * 2 (5 + 5) + 0.5 (2 * 5 + 1) + 2 * 7), which it can
   // run.

@@ -378,8 +378,8 @@ TEST(Panel, ShapeForEveryInputKind) {
     }
     if (c.alpha) in.alpha = core::Plane(240, 180, 0.5f);
     for (double range : {0.0, 3.5}) {
-      ExpectPanelShape(Panel(in, in, in, ZeroHeat(240, 180), range, range, "test"),
-                       240);
+      ExpectPanelShape(
+          Panel(in, in, in, ZeroHeat(240, 180), range, range, "test"), 240);
     }
   }
 }
@@ -398,7 +398,8 @@ TEST(Panel, SixteenBitIsScaledTo8Bit) {
            {std::vector<float>(4000, 65535.0f), std::vector<float>(4000, 0.0f),
             std::vector<float>(4000, 13107.0f)},
            Depth::kU16);
-  const core::Image panel = Panel(in, in, in, ZeroHeat(200, 20), 0.0, 0.0, "u16");
+  const core::Image panel =
+      Panel(in, in, in, ZeroHeat(200, 20), 0.0, 0.0, "u16");
   EXPECT_EQ(Count(panel, 255, 0, 51), 3 * 200 * 20);
 }
 
@@ -414,9 +415,10 @@ TEST(Panel, AlphaIsCompositedOverACheckerboard) {
   EXPECT_GT(Count(panel, 204, 204, 204), 3 * 200 * 40 / 4);
   core::Image opaque = clear;
   opaque.alpha = core::Plane(200, 40, 255.0f);
-  EXPECT_EQ(Count(Panel(opaque, opaque, opaque, ZeroHeat(200, 40), 0.0, 0.0, "a"), 0,
-                  0, 0),
-            3 * 200 * 40);
+  EXPECT_EQ(
+      Count(Panel(opaque, opaque, opaque, ZeroHeat(200, 40), 0.0, 0.0, "a"), 0,
+            0, 0),
+      3 * 200 * 40);
 }
 
 TEST(Panel, FloatIsStretchedFromMinToMax) {
@@ -426,12 +428,14 @@ TEST(Panel, FloatIsStretchedFromMinToMax) {
   for (int y = 0; y < 20; ++y) {
     for (int x = 0; x < 200; ++x) in.color[0].at(y, x) = 1000.0f + x;
   }
-  const core::Image panel = Panel(in, in, in, ZeroHeat(200, 20), 0.0, 0.0, "f32");
+  const core::Image panel =
+      Panel(in, in, in, ZeroHeat(200, 20), 0.0, 0.0, "f32");
   EXPECT_EQ(Count(panel, 0, 0, 0), 3 * 20);
   // A negative-only image is stretched the same way.
   for (float& v : in.color[0].data) v -= 2000.0f;
-  EXPECT_EQ(Count(Panel(in, in, in, ZeroHeat(200, 20), 0.0, 0.0, "neg"), 0, 0, 0),
-            3 * 20);
+  EXPECT_EQ(
+      Count(Panel(in, in, in, ZeroHeat(200, 20), 0.0, 0.0, "neg"), 0, 0, 0),
+      3 * 20);
 }
 
 TEST(Panel, ConstantFloatIsMidGray) {
@@ -578,7 +582,8 @@ TEST(Panel, DiffTileIsRedWherePositiveAndBlueWhereNegative) {
     for (int y = 0; y < h; ++y) {
       for (int x = 0; x < w; ++x) d.at(y, x) = y < h / 2 ? -10.0f : 10.0f;
     }
-    const core::Image panel = Panel(in, in, in, HeatMap(d, 10.0), 10.0, 10.0, "t");
+    const core::Image panel =
+        Panel(in, in, in, HeatMap(d, 10.0), 10.0, 10.0, "t");
     const DiffBoxes boxes =
         Compare(panel, Panel(in, in, in, ZeroHeat(w, h), 10.0, 10.0, "t"));
     ASSERT_GT(boxes.all.count, 0);
@@ -599,14 +604,16 @@ TEST(Panel, DiffTileIsRedWherePositiveAndBlueWhereNegative) {
 
 TEST(Panel, WideImagesAreScaledDown) {
   const core::Image in = Filled(3000, 20, 3, 10.0f, Depth::kU8);
-  const core::Image panel = Panel(in, in, in, ZeroHeat(3000, 20), 0.0, 0.0, "wide");
+  const core::Image panel =
+      Panel(in, in, in, ZeroHeat(3000, 20), 0.0, 0.0, "wide");
   ExpectPanelShape(panel, 1000);
   EXPECT_LE(panel.width, 4096 + 100);
 }
 
 TEST(Panel, TallImagesAreScaledDown) {
   const core::Image in = Filled(20, 3000, 1, 10.0f, Depth::kU8);
-  const core::Image panel = Panel(in, in, in, ZeroHeat(20, 3000), 0.0, 0.0, "tall");
+  const core::Image panel =
+      Panel(in, in, in, ZeroHeat(20, 3000), 0.0, 0.0, "tall");
   EXPECT_LE(panel.height, 1024 + 200);
 }
 
@@ -638,17 +645,18 @@ TEST(Panel, TilesOfDifferentSizesShareTheRow) {
 
 TEST(Panel, EmptyImagesStillMakeAPanel) {
   const core::Image empty = Filled(0, 0, 3, 0.0f, Depth::kU8);
-  ExpectPanelShape(Panel(empty, empty, empty, ZeroHeat(0, 0), 0.0, 0.0, "empty"), 0);
+  ExpectPanelShape(
+      Panel(empty, empty, empty, ZeroHeat(0, 0), 0.0, 0.0, "empty"), 0);
   const core::Image wide = Filled(3000, 20, 3, 10.0f, Depth::kU8);
-  ExpectPanelShape(Panel(wide, empty, wide, ZeroHeat(3000, 20), 0.0, 0.0, "mixed"),
-                   1000);
+  ExpectPanelShape(
+      Panel(wide, empty, wide, ZeroHeat(3000, 20), 0.0, 0.0, "mixed"), 1000);
 }
 
 TEST(Panel, TitleIsDrawnAndNeverClipped) {
   const core::Image in = Filled(200, 20, 1, 200.0f, Depth::kU8);
   const core::Image plain = Panel(in, in, in, ZeroHeat(200, 20), 0.0, 0.0, "");
-  const core::Image titled =
-      Panel(in, in, in, ZeroHeat(200, 20), 0.0, 0.0, "sobel-x  |  astronaut.png");
+  const core::Image titled = Panel(in, in, in, ZeroHeat(200, 20), 0.0, 0.0,
+                                   "sobel-x  |  astronaut.png");
   ASSERT_EQ(plain.width, titled.width);
   const DiffBoxes text = Compare(titled, plain);
   ASSERT_GT(text.all.count, 0);
@@ -1047,7 +1055,8 @@ TEST(Panel, TitleIsUnifontAtTheTilesScale) {
   for (const auto& [w, scale] : {std::pair{200, 1}, std::pair{800, 2}}) {
     SCOPED_TRACE(w);
     const core::Image in = Filled(w, 20, 1, 200.0f, Depth::kU8);
-    const core::Image titled = Panel(in, in, in, ZeroHeat(w, 20), 0.0, 0.0, "A");
+    const core::Image titled =
+        Panel(in, in, in, ZeroHeat(w, 20), 0.0, 0.0, "A");
     const core::Image plain = Panel(in, in, in, ZeroHeat(w, 20), 0.0, 0.0, "");
     ExpectSameShape(TitlePixels(titled, plain),
                     ExpectedText({{U'A', 0}}, scale), titled.height);

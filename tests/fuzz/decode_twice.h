@@ -95,11 +95,10 @@ inline Outcome DecodeInBands(Opener open, std::string_view name,
 // The whole check on one input. Band heights come from the input's length,
 // so that seeds stay plain files.
 inline void RequireSameFromMemoryAndStream(std::span<const uint8_t> bytes,
-                                           Opener open,
-                                           std::string_view name) {
+                                           Opener open, std::string_view name) {
   const std::unique_ptr<io::Source> memory = io::Source::FromMemory(bytes);
-  const Outcome a =
-      DecodeInBands(open, name, *memory, 1 + static_cast<int>(bytes.size() % 5));
+  const Outcome a = DecodeInBands(open, name, *memory,
+                                  1 + static_cast<int>(bytes.size() % 5));
   StreamSource stream(bytes);
   const Outcome b = DecodeInBands(open, name, stream, 64);
   Require(a.error == b.error, "a source of unknown size gives another error");

@@ -6,7 +6,6 @@
 // encode again.
 #include <algorithm>
 #include <cmath>
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -97,9 +96,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // With the input's metadata, which the encoders must take whatever it
     // holds (an ICC profile libpng rejects is left out, not an error).
     const bool is_float = raster.depth() == core::Depth::kF32;
-    const std::vector<uint8_t> encoded =
-        io::EncodeRaster(out, is_float ? "tiff" : "png", "fuzz-output",
-                         raster.metadata());
+    const std::vector<uint8_t> encoded = io::EncodeRaster(
+        out, is_float ? "tiff" : "png", "fuzz-output", raster.metadata());
     fuzz::Require(!encoded.empty(), "encoding the output gave no bytes");
   }
   // The planar path, fast against the reference.

@@ -41,8 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Written back in its own format, it reads back the same (the .mat form
   // writes integers over a scale: equal to within that rounding).
   const std::string again = kernel::WriteKernel(
-      *k, npy ? kernel::KernelFormat::kNpy : kernel::KernelFormat::kVips,
-      spec);
+      *k, npy ? kernel::KernelFormat::kNpy : kernel::KernelFormat::kVips, spec);
   const kernel::Kernel back = read(again);
   fuzz::Require(back.rows() == k->rows() && back.cols() == k->cols() &&
                     back.offset() == k->offset(),

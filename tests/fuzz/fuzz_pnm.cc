@@ -35,21 +35,26 @@ std::optional<Decoded> Decode(io::Source& source, int band) {
   const io::PixelFormat f = d->format();
   Require(f.width > 0 && f.height > 0, "a decoder opened with a size of 0");
   Require(f.channels >= 1 && f.channels <= 4, "channel count out of range");
-  if (static_cast<uint64_t>(f.width) * static_cast<uint64_t>(f.height) > kMaxDecodedPixels) {
+  if (static_cast<uint64_t>(f.width) * static_cast<uint64_t>(f.height) >
+      kMaxDecodedPixels) {
     return std::nullopt;
   }
-  Decoded out{f, std::vector<std::byte>(f.RowBytes() * static_cast<size_t>(f.height))};
+  Decoded out{
+      f, std::vector<std::byte>(f.RowBytes() * static_cast<size_t>(f.height))};
   for (int y = 0; y < f.height; y += band) {
     d->ReadRows(out.samples.data() + static_cast<size_t>(y) * f.RowBytes(),
-                static_cast<std::ptrdiff_t>(f.RowBytes()), std::min(band, f.height - y));
+                static_cast<std::ptrdiff_t>(f.RowBytes()),
+                std::min(band, f.height - y));
   }
   d->Finish();
   return out;
 }
 
 void RequireSame(const Decoded& a, const Decoded& b, const char* what) {
-  Require(a.format.width == b.format.width && a.format.height == b.format.height &&
-              a.format.channels == b.format.channels && a.format.depth == b.format.depth,
+  Require(a.format.width == b.format.width &&
+              a.format.height == b.format.height &&
+              a.format.channels == b.format.channels &&
+              a.format.depth == b.format.depth,
           what);
   // Bytes, not values: NaN payloads must pass too.
   Require(a.samples == b.samples, what);
@@ -74,7 +79,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       StreamSource stream(bytes);
       Decode(stream, 3);
     } catch (const Error& again) {
-      Require(again.kind() == ErrorKind::kInput, "a PNM error is not of kind kInput");
+      Require(again.kind() == ErrorKind::kInput,
+              "a PNM error is not of kind kInput");
       RequireOneLine(again.what(), "input 'fuzz.pnm': ");
       return 0;
     }
@@ -93,10 +99,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   io::VectorSink sink;
   const std::unique_ptr<io::Encoder> encoder = io::NewPnmEncoder(
       f.depth == core::Depth::kF32 ? "pfm" : "pnm", f, sink, "fuzz.out");
-  encoder->WriteRows(first->samples.data(), static_cast<std::ptrdiff_t>(f.RowBytes()),
-                     f.height);
+  encoder->WriteRows(first->samples.data(),
+                     static_cast<std::ptrdiff_t>(f.RowBytes()), f.height);
   encoder->Finish();
-  const std::unique_ptr<io::Source> written = io::Source::FromMemory(sink.bytes());
+  const std::unique_ptr<io::Source> written =
+      io::Source::FromMemory(sink.bytes());
   const std::optional<Decoded> back = Decode(*written, 5);
   Require(back.has_value(), "a written image reads back another size");
   RequireSame(*first, *back, "a written image reads back other samples");

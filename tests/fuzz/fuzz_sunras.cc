@@ -10,6 +10,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   convcorr::fuzz::RequireSameFromMemoryAndStream(
-      std::span<const uint8_t>(data, size), convcorr::io::OpenSunRaster, "fuzz.ras");
+      std::span<const uint8_t>(data, size), convcorr::io::OpenSunRaster,
+      "fuzz.ras");
   return 0;
 }

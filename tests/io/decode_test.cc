@@ -162,13 +162,13 @@ TEST(DecodeImageLimits, LimitAppliesToEveryFormatBeforeDecoding) {
                           "(10000000000 pixels), over the limit of 100000000 "
                           "(--max-pixels)"));
   // A PAM without a HEIGHT is not decoded.
-  const std::string_view no_height = "P7\nWIDTH 4\nDEPTH 1\nMAXVAL 255\nENDHDR\n";
+  const std::string_view no_height =
+      "P7\nWIDTH 4\nDEPTH 1\nMAXVAL 255\nENDHDR\n";
   EXPECT_TRUE(ThrowsError(
       [&] {
         DecodeImage(Bytes(no_height.begin(), no_height.end()), "x.pam", {});
       },
-      ErrorKind::kInput,
-      "input 'x.pam': corrupt PAM header (no HEIGHT)"));
+      ErrorKind::kInput, "input 'x.pam': corrupt PAM header (no HEIGHT)"));
 }
 
 // JPEG 2000 is refused before decoding, valid or not: OpenJPEG sizes its
@@ -195,14 +195,13 @@ TEST(DecodeImageTruncation, TruncatedPng) {
   const size_t iend = FindPngChunk(png, "IEND");
   ASSERT_EQ(iend, png.size() - 12);
   // Cut in the header or the image data: rows are missing.
-  for (const size_t n : {size_t{8}, size_t{33}, idat + 8, idat + 100,
-                         png.size() / 2}) {
+  for (const size_t n :
+       {size_t{8}, size_t{33}, idat + 8, idat + 100, png.size() / 2}) {
     SCOPED_TRACE("cut at " + std::to_string(n) + " of " +
                  std::to_string(png.size()));
-    EXPECT_TRUE(
-        ThrowsError([&] { DecodeImage(Prefix(png, n), "a.png", {}); },
-                    ErrorKind::kInput,
-                    "input 'a.png': truncated PNG (the image data ends early)"));
+    EXPECT_TRUE(ThrowsError(
+        [&] { DecodeImage(Prefix(png, n), "a.png", {}); }, ErrorKind::kInput,
+        "input 'a.png': truncated PNG (the image data ends early)"));
   }
   // Every row there, the end missing.
   for (const size_t n : {iend, iend + 8, png.size() - 1}) {
@@ -298,9 +297,9 @@ TEST(DecodeImageTruncation, CutPngClosedWithIendIsRefused) {
       << "this test needs an image stored in several IDAT chunks";
   Bytes cut = Prefix(png, second);
   testing::PutPngChunk(cut, "IEND", {});
-  EXPECT_TRUE(ThrowsError(
-      [&] { DecodeImage(cut, "cut.png", {}); }, ErrorKind::kInput,
-      "input 'cut.png': corrupt PNG (Not enough image data)"));
+  EXPECT_TRUE(
+      ThrowsError([&] { DecodeImage(cut, "cut.png", {}); }, ErrorKind::kInput,
+                  "input 'cut.png': corrupt PNG (Not enough image data)"));
 }
 
 // An APP1 (EXIF) segment with orientation 6 (rotate 90) and a thumbnail

@@ -157,7 +157,6 @@ TEST(RoundTrip, SignedAndDoubleSamplesAreReadAsFloat) {
   }
 }
 
-
 // --- What each format can store
 // -----------------------------------------------
 

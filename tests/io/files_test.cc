@@ -1,5 +1,7 @@
 // Files and paths (src/io/files.cc and the file half of image_io.cc):
 // atomic writes, same-file checks and directory scans, on real files.
+#include "io/files.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -12,7 +14,6 @@
 
 #include "common/error.h"
 #include "io/atomic_write.h"
-#include "io/files.h"
 #include "io/io_test_util.h"
 
 namespace convcorr::io {

@@ -1,4 +1,6 @@
 // Extensions and formats (src/io/format.cc).
+#include "io/format.h"
+
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -15,7 +17,6 @@
 #include "common/error.h"
 #include "io/exif.h"
 #include "io/files.h"
-#include "io/format.h"
 #include "io/image_io.h"
 #include "io/image_test_util.h"
 #include "io/io_test_util.h"

@@ -43,7 +43,7 @@ inline Image Decode(const Bytes& b, const DecodeOptions& o = {}) {
 }
 
 inline Bytes CvEncode(const std::string& ext, const cv::Mat& m,
-               const std::vector<int>& params = {}) {
+                      const std::vector<int>& params = {}) {
   std::vector<uint8_t> buf;
   if (!cv::imencode(ext, m, buf, params)) {
     ADD_FAILURE() << "cv::imencode failed for " << ext;
@@ -61,7 +61,7 @@ inline cv::Mat Noise(int width, int height, int type, unsigned seed = 1) {
 // An image whose sample (c, y, x) is f(c, y, x); plane `channels - 1` is the
 // alpha plane when channels is 2 or 4.
 inline Image MakeImage(int w, int h, Depth depth, int channels,
-                const std::function<float(int, int, int)>& f) {
+                       const std::function<float(int, int, int)>& f) {
   Image img;
   img.width = w;
   img.height = h;
@@ -97,8 +97,8 @@ inline Image IntegerImage(Depth depth, int channels) {
 // Floats no integer format could hold: negative zero, negatives, fractions,
 // a subnormal and values near the float limits.
 inline const float kOddFloats[] = {-0.0f,  -1.5f,      1.0f / 3.0f, 0.1f,
-                            1e-40f, -3.4e38f,   3.4e38f,     65535.5f,
-                            -1e-7f, 12345.678f, -255.0f,     256.25f};
+                                   1e-40f, -3.4e38f,   3.4e38f,     65535.5f,
+                                   -1e-7f, 12345.678f, -255.0f,     256.25f};
 
 inline Image FloatImage(int channels) {
   return MakeImage(37, 23, Depth::kF32, channels, [](int c, int y, int x) {
@@ -120,8 +120,9 @@ inline Image SmoothImage(Depth depth, int channels) {
 
 // Reports the first sample where two planes differ (bitwise, so -0.0 and
 // 0.0 differ), or the largest difference beyond `tolerance`.
-inline ::testing::AssertionResult PlanesMatch(const Plane& got, const Plane& want,
-                                       float tolerance = 0.0f) {
+inline ::testing::AssertionResult PlanesMatch(const Plane& got,
+                                              const Plane& want,
+                                              float tolerance = 0.0f) {
   if (got.width != want.width || got.height != want.height) {
     return ::testing::AssertionFailure()
            << "size " << got.width << "x" << got.height << ", expected "
@@ -212,12 +213,11 @@ inline Bytes Prefix(const Bytes& b, size_t n) {
   return Bytes(b.begin(), b.begin() + static_cast<ptrdiff_t>(n));
 }
 
-
 // Checks that `got` is `want` as stored by a format: exact samples, except
 // that gray+alpha comes back from WebP (`gray_as_bgra`) as BGRA with the
 // gray in B, G and R.
-inline void ExpectSameImage(const Image& got, const Image& want, float tolerance = 0,
-                     bool gray_as_bgra = false) {
+inline void ExpectSameImage(const Image& got, const Image& want,
+                            float tolerance = 0, bool gray_as_bgra = false) {
   ASSERT_EQ(got.width, want.width);
   ASSERT_EQ(got.height, want.height);
   EXPECT_EQ(DepthName(got.depth), std::string(DepthName(want.depth)));

@@ -9,8 +9,8 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -245,9 +245,9 @@ inline Bytes TiffHeader(bool little_endian, uint32_t width, uint16_t width_type,
   entry(256, width_type, width);
   entry(257, height_type, height);
   entry(258, 3, 8);
-  entry(273, 4, 8);   // StripOffsets
-  entry(279, 4, 1);   // StripByteCounts
-  u32(0);  // no next IFD
+  entry(273, 4, 8);  // StripOffsets
+  entry(279, 4, 1);  // StripByteCounts
+  u32(0);            // no next IFD
   return b;
 }
 

@@ -21,7 +21,8 @@ auto ThroughPipe(const std::vector<uint8_t>& bytes, Read read) {
   std::thread writer([&] {
     size_t done = 0;
     while (done < bytes.size()) {
-      const ssize_t k = ::write(fds[1], bytes.data() + done, bytes.size() - done);
+      const ssize_t k =
+          ::write(fds[1], bytes.data() + done, bytes.size() - done);
       if (k <= 0) break;
       done += static_cast<size_t>(k);
     }

@@ -55,7 +55,8 @@ Decoded DecodeFrom(Source& source, int band = 0, int pad = 0) {
   }
   d->Finish();
   for (int y = 0; y < h; ++y) {
-    const auto* p = reinterpret_cast<const uint8_t*>(buf.data()) + static_cast<size_t>(y) * stride;
+    const auto* p = reinterpret_cast<const uint8_t*>(buf.data()) +
+                    static_cast<size_t>(y) * stride;
     out.samples.insert(out.samples.end(), p, p + row);
   }
   return out;
@@ -77,7 +78,9 @@ Decoded DecodePipe(const Bytes& bytes, int band = 0) {
 }
 
 int CvDepth(core::Depth d) {
-  return d == core::Depth::kU8 ? CV_8U : d == core::Depth::kU16 ? CV_16U : CV_32F;
+  return d == core::Depth::kU8    ? CV_8U
+         : d == core::Depth::kU16 ? CV_16U
+                                  : CV_32F;
 }
 
 // Our samples equal OpenCV's, bit for bit.
@@ -90,11 +93,13 @@ void ExpectSameAsOpenCV(const Decoded& d, const Bytes& file) {
   ASSERT_EQ(CvDepth(d.format.depth), m.depth());
   const size_t row = d.format.RowBytes();
   for (int y = 0; y < m.rows; ++y) {
-    ASSERT_EQ(0, std::memcmp(d.samples.data() + y * row, m.ptr(y), row)) << "row " << y;
+    ASSERT_EQ(0, std::memcmp(d.samples.data() + y * row, m.ptr(y), row))
+        << "row " << y;
   }
 }
 
-Bytes Encode(const cv::Mat& m, const std::string& ext, std::vector<int> params = {}) {
+Bytes Encode(const cv::Mat& m, const std::string& ext,
+             std::vector<int> params = {}) {
   Bytes out;
   EXPECT_TRUE(cv::imencode(ext, m, out, params));
   return out;
@@ -115,7 +120,8 @@ cv::Mat RandomMat(int rows, int cols, int type, unsigned seed) {
 void ExpectInputError(const Bytes& bytes, const std::string& contains = "") {
   try {
     Decode(bytes);
-    ADD_FAILURE() << "no error for: " << std::string(bytes.begin(), bytes.end()).substr(0, 60);
+    ADD_FAILURE() << "no error for: "
+                  << std::string(bytes.begin(), bytes.end()).substr(0, 60);
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kInput);
     const std::string what = e.what();
@@ -131,7 +137,8 @@ TEST(PnmReaderTest, BinaryGrayAndColourMatchOpenCV) {
     const cv::Mat m = RandomMat(23, 37, type, 7 + type);
     const Bytes file = Encode(m, CV_MAT_CN(type) == 1 ? ".pgm" : ".ppm");
     for (const int band : {1, 4, 0}) {
-      SCOPED_TRACE("type " + std::to_string(type) + " band " + std::to_string(band));
+      SCOPED_TRACE("type " + std::to_string(type) + " band " +
+                   std::to_string(band));
       ExpectSameAsOpenCV(Decode(file, band), file);
       ExpectSameAsOpenCV(Decode(file, band, 3), file);  // rows with a gap
     }
@@ -147,7 +154,8 @@ TEST(PnmReaderTest, PfmMatchesOpenCVSeekableOrNot) {
     m.ptr<float>(2)[1] = std::numeric_limits<float>::denorm_min();
     const Bytes file = Encode(m, ".pfm");
     for (const int band : {1, 4, 0}) {
-      SCOPED_TRACE("type " + std::to_string(type) + " band " + std::to_string(band));
+      SCOPED_TRACE("type " + std::to_string(type) + " band " +
+                   std::to_string(band));
       const Decoded a = Decode(file, band);
       ExpectSameAsOpenCV(a, file);
       ExpectSameAsOpenCV(Decode(file, band, 8), file);
@@ -155,8 +163,8 @@ TEST(PnmReaderTest, PfmMatchesOpenCVSeekableOrNot) {
       ExpectSameAsOpenCV(b, file);
       // And the samples are the Mat's, so R,G,B went back to B,G,R.
       for (int y = 0; y < m.rows; ++y) {
-        ASSERT_EQ(0, std::memcmp(a.samples.data() + y * a.format.RowBytes(), m.ptr(y),
-                                 a.format.RowBytes()));
+        ASSERT_EQ(0, std::memcmp(a.samples.data() + y * a.format.RowBytes(),
+                                 m.ptr(y), a.format.RowBytes()));
       }
     }
   }
@@ -166,7 +174,8 @@ std::string BigEndianFloats(std::initializer_list<float> values) {
   std::string s;
   for (float v : values) {
     const uint32_t u = std::bit_cast<uint32_t>(v);
-    for (int shift = 24; shift >= 0; shift -= 8) s += static_cast<char>(u >> shift);
+    for (int shift = 24; shift >= 0; shift -= 8)
+      s += static_cast<char>(u >> shift);
   }
   return s;
 }
@@ -174,16 +183,16 @@ std::string BigEndianFloats(std::initializer_list<float> values) {
 TEST(PnmReaderTest, PfmBigEndianScaledBottomUp) {
   // Positive scale: big-endian; samples divided by it; the first file row
   // is the bottom one; R,G,B becomes B,G,R.
-  const Bytes file = B("PF\n2 2\n2.0\n" +
-                       BigEndianFloats({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
+  const Bytes file = B("PF\n2 2\n2.0\n" + BigEndianFloats({1, 2, 3, 4, 5, 6, 7,
+                                                           8, 9, 10, 11, 12}));
   for (bool pipe : {false, true}) {
     const Decoded d = pipe ? DecodePipe(file, 1) : Decode(file, 1);
     ASSERT_EQ(d.format.channels, 3);
     ASSERT_EQ(d.format.depth, core::Depth::kF32);
     std::vector<float> got(12);
     std::memcpy(got.data(), d.samples.data(), 48);
-    EXPECT_EQ(got, (std::vector<float>{4.5f, 4.f, 3.5f, 6.f, 5.5f, 5.f, 1.5f, 1.f, .5f, 3.f,
-                                       2.5f, 2.f}));
+    EXPECT_EQ(got, (std::vector<float>{4.5f, 4.f, 3.5f, 6.f, 5.5f, 5.f, 1.5f,
+                                       1.f, .5f, 3.f, 2.5f, 2.f}));
     ExpectSameAsOpenCV(d, file);
   }
 }
@@ -198,26 +207,45 @@ TEST(PnmReaderTest, PamFormsWithSamplesComputedHere) {
   };
   const std::vector<Case> cases = {
       {"GRAYSCALE", 1, 255, "\x01\x02\x03\x04", {1, 2, 3, 4}},
-      {"GRAYSCALE_ALPHA", 2, 255, "\x01\x80\x02\x81\x03\x82\x04\x83",
+      {"GRAYSCALE_ALPHA",
+       2,
+       255,
+       "\x01\x80\x02\x81\x03\x82\x04\x83",
        {1, 128, 2, 129, 3, 130, 4, 131}},
-      {"RGB", 3, 255, "\x0a\x0b\x0c\x14\x15\x16\x1e\x1f\x20\x28\x29\x2a",
+      {"RGB",
+       3,
+       255,
+       "\x0a\x0b\x0c\x14\x15\x16\x1e\x1f\x20\x28\x29\x2a",
        {12, 11, 10, 22, 21, 20, 32, 31, 30, 42, 41, 40}},
-      {"RGB_ALPHA", 4, 255, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10",
+      {"RGB_ALPHA",
+       4,
+       255,
+       "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10",
        {3, 2, 1, 4, 7, 6, 5, 8, 11, 10, 9, 12, 15, 14, 13, 16}},
-      {"", 1, 100, S("\x00\x32\x64\xc8"), {0, 50, 100, 200}},  // stored as is, as OpenCV
+      {"",
+       1,
+       100,
+       S("\x00\x32\x64\xc8"),
+       {0, 50, 100, 200}},  // stored as is, as OpenCV
       {"BLACKANDWHITE", 1, 1, S("\x00\x01\x01\x00"), {0, 255, 255, 0}},
-      {"RGB", 3, 65535,
+      {"RGB",
+       3,
+       65535,
        S("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c"
-                   "\xff\xfe\x00\x01\x00\x00\x12\x34\x56\x78\x9a\xbc"),
-       {0x0506, 0x0304, 0x0102, 0x0b0c, 0x090a, 0x0708, 0x0000, 0x0001, 0xfffe, 0x9abc, 0x5678,
-        0x1234}},
-      {"GRAYSCALE", 1, 1000, S("\x03\xe8\x00\x00\x01\x00\x00\x07"),
+         "\xff\xfe\x00\x01\x00\x00\x12\x34\x56\x78\x9a\xbc"),
+       {0x0506, 0x0304, 0x0102, 0x0b0c, 0x090a, 0x0708, 0x0000, 0x0001, 0xfffe,
+        0x9abc, 0x5678, 0x1234}},
+      {"GRAYSCALE",
+       1,
+       1000,
+       S("\x03\xe8\x00\x00\x01\x00\x00\x07"),
        {1000, 0, 256, 7}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.tupltype + " " + std::to_string(c.maxval));
-    std::string header = "P7\nWIDTH 2\nHEIGHT 2\nDEPTH " + std::to_string(c.depth) +
-                         "\nMAXVAL " + std::to_string(c.maxval) + "\n";
+    std::string header = "P7\nWIDTH 2\nHEIGHT 2\nDEPTH " +
+                         std::to_string(c.depth) + "\nMAXVAL " +
+                         std::to_string(c.maxval) + "\n";
     if (!c.tupltype.empty()) header += "TUPLTYPE " + c.tupltype + "\n";
     const Bytes file = B(header + "ENDHDR\n" + c.data);
     for (const int band : {1, 0}) {
@@ -236,14 +264,16 @@ TEST(PnmReaderTest, PamFormsWithSamplesComputedHere) {
       EXPECT_EQ(got, c.out);
     }
     // Where OpenCV reads the same (gray 8-bit), it agrees.
-    if (c.depth == 1 && c.maxval > 1 && c.maxval < 256) ExpectSameAsOpenCV(Decode(file), file);
+    if (c.depth == 1 && c.maxval > 1 && c.maxval < 256)
+      ExpectSameAsOpenCV(Decode(file), file);
   }
 }
 
 TEST(PnmReaderTest, PamHeaderLayout) {
   // Indented fields, blank and comment lines, '\r' line ends, trailing
   // blanks: as OpenCV reads them.
-  const Bytes file = B("P7\r  WIDTH\t3  \r\r# note\rHEIGHT 1\nDEPTH 1\nMAXVAL 255\nENDHDR\nabc");
+  const Bytes file = B(
+      "P7\r  WIDTH\t3  \r\r# note\rHEIGHT 1\nDEPTH 1\nMAXVAL 255\nENDHDR\nabc");
   const Decoded d = Decode(file);
   EXPECT_EQ(d.samples, B("abc"));
   ExpectSameAsOpenCV(d, file);
@@ -257,11 +287,14 @@ TEST(PnmReaderTest, AsciiAndBitmapForms) {
   };
   const std::vector<Case> cases = {
       // P1: 1 is black; digits need no separator; any nonzero digit is 1.
-      {"P1\n5 2\n1 0 1 0 1\n00111\n", 1, {0, 255, 0, 255, 0, 255, 255, 0, 0, 0}},
+      {"P1\n5 2\n1 0 1 0 1\n00111\n",
+       1,
+       {0, 255, 0, 255, 0, 255, 255, 0, 0, 0}},
       {"P1 3 1 1 2 0", 1, {0, 0, 255}},
       // P4: bits from the most significant, rows padded to bytes.
-      {S("P4\n10 2\n\xa5\xc0\x0f\xff"), 1,
-       {0, 255, 0, 255, 255, 0, 255, 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 0, 0, 0}},
+      {S("P4\n10 2\n\xa5\xc0\x0f\xff"), 1, {0, 255, 0, 255, 255, 0,   255,
+                                            0, 0,   0, 255, 255, 255, 255,
+                                            0, 0,   0, 0,   0,   0}},
       // P2: scaled to 0..255 by v * 255 / maxval, clamped to maxval.
       {"P2\n3 1\n255\n0 128 255\n", 1, {0, 128, 255}},
       {"P2\n4 1\n100\n0 50 100 200\n", 1, {0, 127, 255, 255}},
@@ -313,7 +346,8 @@ TEST(PnmReaderTest, CommentsWhereverWhitespaceIs) {
       "P2 #c\n#x\n2\n#y\n 1 #z\n\r255\n#in the data\n 7 #\n 9\n",
       S("P5\n# a\n# b\n2 # w\n1\n# m\n255\n\x01\x02"),
       // '#' right after a number ends it and is consumed: "2#12" is 2, 12.
-      "P2 2#12\n255\n1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24\n",
+      "P2 2#12\n255\n1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 "
+      "23 24\n",
   };
   for (const std::string& f : files) {
     SCOPED_TRACE(f);
@@ -327,7 +361,8 @@ TEST(PnmReaderTest, CommentsWhereverWhitespaceIs) {
 TEST(PnmReaderTest, HostileHeadersGiveOneInputError) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"P5 3000000000 1 255\n", "over 2147483647 pixels a side"},
-      {"P5 1 99999999999999999999999999 255\n", "over 2147483647 pixels a side"},
+      {"P5 1 99999999999999999999999999 255\n",
+       "over 2147483647 pixels a side"},
       {"P5 0 5 255\n", "image header says the size is 0"},
       {"P5 -1 5 255\n", "corrupt PNM header (unexpected '-')"},
       {"P5 2 2\n", "truncated PNM (the header ends early)"},
@@ -339,28 +374,37 @@ TEST(PnmReaderTest, HostileHeadersGiveOneInputError) {
       {"P8 1 1 1", "not a PNM, PAM or PFM file"},
       {"P", "not a PNM, PAM or PFM file"},
       {"P2 2 1 255 1 x", "corrupt PNM data (unexpected 'x')"},
-      {"P2 2 1 255 1 99999999999", "corrupt PNM data (a sample is over 2147483647)"},
+      {"P2 2 1 255 1 99999999999",
+       "corrupt PNM data (a sample is over 2147483647)"},
       {"P2 2 1 255 1 \x01", "corrupt PNM data (unexpected byte 0x01)"},
-      {"P7\nWIDTH 1\nHEIGHT 1\nDEPTH 5\nMAXVAL 255\nENDHDR\n12345", "DEPTH 5 is not supported"},
+      {"P7\nWIDTH 1\nHEIGHT 1\nDEPTH 5\nMAXVAL 255\nENDHDR\n12345",
+       "DEPTH 5 is not supported"},
       {"P7\nWIDTH 1\nHEIGHT 1\nDEPTH 1\nMAXVAL 255\nTUPLTYPE FOO\nENDHDR\n1",
        "unknown TUPLTYPE 'FOO'"},
       {"P7\nWIDTH 1\nHEIGHT 1\nDEPTH 1\nMAXVAL 255\nTUPLTYPE RGB\nENDHDR\n1",
        "TUPLTYPE RGB with DEPTH 1"},
       {"P7\nWIDTH 1\nHEIGHT 1\nDEPTH 1\nENDHDR\n1", "no MAXVAL"},
-      {"P7\nWIDTH 1\nWIDTH 1\nHEIGHT 1\nDEPTH 1\nMAXVAL 255\nENDHDR\n1", "repeated WIDTH"},
-      {"P7\nWIDTH -1\nHEIGHT 1\nDEPTH 1\nMAXVAL 255\nENDHDR\n1", "WIDTH '-1' is not a number"},
+      {"P7\nWIDTH 1\nWIDTH 1\nHEIGHT 1\nDEPTH 1\nMAXVAL 255\nENDHDR\n1",
+       "repeated WIDTH"},
+      {"P7\nWIDTH -1\nHEIGHT 1\nDEPTH 1\nMAXVAL 255\nENDHDR\n1",
+       "WIDTH '-1' is not a number"},
       {"P7\nWIDTH 1\nHEIGHT 1\nDEPTH 1\nMAXVAL 0\nENDHDR\n1", "MAXVAL 0"},
-      {"P7\nWIDTH 1\nHEIGHT 1\nDEPTH 1\nMAXVAL 70000\nENDHDR\n1", "MAXVAL 70000 is over 65535"},
+      {"P7\nWIDTH 1\nHEIGHT 1\nDEPTH 1\nMAXVAL 70000\nENDHDR\n1",
+       "MAXVAL 70000 is over 65535"},
       {"P7\nWIDTH 1\nHEIGHT 1\nDEPTHS 1\n", "unknown field 'DEPTHS'"},
-      {"P7\nWIDTH 1\nHEIGHT 1\nDEPTH 1\nMAXVAL 255\n", "truncated PAM (the header ends early)"},
+      {"P7\nWIDTH 1\nHEIGHT 1\nDEPTH 1\nMAXVAL 255\n",
+       "truncated PAM (the header ends early)"},
       {"P7 WIDTH 1\n", "corrupt PAM header (no line break after P7)"},
-      {"P7\nWIDTH 4294967297\nHEIGHT 1\nDEPTH 1\nMAXVAL 255\nENDHDR\n", "over 2147483647"},
+      {"P7\nWIDTH 4294967297\nHEIGHT 1\nDEPTH 1\nMAXVAL 255\nENDHDR\n",
+       "over 2147483647"},
       {"Pf\n1 1\n0\n\x01\x02\x03\x04", "corrupt PFM header (scale 0)"},
       {"Pf\n1 1\nnan\n\x01\x02\x03\x04", "scale 'nan' is not a finite number"},
-      {"Pf\n1 1\n-1abc\n\x01\x02\x03\x04", "scale '-1abc' is not a finite number"},
+      {"Pf\n1 1\n-1abc\n\x01\x02\x03\x04",
+       "scale '-1abc' is not a finite number"},
       {"Pf\nabc 1\n-1\n\x01\x02\x03\x04", "width 'abc' is not a number"},
       {"Pf\n-3 1\n-1\n\x01\x02\x03\x04", "width '-3' is not a number"},
-      {"Pf 1 1 -1 \x01\x02\x03\x04", "corrupt PFM header (no line break after Pf)"},
+      {"Pf 1 1 -1 \x01\x02\x03\x04",
+       "corrupt PFM header (no line break after Pf)"},
       {"PF\n1\n", "truncated PFM (the header ends early)"},
       {"Pf\n0 1\n-1\n", "image header says the size is 0"},
       {"Pf\n1  1\n-1\n\x01\x02\x03\x04", "corrupt PFM header (no height)"},
@@ -387,8 +431,10 @@ TEST(PnmReaderTest, TruncatedPixelDataAtSeveralPoints) {
     ASSERT_NO_THROW(Decode(full));
     // After the header, in the middle, two bytes short (an ASCII file
     // loses its last sample).
-    for (const size_t keep : {header, (header + full.size()) / 2, full.size() - 2}) {
-      const Bytes cut(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(keep));
+    for (const size_t keep :
+         {header, (header + full.size()) / 2, full.size() - 2}) {
+      const Bytes cut(full.begin(),
+                      full.begin() + static_cast<std::ptrdiff_t>(keep));
       SCOPED_TRACE(std::string(full.begin(), full.begin() + 2) + " cut at " +
                    std::to_string(keep));
       ExpectInputError(cut, "truncated");
@@ -398,8 +444,10 @@ TEST(PnmReaderTest, TruncatedPixelDataAtSeveralPoints) {
     }
   }
   // The binary forms say where: the pixel data.
-  ExpectInputError(B("P5\n2 2\n255\nABC"), "truncated PNM (the pixel data ends early)");
-  ExpectInputError(B("Pf\n1 2\n-1\n\x01\x02\x03\x04"), "truncated PFM (the pixel data ends early)");
+  ExpectInputError(B("P5\n2 2\n255\nABC"),
+                   "truncated PNM (the pixel data ends early)");
+  ExpectInputError(B("Pf\n1 2\n-1\n\x01\x02\x03\x04"),
+                   "truncated PFM (the pixel data ends early)");
 }
 
 TEST(PnmReaderTest, SizesComputedWithoutOverflow) {
@@ -418,11 +466,13 @@ TEST(PnmReaderTest, SizesComputedWithoutOverflow) {
       d->ReadRows(row.data(), 120000, 1);
       ADD_FAILURE() << "no error";
     } catch (const Error& e) {
-      EXPECT_STREQ(e.what(), "input 'x.pgm': truncated PFM (the pixel data ends early)");
+      EXPECT_STREQ(e.what(),
+                   "input 'x.pgm': truncated PFM (the pixel data ends early)");
     }
   }
   // 2^31-1 a side: the data's size does not fit in 64 bits.
-  ExpectInputError(B("PF\n2147483647 2147483647\n-1\n"), "image is too large to address");
+  ExpectInputError(B("PF\n2147483647 2147483647\n-1\n"),
+                   "image is too large to address");
   // The largest sides open.
   const Bytes wide = B("P6 2147483647 2147483647 65535\n");
   const std::unique_ptr<Source> source = Source::FromMemory(wide);
@@ -433,23 +483,27 @@ TEST(PnmReaderTest, SizesComputedWithoutOverflow) {
 
 // ---- Writers ----
 
-Bytes EncodeWith(const cv::Mat& m, core::Depth depth, const std::string& kind, int band = 0) {
+Bytes EncodeWith(const cv::Mat& m, core::Depth depth, const std::string& kind,
+                 int band = 0) {
   PixelFormat f{m.cols, m.rows, m.channels(), depth};
   VectorSink sink;
-  std::unique_ptr<Encoder> e =
-      kind == "bmp" ? NewBmpEncoder(f, sink, "out") : NewPnmEncoder(kind, f, sink, "out");
+  std::unique_ptr<Encoder> e = kind == "bmp"
+                                   ? NewBmpEncoder(f, sink, "out")
+                                   : NewPnmEncoder(kind, f, sink, "out");
   const int step = band > 0 ? band : m.rows;
   for (int y = 0; y < m.rows; y += step) {
     e->WriteRows(reinterpret_cast<const std::byte*>(m.ptr(y)),
-                 static_cast<std::ptrdiff_t>(m.step[0]), std::min(step, m.rows - y));
+                 static_cast<std::ptrdiff_t>(m.step[0]),
+                 std::min(step, m.rows - y));
   }
   e->Finish();
   return std::move(sink.bytes());
 }
 
 core::Depth DepthOf(const cv::Mat& m) {
-  return m.depth() == CV_8U ? core::Depth::kU8
-         : m.depth() == CV_16U ? core::Depth::kU16 : core::Depth::kF32;
+  return m.depth() == CV_8U    ? core::Depth::kU8
+         : m.depth() == CV_16U ? core::Depth::kU16
+                               : core::Depth::kF32;
 }
 
 TEST(PnmWriterTest, BytesEqualToOpenCVAndReadBack) {
@@ -459,9 +513,11 @@ TEST(PnmWriterTest, BytesEqualToOpenCVAndReadBack) {
     std::string ext;
   };
   const std::vector<Case> cases = {
-      {CV_8UC1, "pgm", ".pgm"},  {CV_16UC1, "pgm", ".pgm"}, {CV_8UC3, "ppm", ".ppm"},
-      {CV_16UC3, "ppm", ".ppm"}, {CV_8UC1, "pnm", ".pnm"},  {CV_8UC3, "pnm", ".pnm"},
-      {CV_16UC3, "pnm", ".pnm"}, {CV_32FC1, "pfm", ".pfm"}, {CV_32FC3, "pfm", ".pfm"},
+      {CV_8UC1, "pgm", ".pgm"},  {CV_16UC1, "pgm", ".pgm"},
+      {CV_8UC3, "ppm", ".ppm"},  {CV_16UC3, "ppm", ".ppm"},
+      {CV_8UC1, "pnm", ".pnm"},  {CV_8UC3, "pnm", ".pnm"},
+      {CV_16UC3, "pnm", ".pnm"}, {CV_32FC1, "pfm", ".pfm"},
+      {CV_32FC3, "pfm", ".pfm"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.kind + " type " + std::to_string(c.type));
@@ -483,8 +539,8 @@ TEST(PnmWriterTest, GrayAsPpmIsThreeEqualChannels) {
 }
 
 TEST(PnmWriterTest, RefusesWhatItCannotStore) {
-  const auto refuse = [](int channels, core::Depth depth, const std::string& kind,
-                         const std::string& message) {
+  const auto refuse = [](int channels, core::Depth depth,
+                         const std::string& kind, const std::string& message) {
     SCOPED_TRACE(kind + " " + std::to_string(channels));
     VectorSink sink;
     const PixelFormat f{4, 4, channels, depth};
@@ -501,7 +557,8 @@ TEST(PnmWriterTest, RefusesWhatItCannotStore) {
     }
     EXPECT_TRUE(sink.bytes().empty());
   };
-  refuse(3, core::Depth::kU8, "pgm", "pgm stores one channel; use ppm or png, or --gray");
+  refuse(3, core::Depth::kU8, "pgm",
+         "pgm stores one channel; use ppm or png, or --gray");
   refuse(4, core::Depth::kU8, "ppm",
          "ppm cannot store an alpha channel; use png or tif, or --gray");
   refuse(2, core::Depth::kU16, "pnm",
@@ -510,8 +567,9 @@ TEST(PnmWriterTest, RefusesWhatItCannotStore) {
          "pfm cannot store an alpha channel; use png or tif, or --gray");
   refuse(1, core::Depth::kU8, "pfm",
          "pfm stores only float samples; use png or tif, or --depth f32");
-  refuse(1, core::Depth::kF32, "pgm",
-         "pgm cannot store float samples; use tif (or pfm), or --depth u8 or u16");
+  refuse(
+      1, core::Depth::kF32, "pgm",
+      "pgm cannot store float samples; use tif (or pfm), or --depth u8 or u16");
   refuse(4, core::Depth::kU8, "bmp",
          "bmp cannot store an alpha channel; use png or tif, or --gray");
   refuse(3, core::Depth::kU16, "bmp",
@@ -521,7 +579,8 @@ TEST(PnmWriterTest, RefusesWhatItCannotStore) {
 TEST(BmpWriterTest, BytesEqualToOpenCVAndReadBack) {
   for (const int type : {CV_8UC1, CV_8UC3}) {
     for (const int width : {1, 2, 3, 4, 5, 17}) {
-      SCOPED_TRACE("type " + std::to_string(type) + " width " + std::to_string(width));
+      SCOPED_TRACE("type " + std::to_string(type) + " width " +
+                   std::to_string(width));
       const cv::Mat m = RandomMat(7, width, type, 100 + width);
       const Bytes expected = Encode(m, ".bmp");
       for (const int band : {1, 4, 0}) {

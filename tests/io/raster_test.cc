@@ -257,8 +257,6 @@ INSTANTIATE_TEST_SUITE_P(
       return n;
     });
 
-
-
 // A raster keeps the codec's samples: type, channels and values as
 // cv::imdecode gives them, with views whose layout matches; ToImage of it
 // is what DecodeImage returns.
@@ -310,7 +308,8 @@ TEST(Raster, EncodesItsSamples) {
       for (int x = 0; x < 4; ++x) {
         const int expected = 10 * y + x;
         if (ext == "ppm") {
-          EXPECT_EQ(back.at<cv::Vec3b>(y, x), cv::Vec3b(expected, expected, expected));
+          EXPECT_EQ(back.at<cv::Vec3b>(y, x),
+                    cv::Vec3b(expected, expected, expected));
         } else {
           EXPECT_EQ(back.at<uint8_t>(y, x), expected);
         }
@@ -319,17 +318,37 @@ TEST(Raster, EncodesItsSamples) {
   }
 }
 
-
 // --- Orientation ------------------------------------------------------------
 
 // A little-endian EXIF block holding only Orientation = `o`, written here
 // byte by byte (independent of io/exif.cc).
 std::vector<uint8_t> OrientationExif(int o) {
-  return {'I', 'I', 42, 0, 8, 0, 0, 0,          // header, IFD0 at 8
-          1, 0,                                 // one entry
-          0x12, 0x01, 3, 0, 1, 0, 0, 0,         // 0x0112 SHORT x1
-          static_cast<uint8_t>(o), 0, 0, 0,     // value
-          0, 0, 0, 0};                          // no IFD1
+  return {'I',
+          'I',
+          42,
+          0,
+          8,
+          0,
+          0,
+          0,  // header, IFD0 at 8
+          1,
+          0,  // one entry
+          0x12,
+          0x01,
+          3,
+          0,
+          1,
+          0,
+          0,
+          0,  // 0x0112 SHORT x1
+          static_cast<uint8_t>(o),
+          0,
+          0,
+          0,  // value
+          0,
+          0,
+          0,
+          0};  // no IFD1
 }
 
 // Sample (x, y) of the photo as shown, for stored samples `s` (W x H) and
@@ -338,15 +357,23 @@ std::vector<uint8_t> OrientationExif(int o) {
 uint8_t Shown(const cv::Mat& s, int o, int x, int y) {
   const int w = s.cols, h = s.rows;
   switch (o) {
-    case 2: return s.at<uint8_t>(y, w - 1 - x);
-    case 3: return s.at<uint8_t>(h - 1 - y, w - 1 - x);
-    case 4: return s.at<uint8_t>(h - 1 - y, x);
+    case 2:
+      return s.at<uint8_t>(y, w - 1 - x);
+    case 3:
+      return s.at<uint8_t>(h - 1 - y, w - 1 - x);
+    case 4:
+      return s.at<uint8_t>(h - 1 - y, x);
     // Turned ones: the shown image is h x w.
-    case 5: return s.at<uint8_t>(x, y);
-    case 6: return s.at<uint8_t>(h - 1 - x, y);
-    case 7: return s.at<uint8_t>(h - 1 - x, w - 1 - y);
-    case 8: return s.at<uint8_t>(x, w - 1 - y);
-    default: return s.at<uint8_t>(y, x);
+    case 5:
+      return s.at<uint8_t>(x, y);
+    case 6:
+      return s.at<uint8_t>(h - 1 - x, y);
+    case 7:
+      return s.at<uint8_t>(h - 1 - x, w - 1 - y);
+    case 8:
+      return s.at<uint8_t>(x, w - 1 - y);
+    default:
+      return s.at<uint8_t>(y, x);
   }
 }
 

@@ -73,9 +73,9 @@ Decoded Decode(const Bytes& bytes, int band = 0, bool seekable = true) {
   Decoded out;
   out.format = d->format();
   out.orientation = d->orientation();
-  out.mat = cv::Mat(out.format.height, out.format.width,
-                    CV_MAKETYPE(CvDepth(out.format.depth),
-                                out.format.channels));
+  out.mat =
+      cv::Mat(out.format.height, out.format.width,
+              CV_MAKETYPE(CvDepth(out.format.depth), out.format.channels));
   EXPECT_EQ(out.mat.step[0], out.format.RowBytes());
   const int h = out.format.height;
   for (int y = 0; y < h;) {
@@ -192,8 +192,8 @@ cv::Mat SwapRb(const cv::Mat& m) {
 // ---- OpenCV as the oracle ------------------------------------------------
 
 TEST(TiffCodecTest, MatchesOpenCvOnItsOwnFiles) {
-  for (const int type : {CV_8UC1, CV_8UC3, CV_16UC1, CV_16UC3, CV_32FC1,
-                         CV_16UC4}) {
+  for (const int type :
+       {CV_8UC1, CV_8UC3, CV_16UC1, CV_16UC3, CV_32FC1, CV_16UC4}) {
     SCOPED_TRACE(type);
     const cv::Mat m = Noise(37, 29, type);
     const Bytes file = CvEncode(m);
@@ -286,9 +286,10 @@ Bytes TiledFile(const cv::Mat& m, uint16_t bits, bool separate) {
                 }
               }
               const uint32_t t = TIFFComputeTile(tif, tx, ty, 0, s);
-              ASSERT_GE(TIFFWriteEncodedTile(tif, t, tile.data(),
-                                             static_cast<tmsize_t>(tile.size())),
-                        0);
+              ASSERT_GE(
+                  TIFFWriteEncodedTile(tif, t, tile.data(),
+                                       static_cast<tmsize_t>(tile.size())),
+                  0);
             }
           }
         }
@@ -387,10 +388,11 @@ TEST(TiffCodecTest, Float64BecomesFloat) {
 
 TEST(TiffCodecTest, PaletteAsBgr) {
   cv::Mat idx(9, 11, CV_8UC1);
-  for (int i = 0; i < static_cast<int>(idx.total()); ++i) idx.data[i] = static_cast<uint8_t>(i % 4);
+  for (int i = 0; i < static_cast<int>(idx.total()); ++i)
+    idx.data[i] = static_cast<uint8_t>(i % 4);
   std::vector<uint16_t> r(256, 0), g(256, 0), b(256, 0);
-  const uint8_t colors[4][3] = {{10, 20, 30}, {200, 0, 5}, {0, 255, 128},
-                                {77, 88, 99}};
+  const uint8_t colors[4][3] = {
+      {10, 20, 30}, {200, 0, 5}, {0, 255, 128}, {77, 88, 99}};
   for (int i = 0; i < 4; ++i) {
     r[i] = colors[i][0] * 257;
     g[i] = colors[i][1] * 257;
@@ -538,7 +540,8 @@ TEST(TiffCodecTest, EncoderRoundTripsEveryDepthAndChannelCount) {
       const Decoded d = Decode(file, 4);
       EXPECT_TRUE(MatEq(d.mat, m));
       EXPECT_EQ(d.orientation, 1);
-      const cv::Mat cv = ch == 2 && depth == CV_32F ? cv::Mat() : CvDecode(file);
+      const cv::Mat cv =
+          ch == 2 && depth == CV_32F ? cv::Mat() : CvDecode(file);
       if (ch == 2) {
         // OpenCV 4.6 drops the alpha of gray+alpha, cuts 16-bit to 8 and
         // refuses float.
@@ -699,7 +702,7 @@ TEST(TiffCodecTest, GarbageIfd) {
   // Required tags replaced by junk: no ImageLength, a bogus field type.
   b[8 + 2 + 12 + 0] = 0x34;  // tag 257 -> 0x0134
   b[8 + 2 + 12 + 1] = 0x01;
-  b[8 + 2 + 24 + 2] = 77;    // BitsPerSample type 77
+  b[8 + 2 + 24 + 2] = 77;  // BitsPerSample type 77
   EXPECT_TRUE(OneLineInputError(b, "input 'test': corrupt TIFF ("));
 
   EXPECT_TRUE(OneLineInputError(Bytes{'I', 'I', 42, 0, 0xFF, 0xFF, 0xFF, 0x7F},
@@ -737,8 +740,8 @@ TEST(TiffCodecTest, TwoThreadsAtOnce) {
       try {
         Decode(cut);
       } catch (const Error& e) {
-        ok[i] += std::string(e.what()).find("truncated TIFF") !=
-                 std::string::npos;
+        ok[i] +=
+            std::string(e.what()).find("truncated TIFF") != std::string::npos;
       }
     }
   };

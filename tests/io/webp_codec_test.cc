@@ -43,7 +43,8 @@ Decoded DecodeFrom(Source& source, int band) {
   }
   d->Finish();
   for (int y = 0; y < h; ++y) {
-    const auto* p = reinterpret_cast<const uint8_t*>(buf.data()) + static_cast<size_t>(y) * stride;
+    const auto* p = reinterpret_cast<const uint8_t*>(buf.data()) +
+                    static_cast<size_t>(y) * stride;
     out.samples.insert(out.samples.end(), p, p + row);
   }
   out.metadata = d->metadata();
@@ -72,7 +73,8 @@ void ExpectSameAsOpenCV(const Decoded& d, const Bytes& file) {
   ASSERT_EQ(d.format.depth, core::Depth::kU8);
   const size_t row = d.format.RowBytes();
   for (int y = 0; y < m.rows; ++y) {
-    ASSERT_EQ(0, std::memcmp(d.samples.data() + y * row, m.ptr(y), row)) << "row " << y;
+    ASSERT_EQ(0, std::memcmp(d.samples.data() + y * row, m.ptr(y), row))
+        << "row " << y;
   }
 }
 
@@ -87,8 +89,9 @@ cv::Mat Picture(int rows, int cols, int channels, unsigned seed) {
         m.ptr<uint8_t>(y)[x * channels + c] =
             // Alpha never 0: lossless WebP may change the colour of
             // transparent pixels.
-            static_cast<uint8_t>(c == 3 ? (x > cols / 2 ? 255 : 1 + (y * 16) % 255)
-                                        : std::clamp(v, 0, 255));
+            static_cast<uint8_t>(c == 3
+                                     ? (x > cols / 2 ? 255 : 1 + (y * 16) % 255)
+                                     : std::clamp(v, 0, 255));
       }
     }
   }
@@ -101,14 +104,17 @@ Bytes CvEncode(const cv::Mat& m, std::vector<int> params = {}) {
   return out;
 }
 
-Bytes EncodeWith(const cv::Mat& m, int quality, const Metadata& metadata = {}, int band = 0) {
+Bytes EncodeWith(const cv::Mat& m, int quality, const Metadata& metadata = {},
+                 int band = 0) {
   const PixelFormat f{m.cols, m.rows, m.channels(), core::Depth::kU8};
   VectorSink sink;
-  const std::unique_ptr<Encoder> e = NewWebpEncoder(f, metadata, EncodeOptions{quality}, sink, "o.webp");
+  const std::unique_ptr<Encoder> e =
+      NewWebpEncoder(f, metadata, EncodeOptions{quality}, sink, "o.webp");
   const int step = band > 0 ? band : m.rows;
   for (int y = 0; y < m.rows; y += step) {
     e->WriteRows(reinterpret_cast<const std::byte*>(m.ptr(y)),
-                 static_cast<std::ptrdiff_t>(m.step[0]), std::min(step, m.rows - y));
+                 static_cast<std::ptrdiff_t>(m.step[0]),
+                 std::min(step, m.rows - y));
   }
   e->Finish();
   return std::move(sink.bytes());
@@ -159,7 +165,8 @@ TEST(WebpEncoderTest, BytesEqualToOpenCV) {
     for (const int band : {1, 4, 0}) {
       // Quality 0: lossless, OpenCV's default for .webp.
       EXPECT_EQ(EncodeWith(m, 0, {}, band), CvEncode(m));
-      EXPECT_EQ(EncodeWith(m, 80, {}, band), CvEncode(m, {cv::IMWRITE_WEBP_QUALITY, 80}));
+      EXPECT_EQ(EncodeWith(m, 80, {}, band),
+                CvEncode(m, {cv::IMWRITE_WEBP_QUALITY, 80}));
     }
     EXPECT_EQ(EncodeWith(m, 100), CvEncode(m, {cv::IMWRITE_WEBP_QUALITY, 100}));
     EXPECT_EQ(EncodeWith(m, 1), CvEncode(m, {cv::IMWRITE_WEBP_QUALITY, 1}));
@@ -169,8 +176,11 @@ TEST(WebpEncoderTest, BytesEqualToOpenCV) {
     for (int y = 0; y < m.rows; ++y) {
       for (int x = 0; x < m.cols; ++x) {
         for (int c = 0; c < d.format.channels; ++c) {
-          const uint8_t want = m.ptr<uint8_t>(y)[x * channels + (channels == 1 ? 0 : c)];
-          ASSERT_EQ(d.samples[(static_cast<size_t>(y) * m.cols + x) * d.format.channels + c],
+          const uint8_t want =
+              m.ptr<uint8_t>(y)[x * channels + (channels == 1 ? 0 : c)];
+          ASSERT_EQ(d.samples[(static_cast<size_t>(y) * m.cols + x) *
+                                  d.format.channels +
+                              c],
                     want);
         }
       }
@@ -210,7 +220,8 @@ TEST(WebpCodecTest, MetadataRoundTrip) {
   // An EXIF chunk with JPEG's "Exif\0\0" in front is read without it.
   Metadata prefixed;
   prefixed.exif = {'E', 'x', 'i', 'f', 0, 0, 'M', 'M', 0, '*'};
-  EXPECT_EQ(Decode(EncodeWith(m, 0, prefixed)).metadata.exif, (Bytes{'M', 'M', 0, '*'}));
+  EXPECT_EQ(Decode(EncodeWith(m, 0, prefixed)).metadata.exif,
+            (Bytes{'M', 'M', 0, '*'}));
   // Without metadata, none is found.
   EXPECT_TRUE(Decode(EncodeWith(m, 0)).metadata.empty());
 }
@@ -228,7 +239,8 @@ Bytes Animated() {
     pic.height = 8;
     pic.use_argb = 1;
     EXPECT_TRUE(WebPPictureAlloc(&pic));
-    for (int i = 0; i < 64; ++i) pic.argb[i] = 0xFF000000u | (frame ? 0xFF : 0xFF00) * i;
+    for (int i = 0; i < 64; ++i)
+      pic.argb[i] = 0xFF000000u | (frame ? 0xFF : 0xFF00) * i;
     EXPECT_TRUE(WebPAnimEncoderAdd(enc, &pic, frame * 100, &config));
     WebPPictureFree(&pic);
   }
@@ -245,11 +257,14 @@ Bytes Animated() {
 TEST(WebpDecoderTest, BrokenFilesGiveOneInputError) {
   ExpectInputError(Animated(), "animated WebP is not supported");
   const Bytes lossless = CvEncode(Picture(30, 40, 3, 1));
-  const Bytes lossy = CvEncode(Picture(30, 40, 3, 1), {cv::IMWRITE_WEBP_QUALITY, 70});
+  const Bytes lossy =
+      CvEncode(Picture(30, 40, 3, 1), {cv::IMWRITE_WEBP_QUALITY, 70});
   for (const Bytes* file : {&lossless, &lossy}) {
-    for (const size_t keep : {size_t{10}, size_t{29}, file->size() / 2, file->size() - 1}) {
+    for (const size_t keep :
+         {size_t{10}, size_t{29}, file->size() / 2, file->size() - 1}) {
       SCOPED_TRACE(keep);
-      ExpectInputError(Bytes(file->begin(), file->begin() + static_cast<std::ptrdiff_t>(keep)),
+      ExpectInputError(Bytes(file->begin(),
+                             file->begin() + static_cast<std::ptrdiff_t>(keep)),
                        "WebP");
     }
     Bytes garbled = *file;
@@ -272,7 +287,8 @@ TEST(WebpDecoderTest, BrokenFilesGiveOneInputError) {
 
 TEST(WebpEncoderTest, RefusesWhatItCannotStore) {
   VectorSink sink;
-  const auto refuse = [&](PixelFormat f, int quality, const std::string& message) {
+  const auto refuse = [&](PixelFormat f, int quality,
+                          const std::string& message) {
     try {
       NewWebpEncoder(f, {}, EncodeOptions{quality}, sink, "o.webp");
       ADD_FAILURE() << "no error";
@@ -287,7 +303,8 @@ TEST(WebpEncoderTest, RefusesWhatItCannotStore) {
          "webp cannot store float samples; use tif (or pfm), or --depth u8");
   refuse({16384, 4, 3, core::Depth::kU8}, 0,
          "webp cannot store an image over 16383 pixels a side; use png or tif");
-  refuse({4, 4, 3, core::Depth::kU8}, 101, "WebP quality 101 is out of range (0 to 100)");
+  refuse({4, 4, 3, core::Depth::kU8}, 101,
+         "WebP quality 101 is out of range (0 to 100)");
   EXPECT_TRUE(sink.bytes().empty());
 }
 
@@ -301,8 +318,10 @@ TEST(WebpCodecTest, TwoThreadsAtOnce) {
   bool ok[2] = {true, true};
   const auto work = [&](int t) {
     for (int i = 0; i < 20; ++i) {
-      ok[t] &= Decode(t == 0 ? a_file : b_file, 1 + i % 7).samples == (t == 0 ? a_once : b_once);
-      ok[t] &= EncodeWith(t == 0 ? a : b, t == 0 ? 60 : 0) == (t == 0 ? a_file : b_file);
+      ok[t] &= Decode(t == 0 ? a_file : b_file, 1 + i % 7).samples ==
+               (t == 0 ? a_once : b_once);
+      ok[t] &= EncodeWith(t == 0 ? a : b, t == 0 ? 60 : 0) ==
+               (t == 0 ? a_file : b_file);
     }
   };
   std::thread x(work, 0);

@@ -5,12 +5,12 @@
 #include "kernel/formats.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
-#include <cmath>
 #include <string>
 #include <vector>
 
@@ -48,16 +48,19 @@ std::string SpecError(const std::string& spec) {
 
 TEST(KernelFormats, EveryFormatReadsBackTheSameWeights) {
   const std::vector<std::string> specs = {
-      "emboss", "sobel-x", "gaussian:1.3,5", "1/3,-2.5e-7;7,1e300",
-      "motion:7,30", "3x2+0+1:1,2,3,4,5,6", "1,-1", "box:4", "log:1.4"};
+      "emboss",         "sobel-x",
+      "gaussian:1.3,5", "1/3,-2.5e-7;7,1e300",
+      "motion:7,30",    "3x2+0+1:1,2,3,4,5,6",
+      "1,-1",           "box:4",
+      "log:1.4"};
   for (const std::string& spec : specs) {
     const Kernel k = ParseSpec(spec);
     for (const KernelFormat f :
          {KernelFormat::kSpec, KernelFormat::kImageMagick, KernelFormat::kGmic,
           KernelFormat::kVips, KernelFormat::kCsv, KernelFormat::kNpy}) {
       SCOPED_TRACE(spec + " as format " + std::to_string(static_cast<int>(f)));
-      const bool anchored = k.anchor_x() != k.cols() / 2 ||
-                            k.anchor_y() != k.rows() / 2;
+      const bool anchored =
+          k.anchor_x() != k.cols() / 2 || k.anchor_y() != k.rows() / 2;
       if (anchored && f != KernelFormat::kImageMagick) {
         EXPECT_THROW(WriteKernel(k, f, spec), Error);
         continue;
@@ -71,10 +74,9 @@ TEST(KernelFormats, EveryFormatReadsBackTheSameWeights) {
         EXPECT_EQ(back.anchor_y(), k.anchor_y());
         for (size_t i = 0; i < k.weights().size(); ++i) {
           // Exact, but for the .mat integer-scale form (w*s/s).
-          EXPECT_NEAR(back.weights()[i], k.weights()[i],
-                      f == KernelFormat::kVips
-                          ? 1e-15 * std::abs(k.weights()[i])
-                          : 0)
+          EXPECT_NEAR(
+              back.weights()[i], k.weights()[i],
+              f == KernelFormat::kVips ? 1e-15 * std::abs(k.weights()[i]) : 0)
               << i;
         }
       };
@@ -130,15 +132,15 @@ TEST(KernelFormats, WrittenForms) {
             data - 10);
   EXPECT_NE(npy.find("'shape': (1, 2)"), std::string::npos);
   EXPECT_EQ(npy[data - 1], '\n');
-  EXPECT_EQ(npy.substr(data, 8), std::string("\x00\x00\x00\x00\x00\x00\xf0\x3f", 8));
+  EXPECT_EQ(npy.substr(data, 8),
+            std::string("\x00\x00\x00\x00\x00\x00\xf0\x3f", 8));
 }
 
 TEST(KernelFormats, VipsMatScaleAndOffset) {
   const Kernel k = ParseSpec(
       TempFile("s.mat", "3 3 8 128\n-1 -1 -1\n-1 16 -1\n-1 -1 -1\n").spec());
-  EXPECT_EQ(k.weights(), (std::vector<double>{-0.125, -0.125, -0.125, -0.125,
-                                              2, -0.125, -0.125, -0.125,
-                                              -0.125}));
+  EXPECT_EQ(k.weights(), (std::vector<double>{-0.125, -0.125, -0.125, -0.125, 2,
+                                              -0.125, -0.125, -0.125, -0.125}));
   EXPECT_EQ(k.offset(), 128);
   EXPECT_EQ(Rotate180(k).offset(), 128);
   EXPECT_EQ(WriteKernel(k, KernelFormat::kVips, "s"),
@@ -148,8 +150,9 @@ TEST(KernelFormats, VipsMatScaleAndOffset) {
   EXPECT_EQ(plain.weights(), (std::vector<double>{1, -1}));
   EXPECT_EQ(plain.offset(), 0);
   for (const std::string& bad :
-       {std::string("3 3 0 0\n1 1 1\n1 1 1\n1 1 1\n"), std::string("2 2\n1 1\n"),
-        std::string("2 1\n1 1 1\n"), std::string("x 1\n1\n"), std::string(""),
+       {std::string("3 3 0 0\n1 1 1\n1 1 1\n1 1 1\n"),
+        std::string("2 2\n1 1\n"), std::string("2 1\n1 1 1\n"),
+        std::string("x 1\n1\n"), std::string(""),
         std::string("2000 1 1 0\n1\n")}) {
     SCOPED_TRACE(bad);
     const TempFile f("bad.mat", bad);
@@ -161,10 +164,11 @@ TEST(KernelFormats, VipsMatScaleAndOffset) {
 std::string Npy(const std::string& descr, bool fortran,
                 const std::string& shape, const std::string& data,
                 int version = 1) {
-  std::string header = "{'descr': '" + descr + "', 'fortran_order': " +
-                       (fortran ? "True" : "False") + ", 'shape': " + shape +
-                       ", }\n";
-  std::string out = std::string("\x93NUMPY", 6) + static_cast<char>(version) + '\0';
+  std::string header = "{'descr': '" + descr +
+                       "', 'fortran_order': " + (fortran ? "True" : "False") +
+                       ", 'shape': " + shape + ", }\n";
+  std::string out =
+      std::string("\x93NUMPY", 6) + static_cast<char>(version) + '\0';
   const size_t n = header.size();
   out += static_cast<char>(n & 0xFF);
   out += static_cast<char>((n >> 8) & 0xFF);
@@ -174,21 +178,26 @@ std::string Npy(const std::string& descr, bool fortran,
 
 TEST(KernelFormats, NpyOfEveryTypeAndOrder) {
   // int16 big-endian, shape (2, 3), C order: 1 2 3 / -4 5 6.
-  const std::string be16 = std::string("\x00\x01\x00\x02\x00\x03\xff\xfc\x00\x05\x00\x06", 12);
-  EXPECT_EQ(ParseSpec(TempFile("a.npy", Npy(">i2", false, "(2, 3)", be16)).spec())
-                .weights(),
-            (std::vector<double>{1, 2, 3, -4, 5, 6}));
+  const std::string be16 =
+      std::string("\x00\x01\x00\x02\x00\x03\xff\xfc\x00\x05\x00\x06", 12);
+  EXPECT_EQ(
+      ParseSpec(TempFile("a.npy", Npy(">i2", false, "(2, 3)", be16)).spec())
+          .weights(),
+      (std::vector<double>{1, 2, 3, -4, 5, 6}));
   // The same matrix stored in Fortran order (columns first), float32 LE.
   std::string f32;
   for (float v : {1.f, -4.f, 2.f, 5.f, 3.f, 6.f}) {
     f32.append(reinterpret_cast<const char*>(&v), 4);
   }
-  const Kernel fk = ParseSpec(TempFile("b.npy", Npy("<f4", true, "(2, 3)", f32)).spec());
+  const Kernel fk =
+      ParseSpec(TempFile("b.npy", Npy("<f4", true, "(2, 3)", f32)).spec());
   EXPECT_EQ(fk.rows(), 2);
   EXPECT_EQ(fk.weights(), (std::vector<double>{1, 2, 3, -4, 5, 6}));
   // 1-D uint8, version 2 header: a row.
-  const Kernel u8 = ParseSpec(
-      TempFile("c.npy", Npy("|u1", false, "(3,)", std::string("\x01\x02\xff", 3), 2)).spec());
+  const Kernel u8 =
+      ParseSpec(TempFile("c.npy", Npy("|u1", false, "(3,)",
+                                      std::string("\x01\x02\xff", 3), 2))
+                    .spec());
   EXPECT_EQ(u8.rows(), 1);
   EXPECT_EQ(u8.weights(), (std::vector<double>{1, 2, 255}));
   // Refused: 3-D, strings, short data, NaN, no magic.
@@ -197,8 +206,10 @@ TEST(KernelFormats, NpyOfEveryTypeAndOrder) {
       Npy("<f8", false, "(1, 1, 1)", std::string(8, '\0')),
       Npy("<U3", false, "(1,)", std::string(12, 'a')),
       Npy("<f8", false, "(2, 2)", std::string(8, '\0')),
-      Npy("<f8", false, "(1,)", std::string(reinterpret_cast<const char*>(&nan), 8)),
-      "not numpy at all", Npy("<f8", false, "(0, 3)", "")};
+      Npy("<f8", false, "(1,)",
+          std::string(reinterpret_cast<const char*>(&nan), 8)),
+      "not numpy at all",
+      Npy("<f8", false, "(0, 3)", "")};
   for (size_t i = 0; i < bad.size(); ++i) {
     SCOPED_TRACE(i);
     const TempFile f("bad" + std::to_string(i) + ".npy", bad[i]);
@@ -209,7 +220,8 @@ TEST(KernelFormats, NpyOfEveryTypeAndOrder) {
 }
 
 TEST(KernelFormats, GmicMatrixInline) {
-  EXPECT_EQ(ParseSpec("(1,2;3,4)").weights(), (std::vector<double>{1, 2, 3, 4}));
+  EXPECT_EQ(ParseSpec("(1,2;3,4)").weights(),
+            (std::vector<double>{1, 2, 3, 4}));
   EXPECT_EQ(ParseSpec(" ( 1 , -1 ) ").weights(), (std::vector<double>{1, -1}));
   EXPECT_EQ(SpecError("()").rfind("kernel spec '()': ", 0), 0u);
   EXPECT_EQ(KernelFormatFromName("im"), KernelFormat::kImageMagick);

@@ -54,7 +54,10 @@ TEST(TrimTest, RemovesTheSixAsciiSpacesAtBothEnds) {
 TEST(TrimTest, KeepsOtherBytes) {
   EXPECT_EQ(Trim("\0 1 \0"s), "\0 1 \0"s);
   // A no-break space (U+00A0) is not ASCII whitespace.
-  EXPECT_EQ(Trim("\xc2\xa0" "1 "), "\xc2\xa0" "1");
+  EXPECT_EQ(Trim("\xc2\xa0"
+                 "1 "),
+            "\xc2\xa0"
+            "1");
 }
 
 TEST(TrimTest, ReturnsAViewIntoItsArgument) {
@@ -139,9 +142,9 @@ TEST(ParseNumberTest, InfAndNanAreReturnedForTheCallerToRefuse) {
 
 TEST(ParseNumberTest, MalformedTokensAreNotNumbers) {
   for (const std::string token :
-       {"", "1e", "1e+", "e5", ".", "+", "-", "0x10", "1,5", "1.2.3", " 1",
-        "1 ", "--1", "+-1", "-+1", "1/", "/2", "1/-2", "1/+2", "1/2/3", "one",
-        "in", "nan(", "1\xff"}) {
+       {"",    "1e",    "1e+",  "e5",    ".",   "+",   "-",    "0x10",
+        "1,5", "1.2.3", " 1",   "1 ",    "--1", "+-1", "-+1",  "1/",
+        "/2",  "1/-2",  "1/+2", "1/2/3", "one", "in",  "nan(", "1\xff"}) {
     EXPECT_EQ(NumberError(token),
               "kernel spec 'spec': '" + Printable(token) + "' is not a number")
         << token;
@@ -186,18 +189,25 @@ TEST(PrintableTest, ControlCharactersBecomeSpaces) {
   EXPECT_EQ(Printable("a\0b"s), "a b");
   EXPECT_EQ(Printable("\x01\x1f\x7f"), "   ");
   // C1 controls, U+0080 and U+009F, take one space for their two bytes.
-  EXPECT_EQ(Printable("a\xc2\x80" "b\xc2\x9f" "c"), "a b c");
+  EXPECT_EQ(Printable("a\xc2\x80"
+                      "b\xc2\x9f"
+                      "c"),
+            "a b c");
 }
 
 TEST(PrintableTest, InvalidUtf8BecomesOneQuestionMarkPerByte) {
   EXPECT_EQ(Printable("\xff"), "?");
-  EXPECT_EQ(Printable("a\x80" "b"), "a?b");        // stray continuation
-  EXPECT_EQ(Printable("\xc0\xaf"), "??");          // overlong '/'
-  EXPECT_EQ(Printable("\xe0\x80\xaf"), "???");     // overlong, 3 bytes
-  EXPECT_EQ(Printable("\xed\xa0\x80"), "???");     // UTF-16 surrogate
+  EXPECT_EQ(Printable("a\x80"
+                      "b"),
+            "a?b");                                  // stray continuation
+  EXPECT_EQ(Printable("\xc0\xaf"), "??");            // overlong '/'
+  EXPECT_EQ(Printable("\xe0\x80\xaf"), "???");       // overlong, 3 bytes
+  EXPECT_EQ(Printable("\xed\xa0\x80"), "???");       // UTF-16 surrogate
   EXPECT_EQ(Printable("\xf4\x90\x80\x80"), "????");  // above U+10FFFF
-  EXPECT_EQ(Printable("\xe2\x82"), "??");          // cut short at the end
-  EXPECT_EQ(Printable("\xe2\x82" "1"), "??1");     // cut short by ASCII
+  EXPECT_EQ(Printable("\xe2\x82"), "??");            // cut short at the end
+  EXPECT_EQ(Printable("\xe2\x82"
+                      "1"),
+            "??1");  // cut short by ASCII
 }
 
 TEST(PrintableTest, CutsTextLongerThanEightyCharacters) {
