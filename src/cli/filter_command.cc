@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <system_error>
@@ -50,13 +51,15 @@ struct Setup {
   // Said once the plan is known to be good, so that a usage error is the
   // only line a failed run prints.
   std::vector<std::string> notes;
-  std::string engine;  // for -v: "engine: simd AVX2, strategy direct"
-  Step stride;         // the outputs keep every stride.y-th row, ...
-  core::Rounding rounding = core::Rounding::kSaturate;  // --compat
+  std::string engine;          // for -v: "engine: simd AVX2, strategy direct"
   diff::DiffRange diff_range;  // compare's heat map range (--diff-range)
+  // The kernel and params prepared once for every input (core decides the
+  // strategy, the compare plan and each input's path).
+  std::unique_ptr<core::PreparedFilter> filter;
 };
 
-Setup MakeSetup(const FilterOptions& o, bool compare) {
+// `mode` for convolve and correlate; compare makes both.
+Setup MakeSetup(const FilterOptions& o, bool compare, core::Mode mode) {
   const Compat compat = ParseCompat(o.compat);
   if (!compat.images) {
     throw Error(ErrorKind::kUsage,
@@ -70,6 +73,7 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
   const Step dilation = ParseStep("--dilation", o.dilation);
   k = DilateKernel(k, dilation, o.kernel_spec);
   core::FilterParams params;
+  params.mode = mode;
   params.border = o.border_given || compat.tool.empty() ? ParseBorder(o.border)
                                                         : compat.border;
   params.size = ParseSize(o.size);
@@ -81,6 +85,9 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
   params.threads = o.threads;
   params.simd = !o.no_simd;
   params.method = ParseMethod(o.method);
+  params.stride_y = stride.y;
+  params.stride_x = stride.x;
+  params.rounding = compat.rounding;
   // Truncating or rounding half up as another tool does flips a result
   // that lands a float rounding away from a boundary: the direct strategy
   // sums exactly wherever the products are exact (docs/compat.md).
@@ -119,11 +126,12 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
   io::EncodeOptions encode;
   encode.quality = o.quality;
   kernel::Analysis analysis = kernel::Analyze(k);
-  // The method is the same for K and its rotation (convolve): rank and cost
-  // do not change under a 180-degree turn.
-  const std::vector<kernel::RankOneFactors> terms =
-      kernel::FactorTerms(k, core::kMaxSeparableTerms);
-  const core::Method method = core::ChooseMethod(k, terms, params.method);
+  // Prepared once: strategy, factors, tap tables or spectra.
+  auto filter = std::make_unique<core::PreparedFilter>(
+      k, params,
+      compare ? core::PreparedFilter::Use::kCompare
+              : core::PreparedFilter::Use::kFilter);
+  const core::Method method = filter->method();
   if (params.method == core::Method::kSeparable &&
       method != core::Method::kSeparable) {
     throw Error(
@@ -134,7 +142,7 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
                     o.kernel_spec, analysis.rank, core::kMaxSeparableTerms));
   }
   // A separable run of more than one rank-1 pass says how many it sums.
-  const int passes = core::SeparableTerms(terms);
+  const int passes = filter->terms();
   const std::string strategy =
       method == core::Method::kSeparable && passes > 1
           ? fmt::format("separable ({} rank-1 passes)", passes)
@@ -142,10 +150,7 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
   // compare names its plan too: fused, symmetric or two passes.
   const std::string plan =
       compare && params.simd
-          ? fmt::format(
-                ", compare {}",
-                core::PlanName(
-                    core::PairCorrelator(k, params.method, params.size).plan()))
+          ? fmt::format(", compare {}", core::PlanName(filter->plan()))
           : std::string();
   std::string engine =
       fmt::format("engine: {}{}",
@@ -171,9 +176,8 @@ Setup MakeSetup(const FilterOptions& o, bool compare) {
           std::move(analysis),
           std::move(notes),
           std::move(engine),
-          stride,
-          compat.rounding,
-          ParseDiffRange(o.diff_range)};
+          ParseDiffRange(o.diff_range),
+          std::move(filter)};
 }
 
 // The notes and, with -v, the engine line, once the run is going ahead.
@@ -234,6 +238,7 @@ Batch MakeBatch(FilterOptions o, bool compare, Setup& s,
   // --threads says otherwise.
   if (o.threads == 0 && b.settings.jobs > 1) {
     s.params.threads = std::max(1, core::ResolveThreads(0) / b.settings.jobs);
+    s.filter->set_threads(s.params.threads);
   }
   b.settings.report = o.report;
   b.settings.skip_existing = o.skip_existing;
@@ -296,9 +301,9 @@ struct Result {
 std::pair<core::Image, uint64_t> ToOutputDepth(core::Image img,
                                                core::Depth input_depth,
                                                const DepthChoice& choice,
-                                               core::Rounding rounding) {
+                                               const core::PreparedFilter& f) {
   const core::Depth depth = choice.keep ? input_depth : choice.depth;
-  const uint64_t saturated = core::Quantize(img, depth, rounding);
+  const uint64_t saturated = f.Quantize(img, depth);
   return {std::move(img), saturated};
 }
 
@@ -322,12 +327,6 @@ void EnsureDirectory(const fs::path& dir) {
   }
 }
 
-// The strided output: every stride.y-th row and stride.x-th column.
-core::Image Strided(core::Image img, const Step& stride) {
-  if (stride == Step{}) return img;
-  return core::Subsample(img, stride.y, stride.x);
-}
-
 // Peak for PSNR: the integer range, or the float input's own range.
 double PsnrPeak(const core::Image& input) {
   if (input.depth != core::Depth::kF32) return core::DepthMax(input.depth);
@@ -339,8 +338,7 @@ double PsnrPeak(const core::Image& input) {
 
 int RunFilter(const FilterOptions& o, core::Mode mode) {
   Reporter reporter(o.quiet, o.verbose, o.json);
-  Setup s = MakeSetup(o, /*compare=*/false);
-  s.params.mode = mode;
+  Setup s = MakeSetup(o, /*compare=*/false, mode);
   const Batch batch = MakeBatch(o, /*compare=*/false, s, reporter);
   const Plan& plan = batch.plan;
   Announce(s, reporter, batch.settings.jobs);
@@ -360,11 +358,9 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
         const std::string out_name = job.to_stdout ? "-" : job.output.string();
         Result out;
         std::vector<uint8_t> bytes;
-        if (s.params.simd && s.stride == Step{} &&
-            s.rounding == core::Rounding::kSaturate &&
-            (raster.channels() == 1 || raster.channels() == 3)) {
-          // No alpha: the engine reads the decoded samples and writes the
-          // output depth directly (the same samples as the planar path).
+        if (s.filter->ReadsSamples(raster.channels())) {
+          // The engine reads the decoded samples and writes the output
+          // depth directly (the same samples as the planar path).
           const core::Depth depth =
               s.depth.keep ? raster.depth() : s.depth.depth;
           const core::Extent e = core::OutputExtent(
@@ -372,16 +368,15 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
           io::CheckEncodable(job.ext, depth, raster.channels(), out_name);
           io::Raster result =
               io::NewRaster(e.width, e.height, raster.channels(), depth);
-          const uint64_t sat = core::FilterView(
-              raster.View(), result.MutableView(), s.kernel, s.params);
+          const uint64_t sat =
+              s.filter->Run(raster.View(), result.MutableView());
           out = {e.width, e.height, raster.channels(), depth, sat};
           bytes =
               io::EncodeRaster(result, job.ext, out_name, metadata, s.encode);
         } else {
           const core::Image img = io::ToImage(std::move(raster));
-          auto [filtered, sat] = ToOutputDepth(
-              Strided(core::Filter(img, s.kernel, s.params), s.stride),
-              img.depth, s.depth, s.rounding);
+          auto [filtered, sat] = ToOutputDepth(s.filter->Filter(img), img.depth,
+                                               s.depth, *s.filter);
           out = {filtered.width, filtered.height, filtered.channels(),
                  filtered.depth, sat};
           bytes = Encode(filtered, job.ext, out_name, metadata, s.encode);
@@ -417,7 +412,7 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
 
 int RunCompare(const FilterOptions& o) {
   Reporter reporter(o.quiet, o.verbose, o.json);
-  Setup s = MakeSetup(o, /*compare=*/true);
+  Setup s = MakeSetup(o, /*compare=*/true, core::Mode::kCorrelate);
   const Batch batch = MakeBatch(o, /*compare=*/true, s, reporter);
   const Plan& plan = batch.plan;
   Announce(s, reporter, batch.settings.jobs);
@@ -432,9 +427,7 @@ int RunCompare(const FilterOptions& o) {
         const core::Image img = io::ToImage(std::move(raster));
         CheckKernelFits(job, img.width, img.height, s);
         // Both results in one pass where the engine can fuse them.
-        core::FilterPairResult pair = core::FilterPair(img, s.kernel, s.params);
-        pair.correlate = Strided(std::move(pair.correlate), s.stride);
-        pair.convolve = Strided(std::move(pair.convolve), s.stride);
+        const core::FilterPairResult pair = s.filter->FilterPair(img);
         const core::Image& corr = pair.correlate;
         const core::Image& conv = pair.convolve;
 
@@ -445,9 +438,9 @@ int RunCompare(const FilterOptions& o) {
         stats.map_rule = diff::DiffRangeName(s.diff_range);
         const core::Image heat = diff::HeatMap(signed_diff, stats.map_range);
         auto [conv_q, conv_sat] =
-            ToOutputDepth(conv, img.depth, s.depth, s.rounding);
+            ToOutputDepth(conv, img.depth, s.depth, *s.filter);
         auto [corr_q, corr_sat] =
-            ToOutputDepth(corr, img.depth, s.depth, s.rounding);
+            ToOutputDepth(corr, img.depth, s.depth, *s.filter);
 
         // Encode everything first so a failure leaves no half-written set.
         const std::vector<fs::path> paths = CompareOutputs(job, o);

@@ -15,14 +15,13 @@
 namespace convcorr::core {
 
 Correlator::Correlator(const kernel::Kernel& k, Method requested)
+    : Correlator(k, requested, FactorsFor(k, requested)) {}
+
+Correlator::Correlator(const kernel::Kernel& k, Method requested,
+                       const std::vector<kernel::RankOneFactors>& terms)
     : kernel_(k),
-      method_(ChooseMethod(
-          k,
-          requested == Method::kAuto || requested == Method::kSeparable
-              ? kernel::FactorTerms(k, kMaxSeparableTerms)
-              : std::vector<kernel::RankOneFactors>{},
-          requested)),
-      prepared_(detail::Prepare(kernel_, method_)) {
+      method_(ChooseMethod(k, terms, requested)),
+      prepared_(detail::Prepare(kernel_, method_, terms)) {
   terms_ = static_cast<int>(prepared_->h_groups.size());
 }
 

@@ -31,6 +31,12 @@ double FftCost(const kernel::Kernel& k) {
 
 }  // namespace
 
+std::vector<kernel::RankOneFactors> FactorsFor(const kernel::Kernel& k,
+                                               Method requested) {
+  if (requested != Method::kAuto && requested != Method::kSeparable) return {};
+  return kernel::FactorTerms(k, kMaxSeparableTerms);
+}
+
 int SeparableTerms(const std::vector<kernel::RankOneFactors>& terms) {
   for (size_t i = 0; i < terms.size(); ++i) {
     if (terms[i].residual <= kSeparableResidual) return static_cast<int>(i) + 1;

@@ -44,6 +44,12 @@ int SeparableTerms(const std::vector<kernel::RankOneFactors>& terms);
 // least 2k so that half a tile or more is valid output.
 int BestDftSize(int k);
 
+// The factors ChooseMethod needs for a `requested` method:
+// kernel::FactorTerms(k, kMaxSeparableTerms) for kAuto and kSeparable,
+// none for the others (no SVD).
+std::vector<kernel::RankOneFactors> FactorsFor(const kernel::Kernel& k,
+                                               Method requested);
+
 // `terms`: kernel::FactorTerms(k, kMaxSeparableTerms), or fewer (none: no
 // separable strategy).
 Costs EstimateCosts(const kernel::Kernel& k,

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "core/border.h"
 #include "core/cost_model.h"
@@ -51,6 +52,11 @@ class Correlator {
  public:
   // `k` is correlated as given (rotate it first for convolution).
   Correlator(const kernel::Kernel& k, Method requested);
+  // The same, with k's rank-1 factors already computed (`terms`:
+  // kernel::FactorTerms(k, kMaxSeparableTerms) when `requested` is kAuto
+  // or kSeparable, else ignored), so that they are computed once.
+  Correlator(const kernel::Kernel& k, Method requested,
+             const std::vector<kernel::RankOneFactors>& terms);
   ~Correlator();
   Correlator(Correlator&&) noexcept;
   Correlator& operator=(Correlator&&) noexcept;
@@ -113,6 +119,8 @@ class PairCorrelator {
 
   Plan plan() const { return plan_; }
   Method method() const { return method_; }
+  // The rank-1 passes a separable strategy sums; 0 for the others.
+  int terms() const { return first_ ? first_->terms() : 0; }
 
   struct Saturated {
     uint64_t correlate = 0;

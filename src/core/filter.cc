@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -76,122 +77,183 @@ Plane CorrelateFast(const Plane& in, const kernel::Kernel& k,
   return result;
 }
 
+PreparedFilter::PreparedFilter(const kernel::Kernel& k,
+                               const FilterParams& params, Use use)
+    : kernel_(k),
+      // Convolution is correlation with the kernel rotated about its
+      // anchor: one engine operation, so convolve(K) == correlate(rot180 K)
+      // bit for bit.
+      applied_(use == Use::kFilter && params.mode == Mode::kConvolve
+                   ? kernel::Rotate180(k)
+                   : k),
+      params_(params),
+      use_(use) {
+  if (params.simd && use == Use::kFilter) {
+    correlator_ = std::make_unique<Correlator>(applied_, params.method);
+    method_ = correlator_->method();
+    terms_ = correlator_->terms();
+  } else if (params.simd) {
+    pair_ = std::make_unique<PairCorrelator>(k, params.method, params.size);
+    method_ = pair_->method();
+    terms_ = pair_->terms();
+    plan_ = pair_->plan();
+  } else {
+    // The reference runs; the strategy is still chosen, to be named and
+    // so that --method separable refuses the same kernels either way.
+    const std::vector<kernel::RankOneFactors> terms =
+        FactorsFor(k, params.method);
+    method_ = ChooseMethod(k, terms, params.method);
+    if (method_ == Method::kSeparable) terms_ = SeparableTerms(terms);
+  }
+}
+
+PreparedFilter::~PreparedFilter() = default;
+PreparedFilter::PreparedFilter(PreparedFilter&&) noexcept = default;
+PreparedFilter& PreparedFilter::operator=(PreparedFilter&&) noexcept = default;
+
+bool PreparedFilter::ReadsSamples(int channels) const {
+  return correlator_ != nullptr && params_.stride_y == 1 &&
+         params_.stride_x == 1 && params_.rounding == Rounding::kSaturate &&
+         (channels == 1 || channels == 3);
+}
+
+uint64_t PreparedFilter::Run(const ConstImageView& in,
+                             const ImageView& out) const {
+  return correlator_->Run(in, out, EngineOptionsOf(params_));
+}
+
+uint64_t PreparedFilter::Quantize(Image& img, Depth target) const {
+  return core::Quantize(img, target, params_.rounding);
+}
+
+namespace {
+
+// The planes of `in` that are filtered, and an image of `out`'s size with
+// a plane for each (alpha among them with filter_alpha).
+struct Planes {
+  std::vector<const Plane*> sources;
+  std::vector<Plane*> targets;
+};
+Planes PlanesOf(const Image& in, Image& result, Extent out, bool filter_alpha) {
+  Planes p;
+  result.width = out.width;
+  result.height = out.height;
+  result.depth = in.depth;
+  result.color.assign(in.color.size(), Plane(out.width, out.height));
+  for (const Plane& pl : in.color) p.sources.push_back(&pl);
+  for (Plane& pl : result.color) p.targets.push_back(&pl);
+  if (in.alpha && filter_alpha) {
+    result.alpha = Plane(out.width, out.height);
+    p.sources.push_back(&*in.alpha);
+    p.targets.push_back(&*result.alpha);
+  }
+  return p;
+}
+
+// Calls run(first, last) for groups of at most four planes (a view holds
+// at most four channels).
+template <typename F>
+void InGroups(size_t planes, F run) {
+  for (size_t first = 0; first < planes; first += 4) {
+    run(first, std::min(planes, first + 4));
+  }
+}
+
+template <typename T>
+std::vector<T> Slice(const std::vector<T>& v, size_t first, size_t last) {
+  return std::vector<T>(v.begin() + first, v.begin() + last);
+}
+
+// The reference on every plane, then scale, bias and abs in double.
+void ReferencePlanes(const Planes& p, const kernel::Kernel& applied,
+                     const FilterParams& params) {
+  for (size_t c = 0; c < p.sources.size(); ++c) {
+    Plane r = CorrelateReference(*p.sources[c], applied, params.border,
+                                 params.size, params.threads);
+    if (params.scale != 1.0 || params.bias != 0.0) {
+      for (float& v : r.data) {
+        v = static_cast<float>(params.scale * v + params.bias);
+      }
+    }
+    if (params.abs) {
+      for (float& v : r.data) v = std::fabs(v);
+    }
+    *p.targets[c] = std::move(r);
+  }
+}
+
+Image Strided(Image img, const FilterParams& params) {
+  if (params.stride_y == 1 && params.stride_x == 1) return img;
+  return Subsample(img, params.stride_y, params.stride_x);
+}
+
+}  // namespace
+
+Image PreparedFilter::Filter(const Image& in) const {
+  const Extent out = OutputExtent(in.width, in.height, applied_, params_.size);
+  Image result;
+  const Planes p = PlanesOf(in, result, out, params_.filter_alpha);
+  if (correlator_ != nullptr) {
+    // The fast engine: scale, bias and abs fused into its store, float32.
+    const EngineOptions options = EngineOptionsOf(params_);
+    InGroups(p.sources.size(), [&](size_t first, size_t last) {
+      correlator_->Run(ViewOf(Slice(p.sources, first, last)),
+                       ViewOf(Slice(p.targets, first, last)), options);
+    });
+  } else {
+    ReferencePlanes(p, applied_, params_);
+  }
+  if (in.alpha && !params_.filter_alpha) {
+    result.alpha =
+        CarryAlpha(*in.alpha, out, applied_, params_.size, params_.border);
+  }
+  return Strided(std::move(result), params_);
+}
+
+FilterPairResult PreparedFilter::FilterPair(const Image& in) const {
+  const Extent out = OutputExtent(in.width, in.height, kernel_, params_.size);
+  FilterPairResult result;
+  const Planes corr = PlanesOf(in, result.correlate, out, params_.filter_alpha);
+  const Planes conv = PlanesOf(in, result.convolve, out, params_.filter_alpha);
+  if (pair_ != nullptr) {
+    result.plan = pair_->plan();
+    const EngineOptions options = EngineOptionsOf(params_);
+    InGroups(corr.sources.size(), [&](size_t first, size_t last) {
+      pair_->Run(ViewOf(Slice(corr.sources, first, last)),
+                 ViewOf(Slice(corr.targets, first, last)),
+                 ViewOf(Slice(conv.targets, first, last)), options);
+    });
+  } else {
+    ReferencePlanes(corr, kernel_, params_);
+    ReferencePlanes(conv, kernel::Rotate180(kernel_), params_);
+  }
+  if (in.alpha && !params_.filter_alpha) {
+    // Carried around the kernel's centre: the same for both modes.
+    result.correlate.alpha =
+        CarryAlpha(*in.alpha, out, kernel_, params_.size, params_.border);
+    result.convolve.alpha = result.correlate.alpha;
+  }
+  result.correlate = Strided(std::move(result.correlate), params_);
+  result.convolve = Strided(std::move(result.convolve), params_);
+  return result;
+}
+
 uint64_t FilterView(const ConstImageView& in, const ImageView& out,
                     const kernel::Kernel& k, const FilterParams& params) {
-  const kernel::Kernel applied =
-      params.mode == Mode::kConvolve ? kernel::Rotate180(k) : k;
-  return Correlator(applied, params.method)
-      .Run(in, out, EngineOptionsOf(params));
+  FilterParams p = params;
+  p.simd = true;
+  return PreparedFilter(k, p, PreparedFilter::Use::kFilter).Run(in, out);
 }
 
 Image Filter(const Image& in, const kernel::Kernel& k,
              const FilterParams& params) {
-  // Convolution is correlation with the kernel rotated about its anchor: one
-  // engine operation, so convolve(K) == correlate(rot180 K) bit for bit.
-  const kernel::Kernel applied =
-      params.mode == Mode::kConvolve ? kernel::Rotate180(k) : k;
-  const Extent out = OutputExtent(in.width, in.height, applied, params.size);
-
-  Image result;
-  result.width = out.width;
-  result.height = out.height;
-  result.depth = in.depth;
-  std::vector<const Plane*> sources;
-  std::vector<Plane*> targets;
-  for (const Plane& p : in.color) sources.push_back(&p);
-  result.color.assign(in.color.size(), Plane(out.width, out.height));
-  for (Plane& p : result.color) targets.push_back(&p);
-  if (in.alpha && params.filter_alpha) {
-    sources.push_back(&*in.alpha);
-    result.alpha = Plane(out.width, out.height);
-    targets.push_back(&*result.alpha);
-  }
-
-  if (params.simd) {
-    // The fast engine: scale, bias and abs fused into its store, float32.
-    const EngineOptions options = EngineOptionsOf(params);
-    const Correlator correlator(applied, params.method);
-    // At most four channels per view; more planes run in groups.
-    for (size_t first = 0; first < sources.size(); first += 4) {
-      const size_t last = std::min(sources.size(), first + 4);
-      correlator.Run(ViewOf(std::vector<const Plane*>(sources.begin() + first,
-                                                      sources.begin() + last)),
-                     ViewOf(std::vector<Plane*>(targets.begin() + first,
-                                                targets.begin() + last)),
-                     options);
-    }
-  } else {
-    // The reference, then scale, bias and abs in double.
-    for (size_t c = 0; c < sources.size(); ++c) {
-      Plane p = CorrelateReference(*sources[c], applied, params.border,
-                                   params.size, params.threads);
-      if (params.scale != 1.0 || params.bias != 0.0) {
-        for (float& v : p.data) {
-          v = static_cast<float>(params.scale * v + params.bias);
-        }
-      }
-      if (params.abs) {
-        for (float& v : p.data) v = std::fabs(v);
-      }
-      *targets[c] = std::move(p);
-    }
-  }
-  if (in.alpha && !params.filter_alpha) {
-    result.alpha =
-        CarryAlpha(*in.alpha, out, applied, params.size, params.border);
-  }
-  return result;
+  return PreparedFilter(k, params, PreparedFilter::Use::kFilter).Filter(in);
 }
 
 FilterPairResult FilterPair(const Image& in, const kernel::Kernel& k,
                             const FilterParams& params) {
-  FilterParams p = params;
-  if (!params.simd) {
-    p.mode = Mode::kCorrelate;
-    Image corr = Filter(in, k, p);
-    p.mode = Mode::kConvolve;
-    Image conv = Filter(in, k, p);
-    return {std::move(corr), std::move(conv), PairCorrelator::Plan::kTwoPasses};
-  }
-  const Extent out = OutputExtent(in.width, in.height, k, params.size);
-  FilterPairResult result;
-  std::vector<const Plane*> sources;
-  std::vector<Plane*> corr, conv;
-  for (Image* img : {&result.correlate, &result.convolve}) {
-    img->width = out.width;
-    img->height = out.height;
-    img->depth = in.depth;
-    img->color.assign(in.color.size(), Plane(out.width, out.height));
-    if (in.alpha && params.filter_alpha)
-      img->alpha = Plane(out.width, out.height);
-  }
-  for (const Plane& pl : in.color) sources.push_back(&pl);
-  for (Plane& pl : result.correlate.color) corr.push_back(&pl);
-  for (Plane& pl : result.convolve.color) conv.push_back(&pl);
-  if (in.alpha && params.filter_alpha) {
-    sources.push_back(&*in.alpha);
-    corr.push_back(&*result.correlate.alpha);
-    conv.push_back(&*result.convolve.alpha);
-  }
-  const EngineOptions options = EngineOptionsOf(params);
-  const PairCorrelator engine(k, params.method, params.size);
-  result.plan = engine.plan();
-  for (size_t first = 0; first < sources.size(); first += 4) {
-    const size_t last = std::min(sources.size(), first + 4);
-    engine.Run(
-        ViewOf(std::vector<const Plane*>(sources.begin() + first,
-                                         sources.begin() + last)),
-        ViewOf(std::vector<Plane*>(corr.begin() + first, corr.begin() + last)),
-        ViewOf(std::vector<Plane*>(conv.begin() + first, conv.begin() + last)),
-        options);
-  }
-  if (in.alpha && !params.filter_alpha) {
-    // Carried around the kernel's centre: the same for both modes.
-    result.correlate.alpha =
-        CarryAlpha(*in.alpha, out, k, params.size, params.border);
-    result.convolve.alpha = result.correlate.alpha;
-  }
-  return result;
+  return PreparedFilter(k, params, PreparedFilter::Use::kCompare)
+      .FilterPair(in);
 }
 
 }  // namespace convcorr::core

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "core/border.h"
 #include "core/engine.h"
@@ -35,13 +36,82 @@ struct FilterParams {
   int threads = 0;                // 0 = all cores
   bool simd = true;               // false: the reference (--no-simd)
   Method method = Method::kAuto;  // for the SIMD engine
+  // Every stride_y-th row and stride_x-th column of the result (--stride,
+  // Subsample), and how Quantize rounds it to an integer depth (--compat).
+  int stride_y = 1;
+  int stride_x = 1;
+  Rounding rounding = Rounding::kSaturate;
+};
+
+// correlate and convolve results of one input, for compare.
+struct FilterPairResult {
+  Image correlate;
+  Image convolve;
+  PairCorrelator::Plan plan = PairCorrelator::Plan::kTwoPasses;
+};
+
+// A kernel and the filter's parameters prepared once per run, in one setup
+// step: the strategy chosen, the kernel factored (one SVD), its tap tables
+// or spectra built, for one use: params.mode's result (kFilter) or both
+// results at once (kCompare). Then applied to any number of inputs, from
+// any number of threads at once (the members that filter are const).
+// Filter, FilterView and FilterPair below are the one-input shorthands.
+class PreparedFilter {
+ public:
+  enum class Use { kFilter, kCompare };
+  PreparedFilter(const kernel::Kernel& k, const FilterParams& params, Use use);
+  ~PreparedFilter();
+  PreparedFilter(PreparedFilter&&) noexcept;
+  PreparedFilter& operator=(PreparedFilter&&) noexcept;
+
+  const FilterParams& params() const { return params_; }
+  // Threads per input, when the caller learns it after preparing (files in
+  // flight share the cores). Call before the first input.
+  void set_threads(int threads) { params_.threads = threads; }
+
+  // The engine's strategy for the kernel (the same for K and its
+  // rotation): with --no-simd, the one the engine would have taken.
+  Method method() const { return method_; }
+  // The rank-1 passes the separable strategy sums; 0 for the others.
+  int terms() const { return terms_; }
+  // compare's plan with the engine (kTwoPasses with the reference).
+  PairCorrelator::Plan plan() const { return plan_; }
+
+  // The path of one input, decided here: true when Run can read its
+  // decoded samples (`channels` of them per pixel) and write the output's
+  // samples directly, giving exactly the samples of Filter then Quantize.
+  // That takes the fast engine, no alpha channel to carry (1 or 3
+  // channels), no stride and saturating rounding; else Filter on planes.
+  bool ReadsSamples(int channels) const;
+  // The Use::kFilter result of every channel of `in` stored straight into
+  // `out` (core/engine.h): channels as in, size OutputExtent. Returns the
+  // number of samples saturated on the way into out's type.
+  uint64_t Run(const ConstImageView& in, const ImageView& out) const;
+  // The Use::kFilter result as float planes, strided, as Filter says.
+  Image Filter(const Image& in) const;
+  // Both results (Use::kCompare), strided, as FilterPair says.
+  FilterPairResult FilterPair(const Image& in) const;
+  // Quantize with params().rounding.
+  uint64_t Quantize(Image& img, Depth target) const;
+
+ private:
+  kernel::Kernel kernel_;   // as given
+  kernel::Kernel applied_;  // rotated for convolve (Use::kFilter)
+  FilterParams params_;
+  Use use_;
+  Method method_ = Method::kDirect;
+  int terms_ = 0;
+  PairCorrelator::Plan plan_ = PairCorrelator::Plan::kTwoPasses;
+  std::unique_ptr<Correlator> correlator_;  // the engine, kFilter
+  std::unique_ptr<PairCorrelator> pair_;    // the engine, kCompare
 };
 
 // Filters every colour plane of `in` with `k` (rotated for convolve), applies
 // scale, bias and abs, and carries alpha along unless filter_alpha: unchanged
 // for same, cropped (valid) or extended by the border (full) around the
-// kernel's centre, independent of anchor and mode. The result is
-// float (depth of `in` kept as a tag); Quantize it for integer outputs.
+// kernel's centre, independent of anchor and mode; then strided
+// (params.stride_y, stride_x). The result is float (depth of `in` kept as
+// a tag); Quantize it for integer outputs.
 Image Filter(const Image& in, const kernel::Kernel& k,
              const FilterParams& params);
 
@@ -57,11 +127,6 @@ uint64_t FilterView(const ConstImageView& in, const ImageView& out,
 // correlate and convolve of `in` with `k` at once, for compare
 // (params.mode is ignored): the fast engine's PairCorrelator, or the
 // reference twice with --no-simd. Same output rules as Filter.
-struct FilterPairResult {
-  Image correlate;
-  Image convolve;
-  PairCorrelator::Plan plan = PairCorrelator::Plan::kTwoPasses;
-};
 FilterPairResult FilterPair(const Image& in, const kernel::Kernel& k,
                             const FilterParams& params);
 

@@ -171,8 +171,10 @@ const char* PlanName(PairCorrelator::Plan plan) {
 PairCorrelator::PairCorrelator(const kernel::Kernel& k, Method requested,
                                OutputSize size)
     : kernel_(k), size_(size) {
-  first_ = std::make_unique<Correlator>(k, requested);
-  method_ = first_->method();
+  // K's factors, computed once: for the choice and for the Correlator of
+  // the plans that run one.
+  const std::vector<kernel::RankOneFactors> terms = FactorsFor(k, requested);
+  method_ = ChooseMethod(k, terms, requested);
   // In valid and full the window is the kernel's box whatever the anchor.
   auto pairs =
       std::make_unique<Pairs>(size == OutputSize::kSame ? Centred(k) : k);
@@ -198,6 +200,7 @@ PairCorrelator::PairCorrelator(const kernel::Kernel& k, Method requested,
   }
   if (!pairs->has_a) {
     plan_ = Plan::kSymmetric;
+    first_ = std::make_unique<Correlator>(k, requested, terms);
   } else if (method_ == Method::kDirect || method_ == Method::kSparse) {
     plan_ = Plan::kFused;
     if (pairs->has_s) {
@@ -219,6 +222,7 @@ PairCorrelator::PairCorrelator(const kernel::Kernel& k, Method requested,
     pairs_ = std::move(pairs);
   } else {
     plan_ = Plan::kTwoPasses;
+    first_ = std::make_unique<Correlator>(k, requested, terms);
     second_ = std::make_unique<Correlator>(kernel::Rotate180(k), requested);
   }
 }

@@ -33,8 +33,9 @@ void BuildGroups(Correlator::Prepared& p, const kernel::Kernel& k,
 
 }  // namespace
 
-std::unique_ptr<Correlator::Prepared> Prepare(const kernel::Kernel& k,
-                                              Method method) {
+std::unique_ptr<Correlator::Prepared> Prepare(
+    const kernel::Kernel& k, Method method,
+    const std::vector<kernel::RankOneFactors>& given) {
   auto p = std::make_unique<Correlator::Prepared>();
   switch (method) {
     case Method::kAuto:
@@ -48,7 +49,7 @@ std::unique_ptr<Correlator::Prepared> Prepare(const kernel::Kernel& k,
       break;
     case Method::kSeparable: {
       std::vector<kernel::RankOneFactors> terms =
-          kernel::FactorTerms(k, kMaxSeparableTerms);
+          given.empty() ? kernel::FactorTerms(k, kMaxSeparableTerms) : given;
       const int r = std::max(1, SeparableTerms(terms));
       terms.resize(r);
       for (const kernel::RankOneFactors& f : terms) {

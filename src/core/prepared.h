@@ -44,9 +44,12 @@ struct Correlator::Prepared {
 
 namespace detail {
 
-// `k` prepared for `method` (kAuto is taken as kDirect).
-std::unique_ptr<Correlator::Prepared> Prepare(const kernel::Kernel& k,
-                                              Method method);
+// `k` prepared for `method` (kAuto is taken as kDirect). For separable,
+// `terms` are kernel::FactorTerms(k, kMaxSeparableTerms) when the caller
+// has them already (empty: factored here).
+std::unique_ptr<Correlator::Prepared> Prepare(
+    const kernel::Kernel& k, Method method,
+    const std::vector<kernel::RankOneFactors>& terms = {});
 
 // The tap tables with offsets scaled to `lanes` samples per pixel; for
 // separable, the column pass's term offsets scaled to `term_stride` floats
