@@ -67,11 +67,17 @@ Setup MakeSetup(const FilterOptions& o, bool compare, core::Mode mode) {
                 "signal, or --compat scipy for images");
   }
   kernel::Kernel k = ApplyAnchor(kernel::ParseSpec(o.kernel_spec), o.anchor);
-  // The tool's anchor for even sizes (the same for both modes here).
-  if (o.anchor.empty()) k = CompatAnchor(k, compat, core::Mode::kCorrelate);
+  // The tool's anchor for even sizes, per mode where the tool's differ
+  // (PyTorch): compare then correlates with k and convolves with conv_k.
+  kernel::Kernel conv_k = k;
+  if (o.anchor.empty()) {
+    conv_k = CompatAnchor(k, compat, compare ? core::Mode::kConvolve : mode);
+    k = CompatAnchor(k, compat, compare ? core::Mode::kCorrelate : mode);
+  }
   const Step stride = ParseStep("--stride", o.stride);
   const Step dilation = ParseStep("--dilation", o.dilation);
   k = DilateKernel(k, dilation, o.kernel_spec);
+  conv_k = DilateKernel(conv_k, dilation, o.kernel_spec);
   core::FilterParams params;
   params.mode = mode;
   params.border = o.border_given || compat.tool.empty() ? ParseBorder(o.border)
@@ -127,10 +133,10 @@ Setup MakeSetup(const FilterOptions& o, bool compare, core::Mode mode) {
   encode.quality = o.quality;
   kernel::Analysis analysis = kernel::Analyze(k);
   // Prepared once: strategy, factors, tap tables or spectra.
-  auto filter = std::make_unique<core::PreparedFilter>(
-      k, params,
-      compare ? core::PreparedFilter::Use::kCompare
-              : core::PreparedFilter::Use::kFilter);
+  auto filter = compare
+                    ? std::make_unique<core::PreparedFilter>(k, conv_k, params)
+                    : std::make_unique<core::PreparedFilter>(
+                          k, params, core::PreparedFilter::Use::kFilter);
   const core::Method method = filter->method();
   if (params.method == core::Method::kSeparable &&
       method != core::Method::kSeparable) {

@@ -124,7 +124,7 @@ const WordTable<Compat>& CompatWords() {
     gmic.float_output = true;
     add("gmic", gmic);
     Compat torch;
-    torch.low_anchor = true;
+    torch.correlate_low_anchor = true;
     torch.border = {BorderMode::kConstant};
     torch.float_output = true;
     add("torch", torch);
@@ -252,8 +252,10 @@ Compat ParseCompat(const std::string& text) {
 
 kernel::Kernel CompatAnchor(const kernel::Kernel& k, const Compat& compat,
                             core::Mode mode) {
-  const bool low = compat.low_anchor ||
-                   (compat.per_mode_anchor && mode == core::Mode::kConvolve);
+  const bool low =
+      compat.low_anchor ||
+      (compat.per_mode_anchor && mode == core::Mode::kConvolve) ||
+      (compat.correlate_low_anchor && mode == core::Mode::kCorrelate);
   // A kernel anchored elsewhere by its spec ("3x3+0+0:...") keeps it.
   const bool default_anchor =
       k.anchor_x() == k.cols() / 2 && k.anchor_y() == k.rows() / 2;

@@ -35,6 +35,9 @@ struct Compat {
   bool low_anchor = false;
   // NumPy: convolve anchored at (size-1)/2, correlate at size/2.
   bool per_mode_anchor = false;
+  // PyTorch, the mirror: correlate (conv2d) anchored at (size-1)/2; its
+  // convolution, conv2d with the flipped weights, anchors K at size/2.
+  bool correlate_low_anchor = false;
   core::Border border;
   core::Rounding rounding = core::Rounding::kSaturate;
   bool float_output = false;  // the tool's results are floats

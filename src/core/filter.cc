@@ -79,7 +79,18 @@ Plane CorrelateFast(const Plane& in, const kernel::Kernel& k,
 
 PreparedFilter::PreparedFilter(const kernel::Kernel& k,
                                const FilterParams& params, Use use)
+    : PreparedFilter(k, k, params, use) {}
+
+PreparedFilter::PreparedFilter(const kernel::Kernel& correlate_k,
+                               const kernel::Kernel& convolve_k,
+                               const FilterParams& params)
+    : PreparedFilter(correlate_k, convolve_k, params, Use::kCompare) {}
+
+PreparedFilter::PreparedFilter(const kernel::Kernel& k,
+                               const kernel::Kernel& conv_k,
+                               const FilterParams& params, Use use)
     : kernel_(k),
+      conv_kernel_(conv_k),
       // Convolution is correlation with the kernel rotated about its
       // anchor: one engine operation, so convolve(K) == correlate(rot180 K)
       // bit for bit.
@@ -88,10 +99,21 @@ PreparedFilter::PreparedFilter(const kernel::Kernel& k,
                    : k),
       params_(params),
       use_(use) {
+  const bool two_anchors =
+      conv_k.anchor_x() != k.anchor_x() || conv_k.anchor_y() != k.anchor_y();
   if (params.simd && use == Use::kFilter) {
     correlator_ = std::make_unique<Correlator>(applied_, params.method);
     method_ = correlator_->method();
     terms_ = correlator_->terms();
+  } else if (params.simd && two_anchors) {
+    // The windows of K and rot180 K' do not coincide: two passes.
+    const std::vector<kernel::RankOneFactors> terms =
+        FactorsFor(k, params.method);
+    pass_corr_ = std::make_unique<Correlator>(k, params.method, terms);
+    pass_conv_ =
+        std::make_unique<Correlator>(kernel::Rotate180(conv_k), params.method);
+    method_ = pass_corr_->method();
+    terms_ = pass_corr_->terms();
   } else if (params.simd) {
     pair_ = std::make_unique<PairCorrelator>(k, params.method, params.size);
     method_ = pair_->method();
@@ -112,8 +134,9 @@ PreparedFilter::PreparedFilter(PreparedFilter&&) noexcept = default;
 PreparedFilter& PreparedFilter::operator=(PreparedFilter&&) noexcept = default;
 
 bool PreparedFilter::ReadsSamples(int channels) const {
-  return correlator_ != nullptr && params_.stride_y == 1 &&
-         params_.stride_x == 1 && params_.rounding == Rounding::kSaturate &&
+  return use_ == Use::kFilter && correlator_ != nullptr &&
+         params_.stride_y == 1 && params_.stride_x == 1 &&
+         params_.rounding == Rounding::kSaturate &&
          (channels == 1 || channels == 3);
 }
 
@@ -223,9 +246,16 @@ FilterPairResult PreparedFilter::FilterPair(const Image& in) const {
                  ViewOf(Slice(corr.targets, first, last)),
                  ViewOf(Slice(conv.targets, first, last)), options);
     });
+  } else if (pass_corr_ != nullptr) {
+    const EngineOptions options = EngineOptionsOf(params_);
+    InGroups(corr.sources.size(), [&](size_t first, size_t last) {
+      const ConstImageView in = ViewOf(Slice(corr.sources, first, last));
+      pass_corr_->Run(in, ViewOf(Slice(corr.targets, first, last)), options);
+      pass_conv_->Run(in, ViewOf(Slice(conv.targets, first, last)), options);
+    });
   } else {
     ReferencePlanes(corr, kernel_, params_);
-    ReferencePlanes(conv, kernel::Rotate180(kernel_), params_);
+    ReferencePlanes(conv, kernel::Rotate180(conv_kernel_), params_);
   }
   if (in.alpha && !params_.filter_alpha) {
     // Carried around the kernel's centre: the same for both modes.

@@ -60,6 +60,13 @@ class PreparedFilter {
  public:
   enum class Use { kFilter, kCompare };
   PreparedFilter(const kernel::Kernel& k, const FilterParams& params, Use use);
+  // For compare when the two modes anchor K differently (--compat torch
+  // on even sizes): correlate with `correlate_k`, convolve with
+  // `convolve_k`, the same weights anchored elsewhere. Their windows do
+  // not coincide, so the plan is two passes; with equal anchors this is
+  // the Use::kCompare preparation above.
+  PreparedFilter(const kernel::Kernel& correlate_k,
+                 const kernel::Kernel& convolve_k, const FilterParams& params);
   ~PreparedFilter();
   PreparedFilter(PreparedFilter&&) noexcept;
   PreparedFilter& operator=(PreparedFilter&&) noexcept;
@@ -95,8 +102,12 @@ class PreparedFilter {
   uint64_t Quantize(Image& img, Depth target) const;
 
  private:
-  kernel::Kernel kernel_;   // as given
-  kernel::Kernel applied_;  // rotated for convolve (Use::kFilter)
+  PreparedFilter(const kernel::Kernel& k, const kernel::Kernel& conv_k,
+                 const FilterParams& params, Use use);
+
+  kernel::Kernel kernel_;       // as given (compare: correlate's)
+  kernel::Kernel conv_kernel_;  // compare: convolve's (kernel_ or moved)
+  kernel::Kernel applied_;      // rotated for convolve (Use::kFilter)
   FilterParams params_;
   Use use_;
   Method method_ = Method::kDirect;
@@ -104,6 +115,9 @@ class PreparedFilter {
   PairCorrelator::Plan plan_ = PairCorrelator::Plan::kTwoPasses;
   std::unique_ptr<Correlator> correlator_;  // the engine, kFilter
   std::unique_ptr<PairCorrelator> pair_;    // the engine, kCompare
+  // The engine for compare with two anchors: correlate(K), then
+  // correlate(rot180 K') for convolve.
+  std::unique_ptr<Correlator> pass_corr_, pass_conv_;
 };
 
 // Filters every colour plane of `in` with `k` (rotated for convolve), applies

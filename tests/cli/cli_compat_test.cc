@@ -70,6 +70,38 @@ TEST(CliCompat, EvenKernelAnchorBorderAndDepthPerTool) {
   EXPECT_NE(v.err.find("compat imagemagick"), std::string::npos) << v.err;
 }
 
+TEST(CliCompat, TorchAnchorsEachModeAsPyTorchDoes) {
+  // PyTorch's convolution is conv2d of the flipped weights, anchored at
+  // (size-1)/2 like its correlation: the flipped 2x2 at (0,0).
+  TempDir t;
+  const fs::path in =
+      WriteCrop("camera.png", cv::Rect(200, 150, 21, 17), t / "in.png");
+  const cv::Mat src = Read(in);
+  const cv::Mat k = KernelMat({{1, -2}, {3, 1}});
+  cv::Mat flipped;
+  cv::flip(k, flipped, -1);
+  const std::string spec = "1,-2;3,1";
+  const cv::Mat want_corr = RefCorrelate(src, k, {0, 0}, cv::BORDER_CONSTANT);
+  const cv::Mat want_conv =
+      RefCorrelate(src, flipped, {0, 0}, cv::BORDER_CONSTANT);
+  RUN_OK(conv, {"convolve", "-k", spec, "--compat", "torch", in.string(), "-o",
+                (t / "conv.tif").string()});
+  EXPECT_TRUE(Near(Read(t / "conv.tif"), want_conv, 1e-3));
+  RUN_OK(corr, {"correlate", "-k", spec, "--compat", "torch", in.string(), "-o",
+                (t / "corr.tif").string()});
+  EXPECT_TRUE(Near(Read(t / "corr.tif"), want_corr, 1e-3));
+  // compare gives the same two results, in two passes.
+  RUN_OK(cmp, {"compare", "-k", spec, "--compat", "torch", "--format", "tif",
+               "-v", in.string(), "-o", (t / "cmp").string()});
+  EXPECT_TRUE(Near(Read(t / "cmp" / "in.convolve.tif"), want_conv, 1e-3));
+  EXPECT_TRUE(Near(Read(t / "cmp" / "in.correlate.tif"), want_corr, 1e-3));
+  EXPECT_NE(cmp.err.find("compare two passes"), std::string::npos) << cmp.err;
+  // Odd sizes have one centre: compare fuses as usual.
+  RUN_OK(odd, {"compare", "-k", "sobel-x", "--compat", "torch", "--format",
+               "tif", "-v", in.string(), "-o", (t / "odd").string()});
+  EXPECT_NE(odd.err.find("compare fused"), std::string::npos) << odd.err;
+}
+
 TEST(CliCompat, UsageErrors) {
   TempDir t;
   const fs::path in =

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/usage_error.h"
@@ -194,7 +195,25 @@ TEST(WordTables, CompatConventions) {
   EXPECT_EQ(ParseCompat("gmic").border.mode, core::BorderMode::kReplicate);
   EXPECT_TRUE(ParseCompat("gmic").float_output);
   EXPECT_EQ(ParseCompat("torch").border.mode, core::BorderMode::kConstant);
-  EXPECT_TRUE(ParseCompat("torch").low_anchor);
+  EXPECT_FALSE(ParseCompat("torch").low_anchor);
+  EXPECT_TRUE(ParseCompat("torch").correlate_low_anchor);
+}
+
+TEST(WordTables, CompatAnchorPerMode) {
+  // A 2x2 kernel, anchored at size/2 = (1,1) unless a preset moves it.
+  const kernel::Kernel k(2, 2, {1, 2, 3, 4});
+  const auto anchor = [&](const char* tool, core::Mode mode) {
+    const kernel::Kernel a = CompatAnchor(k, ParseCompat(tool), mode);
+    return std::pair(a.anchor_x(), a.anchor_y());
+  };
+  using P = std::pair<int, int>;
+  EXPECT_EQ(anchor("opencv", core::Mode::kConvolve), P(1, 1));
+  EXPECT_EQ(anchor("imagemagick", core::Mode::kCorrelate), P(0, 0));
+  EXPECT_EQ(anchor("imagemagick", core::Mode::kConvolve), P(0, 0));
+  EXPECT_EQ(anchor("numpy", core::Mode::kCorrelate), P(1, 1));
+  EXPECT_EQ(anchor("numpy", core::Mode::kConvolve), P(0, 0));
+  EXPECT_EQ(anchor("torch", core::Mode::kCorrelate), P(0, 0));
+  EXPECT_EQ(anchor("torch", core::Mode::kConvolve), P(1, 1));
 }
 
 // A text not in a table is refused with one line naming the option, the

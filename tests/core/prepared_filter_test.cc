@@ -224,6 +224,35 @@ TEST(PreparedFilter, NamesTheStrategyWithTheReferenceToo) {
             PairCorrelator::Plan::kSymmetric);
 }
 
+TEST(PreparedFilter, CompareWithTwoAnchorsGivesEachModesOwnResult) {
+  // PyTorch's presets: correlate anchored low, convolve high.
+  std::mt19937 rng(13);
+  const std::vector<Image> inputs = Inputs(rng);
+  const kernel::Kernel high(2, 4, {1, -2, 0.5, 3, 1, 4, -1, 2});
+  const kernel::Kernel low = high.WithAnchor(1, 0);
+  for (bool simd : {true, false}) {
+    FilterParams params;
+    params.simd = simd;
+    const PreparedFilter prepared(low, high, params);
+    EXPECT_EQ(prepared.plan(), PairCorrelator::Plan::kTwoPasses);
+    EXPECT_FALSE(prepared.ReadsSamples(3));
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const std::string what = std::string(simd ? "simd" : "reference") +
+                               ", input " + std::to_string(i);
+      const FilterPairResult got = prepared.FilterPair(inputs[i]);
+      FilterParams corr = params;
+      corr.mode = Mode::kCorrelate;
+      FilterParams conv = params;
+      conv.mode = Mode::kConvolve;
+      ExpectSameImage(got.correlate, Filter(inputs[i], low, corr), what);
+      ExpectSameImage(got.convolve, Filter(inputs[i], high, conv), what);
+    }
+  }
+  // The same anchor twice is the usual compare preparation.
+  EXPECT_EQ(PreparedFilter(high, high, {}).plan(),
+            PreparedFilter(high, {}, PreparedFilter::Use::kCompare).plan());
+}
+
 TEST(PreparedFilter, DecidesWhichInputsItReadsAsSamples) {
   const kernel::Kernel k(3, 3, {1, 2, 0, -1, 0, 3, 0, -2, -1});
   const auto reads = [&](FilterParams p, int channels) {

@@ -216,14 +216,29 @@ elif TOOL == "torch":
         import torch
         import torch.nn.functional as F
     except ImportError:
-        skip("PyTorch is not installed (not packaged in Debian 12)")
+        skip("PyTorch is not installed (Debian package python3-torch)")
 
     def f(tmp, src, img, k, mode):
+        # A convolution in PyTorch: conv2d with the flipped weights.
         kk = k if mode == "correlate" else k[::-1, ::-1].copy()
         x = torch.tensor(img, dtype=torch.float64)[None, None]
         w = torch.tensor(kk, dtype=torch.float64)[None, None]
         return F.conv2d(x, w, padding="same")[0, 0].numpy()
     image_tool(f, "pfm", 1e-3)
+    # compare gives each result as the standalone command does, although
+    # PyTorch anchors even sizes differently in the two modes.
+    with tempfile.TemporaryDirectory() as tmp:
+        for cname, img in crops():
+            src = os.path.join(tmp, cname + ".pgm")
+            write_pgm(src, img)
+            for k in kernels():
+                out = os.path.join(tmp, "compare")
+                run([BIN, "compare", "-k", spec(k), "--compat", TOOL, "-q",
+                     "--format", "pfm", src, "-o", out])
+                for mode in ("correlate", "convolve"):
+                    got = read_pfm(os.path.join(out, f"{cname}.{mode}.pfm"))
+                    compare(f"{cname} compare/{mode} {k.shape} {spec(k)}",
+                            got, f(tmp, src, img, k, mode), 1e-3)
 
 elif TOOL == "numpy":
     with tempfile.TemporaryDirectory() as tmp:
