@@ -173,7 +173,7 @@ TEST(CliBatch, ProgressLineOnATerminalOnly) {
     GTEST_SKIP() << "script(1) cannot open a pseudo-terminal here";
   }
   Tree tree;
-  const std::string bin = CONVCORR_BINARY;
+  const std::string bin = ConvcorrBinary();
   const std::string shown = OnATerminal(
       bin + " correlate -k box:3 -r in -o out --jobs 2", tree.t.path());
   // Redrawn in place, ending at all 11 inputs with the 2 failures, then
@@ -524,7 +524,7 @@ TEST(CliBatch, GnuParallelShardsTogetherProcessEveryInputExactlyOnce) {
   // The recipe of docs/scaling.md, four shards as four processes.
   const std::string cmd =
       "cd '" + tree.t.path().string() +
-      "' && parallel --will-cite --halt now,fail=1 '" CONVCORR_BINARY
+      "' && parallel --will-cite --halt now,fail=1 '" + ConvcorrBinary() +
       "' correlate -k box:3 -r in -o out -q --jobs 1 --shard {}/4 "
       "--report shard{}.jsonl ::: 0 1 2 3";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
@@ -559,8 +559,7 @@ TEST(CliBatch, GnuParallelShardsTogetherProcessEveryInputExactlyOnce) {
       "' && PARALLEL_SHELL=/bin/sh parallel --will-cite --halt now,fail=1 "
       "--ssh ./fake-ssh "
       "--sshlogin 2/hostA,2/hostB \"cd '" +
-      tree.t.path().string() +
-      "' && '" CONVCORR_BINARY
+      tree.t.path().string() + "' && '" + ConvcorrBinary() +
       "' correlate -k box:3 -r in -o remote -q --shard {}/4 --report "
       "remote{}.jsonl && echo \\$PARALLEL_SSHLOGIN >> hosts.txt\" ::: 0 1 2 3";
   ASSERT_EQ(std::system(remote.c_str()), 0) << remote;

@@ -259,7 +259,7 @@ LimitedRun RunLimited(const std::vector<std::string>& args, const fs::path& cwd,
                       rlim_t file_size_limit = 0,
                       const fs::path& stdin_path = {}) {
   const fs::path err = cwd / "limited.err";
-  std::vector<std::string> argv_s = {CONVCORR_BINARY};
+  std::vector<std::string> argv_s = {ConvcorrBinary()};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
@@ -378,9 +378,8 @@ bool CanUnshareMounts() {
 // exits, so it copies what the test checks into the working directory.
 void RunInMountNamespace(const fs::path& cwd, const std::string& script) {
   WriteBytes(cwd / "ns.sh", "set -u\n" + script);
-  const std::string cmd = "cd '" + cwd.string() +
-                          "' && CONVCORR='" CONVCORR_BINARY
-                          "' unshare -m sh ./ns.sh";
+  const std::string cmd = "cd '" + cwd.string() + "' && CONVCORR='" +
+                          ConvcorrBinary() + "' unshare -m sh ./ns.sh";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << script;
 }
 
@@ -484,8 +483,8 @@ TEST(CliHostile, UnreadableInputIsExit1EvenWhenTheTestsRunAsRoot) {
   if (geteuid() != 0) {
     GTEST_SKIP() << "not root: the corpus test has an unreadable file";
   }
-  const std::string probe =
-      "runuser -u nobody -- '" CONVCORR_BINARY "' --version >/dev/null 2>&1";
+  const std::string probe = "runuser -u nobody -- '" + ConvcorrBinary() +
+                            "' --version >/dev/null 2>&1";
   if (std::system(probe.c_str()) != 0) {
     GTEST_SKIP() << "user nobody cannot run the binary here (runuser, or "
                     "the build directory's permissions)";
@@ -499,7 +498,7 @@ TEST(CliHostile, UnreadableInputIsExit1EvenWhenTheTestsRunAsRoot) {
                                       fs::perms::group_read |
                                       fs::perms::others_read);
   const std::string cmd = "cd '" + t.path().string() +
-                          "' && runuser -u nobody -- '" CONVCORR_BINARY
+                          "' && runuser -u nobody -- '" + ConvcorrBinary() +
                           "' correlate -k box:3 locked.png open.png -o out "
                           "-q 2> err";
   const int status = std::system(cmd.c_str());

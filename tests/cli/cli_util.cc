@@ -222,7 +222,7 @@ pid_t StartConvcorr(const std::vector<std::string>& args, int stdin_fd,
   for (int fd = 1; fd <= 2; ++fd) {
     posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0);
   }
-  std::vector<std::string> argv_s = {CONVCORR_BINARY};
+  std::vector<std::string> argv_s = {ConvcorrBinary()};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());

@@ -48,6 +48,11 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
+std::string ConvcorrBinary() {
+  const char* given = std::getenv("CONVCORR_TEST_BINARY");
+  return given != nullptr && *given != '\0' ? given : CONVCORR_BINARY;
+}
+
 RunResult RunConvcorr(const std::vector<std::string>& args,
                       const std::string& stdin_bytes, const fs::path& cwd) {
   TempDir io;
@@ -63,7 +68,7 @@ RunResult RunConvcorr(const std::vector<std::string>& args,
                                    O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, err.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<std::string> argv_s = {CONVCORR_BINARY};
+  std::vector<std::string> argv_s = {ConvcorrBinary()};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());

@@ -13,7 +13,12 @@ struct RunResult {
   std::string err;     // stderr text
 };
 
-// Runs CONVCORR_BINARY with `args` in `cwd` (empty: the current directory),
+// The binary under test: $CONVCORR_TEST_BINARY when set (CI runs these
+// tests against the sanitizer builds' binaries), else the one this build
+// made (CONVCORR_BINARY).
+std::string ConvcorrBinary();
+
+// Runs ConvcorrBinary() with `args` in `cwd` (empty: the current directory),
 // feeding `stdin_bytes` on standard input.
 RunResult RunConvcorr(const std::vector<std::string>& args,
                       const std::string& stdin_bytes = "",
