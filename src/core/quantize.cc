@@ -12,7 +12,7 @@ namespace {
 
 // Rounds half to even (as OpenCV's saturate_cast does) and clamps to
 // [0, max], NaN giving 0; counts the samples that had to be clamped. A SIMD
-// row kernel (tests/core/simd_test.cc pins it to hand-worked values on
+// row kernel (tests/core/quantize_test.cc pins it to hand-worked values on
 // every target).
 uint64_t QuantizePlane(Plane& p, float max) {
   return detail::QuantizeRow(p.data.data(), p.data.size(), max);

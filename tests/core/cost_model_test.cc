@@ -1,0 +1,92 @@
+// The cost model (core/cost_model.cc): the strategy ChooseMethod picks for
+// kernels whose costs are worked out by hand in the comments.
+#include "core/cost_model.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/oracle.h"
+#include "kernel/kernel.h"
+
+namespace {
+
+using convcorr::kernel::Kernel;
+using convcorr::testing::RandomKernel;
+using namespace convcorr::core;  // NOLINT: the cost model under test
+namespace kernel = convcorr::kernel;
+
+TEST(ChooseMethod, CostModel) {
+  const auto choose = [](const Kernel& k, Method requested = Method::kAuto) {
+    return ChooseMethod(k, kernel::FactorTerms(k, kMaxSeparableTerms),
+                        requested);
+  };
+  std::mt19937 rng(9);
+  // Sobel: 6 non-zero taps of 9, sparse (6 + 1.5) beats direct (9 + 1.5)
+  // and separable (1.25 (3 + 3) + 0.5 (3 + 1) + 7).
+  const Kernel sobel(3, 3, {-1, 0, 1, -2, 0, 2, -1, 0, 1});
+  EXPECT_EQ(choose(sobel), Method::kSparse);
+  EXPECT_EQ(choose(sobel, Method::kSeparable), Method::kSeparable);
+  EXPECT_EQ(choose(sobel, Method::kDirect), Method::kDirect);
+  EXPECT_EQ(choose(sobel, Method::kFft), Method::kFft);
+  // 5x5 of ones: separable (1.25 (5 + 5) + 0.5 (5 + 1) + 7) beats direct
+  // (25 + 2.5); 3x3 of ones does not (7.5 + 2 + 7 against 9 + 1.5).
+  const Kernel ones(5, 5, std::vector<double>(25, 1.0));
+  EXPECT_EQ(choose(ones), Method::kSeparable);
+  EXPECT_EQ(choose(ones, Method::kDirect), Method::kDirect);
+  EXPECT_EQ(choose(Kernel(3, 3, std::vector<double>(9, 1.0))), Method::kDirect);
+  // A rank-2 cross: its 9 taps of 25 go sparse (9 + 2.5) rather than two
+  // rank-1 passes (1.25 * 2 (5 + 5) + 0.5 (2 * 5 + 1) + 2 * 7), which it can
+  // run.
+  std::vector<double> cross(25, 0.0);
+  for (int i = 0; i < 5; ++i) {
+    cross[2 * 5 + i] = 1;
+    cross[i * 5 + 2] = 1;
+  }
+  EXPECT_EQ(choose(Kernel(5, 5, cross)), Method::kSparse);
+  EXPECT_EQ(choose(Kernel(5, 5, cross), Method::kSeparable),
+            Method::kSeparable);
+  EXPECT_EQ(EstimateCosts(Kernel(5, 5, cross),
+                          kernel::FactorTerms(Kernel(5, 5, cross), 4))
+                .separable_terms,
+            2);
+  // A dense rank-2 15x15 (a difference of two Gaussians) runs as two rank-1
+  // passes: 1.25 * 2 (15 + 15) + 0.5 (2 * 15 + 1) + 2 * 7 = 104.5 against
+  // 232.5.
+  std::vector<double> dog;
+  for (int i = -7; i <= 7; ++i) {
+    for (int j = -7; j <= 7; ++j) {
+      dog.push_back(std::exp(-(i * i + j * j) / 8.0) -
+                    0.5 * std::exp(-(i * i + j * j) / 32.0));
+    }
+  }
+  EXPECT_EQ(choose(Kernel(15, 15, dog)), Method::kSeparable);
+  // A rank-5 diagonal is past the four terms separable sums.
+  std::vector<double> diag(25, 0.0);
+  for (int i = 0; i < 5; ++i) diag[i * 5 + i] = i + 1;
+  EXPECT_EQ(choose(Kernel(5, 5, diag), Method::kSeparable), Method::kDirect);
+  EXPECT_EQ(EstimateCosts(Kernel(5, 5, diag),
+                          kernel::FactorTerms(Kernel(5, 5, diag), 4))
+                .separable_terms,
+            0);
+  // Dense random kernels: direct while small, the FFT once the taps
+  // outweigh a tile's transforms.
+  EXPECT_EQ(choose(RandomKernel(5, 5, rng)), Method::kDirect);
+  EXPECT_EQ(choose(RandomKernel(15, 15, rng)), Method::kDirect);
+  EXPECT_EQ(choose(RandomKernel(63, 63, rng)), Method::kFft);
+  const Costs big = EstimateCosts(RandomKernel(63, 63, rng), {});
+  EXPECT_LT(big.fft, big.direct / 3);
+  // A 31-tap motion line in a 53x31 box goes sparse.
+  std::vector<double> line(31 * 53, 0.0);
+  for (int i = 0; i < 31; ++i) line[i * 53 + (i * 52) / 30] = 1.0 / 31;
+  EXPECT_EQ(choose(Kernel(31, 53, line)), Method::kSparse);
+  // Every method has a name for -v.
+  for (Method m : {Method::kAuto, Method::kDirect, Method::kSparse,
+                   Method::kSeparable, Method::kFft}) {
+    EXPECT_STRNE(MethodName(m), "?");
+  }
+}
+
+}  // namespace
