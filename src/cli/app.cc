@@ -11,11 +11,13 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/format.h"
+#include "cli/guide.h"
 #include "cli/manual.h"
 #include "cli/options.h"
 #include "cli/parse.h"
@@ -73,16 +75,21 @@ CLI::Validator InRange(const Range& range) {
 // One options struct per subcommand and one function that declares it.
 void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
   cmd->add_option("-k,--kernel", o.kernel_spec,
-                  "Kernel spec: rows '1,0,-1; 2,0,-2; 1,0,-1', 'WxH+X+Y:...', "
-                  "a name like 'sobel-x' or 'gaussian:1.5', or @FILE")
+                  "Kernel spec: rows '1,0,-1; 2,0,-2; 1,0,-1' (quoted), "
+                  "'WxH+X+Y:...', a name like 'sobel-x' or 'gaussian:1.5' "
+                  "(convcorr kernel --list), or @FILE")
       ->required();
   cmd->add_option("inputs", o.inputs,
                   "Input images, directories (their images; -r recurses) or - "
                   "for stdin");
+  // Required, but checked when the outputs are planned (plan.h), after the
+  // kernel spec, with a message that says what -o takes: help shows it
+  // required all the same.
   cmd->add_option("-o,--output", o.output,
                   compare ? "Output directory (created if missing)"
                           : "Output file, - for stdout, or a directory for "
-                            "several inputs (created if missing)");
+                            "several inputs (created if missing)")
+      ->option_text("TEXT REQUIRED");
   cmd->add_flag("-r,--recursive", o.recursive,
                 "Also take images from subdirectories of directory inputs");
   cmd->add_option("--ext", o.extensions,
@@ -211,18 +218,6 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
   }
 }
 
-// -h or --help was on the command line, for the program or its command.
-bool HelpAsked(const CLI::App& app) {
-  const auto asked = [](const CLI::App& a) {
-    return a.get_help_ptr() != nullptr && a.get_help_ptr()->count() > 0;
-  };
-  if (asked(app)) return true;
-  for (const CLI::App* sub : app.get_subcommands()) {
-    if (asked(*sub)) return true;
-  }
-  return false;
-}
-
 extern "C" void OnSignal(int sig) {
   // Only async-signal-safe calls here: drop the temporary file being
   // written, if any, and leave with 128 + signal.
@@ -249,8 +244,10 @@ std::unique_ptr<CommandLine> DefineCommandLine() {
       "convcorr: apply a kernel to images as a true convolution or as a "
       "cross-correlation (what CNN layers and OpenCV's filter2D compute), "
       "and show where the two differ.");
+  app.name("convcorr");
   app.set_version_flag("--version", "convcorr " CONVCORR_VERSION);
   app.require_subcommand(1);
+  app.footer(HelpFooter(""));
 
   for (FilterOptions* o : {&cl->convolve, &cl->correlate, &cl->compare}) {
     o->max_pixels = static_cast<double>(io::kDefaultMaxPixels);
@@ -259,19 +256,27 @@ std::unique_ptr<CommandLine> DefineCommandLine() {
   cl->convolve_cmd = app.add_subcommand(
       "convolve", "True convolution: the kernel mirrored through its anchor");
   AddFilterOptions(cl->convolve_cmd, cl->convolve, false);
+  cl->convolve_cmd->footer(HelpFooter("convolve"));
   cl->correlate_cmd = app.add_subcommand(
       "correlate",
       "Cross-correlation: the kernel as written (filter2D, CNN layers)");
   AddFilterOptions(cl->correlate_cmd, cl->correlate, false);
+  cl->correlate_cmd->footer(HelpFooter("correlate"));
   cl->compare_cmd = app.add_subcommand(
       "compare",
       "Write convolve, correlate and their difference map for each input");
   AddFilterOptions(cl->compare_cmd, cl->compare, true);
+  cl->compare_cmd->footer(HelpFooter("compare"));
 
   KernelOptions& ko = cl->kernel;
   CLI::App* kern = cl->kernel_cmd = app.add_subcommand(
       "kernel", "Print a kernel, its rotation, symmetry, rank and anchor");
-  kern->add_option("spec", ko.spec, "Kernel spec")->required();
+  kern->footer(HelpFooter("kernel"));
+  kern->add_option("spec", ko.spec,
+                   "Kernel spec: inline rows, 'WxH+X+Y:...', a named kernel "
+                   "(--list) or @FILE");
+  kern->add_flag("--list", ko.list,
+                 "List every named kernel with its parameters and what it is");
   kern->add_option("--anchor", ko.anchor, "Anchor X,Y");
   WordOption(kern->add_option("--to", ko.to,
                               "Print the kernel for another tool: " +
@@ -282,6 +287,7 @@ std::unique_ptr<CommandLine> DefineCommandLine() {
   SignalOptions& so = cl->signal;
   CLI::App* sig = cl->signal_cmd = app.add_subcommand(
       "signal", "The 1-D form: convolve and correlate a list of numbers");
+  sig->footer(HelpFooter("signal"));
   sig->add_option("values", so.values,
                   "Comma-separated numbers, e.g. 2,1,3,5,4")
       ->required();
@@ -332,20 +338,12 @@ int Main(int argc, char** argv) {
     return kExitOk;
   }
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    std::string what = e.what();
-    if (what.empty()) what = e.get_name();
-    fmt::print(stderr, "usage: {}; see 'convcorr --help'\n", OneLine(what));
-    return kExitUsage;
-  } catch (const Error& e) {  // a value refused by an option's check
-    // CLI11 checks values before it looks for --help; --help still wins, as
-    // when the commands checked the values.
-    if (HelpAsked(app)) return app.exit(CLI::CallForHelp());
-    fmt::print(stderr, "{}\n", OneLine(e.what()));
-    return ExitCodeFor(e.kind());
+  const CommandLineOutcome read =
+      ReadCommandLine(*cl, std::vector<std::string>(argv + 1, argv + argc));
+  if (!read.run) {
+    fmt::print("{}", read.out);
+    fmt::print(stderr, "{}", read.err);
+    return read.exit_code;
   }
 
   InstallSignalHandlers();

@@ -15,22 +15,27 @@ enum ExitCode : int {
   kExitTerminated = 143,   // SIGTERM
 };
 
-// Every exit code with what it means, for the manual page (manual.cc).
+// Every exit code with what it means: the manual page's EXIT STATUS
+// (manual.cc), word for word the table of docs/cli.md (a test compares).
 struct ExitCodeMeaning {
   int code;
   const char* meaning;
 };
 inline constexpr ExitCodeMeaning kExitCodeMeanings[] = {
-    {kExitOk, "every input was processed"},
+    {kExitOk, "every input processed"},
     {kExitSomeFailed,
-     "some inputs failed (missing, unreadable, corrupt, too large); every "
-     "other input was written"},
-    {kExitUsage,
-     "usage error or malformed kernel spec; nothing was read or written"},
-    {kExitOutput, "an output could not be written; the run stopped"},
-    {kExitInternal, "internal error (a bug)"},
-    {kExitInterrupted, "interrupted by SIGINT; no partial file is left"},
-    {kExitTerminated, "terminated by SIGTERM; no partial file is left"},
+     "some inputs failed (missing, unreadable, corrupt, too large, kernel "
+     "larger than the image with --size valid, or a format that cannot hold "
+     "the result's depth); every other input was written"},
+    {kExitUsage, "usage or kernel spec error; nothing was written"},
+    {kExitOutput,
+     "an output cannot be written (directory not creatable or writable, "
+     "disk full); the run stops there"},
+    {kExitInternal, "internal error (a bug: please report it)"},
+    {kExitInterrupted,
+     "interrupted by SIGINT; the file being written is removed"},
+    {kExitTerminated,
+     "terminated by SIGTERM; the file being written is removed"},
 };
 
 // The exit code for an error that ends the run.

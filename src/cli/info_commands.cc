@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -16,6 +17,7 @@
 #include "core/signal.h"
 #include "kernel/formats.h"
 #include "kernel/kernel.h"
+#include "kernel/named.h"
 #include "kernel/spec.h"
 
 namespace convcorr::cli {
@@ -24,9 +26,45 @@ namespace {
 
 std::string YesNo(bool b) { return b ? "yes" : "no"; }
 
+// kernel --list: every named kernel, from the table the parser reads.
+int ListNamedKernels(const KernelOptions& o) {
+  const auto drop = [](const std::string& what) {
+    throw Error(ErrorKind::kUsage,
+                "--list prints every named kernel: drop " + what);
+  };
+  if (!o.spec.empty()) drop("'" + o.spec + "'");
+  if (!o.to.empty()) drop("--to");
+  if (!o.anchor.empty()) drop("--anchor");
+  const std::vector<kernel::NamedKernelInfo> kernels = kernel::NamedKernels();
+  std::string t;
+  if (o.json) {
+    for (const kernel::NamedKernelInfo& k : kernels) {
+      const nlohmann::json j = {
+          {"name", k.name},
+          {"usage", k.usage},
+          {"min_params", k.min_params},
+          {"max_params", k.max_params},
+          {"description", k.description},
+      };
+      t += j.dump() + "\n";
+    }
+  } else {
+    size_t width = 0;
+    for (const kernel::NamedKernelInfo& k : kernels) {
+      width = std::max(width, k.usage.size());
+    }
+    for (const kernel::NamedKernelInfo& k : kernels) {
+      t += fmt::format("{:<{}}  {}\n", k.usage, width, k.description);
+    }
+  }
+  fmt::print("{}", t);
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunKernel(const KernelOptions& o) {
+  if (o.list) return ListNamedKernels(o);
   const kernel::Kernel k = ApplyAnchor(kernel::ParseSpec(o.spec), o.anchor);
   if (!o.to.empty()) {
     const kernel::KernelFormat format = ParseKernelFormat(o.to);

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "cli/exit_codes.h"
+#include "cli/guide.h"
+#include "kernel/named.h"
 
 namespace convcorr::cli {
 
@@ -80,6 +82,7 @@ std::string ManPage(const CLI::App& app, std::string_view version) {
     }
     m += fmt::format("[\\fIOPTIONS\\fR]{}\n.br\n", args);
   }
+  m += ".B convcorr help\n[\\fICOMMAND\\fR]\n.br\n";
   m += ".SH DESCRIPTION\n" + Roff(app.get_description()) + "\n";
   m += ".PP\nThe formulas, kernel specs, formats, batch runs and exit codes "
        "are documented in the project's docs/ (semantics.md, kernels.md, "
@@ -104,11 +107,40 @@ std::string ManPage(const CLI::App& app, std::string_view version) {
       m += Roff(o->get_description()) + "\n";
     }
   }
+  m += ".SS help\n\\fBconvcorr help\\fR is \\fBconvcorr \\-\\-help\\fR; "
+       "\\fBconvcorr help\\fR \\fICOMMAND\\fR is \\fBconvcorr\\fR "
+       "\\fICOMMAND\\fR \\fB\\-\\-help\\fR.\n";
+  m += ".SH KERNELS\n";
+  m += Roff(
+           "A kernel spec (-k SPEC, convcorr kernel SPEC) is inline rows, "
+           "quoted: '1,0,-1; 2,0,-2; 1,0,-1' (rows split by ; or a newline, "
+           "values by commas or spaces, fractions such as 1/16 allowed); the "
+           "ImageMagick form 'WxH+X+Y:v,v,...'; @FILE, a text file of rows "
+           "(or a NumPy .npy or libvips .mat file); or one of these named "
+           "kernels, name[:p1[,p2]], which \"convcorr kernel --list\" prints "
+           "too:") +
+       "\n";
+  for (const kernel::NamedKernelInfo& k : kernel::NamedKernels()) {
+    m += fmt::format(".TP\n.B {}\n{}\n", Roff(k.usage), Roff(k.description));
+  }
+  m += ".SH EXAMPLES\n";
+  for (const Example& e : Examples()) {
+    m += fmt::format(".TP\n\\fB{}\\fR\n{}\n", Roff(e.line), Roff(e.what));
+  }
   m += ".SH EXIT STATUS\n";
   for (const ExitCodeMeaning& e : kExitCodeMeanings) {
     m += fmt::format(".TP\n.B {}\n{}\n", e.code, Roff(e.meaning));
   }
-  m += ".SH SEE ALSO\n.BR parallel (1)\n";
+  m += ".SH SEE ALSO\n";
+  m += ".BR magick (1),\n.BR gmic (1),\n.BR vips (1),\n.BR parallel (1)\n";
+  m += ".PP\n" +
+       Roff(
+           "convcorr --help, convcorr COMMAND --help, convcorr kernel "
+           "--list; in the convcorr sources, docs/cli.md (every option, "
+           "message and exit code), docs/kernels.md (kernel specs and "
+           "their errors), docs/semantics.md (the formulas), docs/io.md, "
+           "docs/batch.md.") +
+       "\n";
   return m;
 }
 
@@ -133,7 +165,7 @@ std::string BashCompletion(const CLI::App& app) {
       "    case ${{COMP_WORDS[i]}} in\n      {}) cmd=${{COMP_WORDS[i]}}; break "
       ";;\n    esac\n",
       [&] {
-        std::string alt = subs;
+        std::string alt = subs + " help";
         for (char& c : alt) {
           if (c == ' ') c = '|';
         }
@@ -141,10 +173,14 @@ std::string BashCompletion(const CLI::App& app) {
       }());
   s += "  done\n";
   s += "  if [[ -z $cmd ]]; then\n";
-  s += fmt::format("    COMPREPLY=($(compgen -W \"{}{}\" -- \"$cur\"))\n", subs,
-                   top);
+  s += fmt::format("    COMPREPLY=($(compgen -W \"{} help{}\" -- \"$cur\"))\n",
+                   subs, top);
   s += "    return\n  fi\n";
   s += "  case $cmd in\n";
+  // `convcorr help COMMAND`.
+  s += fmt::format(
+      "    help) COMPREPLY=($(compgen -W \"{}\" -- \"$cur\")); return ;;\n",
+      subs);
   for (const CLI::App* sub : Subcommands(app)) {
     std::string opts;
     std::string valued;

@@ -64,7 +64,8 @@ struct FilterOptions {
 struct KernelOptions {
   std::string spec;
   std::string anchor;
-  std::string to;  // --to FORMAT: write the kernel for another tool
+  std::string to;     // --to FORMAT: write the kernel for another tool
+  bool list = false;  // --list: every named kernel
   bool json = false;
 };
 

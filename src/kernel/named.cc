@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/closest.h"
 #include "kernel/kernel.h"
 #include "kernel/text.h"
 
@@ -357,27 +358,55 @@ struct NamedKernel {
   size_t min_params;
   size_t max_params;
   std::string_view usage;
+  std::string_view description;
   Kernel (*make)(const Params&);
 };
 
-// In the order listed in errors and in docs/kernels.md.
+// In the order listed in errors, in `convcorr kernel --list`, in the manual
+// page and in docs/kernels.md. The descriptions are one line each.
 constexpr NamedKernel kNamedKernels[] = {
-    {"identity", 0, 1, "identity[:N]", MakeIdentity},
-    {"box", 0, 1, "box[:N]", MakeBox},
-    {"gaussian", 0, 2, "gaussian:SIGMA[,SIZE]", MakeGaussian},
-    {"sobel-x", 0, 0, "sobel-x", MakeSobelX},
-    {"sobel-y", 0, 0, "sobel-y", MakeSobelY},
-    {"scharr-x", 0, 0, "scharr-x", MakeScharrX},
-    {"scharr-y", 0, 0, "scharr-y", MakeScharrY},
-    {"prewitt-x", 0, 0, "prewitt-x", MakePrewittX},
-    {"prewitt-y", 0, 0, "prewitt-y", MakePrewittY},
-    {"laplacian", 0, 1, "laplacian[:4|8]", MakeLaplacian},
-    {"log", 0, 1, "log:SIGMA", MakeLog},
-    {"sharpen", 0, 0, "sharpen", MakeSharpen},
-    {"unsharp", 0, 2, "unsharp:SIGMA[,AMOUNT]", MakeUnsharp},
-    {"emboss", 0, 1, "emboss[:ANGLE]", MakeEmboss},
-    {"motion", 1, 2, "motion:LENGTH[,ANGLE]", MakeMotion},
-    {"shift", 2, 2, "shift:DX,DY", MakeShift},
+    {"identity", 0, 1, "identity[:N]",
+     "1 at the centre of N x N (N odd, default 3): the image unchanged",
+     MakeIdentity},
+    {"box", 0, 1, "box[:N]",
+     "mean of N x N pixels, every weight 1/N^2 (N default 3)", MakeBox},
+    {"gaussian", 0, 2, "gaussian:SIGMA[,SIZE]",
+     "Gaussian blur, sum 1 (SIGMA default 1, SIZE default 2*ceil(3*SIGMA)+1)",
+     MakeGaussian},
+    {"sobel-x", 0, 0, "sobel-x",
+     "x gradient [-1,0,1; -2,0,2; -1,0,1], as written", MakeSobelX},
+    {"sobel-y", 0, 0, "sobel-y",
+     "y gradient [-1,-2,-1; 0,0,0; 1,2,1], as written", MakeSobelY},
+    {"scharr-x", 0, 0, "scharr-x",
+     "x gradient [-3,0,3; -10,0,10; -3,0,3], as written", MakeScharrX},
+    {"scharr-y", 0, 0, "scharr-y",
+     "y gradient [-3,-10,-3; 0,0,0; 3,10,3], as written", MakeScharrY},
+    {"prewitt-x", 0, 0, "prewitt-x",
+     "x gradient [-1,0,1; -1,0,1; -1,0,1], as written", MakePrewittX},
+    {"prewitt-y", 0, 0, "prewitt-y",
+     "y gradient [-1,-1,-1; 0,0,0; 1,1,1], as written", MakePrewittY},
+    {"laplacian", 0, 1, "laplacian[:4|8]",
+     "edges in every direction, over 4 (default) or 8 neighbours, sum 0",
+     MakeLaplacian},
+    {"log", 0, 1, "log:SIGMA",
+     "Laplacian of Gaussian, sum exactly 0 (SIGMA default 1)", MakeLog},
+    {"sharpen", 0, 0, "sharpen", "[0,-1,0; -1,5,-1; 0,-1,0], sum 1",
+     MakeSharpen},
+    {"unsharp", 0, 2, "unsharp:SIGMA[,AMOUNT]",
+     "unsharp mask (1+AMOUNT) identity - AMOUNT gaussian:SIGMA (defaults 1, "
+     "1)",
+     MakeUnsharp},
+    {"emboss", 0, 1, "emboss[:ANGLE]",
+     "relief lit from ANGLE degrees counter-clockwise from east (default "
+     "135)",
+     MakeEmboss},
+    {"motion", 1, 2, "motion:LENGTH[,ANGLE]",
+     "one-sided motion blur, LENGTH 1 to 513 taps towards ANGLE degrees "
+     "(default 0)",
+     MakeMotion},
+    {"shift", 2, 2, "shift:DX,DY",
+     "moves the content by DX,DY under convolve, by -DX,-DY under correlate",
+     MakeShift},
 };
 
 std::string KnownNames() {
@@ -408,6 +437,14 @@ std::string ParamCountError(const NamedKernel& k, size_t got) {
 
 }  // namespace
 
+std::vector<NamedKernelInfo> NamedKernels() {
+  std::vector<NamedKernelInfo> out;
+  for (const NamedKernel& k : kNamedKernels) {
+    out.push_back({k.name, k.usage, k.min_params, k.max_params, k.description});
+  }
+  return out;
+}
+
 Kernel MakeNamedKernel(std::string_view spec, std::string_view name,
                        std::string_view params) {
   const NamedKernel* found = nullptr;
@@ -424,8 +461,13 @@ Kernel MakeNamedKernel(std::string_view spec, std::string_view name,
                                  std::string(k.name) + "')");
       }
     }
-    ThrowSpecError(spec, "unknown kernel '" + Printable(name) +
-                             "' (known: " + KnownNames() + ")");
+    // A name a typo away from a known one gets that one, else every name.
+    std::vector<std::string> names;
+    for (const NamedKernel& k : kNamedKernels) names.emplace_back(k.name);
+    const std::string guess = DidYouMean(ClosestWords(name, names));
+    ThrowSpecError(
+        spec, "unknown kernel '" + Printable(name) + "' (" +
+                  (guess.empty() ? "known: " + KnownNames() : guess) + ")");
   }
 
   std::vector<std::string_view> values;

@@ -12,6 +12,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/cli_util.h"
@@ -156,9 +157,78 @@ TEST(CliErrors, UnknownOptionIsExit2) {
                              "photos/a.png", "-o", "out.png"});
   EXPECT_EQ(r.exit_code, 2) << Describe(r);
   EXPECT_EQ(OneLine(r),
-            "usage: The following argument was not expected: --frobnicate; see "
-            "'convcorr --help'");
+            "unknown option '--frobnicate'; see 'convcorr convolve --help'");
   EXPECT_FALSE(fs::exists(w / "out.png"));
+  const RunResult typo = w.Run(
+      {"compare", "-k", "box:3", "--pannel", "photos/a.png", "-o", "cmp"});
+  EXPECT_EQ(typo.exit_code, 2) << Describe(typo);
+  EXPECT_EQ(OneLine(typo),
+            "unknown option '--pannel' (did you mean '--panel'?); see "
+            "'convcorr compare --help'");
+  EXPECT_FALSE(fs::exists(w / "cmp"));
+}
+
+// The messages of src/cli/guide.h through the binary (every one is pinned
+// in-process by tests/cli/guide_test.cc): exit 2, one line, nothing
+// written.
+TEST(CliErrors, WrongTurnsPointTheRightWay) {
+  Workdir w;
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"convolve", "-k", "1", "2", "1", "photos/a.png", "-o", "out.png"},
+       "kernel spec '1': quote a kernel with spaces, as -k '1 2 1'"},
+      {{"kernel", "1", "2", "1"},
+       "kernel spec '1': quote a kernel with spaces, as in convcorr kernel "
+       "'1 2 1'"},
+      {{"convolve", "-k", "gausian:2", "photos/a.png", "-o", "out.png"},
+       "kernel spec 'gausian:2': unknown kernel 'gausian' (did you mean "
+       "'gaussian'?)"},
+      {{"blur", "photos/a.png"},
+       "unknown command 'blur'; see 'convcorr --help'"},
+      {{"corelate", "-k", "box:3", "photos/a.png", "-o", "out.png"},
+       "unknown command 'corelate' (did you mean 'correlate'?); see "
+       "'convcorr --help'"},
+      {{"help", "blur"}, "unknown command 'blur'; see 'convcorr --help'"},
+      {{"convolve"},
+       "convolve needs a kernel (-k), inputs and an output (-o), e.g. "
+       "'convcorr convolve -k sobel-x photo.jpg -o edges.png'; see 'convcorr "
+       "convolve --help'"},
+      {{},
+       "no command given: use convolve, correlate, compare, kernel or "
+       "signal; see 'convcorr --help'"},
+  };
+  for (const auto& [args, message] : cases) {
+    SCOPED_TRACE(message);
+    const RunResult r = w.Run(args);
+    EXPECT_EQ(r.exit_code, 2) << Describe(r);
+    EXPECT_EQ(OneLine(r), message);
+    EXPECT_EQ(r.out, "");
+  }
+  EXPECT_FALSE(fs::exists(w / "out.png"));
+}
+
+TEST(CliErrors, HelpIsTheHelpAndExitsZero) {
+  const RunResult top = RunConvcorr({"--help"});
+  ASSERT_EQ(top.exit_code, 0) << Describe(top);
+  const RunResult help = RunConvcorr({"help"});
+  EXPECT_EQ(help.exit_code, 0) << Describe(help);
+  EXPECT_EQ(help.out, top.out);
+  EXPECT_EQ(help.err, "");
+  EXPECT_NE(top.out.find("\nExamples:\n  convcorr convolve -k sobel-x "
+                         "photo.jpg -o edges.png\n"),
+            std::string::npos)
+      << top.out;
+  const RunResult convolve = RunConvcorr({"convolve", "--help"});
+  const RunResult help_convolve = RunConvcorr({"help", "convolve"});
+  EXPECT_EQ(help_convolve.exit_code, 0) << Describe(help_convolve);
+  EXPECT_EQ(help_convolve.out, convolve.out);
+  EXPECT_EQ(convolve.out.rfind("True convolution: the kernel mirrored through "
+                               "its anchor\nUsage: convcorr convolve "
+                               "[OPTIONS] [inputs...]\n",
+                               0),
+            0u)
+      << convolve.out;
+  EXPECT_NE(convolve.out.find("\n  -o,--output TEXT REQUIRED "),
+            std::string::npos);
 }
 
 TEST(CliErrors, MissingOutputIsExit2) {
@@ -192,6 +262,8 @@ TEST(CliErrors, MissingKernelOrInputOrCommandIsExit2) {
   {
     const RunResult r = w.Run({"frobnicate"});
     EXPECT_EQ(r.exit_code, 2) << Describe(r);
+    EXPECT_EQ(OneLine(r),
+              "unknown command 'frobnicate'; see 'convcorr --help'");
   }
   EXPECT_FALSE(fs::exists(w / "out.png"));
 }

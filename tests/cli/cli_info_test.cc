@@ -167,6 +167,46 @@ TEST(CliKernel, KernelFileWithComments) {
   EXPECT_EQ(j["sum"].get<double>(), 1.0);
 }
 
+// kernel --list: one line per named kernel, usage then description, and
+// every name it lists is a kernel `kernel` describes.
+TEST(CliKernel, ListShowsEveryNamedKernel) {
+  RUN_OK(text, {"kernel", "--list"});
+  const std::vector<std::string> lines = Lines(text.out);
+  ASSERT_EQ(lines.size(), 16u) << text.out;
+  EXPECT_EQ(lines[0],
+            "identity[:N]            1 at the centre of N x N (N odd, default "
+            "3): the image unchanged");
+  EXPECT_EQ(lines[2],
+            "gaussian:SIGMA[,SIZE]   Gaussian blur, sum 1 (SIGMA default 1, "
+            "SIZE default 2*ceil(3*SIGMA)+1)");
+  EXPECT_EQ(lines[15],
+            "shift:DX,DY             moves the content by DX,DY under "
+            "convolve, by -DX,-DY under correlate");
+  RUN_OK(js, {"kernel", "--list", "--json"});
+  const std::vector<std::string> objects = Lines(js.out);
+  ASSERT_EQ(objects.size(), lines.size());
+  for (size_t i = 0; i < objects.size(); ++i) {
+    const json j = json::parse(objects[i]);
+    const std::string name = j["name"];
+    const std::string usage = j["usage"];
+    SCOPED_TRACE(name);
+    EXPECT_EQ(lines[i].rfind(usage + "  ", 0), 0u) << lines[i];
+    EXPECT_EQ(lines[i].substr(24), j["description"].get<std::string>());
+    if (j["min_params"] == 0) {
+      EXPECT_EQ(KernelJson(name)["spec"], name);
+    }
+  }
+  EXPECT_EQ(json::parse(objects[14]),
+            json::parse(R"j({"name":"motion","usage":"motion:LENGTH[,ANGLE]",)j"
+                        R"j("min_params":1,"max_params":2,"description":)j"
+                        R"j("one-sided motion blur, LENGTH 1 to 513 taps )j"
+                        R"j(towards ANGLE degrees (default 0)"})j"));
+  const RunResult both = RunConvcorr({"kernel", "--list", "sobel-x"});
+  EXPECT_EQ(both.exit_code, 2) << Describe(both);
+  EXPECT_EQ(both.err, "--list prints every named kernel: drop 'sobel-x'\n");
+  EXPECT_EQ(both.out, "");
+}
+
 TEST(CliSignal, ValidMatchesNumpy) {
   RUN_OK(r, {"signal", "2,1,3,5,4", "-k", "1,-1", "--size", "valid"});
   EXPECT_EQ(r.out, "convolve: [-1, 2, 2, -1]\ncorrelate: [1, -2, -2, 1]\n");

@@ -4,8 +4,10 @@
 // must complete in a real bash, and `cmake --install` must install both.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <string>
@@ -80,6 +82,80 @@ TEST(CliManual, ManPageListsEveryCommandAndOptionAndRenders) {
   EXPECT_NE(ReadBytes(t / "out").find("EXIT STATUS"), std::string::npos);
 }
 
+// The text of section `name` of the page: from ".SH name" to the next.
+std::string Section(const std::string& page, const std::string& name) {
+  const size_t at = page.find(".SH " + name + "\n");
+  EXPECT_NE(at, std::string::npos) << name;
+  if (at == std::string::npos) return "";
+  return page.substr(at, page.find(".SH ", at + 4) - at);
+}
+
+// The page's KERNELS are what `kernel --list` prints, its EXAMPLES those
+// of every --help, and its EXIT STATUS the table of docs/cli.md word for
+// word (both made from one table in the code, src/cli/exit_codes.h).
+TEST(CliManual, ManPageKernelsExamplesAndExitStatusAgreeWithTheirSources) {
+  RUN_OK(man, {"--generate-man"});
+  const std::string kernels = Section(man.out, "KERNELS");
+  RUN_OK(list, {"kernel", "--list", "--json"});
+  int named = 0;
+  for (const std::string& line : Lines(list.out)) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    const std::string entry =
+        ".TP\n.B " + RoffName(j["usage"].get<std::string>()) + "\n" +
+        RoffName(j["description"].get<std::string>()) + "\n";
+    EXPECT_NE(kernels.find(entry), std::string::npos) << entry;
+    ++named;
+  }
+  EXPECT_EQ(named, 16);
+
+  const std::string examples = Section(man.out, "EXAMPLES");
+  int shown = 0;
+  for (const std::string& command : kCommands) {
+    RUN_OK(help, {command, "--help"});
+    const std::vector<std::string> lines = Lines(help.out);
+    auto it = std::find(lines.begin(), lines.end(), "Examples:");
+    ASSERT_NE(it, lines.end()) << help.out;
+    for (++it; it != lines.end() && it->rfind("  convcorr ", 0) == 0; it += 2) {
+      ASSERT_NE(it + 1, lines.end());
+      const std::string entry = ".TP\n\\fB" + RoffName(it->substr(2)) +
+                                "\\fR\n" + RoffName((it + 1)->substr(6)) + "\n";
+      EXPECT_NE(examples.find(entry), std::string::npos) << entry;
+      ++shown;
+    }
+  }
+  EXPECT_GE(shown, 10);
+
+  // The rows of the table under "## Exit codes" in docs/cli.md.
+  const std::string doc = ReadBytes(
+      fs::path(CONVCORR_SAMPLES_DIR).parent_path() / "docs" / "cli.md");
+  const size_t table = doc.find("## Exit codes\n\n| code | meaning |\n");
+  ASSERT_NE(table, std::string::npos);
+  const std::string status = Section(man.out, "EXIT STATUS");
+  const std::regex row(R"(^\| ([0-9]+) \| (.*) \|$)");
+  int rows = 0;
+  for (const std::string& line : Lines(doc.substr(table))) {
+    if (rows > 0 && line.empty()) break;
+    std::smatch m;
+    if (!std::regex_match(line, m, row)) continue;
+    const std::string entry =
+        ".TP\n.B " + m[1].str() + "\n" + RoffName(m[2]) + "\n";
+    EXPECT_NE(status.find(entry), std::string::npos) << entry << status;
+    ++rows;
+  }
+  EXPECT_EQ(rows, 7);
+  size_t entries = 0;
+  for (size_t at = status.find(".TP\n"); at != std::string::npos;
+       at = status.find(".TP\n", at + 1)) {
+    ++entries;
+  }
+  EXPECT_EQ(entries, 7u) << status;
+
+  EXPECT_NE(man.out.find(".B convcorr help\n[\\fICOMMAND\\fR]\n"),
+            std::string::npos);
+  EXPECT_NE(Section(man.out, "SEE ALSO").find(".BR parallel (1)"),
+            std::string::npos);
+}
+
 // What the generated completion offers for the words typed so far (the
 // last one being completed), from a real bash.
 std::vector<std::string> Complete(const fs::path& script,
@@ -118,6 +194,12 @@ TEST(CliManual, BashCompletionOffersCommandsOptionsAndFiles) {
         Complete(s, "convcorr " + command + " x --", t.path());
     EXPECT_EQ(std::set<std::string>(offered.begin(), offered.end()), longs);
   }
+  EXPECT_EQ(Complete(s, "convcorr he", t.path()),
+            std::vector<std::string>{"help"});
+  EXPECT_EQ(Complete(s, "convcorr help co", t.path()),
+            (std::vector<std::string>{"convolve", "correlate", "compare"}));
+  EXPECT_EQ(Complete(s, "convcorr kernel --li", t.path()),
+            std::vector<std::string>{"--list"});
   EXPECT_EQ(Complete(s, "convcorr correlate --stri", t.path()),
             (std::vector<std::string>{"--stride", "--strip"}));
   // The words of options that take one of a few (their --help type), for

@@ -318,6 +318,35 @@ TEST(NamedKernelTest, MakeNamedKernelTakesSplitParameters) {
                ValidCase{"", 3, 3, 1, 1, {0, -1, 0, -1, 5, -1, 0, -1, 0}});
 }
 
+// The list `convcorr kernel --list` and the manual page show is the table
+// the parser reads: every name parses (with its parameters when it needs
+// some), in the order the unknown-name error lists them.
+TEST(NamedKernelTest, TheListIsTheParsersTable) {
+  const std::vector<NamedKernelInfo> list = NamedKernels();
+  ASSERT_EQ(list.size(), 16u);
+  std::string names;
+  for (const NamedKernelInfo& k : list) {
+    SCOPED_TRACE(std::string(k.name));
+    names += (names.empty() ? "" : ", ") + std::string(k.name);
+    EXPECT_EQ(k.usage.substr(0, k.name.size()), k.name);
+    EXPECT_LE(k.min_params, k.max_params);
+    EXPECT_FALSE(k.description.empty());
+    EXPECT_EQ(k.description.find('\n'), std::string_view::npos);
+    EXPECT_LE(k.description.size(), 80u);
+    if (k.min_params == 0) {
+      EXPECT_NO_THROW(ParseSpec(std::string(k.name)));
+    } else {
+      EXPECT_THROW(ParseSpec(std::string(k.name)), Error);
+    }
+  }
+  EXPECT_EQ(names,
+            "identity, box, gaussian, sobel-x, sobel-y, scharr-x, scharr-y, "
+            "prewitt-x, prewitt-y, laplacian, log, sharpen, unsharp, emboss, "
+            "motion, shift");
+  EXPECT_NO_THROW(ParseSpec("motion:5"));
+  EXPECT_NO_THROW(ParseSpec("shift:1,2"));
+}
+
 // ---------------------------------------------------------------------------
 // Invalid specs: the exact message.
 
@@ -487,9 +516,32 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"x", "kernel spec 'x': unknown kernel 'x' " + kKnown},
         InvalidCase{"blur:3",
                     "kernel spec 'blur:3': unknown kernel 'blur' " + kKnown},
-        InvalidCase{
-            "sobel x",
-            "kernel spec 'sobel x': unknown kernel 'sobel x' " + kKnown},
+        // A name a typo or two away from known ones gets them instead of
+        // the whole list (common/closest.h).
+        InvalidCase{"sobel x",
+                    "kernel spec 'sobel x': unknown kernel 'sobel x' (did you "
+                    "mean 'sobel-x'?)"},
+        InvalidCase{"gausian:2",
+                    "kernel spec 'gausian:2': unknown kernel 'gausian' (did "
+                    "you mean 'gaussian'?)"},
+        InvalidCase{"Gausian",
+                    "kernel spec 'Gausian': unknown kernel 'Gausian' (did you "
+                    "mean 'gaussian'?)"},
+        InvalidCase{"gauss:2",
+                    "kernel spec 'gauss:2': unknown kernel 'gauss' (did you "
+                    "mean 'gaussian'?)"},
+        InvalidCase{"sobel",
+                    "kernel spec 'sobel': unknown kernel 'sobel' (did you "
+                    "mean 'sobel-x' or 'sobel-y'?)"},
+        InvalidCase{"sobel-z",
+                    "kernel spec 'sobel-z': unknown kernel 'sobel-z' (did you "
+                    "mean 'sobel-x' or 'sobel-y'?)"},
+        InvalidCase{"embos",
+                    "kernel spec 'embos': unknown kernel 'embos' (did you "
+                    "mean 'emboss'?)"},
+        InvalidCase{"lo",
+                    "kernel spec 'lo': unknown kernel 'lo' (did you "
+                    "mean 'log'?)"},
         InvalidCase{
             "Sobel-X",
             "kernel spec 'Sobel-X': unknown kernel 'Sobel-X' (names are "
