@@ -132,6 +132,11 @@ Setup MakeSetup(const FilterOptions& o, bool compare, core::Mode mode) {
   io::EncodeOptions encode;
   encode.quality = o.quality;
   kernel::Analysis analysis = kernel::Analyze(k);
+  // compare with two anchors (--compat torch): convolve is correlate of
+  // rot180 conv_k, the same result only if that is k itself.
+  if (compare && !(conv_k == k)) {
+    analysis.convolve_equals_correlate = kernel::Rotate180(conv_k) == k;
+  }
   // Prepared once: strategy, factors, tap tables or spectra.
   auto filter = compare
                     ? std::make_unique<core::PreparedFilter>(k, conv_k, params)
@@ -189,7 +194,7 @@ Setup MakeSetup(const FilterOptions& o, bool compare, core::Mode mode) {
 // The notes and, with -v, the engine line, once the run is going ahead.
 void Announce(const Setup& s, const Reporter& reporter, int workers) {
   for (const std::string& note : s.notes) reporter.Note(note);
-  const int threads = core::ResolveThreads(s.params.threads);
+  const int threads = core::ResolveThreads(s.filter->params().threads);
   reporter.Verbose(fmt::format(
       "{}, {} thread{}{}", s.engine, threads, threads == 1 ? "" : "s",
       workers > 1 ? fmt::format(" per file, {} files at a time", workers)

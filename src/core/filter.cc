@@ -99,8 +99,11 @@ PreparedFilter::PreparedFilter(const kernel::Kernel& k,
                    : k),
       params_(params),
       use_(use) {
+  // In valid and full the window is the kernel's box whatever the anchor
+  // (OutputOrigin), so only `same` sees two anchors.
   const bool two_anchors =
-      conv_k.anchor_x() != k.anchor_x() || conv_k.anchor_y() != k.anchor_y();
+      params.size == OutputSize::kSame &&
+      (conv_k.anchor_x() != k.anchor_x() || conv_k.anchor_y() != k.anchor_y());
   if (params.simd && use == Use::kFilter) {
     correlator_ = std::make_unique<Correlator>(applied_, params.method);
     method_ = correlator_->method();
@@ -249,9 +252,11 @@ FilterPairResult PreparedFilter::FilterPair(const Image& in) const {
   } else if (pass_corr_ != nullptr) {
     const EngineOptions options = EngineOptionsOf(params_);
     InGroups(corr.sources.size(), [&](size_t first, size_t last) {
-      const ConstImageView in = ViewOf(Slice(corr.sources, first, last));
-      pass_corr_->Run(in, ViewOf(Slice(corr.targets, first, last)), options);
-      pass_conv_->Run(in, ViewOf(Slice(conv.targets, first, last)), options);
+      const ConstImageView planes = ViewOf(Slice(corr.sources, first, last));
+      pass_corr_->Run(planes, ViewOf(Slice(corr.targets, first, last)),
+                      options);
+      pass_conv_->Run(planes, ViewOf(Slice(conv.targets, first, last)),
+                      options);
     });
   } else {
     ReferencePlanes(corr, kernel_, params_);

@@ -92,11 +92,16 @@ class PreparedFilter {
   bool ReadsSamples(int channels) const;
   // The Use::kFilter result of every channel of `in` stored straight into
   // `out` (core/engine.h): channels as in, size OutputExtent. Returns the
-  // number of samples saturated on the way into out's type.
+  // number of samples saturated on the way into out's type. Only where
+  // ReadsSamples is true (no stride, no other rounding: those are not
+  // applied here; Use::kFilter with the fast engine).
   uint64_t Run(const ConstImageView& in, const ImageView& out) const;
-  // The Use::kFilter result as float planes, strided, as Filter says.
+  // The Use::kFilter result as float planes, strided, as Filter says
+  // (a Use::kCompare preparation has no mode: it gives the reference's
+  // correlation).
   Image Filter(const Image& in) const;
-  // Both results (Use::kCompare), strided, as FilterPair says.
+  // Both results, strided, as FilterPair says; for Use::kCompare (a
+  // Use::kFilter preparation gives them by the reference).
   FilterPairResult FilterPair(const Image& in) const;
   // Quantize with params().rounding.
   uint64_t Quantize(Image& img, Depth target) const;
@@ -131,7 +136,8 @@ Image Filter(const Image& in, const kernel::Kernel& k,
 
 // Filters the samples of `in` straight into `out` with the fast engine,
 // whatever their types and layouts (core/engine.h): mode, border, size,
-// scale, bias, abs, threads and method from `params` (simd is assumed).
+// scale, bias, abs, threads and method from `params` (simd is assumed;
+// stride and rounding are not applied: Subsample and Quantize do that).
 // Every channel is filtered: pass views without an alpha channel to carry
 // alpha. `out` must have in's channel count and OutputExtent's size.
 // Returns the number of samples saturated on the way into out's type.

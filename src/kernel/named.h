@@ -16,7 +16,7 @@ struct NamedKernelInfo {
   std::string_view usage;  // "gaussian:SIGMA[,SIZE]"
   size_t min_params = 0;   // parameters after the ':'
   size_t max_params = 0;
-  std::string_view description;  // one line, lowercase
+  std::string_view description;  // one line
 };
 
 // Every named kernel, in the order of docs/kernels.md: the very table that

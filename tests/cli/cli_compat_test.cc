@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/cli_util.h"
@@ -96,6 +97,16 @@ TEST(CliCompat, TorchAnchorsEachModeAsPyTorchDoes) {
   EXPECT_TRUE(Near(Read(t / "cmp" / "in.convolve.tif"), want_conv, 1e-3));
   EXPECT_TRUE(Near(Read(t / "cmp" / "in.correlate.tif"), want_corr, 1e-3));
   EXPECT_NE(cmp.err.find("compare two passes"), std::string::npos) << cmp.err;
+  // Whether convolve equals correlate is said of the two kernels used:
+  // box:2 under both anchors gives one result, an impulse two.
+  for (const auto& [kernel, equal] : std::vector<std::pair<std::string, bool>>{
+           {"box:2", true}, {"1,0;0,0", false}}) {
+    RUN_OK(j, {"compare", "-k", kernel, "--compat", "torch", "--format", "tif",
+               "--json", in.string(), "-o", (t / "sym").string()});
+    const nlohmann::json line = nlohmann::json::parse(j.out);
+    EXPECT_EQ(line["kernel"]["convolve_equals_correlate"], equal) << kernel;
+    EXPECT_EQ(line["identical"], equal) << kernel << ": " << j.out;
+  }
   // Odd sizes have one centre: compare fuses as usual.
   RUN_OK(odd, {"compare", "-k", "sobel-x", "--compat", "torch", "--format",
                "tif", "-v", in.string(), "-o", (t / "odd").string()});

@@ -248,9 +248,14 @@ TEST(PreparedFilter, CompareWithTwoAnchorsGivesEachModesOwnResult) {
       ExpectSameImage(got.convolve, Filter(inputs[i], high, conv), what);
     }
   }
-  // The same anchor twice is the usual compare preparation.
+  // The same anchor twice is the usual compare preparation: fused.
   EXPECT_EQ(PreparedFilter(high, high, {}).plan(),
-            PreparedFilter(high, {}, PreparedFilter::Use::kCompare).plan());
+            PairCorrelator::Plan::kFused);
+  // In valid and full the anchor does not move the window: fused too.
+  FilterParams full;
+  full.size = OutputSize::kFull;
+  EXPECT_EQ(PreparedFilter(low, high, full).plan(),
+            PairCorrelator::Plan::kFused);
 }
 
 TEST(PreparedFilter, DecidesWhichInputsItReadsAsSamples) {
