@@ -168,7 +168,8 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
       ->check(InRange<int>(kQualityRange));
   cmd->add_flag("--strip", o.strip,
                 "Write no ICC profile, EXIF or XMP to the outputs (they are "
-                "carried over by default)");
+                "carried over by default); the line saying what made the file "
+                "stays");
   cmd->add_flag("--no-auto-orient", o.no_auto_orient,
                 "Filter the pixels as stored, ignoring the EXIF orientation "
                 "(which the outputs then keep)");
@@ -191,7 +192,8 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
                   "Write one JSON object per input (status, outputs, error, "
                   "milliseconds) to FILE as each finishes");
   cmd->add_flag("--skip-existing", o.skip_existing,
-                "Skip inputs whose outputs already exist and are complete");
+                "Skip inputs whose outputs already exist, are complete and "
+                "record this run's settings; redo the others");
   cmd->add_flag("--dry-run", o.dry_run,
                 "List what would be done, write nothing");
   cmd->add_option("--shard", o.shard,

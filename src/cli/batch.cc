@@ -27,6 +27,7 @@
 #include "io/atomic_write.h"
 #include "io/files.h"
 #include "io/format.h"
+#include "io/provenance.h"
 
 namespace convcorr::cli {
 
@@ -120,32 +121,53 @@ nlohmann::json PathsJson(const std::vector<fs::path>& paths) {
   return out;
 }
 
-bool AllComplete(const std::vector<fs::path>& outputs) {
-  return !outputs.empty() &&
-         std::all_of(outputs.begin(), outputs.end(),
-                     [](const fs::path& p) { return io::LooksComplete(p); });
+// What --skip-existing does with `job`; kProcess without it.
+Resume ResumeOf(const Job& job, const BatchSettings& settings,
+                const JobOutputs& outputs, const JobProvenance& provenance) {
+  if (!settings.skip_existing || job.error || job.to_stdout) return {};
+  return CheckExisting(
+      outputs(job),
+      provenance ? provenance(job) : std::vector<std::optional<std::string>>{});
 }
 
 int DryRun(const Plan& plan, const BatchSettings& settings, Reporter& reporter,
-           const JobOutputs& outputs) {
+           const JobOutputs& outputs, const JobProvenance& provenance) {
+  using Action = Resume::Action;
   for (const Job& job : plan.jobs) {
     if (job.error) {
       reporter.Failure(*job.error);
       continue;
     }
     const std::vector<fs::path> out = outputs(job);
-    const bool skip = settings.skip_existing && AllComplete(out);
+    const Resume resume = ResumeOf(job, settings, outputs, provenance);
     std::vector<std::string> names;
     for (const fs::path& p : out) names.push_back(p.string());
     std::string line;
     if (reporter.json()) {
-      line = nlohmann::json{{"input", job.name},
-                            {"outputs", PathsJson(out)},
-                            {"action", skip ? "skip" : "process"}}
-                 .dump();
-    } else if (skip) {
-      line = fmt::format("skip {} (outputs exist: {})", job.name,
-                         fmt::join(names, ", "));
+      nlohmann::json j = {{"input", job.name}, {"outputs", PathsJson(out)}};
+      switch (resume.action) {
+        case Action::kProcess:
+          j["action"] = "process";
+          break;
+        case Action::kRedo:
+          j["action"] = "redo";
+          j["reason"] = resume.why;
+          break;
+        case Action::kSkip:
+          j["action"] = "skip";
+          j["checked"] = !resume.unchecked;
+          break;
+      }
+      line = j.dump();
+    } else if (resume.action == Action::kSkip) {
+      line = fmt::format(
+          "skip {} (outputs exist: {}{})", job.name, fmt::join(names, ", "),
+          resume.unchecked
+              ? fmt::format("; not checked: {} files record no settings",
+                            io::ExtensionOf(out.front()))
+              : std::string());
+    } else if (resume.action == Action::kRedo) {
+      line = fmt::format("redo {} ({})", job.name, resume.why);
     } else {
       line = fmt::format("{} -> {}", job.name, fmt::join(names, ", "));
     }
@@ -155,6 +177,30 @@ int DryRun(const Plan& plan, const BatchSettings& settings, Reporter& reporter,
 }
 
 }  // namespace
+
+Resume CheckExisting(const std::vector<fs::path>& outputs,
+                     const std::vector<std::optional<std::string>>& expected) {
+  Resume r;
+  if (outputs.empty() ||
+      !std::all_of(outputs.begin(), outputs.end(),
+                   [](const fs::path& p) { return io::LooksComplete(p); })) {
+    return r;  // kProcess
+  }
+  bool checked = false;
+  for (size_t i = 0; i < outputs.size() && i < expected.size(); ++i) {
+    if (!expected[i]) continue;  // the format holds none
+    checked = true;
+    const std::optional<std::string> found = io::ReadProvenance(outputs[i]);
+    if (found == expected[i]) continue;
+    r.action = Resume::Action::kRedo;
+    r.why = outputs[i].string() + (found ? " was made with other settings"
+                                         : " does not record how it was made");
+    return r;
+  }
+  r.action = Resume::Action::kSkip;
+  r.unchecked = !checked && !expected.empty();
+  return r;
+}
 
 std::optional<Shard> ResolveShard(
     const FilterOptions& options,
@@ -285,9 +331,11 @@ std::string ProgressLine(size_t done, size_t total, size_t failed,
 }
 
 int RunBatch(const Plan& plan, const BatchSettings& settings,
-             Reporter& reporter, const JobOutputs& outputs,
-             const JobBody& body) {
-  if (settings.dry_run) return DryRun(plan, settings, reporter, outputs);
+             Reporter& reporter, const JobOutputs& outputs, const JobBody& body,
+             const JobProvenance& provenance) {
+  if (settings.dry_run) {
+    return DryRun(plan, settings, reporter, outputs, provenance);
+  }
   ReportFile report(settings.report);
   const auto start = std::chrono::steady_clock::now();
   const size_t n = plan.jobs.size();
@@ -301,7 +349,7 @@ int RunBatch(const Plan& plan, const BatchSettings& settings,
   std::atomic<size_t> next{0};
   std::atomic<bool> stop{false};
   std::exception_ptr fatal;
-  std::atomic<int> ok{0}, skipped{0}, failed{0};
+  std::atomic<int> ok{0}, skipped{0}, failed{0}, redone{0};
 
   // The progress line is redrawn in place after each input; the lines of
   // finished inputs are printed above it (it is erased first).
@@ -335,6 +383,7 @@ int RunBatch(const Plan& plan, const BatchSettings& settings,
     std::string error;
     JobOutcome outcome;
     double ms = 0;
+    std::string redo;  // why its existing outputs were made again
   };
 
   const auto run_one = [&](size_t i) -> Done {
@@ -342,17 +391,19 @@ int RunBatch(const Plan& plan, const BatchSettings& settings,
     Reporter r(reporter.quiet(), reporter.verbose(), reporter.json());
     r.Capture(&logs[i]);
     const auto t0 = std::chrono::steady_clock::now();
-    Done done{i, "ok", "", {}, 0};
+    Done done{i, "ok", "", {}, 0, ""};
     try {
-      std::vector<fs::path> out;
-      if (settings.skip_existing && !job.error && !job.to_stdout) {
-        out = outputs(job);
-      }
-      if (!out.empty() && AllComplete(out)) {
+      const Resume resume = ResumeOf(job, settings, outputs, provenance);
+      if (resume.action == Resume::Action::kSkip) {
         done.status = "skipped";
-        done.outcome.outputs = out;
-        r.Verbose(fmt::format("skip {}: its outputs exist", job.name));
+        done.outcome.outputs = outputs(job);
+        r.Verbose(fmt::format("skip {}: its outputs exist{}", job.name,
+                              resume.unchecked ? " (not checked)" : ""));
       } else {
+        if (resume.action == Resume::Action::kRedo) {
+          done.redo = resume.why;
+          r.Verbose(fmt::format("redo {}: {}", job.name, resume.why));
+        }
         done.outcome = body(job, r);
       }
     } catch (const Error& e) {
@@ -404,6 +455,7 @@ int RunBatch(const Plan& plan, const BatchSettings& settings,
     (done.status == "ok"        ? ok
      : done.status == "skipped" ? skipped
                                 : failed) += 1;
+    if (done.status == "ok" && !done.redo.empty()) ++redone;
     nlohmann::json record = {{"input", plan.jobs[i].name}};
     record["outputs"] = PathsJson(done.outcome.outputs);
     record["status"] = done.status;
@@ -411,6 +463,7 @@ int RunBatch(const Plan& plan, const BatchSettings& settings,
         done.error.empty() ? nlohmann::json() : nlohmann::json(done.error);
     record["ms"] = std::round(done.ms * 10) / 10;
     if (!done.outcome.details.is_null()) record.update(done.outcome.details);
+    if (!done.redo.empty()) record["redo"] = done.redo;
     try {
       report.Write(record);
     } catch (...) {
@@ -506,14 +559,18 @@ int RunBatch(const Plan& plan, const BatchSettings& settings,
           .count();
   report.Write({{"summary",
                  {{"processed", ok.load()},
+                  {"redone", redone.load()},
                   {"skipped", skipped.load()},
                   {"failed", failed.load()},
                   {"seconds", std::round(seconds * 1000) / 1000}}}});
   if (settings.summary && !reporter.quiet()) {
     Reporter::Print(
         {{false,
-          fmt::format("{} processed, {} skipped, {} failed in {:.2f} s\n",
-                      ok.load(), skipped.load(), failed.load(), seconds)}});
+          fmt::format("{} processed{}, {} skipped, {} failed in {:.2f} s\n",
+                      ok.load(),
+                      redone > 0 ? fmt::format(" ({} redone)", redone.load())
+                                 : std::string(),
+                      skipped.load(), failed.load(), seconds)}});
   }
   return failed > 0 ? kExitSomeFailed : kExitOk;
 }

@@ -70,6 +70,30 @@ struct JobOutcome {
 using JobBody = std::function<JobOutcome(const Job&, Reporter&)>;
 using JobOutputs =
     std::function<std::vector<std::filesystem::path>(const Job&)>;
+// The provenance (io/provenance.h) each of a job's outputs must hold for
+// --skip-existing to keep it, in the order of JobOutputs; nullopt for an
+// output whose format holds none (it is kept if complete, unchecked).
+using JobProvenance =
+    std::function<std::vector<std::optional<std::string>>(const Job&)>;
+
+// What --skip-existing does with a job whose outputs may exist.
+struct Resume {
+  enum class Action {
+    kProcess,  // an output is missing or incomplete
+    kRedo,     // all complete, but one was made otherwise
+    kSkip,     // all complete, and as this run would make them
+  };
+  Action action = Action::kProcess;
+  // kRedo: why, naming the first output found wanting: "out/a.png was made
+  // with other settings" or "out/a.png does not record how it was made".
+  std::string why;
+  // kSkip: no output's provenance could be checked (formats without one).
+  bool unchecked = false;
+};
+// Checks `outputs` against `expected` (JobProvenance's, or empty: every
+// complete output is kept unchecked).
+Resume CheckExisting(const std::vector<std::filesystem::path>& outputs,
+                     const std::vector<std::optional<std::string>>& expected);
 
 // Runs `body` for every job, `settings.jobs` at a time, and commits the
 // files each job staged (on a committer thread when there are several
@@ -79,9 +103,11 @@ using JobOutputs =
 // whole, so a run killed half way leaves a valid report of what it
 // finished. Input errors fail that input alone; an output error stops
 // taking new inputs and is rethrown once the inputs in flight are done.
-// Returns kExitSomeFailed if any input failed.
+// With --skip-existing, a job is skipped or redone as CheckExisting says
+// (`provenance` gives what its outputs must hold; none: completeness
+// alone). Returns kExitSomeFailed if any input failed.
 int RunBatch(const Plan& plan, const BatchSettings& settings,
-             Reporter& reporter, const JobOutputs& outputs,
-             const JobBody& body);
+             Reporter& reporter, const JobOutputs& outputs, const JobBody& body,
+             const JobProvenance& provenance = nullptr);
 
 }  // namespace convcorr::cli

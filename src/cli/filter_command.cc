@@ -21,6 +21,7 @@
 #include "cli/format.h"
 #include "cli/parse.h"
 #include "cli/plan.h"
+#include "cli/provenance.h"
 #include "cli/report.h"
 #include "common/error.h"
 #include "core/filter.h"
@@ -29,6 +30,7 @@
 #include "io/files.h"
 #include "io/format.h"
 #include "io/image_io.h"
+#include "io/provenance.h"
 #include "kernel/kernel.h"
 #include "kernel/spec.h"
 
@@ -56,6 +58,8 @@ struct Setup {
   // The kernel and params prepared once for every input (core decides the
   // strategy, the compare plan and each input's path).
   std::unique_ptr<core::PreparedFilter> filter;
+  // What each output records of the run (cli/provenance.h).
+  ProvenanceSettings provenance;
 };
 
 // `mode` for convolve and correlate; compare makes both.
@@ -177,6 +181,16 @@ Setup MakeSetup(const FilterOptions& o, bool compare, core::Mode mode) {
   // The tool's results are floats unless --depth says otherwise.
   DepthChoice depth = ParseDepth(o.depth);
   if (compat.float_output && !o.depth_given) depth = {false, core::Depth::kF32};
+  const diff::DiffRange diff_range = ParseDiffRange(o.diff_range);
+  ProvenanceSettings provenance;
+  provenance.kernel = k;
+  if (compare) provenance.convolve_kernel = conv_k;
+  provenance.params = params;
+  provenance.depth = depth;
+  provenance.decode = decode;
+  provenance.strip = o.strip;
+  provenance.quality = o.quality;
+  provenance.diff_range = diff_range;
   return {std::move(k),
           o.kernel_spec,
           params,
@@ -187,8 +201,9 @@ Setup MakeSetup(const FilterOptions& o, bool compare, core::Mode mode) {
           std::move(analysis),
           std::move(notes),
           std::move(engine),
-          ParseDiffRange(o.diff_range),
-          std::move(filter)};
+          diff_range,
+          std::move(filter),
+          std::move(provenance)};
 }
 
 // The notes and, with -v, the engine line, once the run is going ahead.
@@ -328,6 +343,54 @@ std::vector<uint8_t> Encode(const core::Image& img, const std::string& ext,
   return io::EncodeImage(img, ext, name, metadata, options);
 }
 
+// Metadata holding a provenance only (difference maps and panels).
+io::Metadata WithProvenance(std::string provenance) {
+  io::Metadata m;
+  m.provenance = std::move(provenance);
+  return m;
+}
+
+// What --skip-existing expects in each of `texts`' outputs (`paths`):
+// nullopt where the format holds no provenance.
+std::vector<std::optional<std::string>> Expected(
+    const std::vector<fs::path>& paths, std::vector<std::string> texts) {
+  std::vector<std::optional<std::string>> out;
+  for (size_t i = 0; i < paths.size() && i < texts.size(); ++i) {
+    if (io::HoldsProvenance(io::ExtensionOf(paths[i]))) {
+      out.emplace_back(std::move(texts[i]));
+    } else {
+      out.emplace_back(std::nullopt);
+    }
+  }
+  return out;
+}
+
+// The panel's title: the spec as typed and the input's file name.
+std::string PanelTitle(const Setup& s, const Job& job) {
+  return fmt::format("{}  |  {}", s.spec,
+                     job.from_stdin ? "stdin" : job.input.filename().string());
+}
+
+// The provenance of each of a compare job's outputs, in CompareOutputs'
+// order.
+std::vector<std::string> CompareProvenance(const Setup& s,
+                                           const FilterOptions& o,
+                                           const Job& job) {
+  const ProvenanceSettings& p = s.provenance;
+  std::vector<std::string> out = {
+      OutputProvenance(p, OutputRole::kCompareConvolve, job.ext),
+      OutputProvenance(p, OutputRole::kCompareCorrelate, job.ext),
+      OutputProvenance(p, OutputRole::kDiff, "png")};
+  if (o.raw_diff) {
+    out.push_back(OutputProvenance(p, OutputRole::kRawDiff, "tif"));
+  }
+  if (o.panel) {
+    out.push_back(
+        OutputProvenance(p, OutputRole::kPanel, "png", PanelTitle(s, job)));
+  }
+  return out;
+}
+
 void EnsureDirectory(const fs::path& dir) {
   if (dir.empty()) return;
   std::error_code ec;
@@ -359,13 +422,20 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
   const auto outputs = [](const Job& job) {
     return std::vector<fs::path>{job.to_stdout ? fs::path("-") : job.output};
   };
+  const auto provenance = [&s](const Job& job) {
+    return OutputProvenance(s.provenance, OutputRole::kFiltered, job.ext);
+  };
+  const auto expected = [&](const Job& job) {
+    return Expected({job.output}, {provenance(job)});
+  };
   return RunBatch(
       plan, batch.settings, reporter, outputs,
       [&](const Job& job, Reporter& reporter) -> JobOutcome {
         io::Raster raster = ReadRaster(job, s.decode);
         CheckKernelFits(job, raster.width(), raster.height(), s);
-        const io::Metadata metadata =
+        io::Metadata metadata =
             s.strip ? io::Metadata{} : std::move(raster.metadata());
+        metadata.provenance = provenance(job);
         const std::string out_name = job.to_stdout ? "-" : job.output.string();
         Result out;
         std::vector<uint8_t> bytes;
@@ -418,7 +488,8 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
         return {{job.to_stdout ? fs::path("-") : job.output},
                 {{"saturated", out.saturated}},
                 std::move(staged)};
-      });
+      },
+      expected);
 }
 
 int RunCompare(const FilterOptions& o) {
@@ -429,12 +500,17 @@ int RunCompare(const FilterOptions& o) {
   Announce(s, reporter, batch.settings.jobs);
   if (!batch.settings.dry_run) EnsureDirectory(plan.out_root);
   const auto outputs = [&o](const Job& job) { return CompareOutputs(job, o); };
+  const auto expected = [&](const Job& job) {
+    return Expected(CompareOutputs(job, o), CompareProvenance(s, o, job));
+  };
   return RunBatch(
       plan, batch.settings, reporter, outputs,
       [&](const Job& job, Reporter& reporter) -> JobOutcome {
         io::Raster raster = ReadRaster(job, s.decode);
-        const io::Metadata metadata =
+        io::Metadata metadata =
             s.strip ? io::Metadata{} : std::move(raster.metadata());
+        const std::vector<std::string> provenance =
+            CompareProvenance(s, o, job);
         const core::Image img = io::ToImage(std::move(raster));
         CheckKernelFits(job, img.width, img.height, s);
         // Both results in one pass where the engine can fuse them.
@@ -456,24 +532,27 @@ int RunCompare(const FilterOptions& o) {
         // Encode everything first so a failure leaves no half-written set.
         const std::vector<fs::path> paths = CompareOutputs(job, o);
         std::vector<std::vector<uint8_t>> files;
+        metadata.provenance = provenance[0];
         files.push_back(
             Encode(conv_q, job.ext, paths[0].string(), metadata, s.encode));
+        metadata.provenance = provenance[1];
         files.push_back(
             Encode(corr_q, job.ext, paths[1].string(), metadata, s.encode));
-        files.push_back(Encode(heat, "png", paths[2].string()));
+        files.push_back(Encode(heat, "png", paths[2].string(),
+                               WithProvenance(provenance[2])));
         size_t next = 3;
         if (o.raw_diff) {
-          files.push_back(
-              Encode(diff::RawDiff(conv, corr), "tif", paths[next++].string()));
+          files.push_back(Encode(diff::RawDiff(conv, corr), "tif",
+                                 paths[next].string(),
+                                 WithProvenance(provenance[next])));
+          ++next;
         }
         if (o.panel) {
-          const std::string title = fmt::format(
-              "{}  |  {}", s.spec,
-              job.from_stdin ? "stdin" : job.input.filename().string());
-          files.push_back(
-              Encode(diff::Panel(img, corr_q, conv_q, heat, stats.map_range,
-                                 stats.max_abs, title),
-                     "png", paths[next++].string()));
+          files.push_back(Encode(
+              diff::Panel(img, corr_q, conv_q, heat, stats.map_range,
+                          stats.max_abs, PanelTitle(s, job)),
+              "png", paths[next].string(), WithProvenance(provenance[next])));
+          ++next;
         }
         EnsureDirectory(job.out_dir);
         std::vector<io::StagedFile> staged;
@@ -490,7 +569,8 @@ int RunCompare(const FilterOptions& o) {
                 {{"saturated", conv_sat + corr_sat},
                  {"diff", DiffStatsJson(stats)}},
                 std::move(staged)};
-      });
+      },
+      expected);
 }
 
 }  // namespace convcorr::cli

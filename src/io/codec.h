@@ -39,14 +39,21 @@ struct PixelFormat {
   size_t RowBytes() const;
 };
 
-// What a photo carries besides its pixels, carried from input to output.
+// What a photo carries besides its pixels, carried from input to output,
+// and what convcorr says of the output it writes.
 struct Metadata {
   std::vector<uint8_t> icc;   // ICC colour profile, as stored
   std::vector<uint8_t> exif;  // EXIF as a TIFF structure ("II*\0" or
                               // "MM\0*" first), without "Exif\0\0"
   std::string xmp;            // the XMP packet (XML text)
+  // What made the output (io/provenance.h): written by the encoders in
+  // their format's text slot, never read by the decoders (so never
+  // carried from an input); empty writes none.
+  std::string provenance;
 
-  bool empty() const { return icc.empty() && exif.empty() && xmp.empty(); }
+  bool empty() const {
+    return icc.empty() && exif.empty() && xmp.empty() && provenance.empty();
+  }
 };
 
 // The bytes of an encoded image, read front to back. A source over memory
@@ -126,6 +133,9 @@ class Decoder {
   int orientation_ = 0;
 };
 
+// JPEG's quality when none is given (OpenCV's default).
+inline constexpr int kDefaultJpegQuality = 95;
+
 // Output settings the user chooses.
 struct EncodeOptions {
   // JPEG and WebP quality, 1 to 100; 0 takes the format's default (JPEG
@@ -182,11 +192,13 @@ std::unique_ptr<Encoder> NewWebpEncoder(const PixelFormat& format,
                                         const EncodeOptions& options,
                                         Sink& sink, std::string_view name);
 // `kind`: "pgm" (1 channel), "ppm" (3 channels), "pnm" (either), "pfm"
-// (float, 1 or 3 channels).
+// (float, 1 or 3 channels). A non-empty `provenance` is a comment line of
+// the PGM or PPM header (PFM has none).
 std::unique_ptr<Encoder> NewPnmEncoder(std::string_view kind,
                                        const PixelFormat& format, Sink& sink,
-                                       std::string_view name);
-// 8-bit gray (with a grey palette) or B,G,R.
+                                       std::string_view name,
+                                       std::string_view provenance = {});
+// 8-bit gray (with a grey palette) or B,G,R: no metadata, no provenance.
 std::unique_ptr<Encoder> NewBmpEncoder(const PixelFormat& format, Sink& sink,
                                        std::string_view name);
 

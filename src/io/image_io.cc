@@ -17,6 +17,7 @@
 #include "io/files.h"
 #include "io/format.h"
 #include "io/legacy_codecs.h"
+#include "io/provenance.h"
 
 namespace convcorr::io {
 
@@ -400,6 +401,10 @@ std::vector<uint8_t> EncodeImpl(const Raster::Impl& m, std::string_view ext,
   f.height = m.height;
   f.channels = m.channels;
   f.depth = m.depth;
+  if (!metadata.provenance.empty() && !IsProvenanceText(metadata.provenance)) {
+    throw Error(ErrorKind::kInternal,
+                "output '" + std::string(name) + "': malformed provenance");
+  }
   VectorSink sink;
   const std::string format = FormatOf(ext);
   std::unique_ptr<Encoder> encoder;
@@ -414,7 +419,8 @@ std::vector<uint8_t> EncodeImpl(const Raster::Impl& m, std::string_view ext,
   } else if (format == "bmp") {
     encoder = NewBmpEncoder(f, sink, name);
   } else if (format == "pnm" || format == "pfm") {
-    encoder = NewPnmEncoder(ext, f, sink, name);  // pgm, ppm, pnm or pfm
+    // pgm, ppm, pnm or pfm
+    encoder = NewPnmEncoder(ext, f, sink, name, metadata.provenance);
   } else {
     ThrowOutput(name, "cannot encode as " + std::string(ext));
   }

@@ -354,8 +354,11 @@ class JpegEncoder final : public Encoder {
     }
     const size_t icc_size =
         metadata.icc.size() <= kMaxIcc ? metadata.icc.size() : 0;
-    if (!StartGuarded(format, quality, exif, metadata.icc.data(), icc_size,
-                      xmp)) {
+    std::vector<JOCTET> comment(metadata.provenance.begin(),
+                                metadata.provenance.end());
+    if (comment.size() > kMaxMarkerData) comment.clear();
+    if (!StartGuarded(format, quality, exif, metadata.icc.data(), icc_size, xmp,
+                      comment)) {
       Fail();
     }
   }
@@ -379,7 +382,8 @@ class JpegEncoder final : public Encoder {
   // As in JpegDecoder: locals with trivial destructors only.
   bool StartGuarded(const PixelFormat& format, int quality,
                     const std::vector<JOCTET>& exif, const JOCTET* icc,
-                    size_t icc_size, const std::vector<JOCTET>& xmp) {
+                    size_t icc_size, const std::vector<JOCTET>& xmp,
+                    const std::vector<JOCTET>& comment) {
     if (setjmp(err_.jump) != 0) return false;
     InitErrorManager(err_);
     cinfo_.err = &err_.pub;
@@ -410,6 +414,12 @@ class JpegEncoder final : public Encoder {
     if (!xmp.empty()) {
       jpeg_write_marker(&cinfo_, JPEG_APP0 + 1, xmp.data(),
                         static_cast<unsigned>(xmp.size()));
+    }
+    // The provenance: a comment, before the frame (ReadProvenance stops at
+    // the first scan).
+    if (!comment.empty()) {
+      jpeg_write_marker(&cinfo_, JPEG_COM, comment.data(),
+                        static_cast<unsigned>(comment.size()));
     }
     return true;
   }
@@ -497,8 +507,9 @@ std::unique_ptr<Encoder> NewJpegEncoder(const PixelFormat& format,
     throw Error(ErrorKind::kInternal, "jpeg encoder: bad channel count");
   }
   // 95 is OpenCV's default, so unset quality writes what OpenCV wrote.
-  const int quality =
-      options.quality == 0 ? 95 : std::clamp(options.quality, 1, 100);
+  const int quality = options.quality == 0
+                          ? kDefaultJpegQuality
+                          : std::clamp(options.quality, 1, 100);
   auto encoder = std::make_unique<JpegEncoder>(sink, name);
   encoder->Start(format, metadata, quality);
   return encoder;

@@ -34,6 +34,7 @@
 
 #include "common/error.h"
 #include "io/codec.h"
+#include "io/provenance.h"
 
 namespace convcorr::io {
 namespace {
@@ -449,6 +450,15 @@ class PngEncoder final : public Encoder {
         text.compression = PNG_ITXT_COMPRESSION_NONE;
         text.key = const_cast<png_charp>(kXmpKey);
         text.text = const_cast<png_charp>(metadata.xmp.c_str());
+        png_set_text(png, info, &text, 1);
+      }
+      if (!metadata.provenance.empty()) {
+        // tEXt (Latin-1, uncompressed): the text is printable ASCII, and
+        // written before IDAT, where ReadProvenance looks.
+        png_text text{};
+        text.compression = PNG_TEXT_COMPRESSION_NONE;
+        text.key = const_cast<png_charp>(kPngProvenanceKey);
+        text.text = const_cast<png_charp>(metadata.provenance.c_str());
         png_set_text(png, info, &text, 1);
       }
       png_write_info(png, info);

@@ -54,13 +54,20 @@ class RowCounter {
 class PnmEncoder : public Encoder {
  public:
   PnmEncoder(const PixelFormat& format, bool color, Sink& sink,
-             std::string_view name)
+             std::string_view name, std::string_view provenance)
       : format_(format),
         color_(color),
         sink_(sink),
         counter_(format.height, name) {
     const bool wide = format.depth == core::Depth::kU16;
-    const std::string header = std::string(color ? "P6\n" : "P5\n") +
+    // The provenance is one line of printable text: a comment after the
+    // magic number, which every PNM reader skips.
+    const std::string comment =
+        provenance.empty() ||
+                provenance.find_first_of("\r\n") != std::string_view::npos
+            ? std::string()
+            : "# " + std::string(provenance) + "\n";
+    const std::string header = std::string(color ? "P6\n" : "P5\n") + comment +
                                std::to_string(format.width) + " " +
                                std::to_string(format.height) + "\n" +
                                (wide ? "65535" : "255") + "\n";
@@ -159,7 +166,8 @@ class PfmEncoder : public Encoder {
 
 std::unique_ptr<Encoder> NewPnmEncoder(std::string_view kind,
                                        const PixelFormat& format, Sink& sink,
-                                       std::string_view name) {
+                                       std::string_view name,
+                                       std::string_view provenance) {
   const std::string k(kind);
   if (k != "pgm" && k != "ppm" && k != "pnm" && k != "pfm") {
     ThrowOutput(name, "cannot encode as " + Printable(k));
@@ -190,7 +198,7 @@ std::unique_ptr<Encoder> NewPnmEncoder(std::string_view kind,
                           "--depth u8 or u16");
   }
   return std::make_unique<PnmEncoder>(
-      format, k == "ppm" || format.channels == 3, sink, name);
+      format, k == "ppm" || format.channels == 3, sink, name, provenance);
 }
 
 }  // namespace convcorr::io

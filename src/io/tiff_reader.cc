@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "io/codec.h"
 #include "io/exif.h"
+#include "io/provenance.h"
 #include "io/tiff_handle.h"
 
 namespace convcorr::io {
@@ -267,7 +268,10 @@ void TiffDecoder::ReadMetadata() {
   std::vector<ExifText> texts;
   const auto text = [&](bool exif_ifd, uint32_t tag) {
     const char* s = nullptr;
-    if (TIFFGetField(tif_, tag, &s) == 1 && s != nullptr && *s != '\0') {
+    if (TIFFGetField(tif_, tag, &s) == 1 && s != nullptr && *s != '\0' &&
+        // A convcorr output's Software is its provenance, which stays
+        // with that file (io/provenance.h).
+        !(tag == TIFFTAG_SOFTWARE && IsProvenanceText(s))) {
       texts.push_back({exif_ifd, static_cast<uint16_t>(tag), s});
     }
   };

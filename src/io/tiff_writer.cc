@@ -150,11 +150,19 @@ TiffEncoder::TiffEncoder(const PixelFormat& format, const Metadata& metadata,
                        metadata.xmp.data()),
           "cannot set the XMP packet");
   }
+  const bool provenance = !metadata.provenance.empty();
   for (const ExifText& t : texts) {
     // Only TIFF's own ASCII tags: an unknown tag would need a definition.
-    if (!t.exif_ifd && TIFFFindField(tif_, t.tag, TIFF_ASCII) != nullptr) {
+    // The input's Software gives way to convcorr's provenance: this file
+    // is convcorr's.
+    if (!t.exif_ifd && TIFFFindField(tif_, t.tag, TIFF_ASCII) != nullptr &&
+        !(provenance && t.tag == TIFFTAG_SOFTWARE)) {
       Check(TIFFSetField(tif_, t.tag, t.text.c_str()), "cannot set a text");
     }
+  }
+  if (provenance) {
+    Check(TIFFSetField(tif_, TIFFTAG_SOFTWARE, metadata.provenance.c_str()),
+          "cannot set Software");
   }
   if (exif_offset != 0) {
     Check(TIFFSetField(tif_, TIFFTAG_EXIFIFD, exif_offset),

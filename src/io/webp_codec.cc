@@ -16,7 +16,8 @@
 // .webp), 1 to 100 lossy at that quality (WebPEncodeBGR/BGRA, as with
 // IMWRITE_WEBP_QUALITY). Gray is written as B,G,R (as OpenCV converts it),
 // gray+alpha as B,G,R,A. With metadata, WebPMux adds ICCP, EXIF and "XMP "
-// chunks (a VP8X file); without, the bytes are OpenCV's.
+// chunks and the provenance's "CVCR" chunk (a VP8X file); without, the
+// bytes are OpenCV's.
 #include <webp/decode.h>
 #include <webp/demux.h>
 #include <webp/encode.h>
@@ -31,6 +32,7 @@
 
 #include "common/error.h"
 #include "io/codec.h"
+#include "io/provenance.h"
 
 namespace convcorr::io {
 
@@ -254,6 +256,12 @@ class WebpEncoder : public Encoder {
     set("EXIF", metadata_.exif.data(), metadata_.exif.size());
     set("XMP ", reinterpret_cast<const uint8_t*>(metadata_.xmp.data()),
         metadata_.xmp.size());
+    // An unknown chunk to every WebP reader (which skip those), so the XMP
+    // carried from the input stays as it was; mux writes it after the
+    // image.
+    set(kWebpProvenanceChunk,
+        reinterpret_cast<const uint8_t*>(metadata_.provenance.data()),
+        metadata_.provenance.size());
     WebPData assembled;
     WebPDataInit(&assembled);
     const WebPMuxError err = WebPMuxAssemble(mux.get(), &assembled);

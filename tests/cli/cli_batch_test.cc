@@ -13,13 +13,17 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cli/cli_util.h"
 #include "cli/run.h"
+#include "io/provenance.h"
 
 namespace convcorr::testing {
 namespace {
@@ -340,6 +344,207 @@ TEST(CliBatch, RunKilledHalfWayResumesWithSkipExistingToTheSameOutputs) {
     const std::string p = "p" + std::to_string(i) + ".png";
     EXPECT_TRUE(Identical(Read(t / "out" / "d3" / p), Read(t / "clean" / p)));
   }
+}
+
+// "convcorr X.Y.Z", as --version prints it: how every provenance starts.
+std::string VersionLine() {
+  const RunResult r = RunConvcorr({"--version"});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  return Lines(r.out).empty() ? "" : Lines(r.out)[0];
+}
+
+TEST(CliBatch, EveryOutputRecordsWhatMadeIt) {
+  Tree tree;
+  const std::string version = VersionLine();
+  RUN_OK(png, {"correlate", "-k", "box:3", "in/a.png", "-o", "out/a.png"}, "",
+         tree.t.path());
+  // The kernel as parsed, every setting that decides the pixels.
+  EXPECT_EQ(io::ReadProvenance(tree / "out" / "a.png"),
+            version +
+                " command=correlate kernel=3x3+1+1:0.1111111111111111,"
+                "0.1111111111111111,0.1111111111111111,0.1111111111111111,"
+                "0.1111111111111111,0.1111111111111111,0.1111111111111111,"
+                "0.1111111111111111,0.1111111111111111 border=reflect101 "
+                "size=same stride=1,1 scale=1 bias=0 abs=no filter-alpha=no "
+                "rounding=saturate depth=keep gray=no auto-orient=yes "
+                "metadata=keep");
+  // Each format in its own slot, --strip keeping it (it is convcorr's).
+  for (const std::string ext : {"jpg", "tif", "webp", "ppm"}) {
+    SCOPED_TRACE(ext);
+    const std::string out = "out/a." + ext;
+    RUN_OK(r,
+           {"convolve", "-k", "sobel-x", "--normalize", "--bias", "128",
+            "--strip", "in/a.png", "-o", out},
+           "", tree.t.path());
+    const std::optional<std::string> p = io::ReadProvenance(tree / out);
+    ASSERT_TRUE(p.has_value());
+    EXPECT_TRUE(p->starts_with(version + " command=convolve kernel=3x3+1+1:"
+                                         "-1,0,1,-2,0,2,-1,0,1 "))
+        << *p;
+    EXPECT_NE(p->find(" scale=0.25 bias=128 "), std::string::npos) << *p;
+    EXPECT_NE(p->find(" metadata=strip"), std::string::npos) << *p;
+    EXPECT_FALSE(Read(tree / out).empty());
+  }
+  // Standard output too.
+  RUN_OK(piped, {"correlate", "-k", "box:3", "in/a.png", "-o", "-"}, "",
+         tree.t.path());
+  EXPECT_EQ(io::ReadProvenance(std::span<const uint8_t>(
+                reinterpret_cast<const uint8_t*>(piped.out.data()),
+                piped.out.size())),
+            io::ReadProvenance(tree / "out" / "a.png"));
+  // compare: one per output, the heat map's with its range.
+  RUN_OK(cmp,
+         {"compare", "-k", "sobel-x", "--raw-diff", "--panel", "in/a.png", "-o",
+          "cmp"},
+         "", tree.t.path());
+  for (const std::string role :
+       {"convolve.png", "correlate.png", "diff.png", "diff.tif", "panel.png"}) {
+    const std::optional<std::string> p =
+        io::ReadProvenance(tree / "cmp" / ("a." + role));
+    ASSERT_TRUE(p.has_value()) << role;
+    EXPECT_TRUE(p->starts_with(version + " command=compare output=")) << *p;
+  }
+  EXPECT_NE(io::ReadProvenance(tree / "cmp" / "a.diff.png")
+                ->find(" diff-range=p99.5"),
+            std::string::npos);
+}
+
+TEST(CliBatch, SkipExistingRedoesOutputsMadeWithOtherSettings) {
+  Tree tree;
+  const std::vector<std::string> inputs = {"in/a.png", "in/z.png"};
+  const auto run = [&](std::vector<std::string> args,
+                       const std::vector<std::string>& more) {
+    args.insert(args.end(), inputs.begin(), inputs.end());
+    args.insert(args.end(), {"-o", "out"});
+    args.insert(args.end(), more.begin(), more.end());
+    return tree.Run(args);
+  };
+  const std::vector<std::string> box3 = {"correlate", "-k", "box:3"};
+  const std::vector<std::string> box5 = {"correlate", "-k", "box:5"};
+  const RunResult first = run(box3, {"-q"});
+  ASSERT_EQ(first.exit_code, 0) << Describe(first);
+  const std::string a3 = ReadBytes(tree / "out" / "a.png");
+
+  // The same settings: skipped, untouched.
+  const RunResult same =
+      run(box3, {"--skip-existing", "--report", "same.jsonl"});
+  ASSERT_EQ(same.exit_code, 0) << Describe(same);
+  json summary;
+  ByInput(ReadReport(tree / "same.jsonl"), &summary);
+  EXPECT_EQ(summary["skipped"], 2);
+  EXPECT_EQ(summary["processed"], 0);
+  EXPECT_EQ(ReadBytes(tree / "out" / "a.png"), a3);
+
+  // Another kernel: the dry run says why each would be redone...
+  const RunResult dry = run(box5, {"--skip-existing", "--dry-run"});
+  ASSERT_EQ(dry.exit_code, 0) << Describe(dry);
+  EXPECT_EQ(dry.out,
+            "redo in/a.png (out/a.png was made with other settings)\n"
+            "redo in/z.png (out/z.png was made with other settings)\n");
+  const RunResult dry_json =
+      run(box5, {"--skip-existing", "--dry-run", "--json"});
+  ASSERT_EQ(dry_json.exit_code, 0) << Describe(dry_json);
+  EXPECT_EQ(json::parse(Lines(dry_json.out).at(0)),
+            json({{"input", "in/a.png"},
+                  {"outputs", json::array({"out/a.png"})},
+                  {"action", "redo"},
+                  {"reason", "out/a.png was made with other settings"}}));
+  EXPECT_EQ(ReadBytes(tree / "out" / "a.png"), a3);
+  // ... and the run redoes them, saying so with -v and in the report.
+  const RunResult redo =
+      run(box5, {"--skip-existing", "--report", "redo.jsonl", "-v"});
+  ASSERT_EQ(redo.exit_code, 0) << Describe(redo);
+  EXPECT_NE(
+      redo.err.find("redo in/a.png: out/a.png was made with other settings\n"),
+      std::string::npos)
+      << redo.err;
+  const auto report = ByInput(ReadReport(tree / "redo.jsonl"), &summary);
+  EXPECT_EQ(report.at("in/a.png")["status"], "ok");
+  EXPECT_EQ(report.at("in/a.png")["redo"],
+            "out/a.png was made with other settings");
+  EXPECT_EQ(summary["processed"], 2);
+  EXPECT_EQ(summary["redone"], 2);
+  EXPECT_EQ(summary["skipped"], 0);
+  EXPECT_NE(ReadBytes(tree / "out" / "a.png"), a3);
+  RUN_OK(fresh, {"correlate", "-k", "box:5", "in/a.png", "-o", "fresh.png"}, "",
+         tree.t.path());
+  EXPECT_EQ(ReadBytes(tree / "out" / "a.png"), ReadBytes(tree / "fresh.png"));
+
+  // The same kernel typed out: the same settings, skipped.
+  const std::string row = "1/25,1/25,1/25,1/25,1/25";
+  const std::string typed = row + ";" + row + ";" + row + ";" + row + ";" + row;
+  const RunResult again =
+      run({"correlate", "-k", typed}, {"--skip-existing", "--dry-run"});
+  ASSERT_EQ(again.exit_code, 0) << Describe(again);
+  EXPECT_EQ(again.out,
+            "skip in/a.png (outputs exist: out/a.png)\n"
+            "skip in/z.png (outputs exist: out/z.png)\n");
+
+  // A file another tool wrote there (OpenCV's imwrite): redone.
+  ASSERT_TRUE(
+      cv::imwrite((tree / "out" / "a.png").string(), Read(tree / "fresh.png")));
+  const RunResult foreign = run(box5, {"--skip-existing", "--dry-run"});
+  ASSERT_EQ(foreign.exit_code, 0) << Describe(foreign);
+  EXPECT_EQ(foreign.out,
+            "redo in/a.png (out/a.png does not record how it was made)\n"
+            "skip in/z.png (outputs exist: out/z.png)\n");
+  const RunResult fixed =
+      run(box5, {"--skip-existing", "--report", "fixed.jsonl"});
+  ASSERT_EQ(fixed.exit_code, 0) << Describe(fixed);
+  EXPECT_EQ(ByInput(ReadReport(tree / "fixed.jsonl")).at("in/a.png")["redo"],
+            "out/a.png does not record how it was made");
+  EXPECT_EQ(ReadBytes(tree / "out" / "a.png"), ReadBytes(tree / "fresh.png"));
+}
+
+TEST(CliBatch, SkipExistingTrustsCompleteOutputsOfFormatsWithoutText) {
+  Tree tree;
+  RUN_OK(first,
+         {"correlate", "-k", "box:3", "in/a.png", "-o", "out", "--format",
+          "bmp", "-q"},
+         "", tree.t.path());
+  const std::string bmp = ReadBytes(tree / "out" / "a.bmp");
+  // BMP (and PFM) cannot say how they were made: a complete one is kept,
+  // and the dry run says it was not checked.
+  const RunResult dry =
+      tree.Run({"correlate", "-k", "box:5", "in/a.png", "-o", "out", "--format",
+                "bmp", "--skip-existing", "--dry-run"});
+  ASSERT_EQ(dry.exit_code, 0) << Describe(dry);
+  EXPECT_EQ(dry.out,
+            "skip in/a.png (outputs exist: out/a.bmp; not checked: bmp files "
+            "record no settings)\n");
+  const RunResult dry_json =
+      tree.Run({"correlate", "-k", "box:5", "in/a.png", "-o", "out", "--format",
+                "bmp", "--skip-existing", "--dry-run", "--json"});
+  EXPECT_EQ(json::parse(dry_json.out)["checked"], false);
+  const RunResult run =
+      tree.Run({"correlate", "-k", "box:5", "in/a.png", "-o", "out", "--format",
+                "bmp", "--skip-existing", "-v"});
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_NE(run.err.find("skip in/a.png: its outputs exist (not checked)\n"),
+            std::string::npos)
+      << run.err;
+  EXPECT_EQ(ReadBytes(tree / "out" / "a.bmp"), bmp);
+}
+
+TEST(CliBatch, SkipExistingChecksEveryCompareOutput) {
+  Tree tree;
+  const std::vector<std::string> args = {"compare",  "-k", "sobel-x", "--panel",
+                                         "in/a.png", "-o", "cmp"};
+  RUN_OK(first, args, "", tree.t.path());
+  std::vector<std::string> same = args;
+  same.insert(same.end(), {"--skip-existing", "--dry-run"});
+  const RunResult skip = tree.Run(same);
+  ASSERT_EQ(skip.exit_code, 0) << Describe(skip);
+  EXPECT_EQ(skip.out,
+            "skip in/a.png (outputs exist: cmp/a.convolve.png, "
+            "cmp/a.correlate.png, cmp/a.diff.png, cmp/a.panel.png)\n");
+  // Only the heat map (and the panel) depend on --diff-range.
+  std::vector<std::string> range = same;
+  range.insert(range.end(), {"--diff-range", "max"});
+  const RunResult redo = tree.Run(range);
+  ASSERT_EQ(redo.exit_code, 0) << Describe(redo);
+  EXPECT_EQ(redo.out,
+            "redo in/a.png (cmp/a.diff.png was made with other settings)\n");
 }
 
 TEST(CliBatch, DryRunListsTheWorkAndWritesNothing) {

@@ -1,15 +1,16 @@
 // libFuzzer harness: decode-then-filter of a small image, as the CLI does
-// with a file or stdin. Any bytes must either decode within --max-pixels or
-// throw one kInput error of one line naming the input; what decodes must
-// filter in its own sample type (the typed views of the fast engine), agree
-// between the fast engine and the reference on the planar image, and
-// encode again.
+// with a file or stdin, and the provenance reader on the same bytes. Any bytes
+// must either decode within --max-pixels or throw one kInput error of one line
+// naming the input; what decodes must filter in its own sample type (the typed
+// views of the fast engine), agree between the fast engine and the reference on
+// the planar image, and encode again.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -17,6 +18,7 @@
 #include "core/filter.h"
 #include "fuzz_check.h"
 #include "io/image_io.h"
+#include "io/provenance.h"
 #include "kernel/kernel.h"
 
 namespace convcorr::fuzz {
@@ -70,6 +72,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   params.threads = 1;
   // An asymmetric kernel: the two modes differ.
   const kernel::Kernel k(3, 3, {1, 2, 0, -1, 0, 1, 0, -2, 1});
+
+  // The provenance reader (--skip-existing) on the same bytes: whatever
+  // it finds must be a provenance; it never throws over memory.
+  const std::optional<std::string> provenance = io::ReadProvenance(bytes);
+  fuzz::Require(!provenance || io::IsProvenanceText(*provenance),
+                "the provenance reader returned malformed text");
 
   io::Raster raster;
   try {

@@ -111,10 +111,17 @@ def main():
     except ImportError:
         pass
     # Formats written by convcorr from the PNGs above.
+    # The provenance-* files carry the provenance line convcorr writes into
+    # every output (docs/io.md), for the reader that looks for it.
     for src, dst, extra in [("rgb8.png", "rgb8.jpg", []),
                             ("gray8.png", "gray8.jpg", []),
                             ("rgb8.png", "rgb8.webp", []),
-                            ("gray8.png", "gray-float.pfm", ["--depth", "f32"])]:
+                            ("gray8.png", "gray-float.pfm", ["--depth", "f32"]),
+                            ("rgb8.png", "provenance.png", []),
+                            ("rgb8.png", "provenance.jpg", []),
+                            ("rgb8.png", "provenance.tif", []),
+                            ("rgb8.png", "provenance.webp", []),
+                            ("gray8.png", "provenance.pgm", [])]:
         subprocess.run([binary, "correlate", "-k", "identity", "-q",
                         *extra, os.path.join(out, src), "-o",
                         os.path.join(out, dst)], check=True)

@@ -95,9 +95,12 @@ def write_pgm(path, a):
 
 
 def read_pgm(path):
-    """An 8-bit binary PGM: the samples are the file's last w*h bytes."""
+    """An 8-bit binary PGM: the samples are the file's last w*h bytes. The
+    header's comment lines (convcorr writes its provenance in one) are
+    skipped."""
     data = open(path, "rb").read()
-    parts = data.split(maxsplit=3)
+    header = b" ".join(line.split(b"#")[0] for line in data.split(b"\n")[:4])
+    parts = header.split()
     w, h = int(parts[1]), int(parts[2])
     return np.frombuffer(data[-w * h:], np.uint8).reshape(h, w)
 
