@@ -60,6 +60,8 @@ struct Setup {
   std::unique_ptr<core::PreparedFilter> filter;
   // What each output records of the run (cli/provenance.h).
   ProvenanceSettings provenance;
+  kernel::Kernel conv_kernel;  // compare's convolve kernel (its own anchor)
+  bool compare = false;
 };
 
 // `mode` for convolve and correlate; compare makes both.
@@ -98,10 +100,11 @@ Setup MakeSetup(const FilterOptions& o, bool compare, core::Mode mode) {
   params.stride_y = stride.y;
   params.stride_x = stride.x;
   params.rounding = compat.rounding;
-  // Truncating or rounding half up as another tool does flips a result
-  // that lands a float rounding away from a boundary: the direct strategy
-  // sums exactly wherever the products are exact (docs/compat.md).
-  if (compat.rounding != core::Rounding::kSaturate &&
+  // Truncating as SciPy does flips a result that lands a float rounding
+  // away from a whole number: the direct strategy sums exactly wherever the
+  // products are exact (docs/compat.md). ImageMagick's arithmetic has its
+  // own path (core::FilterImageMagick, set per output by FilterFor).
+  if (compat.rounding == core::Rounding::kWrap &&
       params.method == core::Method::kAuto) {
     params.method = core::Method::kDirect;
   }
@@ -168,11 +171,16 @@ Setup MakeSetup(const FilterOptions& o, bool compare, core::Mode mode) {
           ? fmt::format(", compare {}", core::PlanName(filter->plan()))
           : std::string();
   std::string engine =
-      fmt::format("engine: {}{}",
-                  params.simd ? fmt::format("simd {}, strategy {}",
-                                            core::SimdTargetName(), strategy)
-                              : std::string("reference (--no-simd)"),
-                  plan);
+      compat.rounding == core::Rounding::kImageMagick
+          ? std::string(
+                "engine: ImageMagick Q16 arithmetic (sums in double "
+                "on 16-bit quanta)")
+          : fmt::format("engine: {}{}",
+                        params.simd
+                            ? fmt::format("simd {}, strategy {}",
+                                          core::SimdTargetName(), strategy)
+                            : std::string("reference (--no-simd)"),
+                        plan);
   if (stride != Step{} || dilation != Step{}) {
     engine += fmt::format(", stride {},{}, dilation {},{}", stride.y, stride.x,
                           dilation.y, dilation.x);
@@ -203,7 +211,9 @@ Setup MakeSetup(const FilterOptions& o, bool compare, core::Mode mode) {
           std::move(engine),
           diff_range,
           std::move(filter),
-          std::move(provenance)};
+          std::move(provenance),
+          std::move(conv_k),
+          compare};
 }
 
 // The notes and, with -v, the engine line, once the run is going ahead.
@@ -269,6 +279,12 @@ Batch MakeBatch(FilterOptions o, bool compare, Setup& s,
   b.settings.report = o.report;
   b.settings.skip_existing = o.skip_existing;
   b.settings.dry_run = o.dry_run;
+  // An image sent to a terminal is refused, as kernel --to npy is.
+  for (const Job& job : b.plan.jobs) {
+    if (job.to_stdout && !o.dry_run) {
+      RefuseBinaryOnTerminal("-o -", "out." + job.ext);
+    }
+  }
   // The summary line: for several inputs, with -v or on a terminal.
   const bool terminal = ::isatty(STDERR_FILENO) == 1;
   b.settings.summary =
@@ -331,6 +347,33 @@ std::pair<core::Image, uint64_t> ToOutputDepth(core::Image img,
   const core::Depth depth = choice.keep ? input_depth : choice.depth;
   const uint64_t saturated = f.Quantize(img, depth);
   return {std::move(img), saturated};
+}
+
+// The preparation one output uses: the run's, or, under --compat
+// imagemagick, one made exact for this output: its depth sets
+// ImageMagick's quanta (257 per 8-bit level, whole quanta for integer
+// outputs) and its format how 8-bit files are written (the PNG writer
+// truncates the quantum, the others round it; docs/compat.md). That one
+// is cheap: ImageMagick's arithmetic prepares no engine.
+const core::PreparedFilter& FilterFor(
+    const Setup& s, core::Depth input_depth, const std::string& ext,
+    std::optional<core::PreparedFilter>& own) {
+  core::FilterParams params = s.filter->params();
+  if (params.rounding != core::Rounding::kImageMagick) return *s.filter;
+  const core::Depth depth = s.depth.keep ? input_depth : s.depth.depth;
+  params.imagemagick = core::ImageMagickArithmetic{
+      depth == core::Depth::kU8 ? 257.0 : 1.0,
+      input_depth == core::Depth::kF32 ? 1.0 : core::DepthMax(input_depth),
+      depth != core::Depth::kF32};
+  if (io::FormatOf(ext) == "png") {
+    params.rounding = core::Rounding::kImageMagickPng;
+  }
+  if (s.compare) {
+    own.emplace(s.kernel, s.conv_kernel, params);
+  } else {
+    own.emplace(s.kernel, params, core::PreparedFilter::Use::kFilter);
+  }
+  return *own;
 }
 
 // Encodes a result with the input's metadata (none for difference maps and
@@ -456,8 +499,10 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
               io::EncodeRaster(result, job.ext, out_name, metadata, s.encode);
         } else {
           const core::Image img = io::ToImage(std::move(raster));
-          auto [filtered, sat] = ToOutputDepth(s.filter->Filter(img), img.depth,
-                                               s.depth, *s.filter);
+          std::optional<core::PreparedFilter> own;
+          const core::PreparedFilter& f = FilterFor(s, img.depth, job.ext, own);
+          auto [filtered, sat] =
+              ToOutputDepth(f.Filter(img), img.depth, s.depth, f);
           out = {filtered.width, filtered.height, filtered.channels(),
                  filtered.depth, sat};
           bytes = Encode(filtered, job.ext, out_name, metadata, s.encode);
@@ -479,7 +524,8 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
             {"depth", DepthName(out.depth)},
             {"saturated", out.saturated},
         };
-        reporter.Saturated(out_name, out.saturated, out.depth);
+        reporter.Saturated(out_name, out.saturated, out.depth,
+                           s.filter->params().rounding);
         reporter.Done(
             out_name, j,
             fmt::format("{} -> {} ({}x{}, {} channel{}, {})", job.name,
@@ -514,7 +560,9 @@ int RunCompare(const FilterOptions& o) {
         const core::Image img = io::ToImage(std::move(raster));
         CheckKernelFits(job, img.width, img.height, s);
         // Both results in one pass where the engine can fuse them.
-        const core::FilterPairResult pair = s.filter->FilterPair(img);
+        std::optional<core::PreparedFilter> own;
+        const core::PreparedFilter& f = FilterFor(s, img.depth, job.ext, own);
+        const core::FilterPairResult pair = f.FilterPair(img);
         const core::Image& corr = pair.correlate;
         const core::Image& conv = pair.convolve;
 
@@ -524,10 +572,8 @@ int RunCompare(const FilterOptions& o) {
         stats.map_range = diff::ChooseRange(signed_diff, s.diff_range);
         stats.map_rule = diff::DiffRangeName(s.diff_range);
         const core::Image heat = diff::HeatMap(signed_diff, stats.map_range);
-        auto [conv_q, conv_sat] =
-            ToOutputDepth(conv, img.depth, s.depth, *s.filter);
-        auto [corr_q, corr_sat] =
-            ToOutputDepth(corr, img.depth, s.depth, *s.filter);
+        auto [conv_q, conv_sat] = ToOutputDepth(conv, img.depth, s.depth, f);
+        auto [corr_q, corr_sat] = ToOutputDepth(corr, img.depth, s.depth, f);
 
         // Encode everything first so a failure leaves no half-written set.
         const std::vector<fs::path> paths = CompareOutputs(job, o);
@@ -560,8 +606,10 @@ int RunCompare(const FilterOptions& o) {
           staged.push_back(io::StageFile(paths[i], files[i]));
         }
 
-        reporter.Saturated(paths[0].string(), conv_sat, conv_q.depth);
-        reporter.Saturated(paths[1].string(), corr_sat, corr_q.depth);
+        reporter.Saturated(paths[0].string(), conv_sat, conv_q.depth,
+                           s.filter->params().rounding);
+        reporter.Saturated(paths[1].string(), corr_sat, corr_q.depth,
+                           s.filter->params().rounding);
         reporter.CompareResult(job.name, paths, stats, s.analysis, s.spec,
                                conv_q.width, conv_q.height,
                                static_cast<int>(conv_q.color.size()));

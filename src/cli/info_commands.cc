@@ -1,6 +1,5 @@
 // kernel and signal: commands that print, with no image files.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -12,6 +11,7 @@
 #include "cli/exit_codes.h"
 #include "cli/format.h"
 #include "cli/parse.h"
+#include "cli/report.h"
 #include "common/error.h"
 #include "core/filter.h"
 #include "core/signal.h"
@@ -72,10 +72,8 @@ int RunKernel(const KernelOptions& o) {
       throw Error(ErrorKind::kUsage,
                   "--to prints the kernel itself: drop --json");
     }
-    if (format == kernel::KernelFormat::kNpy && ::isatty(STDOUT_FILENO) == 1) {
-      throw Error(ErrorKind::kUsage,
-                  "--to npy writes binary data: redirect it to a file, e.g. "
-                  "> kernel.npy");
+    if (format == kernel::KernelFormat::kNpy) {
+      RefuseBinaryOnTerminal("--to npy", "kernel.npy");
     }
     const std::string bytes = kernel::WriteKernel(k, format, o.spec);
     if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size() ||

@@ -317,6 +317,13 @@ std::vector<std::string> ParseExtensions(const std::string& text) {
     if (!ext.empty() && ext[0] == '.') ext.erase(0, 1);
     std::transform(ext.begin(), ext.end(), ext.begin(),
                    [](unsigned char c) { return std::tolower(c); });
+    if (ext == "jp2") {
+      // Known by its bytes (io::OpenDecoder refuses it with the reason),
+      // never taken from a directory.
+      Usage("--ext '" + text +
+            "': 'jp2' is JPEG 2000, which convcorr does not read (convert it "
+            "to png or tiff)");
+    }
     if (!io::IsImageExtension(ext)) {
       Usage("--ext '" + text + "': '" + ext +
             "' is not an image format convcorr reads (e.g. jpg, png, tif)");

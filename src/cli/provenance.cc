@@ -39,6 +39,8 @@ const char* RoundingName(core::Rounding r) {
       return "wrap";
     case core::Rounding::kImageMagick:
       return "imagemagick";
+    case core::Rounding::kImageMagickPng:
+      return "imagemagick-png";
   }
   return "?";
 }

@@ -1,14 +1,25 @@
 #include "cli/report.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
 #include <mutex>
 
 #include "cli/format.h"
+#include "common/error.h"
 
 namespace convcorr::cli {
+
+void RefuseBinaryOnTerminal(std::string_view what, std::string_view example) {
+  if (::isatty(STDOUT_FILENO) == 1) {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("{} writes binary data: redirect it to a file, "
+                            "e.g. > {}",
+                            what, example));
+  }
+}
 
 nlohmann::json DiffStatsJson(const diff::DiffStats& stats) {
   return {
@@ -66,13 +77,22 @@ void Reporter::Failure(const std::string& message) {
 }
 
 void Reporter::Saturated(const std::string& output, uint64_t count,
-                         core::Depth depth) const {
+                         core::Depth depth, core::Rounding rounding) const {
   if (count == 0) return;
+  const std::string max = FormatDouble(core::DepthMax(depth));
+  const char* plural = count == 1 ? "" : "s";
+  if (rounding == core::Rounding::kWrap) {
+    Note(fmt::format(
+        "output '{}': {} sample{} outside 0..{} wrapped around (the low "
+        "{} bits kept, as SciPy's integer cast does; use --depth f32, "
+        "--scale or --bias to keep them)",
+        output, count, plural, max, depth == core::Depth::kU8 ? 8 : 16));
+    return;
+  }
   Note(
       fmt::format("output '{}': {} sample{} clipped to 0..{} (use --depth "
                   "f32, --scale or --bias to keep them)",
-                  output, count, count == 1 ? "" : "s",
-                  FormatDouble(core::DepthMax(depth))));
+                  output, count, plural, max));
 }
 
 void Reporter::Done(const std::string& output, const nlohmann::json& json,

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/image.h"
@@ -17,6 +18,11 @@ namespace convcorr::cli {
 // The difference statistics of one compare, as JSON (for --json and the
 // batch report).
 nlohmann::json DiffStatsJson(const diff::DiffStats& stats);
+
+// Throws a usage error, before anything is written, when stdout is a
+// terminal: `what` (kernel --to npy, an image to -o -) writes binary data
+// that would garble it. `example` is a file name to redirect it to.
+void RefuseBinaryOnTerminal(std::string_view what, std::string_view example);
 
 class Reporter {
  public:
@@ -40,9 +46,11 @@ class Reporter {
   void Verbose(const std::string& line) const;
   // One failed input: its one-line message on stderr, always.
   void Failure(const std::string& message);
-  // Reports clipped samples of one output (a note, suppressed by -q).
-  void Saturated(const std::string& output, uint64_t count,
-                 core::Depth depth) const;
+  // Reports the samples of one output that were outside its range (a
+  // note, suppressed by -q): clipped, or wrapped around under
+  // Rounding::kWrap (--compat scipy).
+  void Saturated(const std::string& output, uint64_t count, core::Depth depth,
+                 core::Rounding rounding) const;
   // A finished convolve/correlate input: `json` as a line on stdout with
   // --json (stderr when the image itself goes to stdout), else `line` on
   // stderr with -v.

@@ -104,7 +104,10 @@ PreparedFilter::PreparedFilter(const kernel::Kernel& k,
   const bool two_anchors =
       params.size == OutputSize::kSame &&
       (conv_k.anchor_x() != k.anchor_x() || conv_k.anchor_y() != k.anchor_y());
-  if (params.simd && use == Use::kFilter) {
+  if (params.imagemagick) {
+    // ImageMagick's own arithmetic runs instead of any engine.
+    method_ = Method::kDirect;
+  } else if (params.simd && use == Use::kFilter) {
     correlator_ = std::make_unique<Correlator>(applied_, params.method);
     method_ = correlator_->method();
     terms_ = correlator_->terms();
@@ -216,6 +219,14 @@ Image Strided(Image img, const FilterParams& params) {
 }  // namespace
 
 Image PreparedFilter::Filter(const Image& in) const {
+  if (params_.imagemagick) {
+    // ImageMagick's own sums, in double on its quanta, alpha included.
+    return Strided(
+        FilterImageMagick(in, applied_, params_.border, params_.size,
+                          params_.threads, params_.scale, params_.bias,
+                          params_.abs, *params_.imagemagick),
+        params_);
+  }
   const Extent out = OutputExtent(in.width, in.height, applied_, params_.size);
   Image result;
   const Planes p = PlanesOf(in, result, out, params_.filter_alpha);
@@ -237,6 +248,17 @@ Image PreparedFilter::Filter(const Image& in) const {
 }
 
 FilterPairResult PreparedFilter::FilterPair(const Image& in) const {
+  if (params_.imagemagick) {
+    const auto run = [&](const kernel::Kernel& k) {
+      return Strided(
+          FilterImageMagick(in, k, params_.border, params_.size,
+                            params_.threads, params_.scale, params_.bias,
+                            params_.abs, *params_.imagemagick),
+          params_);
+    };
+    return {run(kernel_), run(kernel::Rotate180(conv_kernel_)),
+            PairCorrelator::Plan::kTwoPasses};
+  }
   const Extent out = OutputExtent(in.width, in.height, kernel_, params_.size);
   FilterPairResult result;
   const Planes corr = PlanesOf(in, result.correlate, out, params_.filter_alpha);

@@ -5,12 +5,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "core/border.h"
 #include "core/engine.h"
 #include "core/image.h"
-#include "core/reference.h"  // CorrelateReference
-#include "core/threads.h"    // ResolveThreads
+#include "core/imagemagick.h"  // ImageMagickArithmetic
+#include "core/reference.h"    // CorrelateReference
+#include "core/threads.h"      // ResolveThreads
 #include "kernel/kernel.h"
 
 namespace convcorr::core {
@@ -41,6 +43,10 @@ struct FilterParams {
   int stride_y = 1;
   int stride_x = 1;
   Rounding rounding = Rounding::kSaturate;
+  // Set: ImageMagick's arithmetic (FilterImageMagick, which also filters
+  // alpha its way) instead of the engine or the reference, for --compat
+  // imagemagick.
+  std::optional<ImageMagickArithmetic> imagemagick;
 };
 
 // correlate and convolve results of one input, for compare.
@@ -146,7 +152,8 @@ uint64_t FilterView(const ConstImageView& in, const ImageView& out,
 
 // correlate and convolve of `in` with `k` at once, for compare
 // (params.mode is ignored): the fast engine's PairCorrelator, or the
-// reference twice with --no-simd. Same output rules as Filter.
+// reference twice with --no-simd, or ImageMagick's arithmetic twice. Same
+// output rules as Filter.
 FilterPairResult FilterPair(const Image& in, const kernel::Kernel& k,
                             const FilterParams& params);
 

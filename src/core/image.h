@@ -55,10 +55,13 @@ Range ColorRange(const Image& img);
 
 // How float results become integer samples (--compat, docs/compat.md).
 enum class Rounding {
-  kSaturate,     // round half to even, clamp (OpenCV's saturate_cast)
-  kWrap,         // truncate toward zero, keep the low bits (a C cast: SciPy)
-  kImageMagick,  // ImageMagick Q16: round half up to 16 bits, clamp, then
-                 // ScaleQuantumToChar for 8-bit outputs
+  kSaturate,        // round half to even, clamp (OpenCV's saturate_cast)
+  kWrap,            // truncate toward zero, keep the low bits (a C cast: SciPy)
+  kImageMagick,     // ImageMagick Q16: round half up to 16 bits, clamp, then
+                    // ScaleQuantumToChar (rounding) for 8-bit outputs, as its
+                    // PNM, TIFF, BMP, WebP and JPEG writers do
+  kImageMagickPng,  // the same, but 8-bit outputs truncate the quantum
+                    // (SetImageDepth), as its PNG writer does
 };
 
 // Rounds and saturates every sample of `img` to `target` (no-op for kF32

@@ -41,10 +41,16 @@ uint64_t WrapPlane(Plane& p, Depth target) {
 }
 
 // ImageMagick 6 Q16 (non-HDRI): a sample is a 16-bit quantum; results are
-// rounded half up and clamped to it (ClampToQuantum), and 8-bit files
-// scale quanta down with ScaleQuantumToChar. 8-bit inputs come in as
-// quanta (x 257), so an 8-bit result v is the quantum of 257 v.
-uint64_t ImageMagickPlane(Plane& p, Depth target) {
+// rounded half up and clamped to it (ClampToQuantum). 8-bit inputs come in
+// as quanta (x 257), so an 8-bit result v is the quantum of 257 v, which
+// the writer scales down to 8 bits: most writers round it
+// (ScaleQuantumToChar), the PNG writer first reduces the image to its
+// 8-bit depth with SetImageDepth, which truncates (ScaleQuantumToAny:
+// 255 q / 65535 cast to an integer, the same as q / 257 rounded down).
+// That writer truncates alpha as opacity (opaque - alpha): 255 minus the
+// truncated 8-bit opacity. Results of FilterImageMagick are whole quanta
+// already.
+uint64_t ImageMagickPlane(Plane& p, Depth target, bool truncate, bool opacity) {
   const double scale = target == Depth::kU8 ? 257.0 : 1.0;
   const double max = DepthMax(target);
   uint64_t outside = 0;
@@ -55,10 +61,15 @@ uint64_t ImageMagickPlane(Plane& p, Depth target) {
     const uint64_t quantum = q <= 0         ? 0
                              : q >= 65535.0 ? 65535
                                             : static_cast<uint64_t>(q + 0.5);
-    v = target == Depth::kU8
-            ? static_cast<float>(((quantum + 128) - ((quantum + 128) >> 8)) >>
-                                 8)
-            : static_cast<float>(quantum);
+    if (target != Depth::kU8) {
+      v = static_cast<float>(quantum);
+    } else if (truncate) {
+      const uint64_t q = opacity ? 65535 - quantum : quantum;
+      const auto level = static_cast<uint64_t>(255.0 * q / 65535.0);
+      v = static_cast<float>(opacity ? 255 - level : level);
+    } else {
+      v = static_cast<float>(((quantum + 128) - ((quantum + 128) >> 8)) >> 8);
+    }
   }
   return outside;
 }
@@ -70,19 +81,21 @@ uint64_t Quantize(Image& img, Depth target, Rounding rounding) {
   if (target == Depth::kF32) return 0;
   const auto max = static_cast<float>(DepthMax(target));
   uint64_t saturated = 0;
-  const auto one = [&](Plane& p) -> uint64_t {
+  const auto one = [&](Plane& p, bool alpha) -> uint64_t {
     switch (rounding) {
       case Rounding::kSaturate:
         return QuantizePlane(p, max);
       case Rounding::kWrap:
         return WrapPlane(p, target);
       case Rounding::kImageMagick:
-        return ImageMagickPlane(p, target);
+        return ImageMagickPlane(p, target, /*truncate=*/false, alpha);
+      case Rounding::kImageMagickPng:
+        return ImageMagickPlane(p, target, /*truncate=*/true, alpha);
     }
     return 0;
   };
-  for (Plane& p : img.color) saturated += one(p);
-  if (img.alpha) saturated += one(*img.alpha);
+  for (Plane& p : img.color) saturated += one(p, false);
+  if (img.alpha) saturated += one(*img.alpha, true);
   return saturated;
 }
 

@@ -95,9 +95,8 @@ std::string WritableExtensionList() {
 
 bool IsImageExtension(std::string_view ext) {
   static const std::set<std::string, std::less<>> kReadable = {
-      "png", "jpg",  "jpeg", "jpe", "tif", "tiff", "bmp",
-      "dib", "pbm",  "pgm",  "ppm", "pnm", "pam",  "pfm",
-      "pxm", "webp", "sr",   "ras", "hdr", "pic",  "jp2"};
+      "png", "jpg", "jpeg", "jpe", "tif", "tiff", "bmp", "dib", "pbm", "pgm",
+      "ppm", "pnm", "pam",  "pfm", "pxm", "webp", "sr",  "ras", "hdr", "pic"};
   return kReadable.find(ext) != kReadable.end();
 }
 

@@ -33,7 +33,10 @@ bool IsWritableExtension(std::string_view ext);
 // --help type and completion), and joined for messages: "png, jpg, ...".
 std::span<const char* const> WritableExtensions();
 std::string WritableExtensionList();
-// True if the extension is one that directory scans pick up as an image.
+// True if the extension is one of a format convcorr reads, which directory
+// scans pick up and --ext accepts: png, jpg, jpeg, jpe, tif, tiff, bmp,
+// dib, pbm, pgm, ppm, pnm, pam, pfm, pxm, webp, sr, ras, hdr, pic. Not jp2:
+// JPEG 2000 is refused (OpenDecoder).
 bool IsImageExtension(std::string_view ext);
 
 // Throws Error(kUsage, ...) naming `name` when format `ext` cannot store

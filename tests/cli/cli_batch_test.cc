@@ -157,24 +157,9 @@ TEST(CliBatch, FilesInFlightWriteWhatOneAtATimeWritesAndReportEachInput) {
   EXPECT_EQ(summary["skipped"], 0);
 }
 
-// Runs `command` under script(1), whose pseudo-terminal makes stderr a
-// terminal; returns everything the terminal received.
-std::string OnATerminal(const std::string& command, const fs::path& cwd) {
-  const fs::path log = cwd / "terminal.log";
-  const std::string cmd = "cd '" + cwd.string() + "' && script -qec \"" +
-                          command + "\" '" + log.string() + "' >/dev/null";
-  EXPECT_EQ(std::system(cmd.c_str()) == -1, false);
-  return ReadBytes(log);
-}
-
 TEST(CliBatch, ProgressLineOnATerminalOnly) {
-  if (std::system("command -v script >/dev/null 2>&1") != 0) {
-    GTEST_SKIP() << "script(1) is not installed (Debian package bsdutils)";
-  }
-  // Some containers have no pseudo-terminals to give (no /dev/pts): script
-  // then fails before running anything.
-  if (std::system("script -qec 'test -t 2' /dev/null >/dev/null 2>&1") != 0) {
-    GTEST_SKIP() << "script(1) cannot open a pseudo-terminal here";
+  if (const std::string why = NoPseudoTerminal(); !why.empty()) {
+    GTEST_SKIP() << why;
   }
   Tree tree;
   const std::string bin = ConvcorrBinary();
@@ -221,6 +206,22 @@ TEST(CliBatch, ExtensionFilterPicksTheFilesOfDirectoryInputs) {
   EXPECT_EQ(bad.err,
             "--ext 'jpg,doc': 'doc' is not an image format convcorr reads "
             "(e.g. jpg, png, tif)\n");
+  // JPEG 2000 is never read, so --ext does not take it, and a directory
+  // scan passes .jp2 files over.
+  const RunResult jp2 = tree.Run(
+      {"correlate", "-k", "box:3", "-r", "in", "-o", "out", "--ext", "jp2"});
+  EXPECT_EQ(jp2.exit_code, 2) << Describe(jp2);
+  EXPECT_EQ(jp2.err,
+            "--ext 'jp2': 'jp2' is JPEG 2000, which convcorr does not read "
+            "(convert it to png or tiff)\n");
+  EXPECT_FALSE(fs::exists(tree / "out"));
+  // The JP2 signature box: a JPEG 2000 file by its bytes.
+  WriteBytes(tree / "in" / "sub" / "x.jp2",
+             std::string("\0\0\0\x0cjP  \r\n\x87\n", 12));
+  const RunResult scan = tree.Run(
+      {"correlate", "-k", "box:3", "-r", "in/sub", "-o", "out", "--dry-run"});
+  ASSERT_EQ(scan.exit_code, 0) << Describe(scan);
+  EXPECT_EQ(scan.out.find("x.jp2"), std::string::npos) << scan.out;
 }
 
 TEST(CliBatch, CompareReportCarriesTheDifferenceStatistics) {

@@ -75,6 +75,59 @@ TEST(CliStdio, StdoutDefaultsToPngAndJsonGoesToStderr) {
   EXPECT_EQ(j["mode"], "correlate");
 }
 
+// Binary output is refused onto a terminal, before anything is read or
+// written: an image to -o - as kernel --to npy is (exit 2, one line). A
+// pipe or a file takes it (the tests above).
+TEST(CliStdio, BinaryOutputOntoATerminalIsRefused) {
+  if (const std::string why = NoPseudoTerminal(); !why.empty()) {
+    GTEST_SKIP() << why;
+  }
+  TempDir t;
+  WriteCrop("camera.png", cv::Rect(10, 20, 16, 12), t / "crop.png");
+  const std::string bin = CONVCORR_BINARY;
+  const std::string png_magic("\x89PNG", 4);
+  // Lines the terminal showed: it ends each with \r\n (script's own log
+  // header and footer end with \n).
+  const auto terminal_lines = [](const std::string& shown) {
+    size_t n = 0;
+    for (size_t at = shown.find("\r\n"); at != std::string::npos;
+         at = shown.find("\r\n", at + 2)) {
+      ++n;
+    }
+    return n;
+  };
+  struct Case {
+    std::string args;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"correlate -k box:3 crop.png -o -",
+            "-o - writes binary data: redirect it to a file, e.g. > out.png"},
+           {"convolve -k sobel-x --depth f32 --format tif crop.png -o -",
+            "-o - writes binary data: redirect it to a file, e.g. > out.tif"},
+           // stdin is the terminal too: refused before it is read.
+           {"correlate -k box:3 - -o - --format ppm",
+            "-o - writes binary data: redirect it to a file, e.g. > out.ppm"},
+           {"kernel sobel-x --to npy",
+            "--to npy writes binary data: redirect it to a file, e.g. > "
+            "kernel.npy"}}) {
+    SCOPED_TRACE(c.args);
+    int code = -1;
+    const std::string shown = OnATerminal(bin + " " + c.args, t.path(), &code);
+    EXPECT_EQ(code, 2) << shown;
+    EXPECT_NE(shown.find(c.message + "\r\n"), std::string::npos) << shown;
+    EXPECT_EQ(terminal_lines(shown), 1u) << shown;
+    EXPECT_EQ(shown.find(png_magic), std::string::npos) << shown;
+    EXPECT_EQ(shown.find("NUMPY"), std::string::npos) << shown;
+  }
+  // --dry-run writes no image, so it may show its plan on a terminal.
+  int code = -1;
+  const std::string plan = OnATerminal(
+      bin + " correlate -k box:3 crop.png -o - --dry-run", t.path(), &code);
+  EXPECT_EQ(code, 0) << plan;
+  EXPECT_NE(plan.find("crop.png -> -"), std::string::npos) << plan;
+}
+
 TEST(CliStdio, StdinIntoADirectoryIsNamedStdin) {
   TempDir t;
   const fs::path in =

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -257,6 +258,30 @@ int RunAndSignal(const std::vector<std::string>& args, int sig, int delay_ms) {
   waitpid(pid, &status, 0);
   close(pipe_fds[1]);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string NoPseudoTerminal() {
+  if (std::system("command -v script >/dev/null 2>&1") != 0) {
+    return "script(1) is not installed (Debian package bsdutils)";
+  }
+  // Without pseudo-terminals to give, script fails before running anything.
+  if (std::system("script -qec 'test -t 1 && test -t 2' /dev/null "
+                  ">/dev/null 2>&1") != 0) {
+    return "script(1) cannot open a pseudo-terminal here";
+  }
+  return "";
+}
+
+std::string OnATerminal(const std::string& command, const fs::path& cwd,
+                        int* exit_code) {
+  const fs::path log = cwd / "terminal.log";
+  const std::string cmd = "cd '" + cwd.string() + "' && script -qec \"" +
+                          command + "\" '" + log.string() + "' >/dev/null";
+  const int status = std::system(cmd.c_str());
+  EXPECT_NE(status, -1);
+  // script -e exits with the command's code.
+  if (exit_code) *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return ReadBytes(log);
 }
 
 std::string Describe(const RunResult& r) {

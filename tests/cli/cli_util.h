@@ -95,6 +95,18 @@ pid_t StartConvcorr(const std::vector<std::string>& args, int stdin_fd = -1,
 // milliseconds and returns its exit code (128+N if killed by signal N).
 int RunAndSignal(const std::vector<std::string>& args, int sig, int delay_ms);
 
+// Why a test that needs a pseudo-terminal cannot run here ("" if it can):
+// script(1) is not installed, or it cannot open a pseudo-terminal (some
+// containers have no /dev/pts).
+std::string NoPseudoTerminal();
+// Runs the shell command `command` in `cwd` under script(1), whose
+// pseudo-terminal is the command's stdin, stdout and stderr; returns
+// everything the terminal received (newlines as \r\n), and the command's
+// exit code in *exit_code if given.
+std::string OnATerminal(const std::string& command,
+                        const std::filesystem::path& cwd,
+                        int* exit_code = nullptr);
+
 // Prints a run for failure messages.
 std::string Describe(const RunResult& r);
 

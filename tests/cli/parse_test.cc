@@ -309,6 +309,11 @@ TEST(ParseFormats, ExtensionsAndTheOutputFormat) {
   EXPECT_EQ(UsageError([] { ParseExtensions("jpg,gif"); }),
             "--ext 'jpg,gif': 'gif' is not an image format convcorr reads "
             "(e.g. jpg, png, tif)");
+  // Every extension --ext takes is one the io layer reads; JPEG 2000 is
+  // recognised only to be refused.
+  EXPECT_EQ(UsageError([] { ParseExtensions("png, .JP2"); }),
+            "--ext 'png, .JP2': 'jp2' is JPEG 2000, which convcorr does not "
+            "read (convert it to png or tiff)");
   EXPECT_EQ(NormaliseFormat(".PNG"), "png");
   EXPECT_EQ(NormaliseFormat("Tiff"), "tiff");
   CheckWritableFormat("");
