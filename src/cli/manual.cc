@@ -85,8 +85,9 @@ std::string ManPage(const CLI::App& app, std::string_view version) {
   m += ".B convcorr help\n[\\fICOMMAND\\fR]\n.br\n";
   m += ".SH DESCRIPTION\n" + Roff(app.get_description()) + "\n";
   m += ".PP\nThe formulas, kernel specs, formats, batch runs and exit codes "
-       "are documented in the project's docs/ (semantics.md, kernels.md, "
-       "io.md, batch.md, cli.md).\n";
+       "are documented in the Markdown files installed with convcorr in "
+       "share/doc/convcorr (semantics.md, kernels.md, io.md, batch.md, "
+       "cli.md, compat.md; the project's docs/).\n";
   m += ".SH COMMANDS\n";
   for (const CLI::App* sub : Subcommands(app)) {
     m += fmt::format(".SS {}\n{}\n", Roff(sub->get_name()),

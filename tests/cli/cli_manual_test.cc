@@ -300,6 +300,12 @@ TEST(CliManual, InstallPutsThePageAndTheCompletionInPlace) {
   EXPECT_EQ(
       ReadBytes(t / "share" / "bash-completion" / "completions" / "convcorr"),
       completion.out);
+  // The docs the page points to are installed where it says.
+  EXPECT_NE(man.out.find("share/doc/convcorr"), std::string::npos);
+  for (const char* doc : {"semantics.md", "kernels.md", "io.md", "batch.md",
+                          "cli.md", "compat.md", "README.md"}) {
+    EXPECT_TRUE(fs::exists(t / "share" / "doc" / "convcorr" / doc)) << doc;
+  }
 }
 
 }  // namespace
