@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "cli/bands.h"
 #include "cli/batch.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -319,6 +320,41 @@ io::Raster ReadRaster(const Job& job, const io::DecodeOptions& decode) {
   return io::ReadRaster(job.from_stdin ? fs::path("-") : job.input, decode);
 }
 
+void CheckKernelFits(const Job& job, int width, int height, const Setup& s);
+
+// A job's input opened, its header checked, the kernel checked to fit.
+std::unique_ptr<io::RasterReader> OpenInput(const Job& job, const Setup& s) {
+  if (job.error) throw Error(ErrorKind::kInput, *job.error);
+  std::unique_ptr<io::RasterReader> reader = io::RasterReader::Open(
+      job.from_stdin ? fs::path("-") : job.input, s.decode);
+  CheckKernelFits(job, reader->width(), reader->height(), s);
+  return reader;
+}
+
+// Why a job cannot stream, band by band, from its input to its output
+// file; empty when it can: the reader gives the rows as they are
+// (io::RasterReader::Streams: no turn, metadata first), the engine reads
+// their samples (no alpha, no stride, no --compat rounding, not float
+// with the fft strategy), and the output is a file (standard output gets
+// a whole encoded image or nothing).
+std::string WholeReason(const io::RasterReader& reader, const Job& job,
+                        const Setup& s) {
+  if (job.to_stdout) return "written to standard output";
+  if (!reader.Streams()) return reader.WhyWhole();
+  if (s.filter->params().rounding != core::Rounding::kSaturate) {
+    return "--compat rounding";
+  }
+  if (!s.filter->StreamsSamples(reader.channels(), reader.depth())) {
+    if (reader.channels() == 2 || reader.channels() == 4) {
+      return "an alpha channel";
+    }
+    if (s.params.stride_x != 1 || s.params.stride_y != 1) return "--stride";
+    if (!s.params.simd) return "--no-simd";
+    return "float samples with the fft strategy";
+  }
+  return {};
+}
+
 void CheckKernelFits(const Job& job, int width, int height, const Setup& s) {
   if (s.params.size == core::OutputSize::kValid &&
       (s.kernel.cols() > width || s.kernel.rows() > height)) {
@@ -474,15 +510,40 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
   return RunBatch(
       plan, batch.settings, reporter, outputs,
       [&](const Job& job, Reporter& reporter) -> JobOutcome {
-        io::Raster raster = ReadRaster(job, s.decode);
-        CheckKernelFits(job, raster.width(), raster.height(), s);
-        io::Metadata metadata =
-            s.strip ? io::Metadata{} : std::move(raster.metadata());
-        metadata.provenance = provenance(job);
+        const std::unique_ptr<io::RasterReader> reader = OpenInput(job, s);
         const std::string out_name = job.to_stdout ? "-" : job.output.string();
         Result out;
+        std::vector<io::StagedFile> staged;
         std::vector<uint8_t> bytes;
-        if (s.filter->ReadsSamples(raster.channels())) {
+        const std::string whole = WholeReason(*reader, job, s);
+        if (whole.empty()) {
+          // Band by band: decoded, filtered and encoded into the staged
+          // file at once, in memory of a few bands (core/pipeline.h).
+          const core::Depth depth =
+              s.depth.keep ? reader->depth() : s.depth.depth;
+          const core::Extent e = core::OutputExtent(
+              reader->width(), reader->height(), s.kernel, s.params.size);
+          io::CheckEncodable(job.ext, depth, reader->channels(), out_name);
+          io::Metadata metadata = s.strip ? io::Metadata{} : reader->metadata();
+          metadata.provenance = provenance(job);
+          EnsureDirectory(job.output.parent_path());
+          staged.push_back(io::StageFile(job.output));
+          StagedSink file(staged.back());
+          ReaderRows rows_in(*reader);
+          EncoderRows rows_out(
+              io::NewEncoder({e.width, e.height, reader->channels(), depth},
+                             job.ext, out_name, metadata, s.encode, file),
+              file);
+          const uint64_t sat =
+              s.filter->Stream({reader->width(), reader->height(),
+                                reader->channels(), reader->depth(), depth},
+                               rows_in, rows_out);
+          out = {e.width, e.height, reader->channels(), depth, sat};
+        } else if (io::Raster raster = reader->ReadAll();
+                   s.filter->ReadsSamples(raster.channels())) {
+          io::Metadata metadata =
+              s.strip ? io::Metadata{} : std::move(raster.metadata());
+          metadata.provenance = provenance(job);
           // The engine reads the decoded samples and writes the output
           // depth directly (the same samples as the planar path).
           const core::Depth depth =
@@ -498,6 +559,9 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
           bytes =
               io::EncodeRaster(result, job.ext, out_name, metadata, s.encode);
         } else {
+          io::Metadata metadata =
+              s.strip ? io::Metadata{} : std::move(raster.metadata());
+          metadata.provenance = provenance(job);
           const core::Image img = io::ToImage(std::move(raster));
           std::optional<core::PreparedFilter> own;
           const core::PreparedFilter& f = FilterFor(s, img.depth, job.ext, own);
@@ -507,10 +571,9 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
                  filtered.depth, sat};
           bytes = Encode(filtered, job.ext, out_name, metadata, s.encode);
         }
-        std::vector<io::StagedFile> staged;
         if (job.to_stdout) {
           io::WriteStdout(bytes);
-        } else {
+        } else if (staged.empty()) {  // else written as it was filtered
           EnsureDirectory(job.output.parent_path());
           staged.push_back(io::StageFile(job.output, bytes));
         }
@@ -523,14 +586,17 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
             {"channels", out.channels},
             {"depth", DepthName(out.depth)},
             {"saturated", out.saturated},
+            {"streamed", whole.empty()},
         };
         reporter.Saturated(out_name, out.saturated, out.depth,
                            s.filter->params().rounding);
         reporter.Done(
             out_name, j,
-            fmt::format("{} -> {} ({}x{}, {} channel{}, {})", job.name,
+            fmt::format("{} -> {} ({}x{}, {} channel{}, {}; {})", job.name,
                         out_name, out.width, out.height, out.channels,
-                        out.channels == 1 ? "" : "s", DepthName(out.depth)));
+                        out.channels == 1 ? "" : "s", DepthName(out.depth),
+                        whole.empty() ? std::string("streamed in bands")
+                                      : "held whole: " + whole));
         return {{job.to_stdout ? fs::path("-") : job.output},
                 {{"saturated", out.saturated}},
                 std::move(staged)};

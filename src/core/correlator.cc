@@ -58,11 +58,14 @@ uint64_t Correlator::RunInto(const ConstImageView& in, const ImageView& out,
   job.copy = copy;
   job.zeros = zeros;
   const detail::Taps taps(*p, job.lanes);
-  const int units = method == Method::kFft
-                        ? detail::FftTileRows(*p, kernel_.rows(), extent.height)
-                        : extent.height;
+  // The output rows asked for, as rows or fft tile rows.
+  const detail::RowUnits units =
+      detail::UnitsOf(options, extent.height,
+                      method == Method::kFft ? p->nh - kernel_.rows() + 1 : 1);
   std::atomic<uint64_t> saturated{0};
-  ParallelRows(units, options.threads, [&](int u0, int u1) {
+  ParallelRows(units.end - units.begin, options.threads, [&](int v0, int v1) {
+    const int u0 = units.begin + v0;
+    const int u1 = units.begin + v1;
     switch (method) {
       case Method::kFft:
         saturated += detail::RunFft(job, *p, u0, u1);
@@ -77,6 +80,10 @@ uint64_t Correlator::RunInto(const ConstImageView& in, const ImageView& out,
     hwy::FlushStream();  // the non-temporal stores, before the join
   });
   return saturated;
+}
+
+int Correlator::RowQuantum() const {
+  return method_ == Method::kFft ? prepared_->nh - kernel_.rows() + 1 : 1;
 }
 
 }  // namespace convcorr::core

@@ -39,6 +39,12 @@ struct EngineOptions {
   // not fit are filtered in vertical strips. 0: the default (512 KiB);
   // tests set it tiny to exercise the strips.
   size_t ring_bytes = 0;
+  // The output rows [row_begin, row_end) to compute (row_end < 0: to the
+  // last), so that a band of an image streams through the engine
+  // (core/pipeline.h). With the fft strategy both ends must be multiples
+  // of RowQuantum() (or the last row): a tile is computed whole.
+  int row_begin = 0;
+  int row_end = -1;
 };
 
 // Name of the SIMD target the engine dispatches to on this CPU, e.g.
@@ -64,6 +70,9 @@ class Correlator {
   Method method() const { return method_; }
   // The rank-1 passes the separable strategy sums; 0 for the others.
   int terms() const { return terms_; }
+  // The output rows a band must be a multiple of (EngineOptions::row_begin
+  // and row_end): an fft tile's, else 1.
+  int RowQuantum() const;
 
   // Correlates every channel of `in` into the same channel of `out`, whose
   // size must be OutputExtent(in, k, options.size) and whose channel count
@@ -119,6 +128,8 @@ class PairCorrelator {
 
   Plan plan() const { return plan_; }
   Method method() const { return method_; }
+  // As Correlator::RowQuantum, for the plan's strategy.
+  int RowQuantum() const;
   // The rank-1 passes a separable strategy sums; 0 for the others.
   int terms() const { return first_ ? first_->terms() : 0; }
 

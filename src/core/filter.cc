@@ -151,6 +151,15 @@ uint64_t PreparedFilter::Run(const ConstImageView& in,
   return correlator_->Run(in, out, EngineOptionsOf(params_));
 }
 
+bool PreparedFilter::StreamsSamples(int channels, Depth type) const {
+  return ReadsSamples(channels) &&
+         !(type == Depth::kF32 && method_ == Method::kFft);
+}
+
+EngineOptions PreparedFilter::engine_options() const {
+  return EngineOptionsOf(params_);
+}
+
 uint64_t PreparedFilter::Quantize(Image& img, Depth target) const {
   return core::Quantize(img, target, params_.rounding);
 }

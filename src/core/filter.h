@@ -11,8 +11,9 @@
 #include "core/engine.h"
 #include "core/image.h"
 #include "core/imagemagick.h"  // ImageMagickArithmetic
-#include "core/reference.h"    // CorrelateReference
-#include "core/threads.h"      // ResolveThreads
+#include "core/pipeline.h"
+#include "core/reference.h"  // CorrelateReference
+#include "core/threads.h"    // ResolveThreads
 #include "kernel/kernel.h"
 
 namespace convcorr::core {
@@ -102,6 +103,18 @@ class PreparedFilter {
   // ReadsSamples is true (no stride, no other rounding: those are not
   // applied here; Use::kFilter with the fast engine).
   uint64_t Run(const ConstImageView& in, const ImageView& out) const;
+  // True when Stream can filter an input of `channels` samples of `type`
+  // band by band: where ReadsSamples is, except float inputs with the fft
+  // strategy (which falls back to direct on NaN or infinity anywhere in
+  // the image, so it needs the whole image first).
+  bool StreamsSamples(int channels, Depth type) const;
+  // Run, band by band: rows are read from `source`, filtered and written
+  // to `sink` as they go, the three overlapping, in memory of the order
+  // of width x (kernel height + band) rows (PlanBands), whatever the
+  // height. The samples are Run's. Rethrows the first error of the
+  // source, the sink or the engine, after every stage has stopped.
+  uint64_t Stream(const StreamShape& shape, RowSource& source, RowSink& sink,
+                  int band_rows = 0) const;
   // The Use::kFilter result as float planes, strided, as Filter says
   // (a Use::kCompare preparation has no mode: it gives the reference's
   // correlation).
@@ -115,6 +128,7 @@ class PreparedFilter {
  private:
   PreparedFilter(const kernel::Kernel& k, const kernel::Kernel& conv_k,
                  const FilterParams& params, Use use);
+  EngineOptions engine_options() const;
 
   kernel::Kernel kernel_;       // as given (compare: correlate's)
   kernel::Kernel conv_kernel_;  // compare: convolve's (kernel_ or moved)

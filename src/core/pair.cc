@@ -10,6 +10,7 @@
 #include <complex>
 #include <cstdint>
 #include <memory>
+#include <numeric>
 #include <utility>
 #include <vector>
 
@@ -241,7 +242,8 @@ PairCorrelator::Saturated PairCorrelator::Run(const ConstImageView& in,
   o.size = size_;
   const auto whole_diff = [&] {
     if (diff == nullptr) return;
-    for (int y = 0; y < diff->height; ++y) {
+    const detail::RowUnits rows = detail::UnitsOf(o, diff->height, 1);
+    for (int y = rows.begin; y < rows.end; ++y) {
       detail::DiffRows(corr, conv, *diff, y, 0, diff->width);
     }
   };
@@ -293,9 +295,12 @@ PairCorrelator::Saturated PairCorrelator::Run(const ConstImageView& in,
     job.lanes = 1;
     conv_job.packed = false;
     conv_job.lanes = 1;
-    const int tiles_y = detail::FftTileRows(f, k.rows(), extent.height);
+    const detail::RowUnits tiles =
+        detail::UnitsOf(o, extent.height, f.nh - k.rows() + 1);
     std::atomic<uint64_t> corr_sat{0}, conv_sat{0};
-    ParallelRows(tiles_y, o.threads, [&](int t0, int t1) {
+    ParallelRows(tiles.end - tiles.begin, o.threads, [&](int v0, int v1) {
+      const int t0 = tiles.begin + v0;
+      const int t1 = tiles.begin + v1;
       uint64_t conv_part = 0;
       corr_sat += detail::RunFft(job, f, t0, t1, pairs_->rotated_spectrum.get(),
                                  &conv_job, &conv_part, diff);
@@ -313,7 +318,10 @@ PairCorrelator::Saturated PairCorrelator::Run(const ConstImageView& in,
     dual_b = std::make_unique<Taps>(*pairs_->dual_conv, job.lanes);
   }
   std::atomic<uint64_t> corr_sat{0}, conv_sat{0};
-  ParallelRows(extent.height, o.threads, [&](int y0, int y1) {
+  const detail::RowUnits rows = detail::UnitsOf(o, extent.height, 1);
+  ParallelRows(rows.end - rows.begin, o.threads, [&](int v0, int v1) {
+    const int y0 = rows.begin + v0;
+    const int y1 = rows.begin + v1;
     const Saturated part =
         dual_a != nullptr
             ? RunDual(job, conv_job, *dual_a, *dual_b, diff, y0, y1)
@@ -325,6 +333,16 @@ PairCorrelator::Saturated PairCorrelator::Run(const ConstImageView& in,
   result.correlate = corr_sat;
   result.convolve = conv_sat;
   return result;
+}
+
+int PairCorrelator::RowQuantum() const {
+  if (pairs_ != nullptr && pairs_->fft != nullptr) {
+    return pairs_->fft->nh - pairs_->centred.rows() + 1;
+  }
+  if (first_ == nullptr) return 1;
+  return second_ != nullptr
+             ? std::lcm(first_->RowQuantum(), second_->RowQuantum())
+             : first_->RowQuantum();
 }
 
 }  // namespace convcorr::core

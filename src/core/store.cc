@@ -10,7 +10,7 @@ namespace {
 void ZeroRow(const ImageView& v, int y, int x0, int n) {
   const size_t sample = SampleBytes(v.type);
   const auto at = [&](int c) {
-    return v.base[c] + static_cast<std::ptrdiff_t>(y) * v.row_bytes +
+    return v.base[c] + RowOffset(v, y) +
            static_cast<std::ptrdiff_t>(x0) * v.step *
                static_cast<std::ptrdiff_t>(sample);
   };
@@ -31,9 +31,9 @@ uint64_t EmitOne(const Job& job, int y, int x0, int n, const float* const* acc,
                  Scratch& s) {
   const ImageView& out = *job.out;
   const size_t sample = SampleBytes(out.type);
-  const std::ptrdiff_t off = static_cast<std::ptrdiff_t>(y) * out.row_bytes +
-                             static_cast<std::ptrdiff_t>(x0) * out.step *
-                                 static_cast<std::ptrdiff_t>(sample);
+  const std::ptrdiff_t off =
+      RowOffset(out, y) + static_cast<std::ptrdiff_t>(x0) * out.step *
+                              static_cast<std::ptrdiff_t>(sample);
   const size_t count = static_cast<size_t>(n);
   uint64_t saturated = 0;
   if (job.packed) {
@@ -84,9 +84,9 @@ uint64_t Emit(const Job& job, int y, int x0, int n, const float* const* acc,
     const size_t sample = SampleBytes(job.out->type);
     const std::ptrdiff_t col = static_cast<std::ptrdiff_t>(x0) * job.lanes *
                                static_cast<std::ptrdiff_t>(sample);
-    CopyRow(job.out->base[0] + y * job.out->row_bytes + col,
+    CopyRow(job.out->base[0] + RowOffset(*job.out, y) + col,
             static_cast<size_t>(n) * job.lanes * sample,
-            job.copy->base[0] + y * job.copy->row_bytes + col, false);
+            job.copy->base[0] + RowOffset(*job.copy, y) + col, false);
   } else if (job.copy != nullptr) {
     Job copy = job;
     copy.out = job.copy;
@@ -122,7 +122,7 @@ void DiffRows(const ImageView& corr, const ImageView& conv,
               const ImageView& diff, int y, int x0, int n) {
   const size_t sample = SampleBytes(diff.type);
   const auto at = [&](const ImageView& v, int c) {
-    return v.base[c] + static_cast<std::ptrdiff_t>(y) * v.row_bytes +
+    return v.base[c] + RowOffset(v, y) +
            static_cast<std::ptrdiff_t>(x0) * v.step *
                static_cast<std::ptrdiff_t>(sample);
   };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <stdexcept>
 #include <utility>
 
 namespace convcorr::core::detail {
@@ -33,7 +34,19 @@ constexpr size_t kStreamBytes = size_t{32} << 20;
 
 }  // namespace
 
+RowUnits UnitsOf(const EngineOptions& options, int height, int quantum) {
+  const int end =
+      options.row_end < 0 ? height : std::min(options.row_end, height);
+  const int begin = std::clamp(options.row_begin, 0, end);
+  if (begin % quantum != 0 || (end % quantum != 0 && end != height)) {
+    throw std::logic_error("engine rows not on the strategy's row quantum");
+  }
+  return {begin / quantum, (end + quantum - 1) / quantum};
+}
+
 bool ShouldStream(const ImageView& out) {
+  // A ring is read back soon (it is a band on its way to an encoder).
+  if (out.ring_rows > 0) return false;
   return static_cast<size_t>(out.width) * out.height * out.channels *
              SampleBytes(out.type) >=
          kStreamBytes;
@@ -53,7 +66,7 @@ void LoadPadded(const Job& job, int py, int px0, int px1, float* const* dst,
     return;
   }
   const size_t sample = SampleBytes(in.type);
-  const std::ptrdiff_t row_off = static_cast<std::ptrdiff_t>(iy) * in.row_bytes;
+  const std::ptrdiff_t row_off = RowOffset(in, iy);
   // Columns inside the image: one contiguous run.
   const int lo = std::clamp(-job.origin.x, px0, px1);
   const int hi = std::clamp(in.width - job.origin.x, lo, px1);

@@ -50,6 +50,16 @@ Job MakeJob(const ConstImageView& in, const ImageView& out,
             const kernel::Kernel& k, const EngineOptions& options,
             OutputSize size, Extent extent);
 
+// The work units of a run's rows (EngineOptions::row_begin, row_end) for a
+// strategy computing `quantum` output rows per unit (fft tiles; 1 for the
+// others): units [begin, end) cover the rows asked for, which must start
+// on a unit and end on one or at the last row.
+struct RowUnits {
+  int begin = 0;
+  int end = 0;
+};
+RowUnits UnitsOf(const EngineOptions& options, int height, int quantum);
+
 // True if `out` is large enough (32 MiB) to be written with non-temporal
 // stores.
 bool ShouldStream(const ImageView& out);

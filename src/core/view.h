@@ -13,9 +13,16 @@
 namespace convcorr::core {
 
 // Up to four channels of one image in memory. Channel c's sample at (y, x)
-// is at base[c] + y * row_bytes + x * step * SampleBytes(type): planar
-// images have step 1 and one base per plane; interleaved ones (OpenCV's
-// cv::Mat) step == channels and bases one sample apart.
+// is at base[c] + RowOffset(view, y) + x * step * SampleBytes(type):
+// planar images have step 1 and one base per plane; interleaved ones
+// (OpenCV's cv::Mat) step == channels and bases one sample apart.
+//
+// A ring (ring_rows > 0) holds only some rows of a taller image: row y is
+// stored in slot y % ring_rows, RowOffset (y % ring_rows) * row_bytes, so
+// that a band of rows streams through a buffer of ring_rows rows while
+// `height` stays the image's (the border is the image's). Whoever fills
+// the ring makes sure that the rows read are the ones in it
+// (core/pipeline.h).
 struct ConstImageView {
   std::array<const std::byte*, 4> base{};
   int channels = 0;
@@ -24,6 +31,7 @@ struct ConstImageView {
   Depth type = Depth::kF32;
   std::ptrdiff_t row_bytes = 0;
   int step = 1;
+  int ring_rows = 0;
 };
 struct ImageView {
   std::array<std::byte*, 4> base{};
@@ -33,7 +41,15 @@ struct ImageView {
   Depth type = Depth::kF32;
   std::ptrdiff_t row_bytes = 0;
   int step = 1;
+  int ring_rows = 0;
 };
+
+// Byte offset of row y from the bases.
+template <typename View>
+std::ptrdiff_t RowOffset(const View& v, int y) {
+  return static_cast<std::ptrdiff_t>(v.ring_rows > 0 ? y % v.ring_rows : y) *
+         v.row_bytes;
+}
 
 size_t SampleBytes(Depth type);
 // Views of float planes (type kF32, step 1), all the same size.

@@ -69,6 +69,12 @@ void RemovePendingTempFile() {
 }
 
 StagedFile StageFile(const fs::path& dest, std::span<const uint8_t> bytes) {
+  StagedFile staged = StageFile(dest);
+  staged.Append(bytes.data(), bytes.size());
+  return staged;
+}
+
+StagedFile StageFile(const fs::path& dest) {
   const std::string name = dest.string();
   const fs::path dir = dest.has_parent_path() ? dest.parent_path() : ".";
   std::error_code ec;
@@ -119,16 +125,24 @@ StagedFile StageFile(const fs::path& dest, std::span<const uint8_t> bytes) {
   const mode_t mask = ::umask(0);
   ::umask(mask);
   if (::fchmod(fd, 0666 & ~mask) != 0) ThrowOutput(name, ErrnoText(errno));
+  return staged;
+}
+
+void StagedFile::Append(const void* data, size_t size) {
+  if (fd_ < 0) {
+    throw Error(ErrorKind::kInternal,
+                "output '" + dest_.string() + "': written after it was closed");
+  }
+  const auto* bytes = static_cast<const uint8_t*>(data);
   size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+  while (done < size) {
+    const ssize_t n = ::write(fd_, bytes + done, size - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      ThrowOutput(name, ErrnoText(errno));
+      ThrowOutput(dest_.string(), ErrnoText(errno));
     }
     done += static_cast<size_t>(n);
   }
-  return staged;
 }
 
 StagedFile::StagedFile(StagedFile&& other) noexcept

@@ -3,6 +3,7 @@
 // handler removes the temporary files in flight.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -32,10 +33,12 @@ class StagedFile {
   // nothing.
   void Commit();
   const std::filesystem::path& dest() const { return dest_; }
+  // Appends bytes to the temporary file (an output written as it is
+  // encoded). Throws Error(kOutput) naming dest.
+  void Append(const void* data, size_t size);
 
  private:
-  friend StagedFile StageFile(const std::filesystem::path& dest,
-                              std::span<const uint8_t> bytes);
+  friend StagedFile StageFile(const std::filesystem::path& dest);
   void Discard() noexcept;
 
   std::filesystem::path dest_;
@@ -47,6 +50,8 @@ class StagedFile {
 // WriteFileAtomic). Thread-safe. Throws Error(kOutput) naming dest.
 StagedFile StageFile(const std::filesystem::path& dest,
                      std::span<const uint8_t> bytes);
+// An empty temporary file beside `dest`, for Append.
+StagedFile StageFile(const std::filesystem::path& dest);
 
 // Writes `bytes` to a temporary file in dest's directory, flushes it and
 // renames it over `dest`: dest is either untouched or complete. Thread-safe.

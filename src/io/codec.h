@@ -126,6 +126,11 @@ class Decoder {
   // Called after the last row: checks that the file ends as it should
   // (PNG's IEND, JPEG's end of image) and reads trailing metadata.
   virtual void Finish() {}
+  // True when metadata() is complete before the first row: nothing the
+  // outputs carry can follow the pixels. False for a PNG that keeps ICC,
+  // EXIF or text after its image data, or whose chunks could not be
+  // looked over first (a pipe).
+  virtual bool MetadataFirst() const { return true; }
 
  protected:
   PixelFormat format_;

@@ -2,15 +2,19 @@
 // limit, orientation and metadata.
 #include "io/image_io.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "common/error.h"
 #include "io/exif.h"
@@ -197,11 +201,9 @@ void Orient(Raster::Impl& m, int o) {
 // point, rounded half up), so results match it exactly; float samples are
 // summed in double and rounded once.
 template <typename T>
-void ToGray(const Raster::Impl& m, Raster::Impl& out) {
-  const size_t n = static_cast<size_t>(m.width) * m.height;
-  const auto* src = reinterpret_cast<const T*>(m.data.get());
-  auto* dst = reinterpret_cast<T*>(out.data.get());
-  const int cn = m.channels;
+void ToGray(const std::byte* from, int cn, size_t n, std::byte* to) {
+  const auto* src = reinterpret_cast<const T*>(from);
+  auto* dst = reinterpret_cast<T*>(to);
   for (size_t i = 0; i < n; ++i, src += cn) {
     if constexpr (std::is_same_v<T, float>) {
       dst[i] =
@@ -215,23 +217,27 @@ void ToGray(const Raster::Impl& m, Raster::Impl& out) {
   }
 }
 
+// n pixels of `cn` channels of `depth` to one gray channel (--gray).
+void GrayPixels(const std::byte* from, int cn, core::Depth depth, size_t n,
+                std::byte* to) {
+  if (cn == 2) {  // gray + alpha: the gray
+    const size_t s = core::SampleBytes(depth);
+    for (size_t i = 0; i < n; ++i) std::memcpy(to + i * s, from + 2 * i * s, s);
+  } else if (depth == core::Depth::kU8) {
+    ToGray<uint8_t>(from, cn, n, to);
+  } else if (depth == core::Depth::kU16) {
+    ToGray<uint16_t>(from, cn, n, to);
+  } else {
+    ToGray<float>(from, cn, n, to);
+  }
+}
+
 void Gray(Raster::Impl& m) {
   if (m.channels == 1) return;
   Raster::Impl out;
   out.Reset(m.width, m.height, 1, m.depth);
-  if (m.channels == 2) {  // gray + alpha: the gray
-    const size_t s = m.sample_bytes();
-    const size_t n = static_cast<size_t>(m.width) * m.height;
-    for (size_t i = 0; i < n; ++i) {
-      std::memcpy(out.data.get() + i * s, m.data.get() + 2 * i * s, s);
-    }
-  } else if (m.depth == core::Depth::kU8) {
-    ToGray<uint8_t>(m, out);
-  } else if (m.depth == core::Depth::kU16) {
-    ToGray<uint16_t>(m, out);
-  } else {
-    ToGray<float>(m, out);
-  }
+  GrayPixels(m.data.get(), m.channels, m.depth,
+             static_cast<size_t>(m.width) * m.height, out.data.get());
   out.metadata = std::move(m.metadata);
   m = std::move(out);
 }
@@ -261,10 +267,9 @@ std::string XmpOrientationReset(std::string xmp) {
   return xmp;
 }
 
-}  // namespace
-
-Raster DecodeRaster(Source& source, std::string_view name,
-                    const DecodeOptions& options) {
+// A decoder whose header has passed the checks every image gets.
+std::unique_ptr<Decoder> OpenChecked(Source& source, std::string_view name,
+                                     const DecodeOptions& options) {
   std::unique_ptr<Decoder> decoder = OpenDecoder(source, name);
   const PixelFormat f = decoder->format();
   // The header's size, checked before any pixel buffer exists.
@@ -281,30 +286,54 @@ Raster DecodeRaster(Source& source, std::string_view name,
     ThrowInput(name, "unsupported channel count " + std::to_string(f.channels) +
                          " (1 to 4 are read)");
   }
+  return decoder;
+}
+
+// The orientation the file states (the format's own tag, else EXIF's).
+int OrientationOf(const Decoder& decoder, const Metadata& md) {
+  return decoder.orientation() != 0 ? decoder.orientation()
+                                    : ExifOrientation(md.exif);
+}
+
+// The metadata of a decoded file as the outputs carry it: the thumbnail
+// dropped, the orientation reset once the pixels are turned.
+void ForOutput(Metadata& md, bool turned) {
+  if (!md.exif.empty()) md.exif = ExifForOutput(md.exif, turned);
+  if (turned) md.xmp = XmpOrientationReset(md.xmp);
+}
+
+}  // namespace
+
+// The whole image of an opened decoder, turned upright (DecodeRaster).
+Raster DecodeOpened(Decoder& decoder, const DecodeOptions& options) {
+  const PixelFormat f = decoder.format();
   Raster raster = NewRaster(f.width, f.height, f.channels, f.depth);
   Raster::Impl& m = *raster.impl_;
   // Bands of rows, as the codecs deliver them.
   constexpr int kBand = 64;
   for (int y = 0; y < f.height; y += kBand) {
-    decoder->ReadRows(m.row(y), static_cast<std::ptrdiff_t>(m.row_bytes()),
-                      std::min(kBand, f.height - y));
+    decoder.ReadRows(m.row(y), static_cast<std::ptrdiff_t>(m.row_bytes()),
+                     std::min(kBand, f.height - y));
   }
-  decoder->Finish();
+  decoder.Finish();
 
   Metadata& md = m.metadata;
-  md = std::move(decoder->metadata());
-  const int orientation = decoder->orientation() != 0
-                              ? decoder->orientation()
-                              : ExifOrientation(md.exif);
+  md = std::move(decoder.metadata());
+  const int orientation = OrientationOf(decoder, md);
   const bool turn = options.auto_orient && orientation >= 2 && orientation <= 8;
   if (turn) Orient(m, orientation);
   // The thumbnail shows the unfiltered photo: it never goes out. Once the
   // pixels are upright the tag says so.
-  if (!md.exif.empty()) md.exif = ExifForOutput(md.exif, turn);
-  if (turn) md.xmp = XmpOrientationReset(md.xmp);
+  ForOutput(md, turn);
 
   if (options.gray) Gray(m);
   return raster;
+}
+
+Raster DecodeRaster(Source& source, std::string_view name,
+                    const DecodeOptions& options) {
+  const std::unique_ptr<Decoder> decoder = OpenChecked(source, name, options);
+  return DecodeOpened(*decoder, options);
 }
 
 Raster DecodeRaster(std::span<const uint8_t> bytes, std::string_view name,
@@ -313,16 +342,104 @@ Raster DecodeRaster(std::span<const uint8_t> bytes, std::string_view name,
   return DecodeRaster(*source, name, options);
 }
 
-Raster ReadRaster(const fs::path& path, const DecodeOptions& options) {
-  const std::string name = path.string();
-  if (name == "-") {
-    const std::unique_ptr<Source> source = Source::FromFd(STDIN_FILENO, "-");
-    return DecodeRaster(*source, "-", options);
+struct RasterReader::Impl {
+  int fd = -1;  // closed with the reader (not stdin)
+  std::unique_ptr<Source> source;
+  std::unique_ptr<Decoder> decoder;
+  DecodeOptions options;
+  std::string name;
+  Metadata metadata;  // for the outputs, once Streams()
+  bool streams = false;
+  std::string why_whole;
+  bool started = false;
+  std::vector<std::byte> wide;  // a band before --gray
+
+  ~Impl() {
+    decoder.reset();
+    source.reset();
+    if (fd >= 0) ::close(fd);
   }
-  const int fd = OpenInput(path);
-  const FdCloser closer{fd};
-  const std::unique_ptr<Source> source = Source::FromFd(fd, name);
-  return DecodeRaster(*source, name, options);
+};
+
+std::unique_ptr<RasterReader> RasterReader::Open(const fs::path& path,
+                                                 const DecodeOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->name = path.string();
+  impl->options = options;
+  if (impl->name == "-") {
+    impl->source = Source::FromFd(STDIN_FILENO, "-");
+  } else {
+    impl->fd = OpenInput(path);
+    impl->source = Source::FromFd(impl->fd, impl->name);
+  }
+  impl->decoder = OpenChecked(*impl->source, impl->name, options);
+  Decoder& d = *impl->decoder;
+  const int orientation = OrientationOf(d, d.metadata());
+  const bool turn = options.auto_orient && orientation >= 2 && orientation <= 8;
+  if (!d.MetadataFirst()) {
+    impl->why_whole = impl->source->Seekable()
+                          ? "its metadata follows the pixels"
+                          : "read from a pipe";
+  } else if (turn) {
+    impl->why_whole =
+        "turned upright, orientation " + std::to_string(orientation);
+  } else {
+    impl->streams = true;
+    impl->metadata = d.metadata();
+    ForOutput(impl->metadata, false);
+  }
+  std::unique_ptr<RasterReader> reader(new RasterReader);
+  reader->impl_ = std::move(impl);
+  return reader;
+}
+
+RasterReader::RasterReader() = default;
+RasterReader::~RasterReader() = default;
+
+int RasterReader::width() const { return impl_->decoder->format().width; }
+int RasterReader::height() const { return impl_->decoder->format().height; }
+int RasterReader::channels() const {
+  return impl_->options.gray ? 1 : impl_->decoder->format().channels;
+}
+core::Depth RasterReader::depth() const {
+  return impl_->decoder->format().depth;
+}
+bool RasterReader::Streams() const { return impl_->streams; }
+std::string RasterReader::WhyWhole() const { return impl_->why_whole; }
+Metadata& RasterReader::metadata() { return impl_->metadata; }
+
+void RasterReader::ReadRows(std::byte* dst, std::ptrdiff_t stride, int rows) {
+  if (!impl_->streams) {
+    throw Error(ErrorKind::kInternal, "raster reader: rows of a turned image");
+  }
+  impl_->started = true;
+  Decoder& d = *impl_->decoder;
+  const PixelFormat& f = d.format();
+  if (!impl_->options.gray || f.channels == 1) {
+    d.ReadRows(dst, stride, rows);
+    return;
+  }
+  const size_t row = f.RowBytes();
+  impl_->wide.resize(row * static_cast<size_t>(rows));
+  d.ReadRows(impl_->wide.data(), static_cast<std::ptrdiff_t>(row), rows);
+  for (int r = 0; r < rows; ++r) {
+    GrayPixels(impl_->wide.data() + row * r, f.channels, f.depth,
+               static_cast<size_t>(f.width), dst + stride * r);
+  }
+}
+
+void RasterReader::Finish() { impl_->decoder->Finish(); }
+
+Raster RasterReader::ReadAll() {
+  if (impl_->started) {
+    throw Error(ErrorKind::kInternal, "raster reader: ReadAll after ReadRows");
+  }
+  impl_->started = true;
+  return DecodeOpened(*impl_->decoder, impl_->options);
+}
+
+Raster ReadRaster(const fs::path& path, const DecodeOptions& options) {
+  return RasterReader::Open(path, options)->ReadAll();
 }
 
 namespace {
@@ -401,29 +518,9 @@ std::vector<uint8_t> EncodeImpl(const Raster::Impl& m, std::string_view ext,
   f.height = m.height;
   f.channels = m.channels;
   f.depth = m.depth;
-  if (!metadata.provenance.empty() && !IsProvenanceText(metadata.provenance)) {
-    throw Error(ErrorKind::kInternal,
-                "output '" + std::string(name) + "': malformed provenance");
-  }
   VectorSink sink;
-  const std::string format = FormatOf(ext);
-  std::unique_ptr<Encoder> encoder;
-  if (format == "png") {
-    encoder = NewPngEncoder(f, metadata, options, sink, name);
-  } else if (format == "jpeg") {
-    encoder = NewJpegEncoder(f, metadata, options, sink, name);
-  } else if (format == "tiff") {
-    encoder = NewTiffEncoder(f, metadata, options, sink, name);
-  } else if (format == "webp") {
-    encoder = NewWebpEncoder(f, metadata, options, sink, name);
-  } else if (format == "bmp") {
-    encoder = NewBmpEncoder(f, sink, name);
-  } else if (format == "pnm" || format == "pfm") {
-    // pgm, ppm, pnm or pfm
-    encoder = NewPnmEncoder(ext, f, sink, name, metadata.provenance);
-  } else {
-    ThrowOutput(name, "cannot encode as " + std::string(ext));
-  }
+  const std::unique_ptr<Encoder> encoder =
+      NewEncoder(f, ext, name, metadata, options, sink);
   constexpr int kBand = 64;
   for (int y = 0; y < m.height; y += kBand) {
     encoder->WriteRows(m.row(y), static_cast<std::ptrdiff_t>(m.row_bytes()),
@@ -449,6 +546,32 @@ Raster::Impl GrayAlphaAsBgra(const Raster::Impl& m) {
 }
 
 }  // namespace
+
+std::unique_ptr<Encoder> NewEncoder(const PixelFormat& f, std::string_view ext,
+                                    std::string_view name,
+                                    const Metadata& metadata,
+                                    const EncodeOptions& options, Sink& sink) {
+  if (!metadata.provenance.empty() && !IsProvenanceText(metadata.provenance)) {
+    throw Error(ErrorKind::kInternal,
+                "output '" + std::string(name) + "': malformed provenance");
+  }
+  const std::string format = FormatOf(ext);
+  if (f.channels == 2 && format == "webp") {
+    throw Error(ErrorKind::kInternal,
+                "output '" + std::string(name) +
+                    "': gray and alpha go to WebP through EncodeRaster");
+  }
+  if (format == "png") return NewPngEncoder(f, metadata, options, sink, name);
+  if (format == "jpeg") return NewJpegEncoder(f, metadata, options, sink, name);
+  if (format == "tiff") return NewTiffEncoder(f, metadata, options, sink, name);
+  if (format == "webp") return NewWebpEncoder(f, metadata, options, sink, name);
+  if (format == "bmp") return NewBmpEncoder(f, sink, name);
+  if (format == "pnm" || format == "pfm") {
+    // pgm, ppm, pnm or pfm
+    return NewPnmEncoder(ext, f, sink, name, metadata.provenance);
+  }
+  ThrowOutput(name, "cannot encode as " + std::string(ext));
+}
 
 std::vector<uint8_t> EncodeImage(const core::Image& img, std::string_view ext,
                                  std::string_view name,

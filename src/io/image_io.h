@@ -67,6 +67,7 @@ class Raster {
  private:
   friend Raster NewRaster(int, int, int, core::Depth);
   friend Raster DecodeRaster(Source&, std::string_view, const DecodeOptions&);
+  friend Raster DecodeOpened(Decoder&, const DecodeOptions&);
   friend core::Image ToImage(Raster raster);
   friend std::vector<uint8_t> EncodeRaster(const Raster&, std::string_view,
                                            std::string_view, const Metadata&,
@@ -90,6 +91,57 @@ Raster DecodeRaster(std::span<const uint8_t> bytes, std::string_view name,
 // from the descriptor.
 Raster ReadRaster(const std::filesystem::path& path,
                   const DecodeOptions& options);
+// An image opened for reading, the header read and checked (the size
+// against --max-pixels, the channel count) and no pixel buffer made: its
+// rows are then read band by band (a streaming run), or all at once.
+class RasterReader {
+ public:
+  // Opens an image file, or standard input for "-". Throws Error(kInput).
+  static std::unique_ptr<RasterReader> Open(const std::filesystem::path& path,
+                                            const DecodeOptions& options);
+  ~RasterReader();
+  RasterReader(const RasterReader&) = delete;
+  RasterReader& operator=(const RasterReader&) = delete;
+
+  // The samples ReadRows gives (one channel with --gray).
+  int width() const;
+  int height() const;
+  int channels() const;
+  core::Depth depth() const;
+  // True when ReadRows gives the rows DecodeRaster would hold, top to
+  // bottom, and metadata() is already complete: the image needs no turn
+  // (or --no-auto-orient), and the file keeps nothing for the outputs
+  // after its pixels (Decoder::MetadataFirst).
+  bool Streams() const;
+  // Why not, in a few words ("turned upright (orientation 6)"); empty
+  // where Streams().
+  std::string WhyWhole() const;
+  // The ICC, EXIF and XMP for the outputs, as Raster::metadata; only
+  // where Streams().
+  Metadata& metadata();
+  // The next `rows` rows into dst (`stride` bytes apart), converted to
+  // gray with --gray; only where Streams(). Throws Error(kInput).
+  void ReadRows(std::byte* dst, std::ptrdiff_t stride, int rows);
+  // After the last row: the end of the file checked.
+  void Finish();
+  // The whole image, as ReadRaster gives it (turned upright); instead of
+  // ReadRows.
+  Raster ReadAll();
+
+  struct Impl;
+
+ private:
+  RasterReader();
+  std::unique_ptr<Impl> impl_;
+};
+
+// An encoder for the format of `ext` writing to `sink`, for rows of
+// format `f` (not gray+alpha to WebP: EncodeRaster converts those).
+std::unique_ptr<Encoder> NewEncoder(const PixelFormat& f, std::string_view ext,
+                                    std::string_view name,
+                                    const Metadata& metadata,
+                                    const EncodeOptions& options, Sink& sink);
+
 // The planar float image of a raster (alpha apart).
 core::Image ToImage(Raster raster);
 // Encodes a raster's samples to the format of `ext` with `metadata` (what

@@ -28,6 +28,7 @@
 #include <exception>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -248,7 +249,10 @@ class PngDecoder final : public Decoder {
     format_.depth = png_get_bit_depth(png, info) == 16 ? core::Depth::kU16
                                                        : core::Depth::kU8;
     AddMetadata(info);
+    metadata_first_ = NoMetadataAfterData(source);
   }
+
+  bool MetadataFirst() const override { return metadata_first_; }
 
   void ReadRows(std::byte* dst, std::ptrdiff_t stride, int rows) override {
     if (failure_) std::rethrow_exception(failure_);
@@ -370,9 +374,42 @@ class PngDecoder final : public Decoder {
     }
   }
 
+  // Looks over the chunk headers of a seekable file (12 bytes each, the
+  // data skipped): true if no chunk that could carry metadata (iCCP, eXIf,
+  // tEXt, zTXt, iTXt) follows the first IDAT.
+  static bool NoMetadataAfterData(Source& source) {
+    if (!source.Seekable()) return false;
+    const std::optional<uint64_t> size = source.Size();
+    if (!size) return false;
+    static constexpr std::string_view kTextual[] = {"iCCP", "eXIf", "tEXt",
+                                                    "zTXt", "iTXt"};
+    uint64_t at = 8;  // after the signature
+    bool data_seen = false;
+    // A bound on the walk: a file of millions of tiny chunks is read whole.
+    for (int chunks = 0; chunks < (1 << 20) && at + 12 <= *size; ++chunks) {
+      uint8_t head[8];
+      if (source.ReadAt(at, head, 8) != 8) return false;
+      const uint64_t length = uint64_t{head[0]} << 24 |
+                              uint64_t{head[1]} << 16 | uint64_t{head[2]} << 8 |
+                              uint64_t{head[3]};
+      const std::string_view type(reinterpret_cast<const char*>(head + 4), 4);
+      if (type == "IEND") return true;
+      if (type == "IDAT") {
+        data_seen = true;
+      } else if (data_seen) {
+        for (const std::string_view t : kTextual) {
+          if (type == t) return false;
+        }
+      }
+      at += 12 + length;
+    }
+    return false;
+  }
+
   std::string name_;
   Handler handler_;  // before structs_, which points to it
   ReadStructs structs_;
+  bool metadata_first_ = false;
   int passes_ = 1;
   bool started_ = false;
   int decoded_ = 0;             // rows libpng has completed

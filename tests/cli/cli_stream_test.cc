@@ -1,0 +1,116 @@
+// The streaming run through the binary: a file output is decoded, filtered
+// and encoded band by band, and must be the very file the whole-image path
+// writes to standard output; a tall image is filtered in bounded memory.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cli/cli_util.h"
+#include "cli/run.h"
+
+namespace convcorr::testing {
+namespace {
+
+// The same image written to a file (streamed) and to standard output
+// (held whole, so that a failure writes nothing): byte for byte equal,
+// metadata included, for every format and kernel class.
+TEST(CliStream, FileOutputEqualsTheWholeImagePath) {
+  TempDir dir;
+  const struct {
+    std::string photo, ext;
+    std::vector<std::string> extra;
+  } cases[] = {
+      {"astronaut.png", "png", {}},
+      {"rocket.jpg", "jpg", {}},
+      {"rocket.jpg", "tif", {}},
+      {"chelsea.png", "ppm", {"--border", "wrap"}},
+      {"camera.png", "pgm", {"--size", "valid"}},
+      {"chessboard_GRAY_U16.tif", "png", {"--size", "full"}},
+      {"coffee.png", "webp", {}},
+      {"horse.png", "bmp", {"--gray"}},
+  };
+  for (const auto& c : cases) {
+    for (const std::string kernel :
+         {"sobel-x", "gaussian:3", "motion:15,30", "1 2 3; 4 5 6; 7 8 -9"}) {
+      const std::string out = (dir / ("out." + c.ext)).string();
+      std::vector<std::string> args = {
+          "correlate", "-k", kernel, Photo(c.photo).string(), "-o", out};
+      args.insert(args.end(), c.extra.begin(), c.extra.end());
+      RUN_OK(file, args);
+      args[5] = "-";
+      args.push_back("--format");
+      args.push_back(c.ext);
+      RUN_OK(piped, args);
+      EXPECT_TRUE(ReadBytes(out) == piped.out)
+          << c.photo << " -> " << c.ext << " with " << kernel;
+    }
+  }
+}
+
+// Peak resident memory of one run of the binary, in KiB (wait4).
+long PeakKiB(const std::vector<std::string>& args) {
+  std::vector<std::string> all = {ConvcorrBinary()};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  rusage usage{};
+  if (::wait4(pid, &status, 0, &usage) != pid || !WIFEXITED(status) ||
+      WEXITSTATUS(status) != 0) {
+    return -1;
+  }
+  return usage.ru_maxrss;
+}
+
+// A binary PPM of random samples.
+void WritePpm(const std::filesystem::path& p, int width, int height) {
+  std::string bytes =
+      "P6\n" + std::to_string(width) + " " + std::to_string(height) + "\n255\n";
+  std::mt19937 rng(5);
+  const size_t n = static_cast<size_t>(width) * height * 3;
+  bytes.reserve(bytes.size() + n);
+  for (size_t i = 0; i < n; ++i) bytes.push_back(static_cast<char>(rng()));
+  WriteBytes(p, bytes);
+}
+
+// 1,000 rows against 20,000 rows of 1,000 RGB pixels: the whole image
+// held three times over would add about 170 MiB; the stream adds a few
+// bands' worth at most.
+TEST(CliStream, TallImageInBoundedMemory) {
+  if (std::getenv("CONVCORR_TEST_BINARY") != nullptr) {
+    GTEST_SKIP() << "a sanitizer's binary: its shadow memory and quarantine "
+                    "are not the program's";
+  }
+  TempDir dir;
+  WritePpm(dir / "short.ppm", 1000, 1000);
+  WritePpm(dir / "tall.ppm", 1000, 20000);
+  for (const std::string kernel : {"sobel-x", "gaussian:4", "box:31"}) {
+    const long short_kib =
+        PeakKiB({"correlate", "-k", kernel, (dir / "short.ppm").string(), "-o",
+                 (dir / "short-out.ppm").string()});
+    const long tall_kib =
+        PeakKiB({"correlate", "-k", kernel, (dir / "tall.ppm").string(), "-o",
+                 (dir / "tall-out.ppm").string()});
+    ASSERT_GT(short_kib, 0);
+    ASSERT_GT(tall_kib, 0);
+    // 20x the rows, at most 16 MiB more memory (the image is 57 MiB).
+    EXPECT_LT(tall_kib - short_kib, 16 * 1024)
+        << kernel << ": " << short_kib << " KiB for 1,000 rows, " << tall_kib
+        << " KiB for 20,000";
+  }
+}
+
+}  // namespace
+}  // namespace convcorr::testing

@@ -1,0 +1,297 @@
+// The streaming run (PreparedFilter::Stream, core/pipeline.h) against the
+// whole-image Run: the same samples for every strategy, border, output
+// size, sample type and band height, including bands of one row and a
+// wrap border (whose first band reads the last rows); errors of the
+// source, the sink and a short file stop every stage and reach the caller.
+#include "core/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/filter.h"
+#include "kernel/kernel.h"
+
+namespace convcorr::core {
+namespace {
+
+// Interleaved samples of one type.
+struct Samples {
+  int width = 0, height = 0, channels = 0;
+  Depth type = Depth::kU8;
+  std::vector<std::byte> bytes;
+
+  Samples(int w, int h, int c, Depth t)
+      : width(w), height(h), channels(c), type(t) {
+    bytes.resize(RowBytes() * static_cast<size_t>(h));
+  }
+  size_t RowBytes() const {
+    return static_cast<size_t>(width) * channels * SampleBytes(type);
+  }
+  ConstImageView ConstView() const {
+    ConstImageView v;
+    v.channels = channels;
+    v.width = width;
+    v.height = height;
+    v.type = type;
+    v.row_bytes = static_cast<std::ptrdiff_t>(RowBytes());
+    v.step = channels;
+    for (int c = 0; c < channels; ++c) {
+      v.base[c] = bytes.data() + c * SampleBytes(type);
+    }
+    return v;
+  }
+  ImageView View() {
+    ImageView v;
+    v.channels = channels;
+    v.width = width;
+    v.height = height;
+    v.type = type;
+    v.row_bytes = static_cast<std::ptrdiff_t>(RowBytes());
+    v.step = channels;
+    for (int c = 0; c < channels; ++c) {
+      v.base[c] = bytes.data() + c * SampleBytes(type);
+    }
+    return v;
+  }
+};
+
+Samples Random(int w, int h, int c, Depth t, std::mt19937& rng) {
+  Samples s(w, h, c, t);
+  const size_t n = static_cast<size_t>(w) * h * c;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t r = rng();
+    if (t == Depth::kU8) {
+      reinterpret_cast<uint8_t*>(s.bytes.data())[i] = static_cast<uint8_t>(r);
+    } else if (t == Depth::kU16) {
+      reinterpret_cast<uint16_t*>(s.bytes.data())[i] = static_cast<uint16_t>(r);
+    } else {
+      reinterpret_cast<float*>(s.bytes.data())[i] =
+          static_cast<float>(r % 2001) / 7.0f - 100.0f;
+    }
+  }
+  return s;
+}
+
+// Rows of a Samples, handed out in the runs the pipeline asks for; can
+// fail after some rows.
+class SamplesSource : public RowSource {
+ public:
+  explicit SamplesSource(const Samples& s, int fail_at = -1)
+      : s_(s), fail_at_(fail_at) {}
+  void Read(std::byte* dst, std::ptrdiff_t stride, int rows) override {
+    for (int i = 0; i < rows; ++i, ++next_) {
+      if (next_ == fail_at_) throw std::runtime_error("source failed");
+      std::memcpy(dst + stride * i, s_.bytes.data() + s_.RowBytes() * next_,
+                  s_.RowBytes());
+    }
+  }
+  void Finish() override { finished = next_ == s_.height; }
+  bool finished = false;
+
+ private:
+  const Samples& s_;
+  int fail_at_;
+  int next_ = 0;
+};
+
+class SamplesSink : public RowSink {
+ public:
+  explicit SamplesSink(Samples& s, int fail_at = -1)
+      : s_(s), fail_at_(fail_at) {}
+  void Write(const std::byte* src, std::ptrdiff_t stride, int rows) override {
+    for (int i = 0; i < rows; ++i, ++next_) {
+      if (next_ == fail_at_) throw std::runtime_error("sink failed");
+      std::memcpy(s_.bytes.data() + s_.RowBytes() * next_, src + stride * i,
+                  s_.RowBytes());
+    }
+  }
+  void Finish() override { finished = next_ == s_.height; }
+  bool finished = false;
+
+ private:
+  Samples& s_;
+  int fail_at_;
+  int next_ = 0;
+};
+
+kernel::Kernel RandomKernel(int kh, int kw, std::mt19937& rng) {
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<double> w(static_cast<size_t>(kh) * kw);
+  for (double& v : w) v = u(rng);
+  return kernel::Kernel(kh, kw, w);
+}
+
+struct Case {
+  kernel::Kernel k;
+  FilterParams params;
+  Depth in, out;
+  int channels;
+  int band_rows;
+};
+
+void Check(const Case& c, int w, int h, std::mt19937& rng) {
+  const PreparedFilter f(c.k, c.params, PreparedFilter::Use::kFilter);
+  ASSERT_TRUE(f.StreamsSamples(c.channels, c.in));
+  const Samples in = Random(w, h, c.channels, c.in, rng);
+  const Extent e = OutputExtent(w, h, c.k, c.params.size);
+  Samples whole(e.width, e.height, c.channels, c.out);
+  const uint64_t sat_whole = f.Run(in.ConstView(), whole.View());
+  Samples streamed(e.width, e.height, c.channels, c.out);
+  SamplesSource source(in);
+  SamplesSink sink(streamed);
+  const uint64_t sat =
+      f.Stream({w, h, c.channels, c.in, c.out}, source, sink, c.band_rows);
+  EXPECT_TRUE(source.finished);
+  EXPECT_TRUE(sink.finished);
+  EXPECT_EQ(sat, sat_whole);
+  EXPECT_TRUE(streamed.bytes == whole.bytes)
+      << w << "x" << h << " kernel " << c.k.rows() << "x" << c.k.cols()
+      << " method " << MethodName(f.method()) << " band " << c.band_rows;
+}
+
+TEST(Pipeline, StreamEqualsRunForEveryStrategyBorderAndSize) {
+  std::mt19937 rng(7);
+  const BorderMode borders[] = {BorderMode::kReflect101, BorderMode::kReflect,
+                                BorderMode::kReplicate, BorderMode::kWrap,
+                                BorderMode::kConstant};
+  const OutputSize sizes[] = {OutputSize::kSame, OutputSize::kValid,
+                              OutputSize::kFull};
+  const Method methods[] = {Method::kAuto, Method::kDirect, Method::kSparse,
+                            Method::kFft};
+  for (const Method m : methods) {
+    for (const BorderMode b : borders) {
+      for (const OutputSize size : sizes) {
+        for (const int band : {1, 3, 0}) {
+          FilterParams p;
+          p.border.mode = b;
+          p.border.value = 9;
+          p.size = size;
+          p.method = m;
+          p.threads = 1 + static_cast<int>(rng() % 3);
+          p.mode = rng() % 2 ? Mode::kConvolve : Mode::kCorrelate;
+          const int kh = 1 + static_cast<int>(rng() % 6);
+          const int kw = 1 + static_cast<int>(rng() % 6);
+          Check({RandomKernel(kh, kw, rng), p, Depth::kU8, Depth::kU8, 3, band},
+                37 + static_cast<int>(rng() % 30),
+                kh + 20 + static_cast<int>(rng() % 60), rng);
+        }
+      }
+    }
+  }
+}
+
+TEST(Pipeline, SeparableTypesAndChannels) {
+  std::mt19937 rng(11);
+  std::vector<double> col = {1, 4, 6, 4, 1}, row = {1, 2, 1};
+  std::vector<double> w;
+  for (double a : col) {
+    for (double b : row) w.push_back(a * b / 64.0);
+  }
+  const kernel::Kernel sep(5, 3, w);
+  for (const Depth in : {Depth::kU8, Depth::kU16, Depth::kF32}) {
+    for (const Depth out : {Depth::kU8, Depth::kU16, Depth::kF32}) {
+      for (const int channels : {1, 3}) {
+        FilterParams p;
+        p.method = Method::kSeparable;
+        p.scale = 1.5;
+        p.bias = -3;
+        p.abs = channels == 1;
+        Check({sep, p, in, out, channels, 2}, 50, 41, rng);
+      }
+    }
+  }
+}
+
+// A tall image of one column band after another, the fft strategy's
+// tiles spanning bands, and a kernel taller than a band.
+TEST(Pipeline, TallImagesAndTallKernels) {
+  std::mt19937 rng(13);
+  FilterParams p;
+  p.method = Method::kFft;
+  p.threads = 2;
+  Check({RandomKernel(21, 9, rng), p, Depth::kU8, Depth::kU8, 1, 0}, 40, 900,
+        rng);
+  p.method = Method::kDirect;
+  Check({RandomKernel(31, 3, rng), p, Depth::kU16, Depth::kU16, 3, 4}, 33, 500,
+        rng);
+  p.border.mode = BorderMode::kWrap;
+  Check({RandomKernel(31, 3, rng), p, Depth::kU8, Depth::kU8, 3, 4}, 33, 500,
+        rng);
+}
+
+TEST(Pipeline, FloatInputWithFftDoesNotStream) {
+  FilterParams p;
+  p.method = Method::kFft;
+  const PreparedFilter f(kernel::Kernel(9, 9, std::vector<double>(81, 1.0)), p,
+                         PreparedFilter::Use::kFilter);
+  EXPECT_FALSE(f.StreamsSamples(3, Depth::kF32));
+  EXPECT_TRUE(f.StreamsSamples(3, Depth::kU8));
+  EXPECT_FALSE(f.StreamsSamples(4, Depth::kU8));  // alpha is carried
+}
+
+TEST(Pipeline, ErrorsStopEveryStageAndReachTheCaller) {
+  std::mt19937 rng(17);
+  const Samples in = Random(64, 700, 3, Depth::kU8, rng);
+  FilterParams p;
+  p.threads = 2;
+  const PreparedFilter f(RandomKernel(5, 5, rng), p,
+                         PreparedFilter::Use::kFilter);
+  for (const int fail : {0, 1, 299, 699}) {
+    Samples out(64, 700, 3, Depth::kU8);
+    SamplesSource source(in, fail);
+    SamplesSink sink(out);
+    EXPECT_THROW(
+        f.Stream({64, 700, 3, Depth::kU8, Depth::kU8}, source, sink, 8),
+        std::runtime_error)
+        << "source failing at row " << fail;
+    EXPECT_FALSE(sink.finished);
+  }
+  for (const int fail : {0, 8, 350, 699}) {
+    Samples out(64, 700, 3, Depth::kU8);
+    SamplesSource source(in);
+    SamplesSink sink(out, fail);
+    EXPECT_THROW(
+        f.Stream({64, 700, 3, Depth::kU8, Depth::kU8}, source, sink, 8),
+        std::runtime_error)
+        << "sink failing at row " << fail;
+  }
+}
+
+// The plan: each band's input rows are in the ring when it runs, and the
+// ring is a few bands whatever the height, except where the border reads
+// the far end (wrap).
+TEST(Pipeline, BandPlanHoldsAFewBands) {
+  const kernel::Kernel k(15, 15, std::vector<double>(225, 1.0));
+  for (const int height : {100, 1000, 20000}) {
+    const BandPlan plan =
+        PlanBands(k, Border{}, OutputSize::kSame, 500, height, 1, 2);
+    EXPECT_EQ(plan.band_rows, 256);
+    EXPECT_LE(plan.input_ring, std::min(height, 2 * 256 + 14));
+    EXPECT_LE(plan.output_ring, 2 * 256);
+    int covered = 0;
+    for (const BandPlan::Band& b : plan.bands) {
+      EXPECT_EQ(b.y0, covered);
+      covered = b.y1;
+      EXPECT_LE(b.need - b.keep, plan.input_ring);
+    }
+    EXPECT_EQ(covered, height);
+  }
+  Border wrap;
+  wrap.mode = BorderMode::kWrap;
+  const BandPlan plan = PlanBands(k, wrap, OutputSize::kSame, 500, 20000, 1, 2);
+  EXPECT_EQ(plan.input_ring, 20000);  // the first band reads the last rows
+  // The fft strategy's bands are whole tiles, one per thread at least.
+  const BandPlan fft =
+      PlanBands(k, Border{}, OutputSize::kSame, 500, 20000, 498, 2);
+  EXPECT_EQ(fft.band_rows, 996);
+}
+
+}  // namespace
+}  // namespace convcorr::core
