@@ -115,6 +115,15 @@ class PreparedFilter {
   // source, the sink or the engine, after every stage has stopped.
   uint64_t Stream(const StreamShape& shape, RowSource& source, RowSink& sink,
                   int band_rows = 0) const;
+  // For a Use::kCompare preparation: true when StreamPair can take an
+  // input of `channels` samples of `type` (the engine, no alpha, no
+  // stride, saturating rounding, not float with the fft strategy).
+  bool StreamsPair(int channels, Depth type) const;
+  // Both results of compare, band by band, as float planes (FilterPair's
+  // samples before any stride), handed to `sink` in order while the next
+  // band is computed. shape.out_type is not used.
+  void StreamPair(const StreamShape& shape, RowSource& source, PairSink& sink,
+                  int band_rows = 0) const;
   // The Use::kFilter result as float planes, strided, as Filter says
   // (a Use::kCompare preparation has no mode: it gives the reference's
   // correlation).

@@ -71,4 +71,9 @@ enum class Rounding {
 uint64_t Quantize(Image& img, Depth target,
                   Rounding rounding = Rounding::kSaturate);
 
+// One row of Quantize with Rounding::kSaturate, in place: `n` samples
+// rounded half to even and clamped to `target` (NaN to 0), the clamped
+// ones counted; a float target leaves them as they are.
+uint64_t QuantizeSaturate(float* row, size_t n, Depth target);
+
 }  // namespace convcorr::core

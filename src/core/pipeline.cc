@@ -5,12 +5,14 @@
 #include "core/pipeline.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <numeric>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -23,10 +25,27 @@ namespace convcorr::core {
 BandPlan PlanBands(const kernel::Kernel& k, const Border& border,
                    OutputSize size, int width, int height, int quantum,
                    int threads, int band_rows) {
+  return PlanBands(std::vector<const kernel::Kernel*>{&k}, border, size, width,
+                   height, quantum, threads, band_rows);
+}
+
+BandPlan PlanBands(const std::vector<const kernel::Kernel*>& ks,
+                   const Border& border, OutputSize size, int width, int height,
+                   int quantum, int threads, int band_rows) {
   BandPlan plan;
+  const kernel::Kernel& k = *ks.front();
   const Extent e = OutputExtent(width, height, k, size);
-  const Origin o = OutputOrigin(k, size);
-  const int kh = k.rows();
+  // Output row y reads padded rows y + top .. y + bottom of the input
+  // (before the border's mapping), over every kernel's window.
+  int top = std::numeric_limits<int>::max();
+  int bottom = std::numeric_limits<int>::min();
+  int kh = 1;
+  for (const kernel::Kernel* each : ks) {
+    const Origin o = OutputOrigin(*each, size);
+    top = std::min(top, o.y);
+    bottom = std::max(bottom, o.y + each->rows() - 1);
+    kh = std::max(kh, each->rows());
+  }
   quantum = std::max(quantum, 1);
   int rows = band_rows > 0 ? band_rows : std::max(256, 8 * kh);
   rows = std::max(rows, quantum * std::max(threads, 1));
@@ -40,8 +59,8 @@ BandPlan PlanBands(const kernel::Kernel& k, const Border& border,
     b.y1 = std::min(y0 + rows, e.height);
     int lo = std::numeric_limits<int>::max();
     int hi = -1;
-    for (int py = b.y0; py < b.y1 + kh - 1; ++py) {
-      const int iy = BorderIndex(py + o.y, height, border.mode);
+    for (int py = b.y0 + top; py <= b.y1 - 1 + bottom; ++py) {
+      const int iy = BorderIndex(py, height, border.mode);
       if (iy < 0) continue;  // the constant border reads no row
       lo = std::min(lo, iy);
       hi = std::max(hi, iy);
@@ -126,28 +145,25 @@ void InRing(int r, int n, int cap, Body body) {
 
 }  // namespace
 
-uint64_t PreparedFilter::Stream(const StreamShape& shape, RowSource& source,
-                                RowSink& sink, int band_rows) const {
-  if (!StreamsSamples(shape.channels, shape.in_type)) {
-    throw std::logic_error("PreparedFilter::Stream: not a streaming run");
-  }
-  const kernel::Kernel& k = applied_;
-  const int threads = ResolveThreads(params_.threads);
-  const BandPlan plan =
-      PlanBands(k, params_.border, params_.size, shape.width, shape.height,
-                correlator_->RowQuantum(), threads, band_rows);
-  const Extent e = OutputExtent(shape.width, shape.height, k, params_.size);
-  const size_t in_sample = SampleBytes(shape.in_type);
-  const size_t out_sample = SampleBytes(shape.out_type);
+namespace {
+
+// A streaming run's three stages over the input ring: the reader thread
+// fills it from `source`; the calling thread calls compute(in, y0, y1)
+// for each band once its input rows are in; the writer thread calls
+// deliver(y0, y1) for each computed band, in order, then finish(). A band
+// is computed only once the band output_ring rows before it is
+// delivered, so compute and deliver can share an output ring of that
+// many rows. The first exception of any stage stops all three and is
+// rethrown here.
+template <typename Compute, typename Deliver, typename Finish>
+void RunBands(const BandPlan& plan, const StreamShape& shape, RowSource& source,
+              Compute compute, Deliver deliver, Finish finish) {
+  const size_t sample = SampleBytes(shape.in_type);
   const auto in_row = static_cast<std::ptrdiff_t>(
-      static_cast<size_t>(shape.width) * shape.channels * in_sample);
-  const auto out_row = static_cast<std::ptrdiff_t>(
-      static_cast<size_t>(e.width) * shape.channels * out_sample);
+      static_cast<size_t>(shape.width) * shape.channels * sample);
   const int in_cap = std::max(plan.input_ring, 1);
   const int out_cap = std::max(plan.output_ring, 1);
   std::vector<std::byte> in_buf(static_cast<size_t>(in_row) * in_cap);
-  std::vector<std::byte> out_buf(static_cast<size_t>(out_row) * out_cap);
-
   ConstImageView in;
   in.channels = shape.channels;
   in.width = shape.width;
@@ -156,17 +172,8 @@ uint64_t PreparedFilter::Stream(const StreamShape& shape, RowSource& source,
   in.row_bytes = in_row;
   in.step = shape.channels;
   in.ring_rows = in_cap;
-  ImageView out;
-  out.channels = shape.channels;
-  out.width = e.width;
-  out.height = e.height;
-  out.type = shape.out_type;
-  out.row_bytes = out_row;
-  out.step = shape.channels;
-  out.ring_rows = out_cap;
   for (int c = 0; c < shape.channels; ++c) {
-    in.base[c] = in_buf.data() + c * in_sample;
-    out.base[c] = out_buf.data() + c * out_sample;
+    in.base[c] = in_buf.data() + c * sample;
   }
 
   Stages st;
@@ -195,25 +202,18 @@ uint64_t PreparedFilter::Stream(const StreamShape& shape, RowSource& source,
   });
   std::thread writer([&] {
     try {
-      for (int w = 0; w < e.height;) {
-        if (!st.Wait([&] { return st.computed > w; })) return;
-        const int ready = st.Get([&] { return st.computed; });
-        InRing(w, ready - w, out_cap, [&](int slot, int, int run) {
-          sink.Write(out_buf.data() + static_cast<size_t>(slot) * out_row,
-                     out_row, run);
-        });
-        w = ready;
-        st.Update([&] { st.written = w; });
+      for (const BandPlan::Band& b : plan.bands) {
+        if (!st.Wait([&] { return st.computed >= b.y1; })) return;
+        deliver(b.y0, b.y1);
+        st.Update([&] { st.written = b.y1; });
       }
-      sink.Finish();
+      finish();
     } catch (...) {
       st.Fail(std::current_exception());
     }
   });
 
-  uint64_t saturated = 0;
   try {
-    EngineOptions options = engine_options();
     for (const BandPlan::Band& b : plan.bands) {
       st.Update([&] { st.keep = std::max(st.keep, b.keep); });
       if (!st.Wait([&] {
@@ -221,9 +221,7 @@ uint64_t PreparedFilter::Stream(const StreamShape& shape, RowSource& source,
           })) {
         break;
       }
-      options.row_begin = b.y0;
-      options.row_end = b.y1;
-      saturated += correlator_->Run(in, out, options);
+      compute(in, b.y0, b.y1);
       st.Update([&] { st.computed = b.y1; });
     }
     // Rows no band reads (if any) are read to the end of the file.
@@ -236,7 +234,123 @@ uint64_t PreparedFilter::Stream(const StreamShape& shape, RowSource& source,
   if (const std::exception_ptr failure = st.failure()) {
     std::rethrow_exception(failure);
   }
+}
+
+// A view of `channels` samples of `type` per pixel, interleaved, over a
+// ring of `rows` rows of `buf`.
+ImageView RingView(std::vector<std::byte>& buf, int width, int height,
+                   int channels, Depth type, int rows) {
+  const size_t sample = SampleBytes(type);
+  ImageView v;
+  v.channels = channels;
+  v.width = width;
+  v.height = height;
+  v.type = type;
+  v.row_bytes = static_cast<std::ptrdiff_t>(static_cast<size_t>(width) *
+                                            channels * sample);
+  v.step = channels;
+  v.ring_rows = rows;
+  buf.resize(static_cast<size_t>(v.row_bytes) * rows);
+  for (int c = 0; c < channels; ++c) v.base[c] = buf.data() + c * sample;
+  return v;
+}
+
+// Planar float rings, one per channel, in `buf`.
+ImageView PlanarRing(std::vector<float>& buf, int width, int height,
+                     int channels, int rows) {
+  ImageView v;
+  v.channels = channels;
+  v.width = width;
+  v.height = height;
+  v.type = Depth::kF32;
+  v.row_bytes = static_cast<std::ptrdiff_t>(width) * 4;
+  v.step = 1;
+  v.ring_rows = rows;
+  const size_t plane = static_cast<size_t>(width) * rows;
+  buf.resize(plane * channels);
+  for (int c = 0; c < channels; ++c) {
+    v.base[c] = reinterpret_cast<std::byte*>(buf.data() + c * plane);
+  }
+  return v;
+}
+
+}  // namespace
+
+uint64_t PreparedFilter::Stream(const StreamShape& shape, RowSource& source,
+                                RowSink& sink, int band_rows) const {
+  if (!StreamsSamples(shape.channels, shape.in_type)) {
+    throw std::logic_error("PreparedFilter::Stream: not a streaming run");
+  }
+  const BandPlan plan = PlanBands(
+      applied_, params_.border, params_.size, shape.width, shape.height,
+      correlator_->RowQuantum(), ResolveThreads(params_.threads), band_rows);
+  const Extent e =
+      OutputExtent(shape.width, shape.height, applied_, params_.size);
+  const int out_cap = std::max(plan.output_ring, 1);
+  std::vector<std::byte> out_buf;
+  const ImageView out = RingView(out_buf, e.width, e.height, shape.channels,
+                                 shape.out_type, out_cap);
+  std::atomic<uint64_t> saturated{0};
+  EngineOptions options = engine_options();
+  RunBands(
+      plan, shape, source,
+      [&](const ConstImageView& in, int y0, int y1) {
+        options.row_begin = y0;
+        options.row_end = y1;
+        saturated += correlator_->Run(in, out, options);
+      },
+      [&](int y0, int y1) {
+        InRing(y0, y1 - y0, out_cap, [&](int slot, int, int run) {
+          sink.Write(out.base[0] + RowOffset(out, slot), out.row_bytes, run);
+        });
+      },
+      [&] { sink.Finish(); });
   return saturated;
+}
+
+bool PreparedFilter::StreamsPair(int channels, Depth type) const {
+  return use_ == Use::kCompare && (pair_ != nullptr || pass_corr_ != nullptr) &&
+         !params_.imagemagick && params_.stride_y == 1 &&
+         params_.stride_x == 1 && params_.rounding == Rounding::kSaturate &&
+         (channels == 1 || channels == 3) &&
+         !(type == Depth::kF32 && method_ == Method::kFft);
+}
+
+void PreparedFilter::StreamPair(const StreamShape& shape, RowSource& source,
+                                PairSink& sink, int band_rows) const {
+  if (!StreamsPair(shape.channels, shape.in_type)) {
+    throw std::logic_error("PreparedFilter::StreamPair: not a streaming run");
+  }
+  const kernel::Kernel rotated = kernel::Rotate180(conv_kernel_);
+  const int quantum = pair_ != nullptr ? pair_->RowQuantum()
+                                       : std::lcm(pass_corr_->RowQuantum(),
+                                                  pass_conv_->RowQuantum());
+  const BandPlan plan = PlanBands(
+      {&kernel_, &rotated}, params_.border, params_.size, shape.width,
+      shape.height, quantum, ResolveThreads(params_.threads), band_rows);
+  const Extent e =
+      OutputExtent(shape.width, shape.height, kernel_, params_.size);
+  const int out_cap = std::max(plan.output_ring, 1);
+  std::vector<float> corr_buf, conv_buf;
+  const ImageView corr =
+      PlanarRing(corr_buf, e.width, e.height, shape.channels, out_cap);
+  const ImageView conv =
+      PlanarRing(conv_buf, e.width, e.height, shape.channels, out_cap);
+  EngineOptions options = engine_options();
+  RunBands(
+      plan, shape, source,
+      [&](const ConstImageView& in, int y0, int y1) {
+        options.row_begin = y0;
+        options.row_end = y1;
+        if (pair_ != nullptr) {
+          pair_->Run(in, corr, conv, options);
+        } else {
+          pass_corr_->Run(in, corr, options);
+          pass_conv_->Run(in, conv, options);
+        }
+      },
+      [&](int y0, int y1) { sink.Rows(corr, conv, y0, y1); },
+      [&] { sink.Finish(); });
 }
 
 }  // namespace convcorr::core

@@ -10,6 +10,7 @@
 #include "core/border.h"
 #include "core/geometry.h"
 #include "core/image.h"
+#include "core/view.h"
 #include "kernel/kernel.h"
 
 namespace convcorr::core {
@@ -70,5 +71,24 @@ struct BandPlan {
 BandPlan PlanBands(const kernel::Kernel& k, const Border& border,
                    OutputSize size, int width, int height, int quantum,
                    int threads, int band_rows = 0);
+// The same for runs that correlate with several kernels of one output
+// size (compare: K and the rotated convolve kernel): a band reads the
+// union of their windows.
+BandPlan PlanBands(const std::vector<const kernel::Kernel*>& ks,
+                   const Border& border, OutputSize size, int width, int height,
+                   int quantum, int threads, int band_rows = 0);
+
+// Where compare's two results go, band by band (PreparedFilter::
+// StreamPair): Rows gets the float results of output rows [y0, y1) of
+// both modes (planar views whose rows y0..y1 are valid), bands in order,
+// on a thread of its own while the next band is computed.
+class PairSink {
+ public:
+  virtual ~PairSink() = default;
+  virtual void Rows(const ImageView& correlate, const ImageView& convolve,
+                    int y0, int y1) = 0;
+  // After the last band.
+  virtual void Finish() {}
+};
 
 }  // namespace convcorr::core

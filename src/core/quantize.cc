@@ -99,4 +99,9 @@ uint64_t Quantize(Image& img, Depth target, Rounding rounding) {
   return saturated;
 }
 
+uint64_t QuantizeSaturate(float* row, size_t n, Depth target) {
+  if (target == Depth::kF32) return 0;
+  return detail::QuantizeRow(row, n, static_cast<float>(DepthMax(target)));
+}
+
 }  // namespace convcorr::core

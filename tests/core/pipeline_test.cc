@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/filter.h"
+#include "core/view.h"
 #include "kernel/kernel.h"
 
 namespace convcorr::core {
@@ -207,6 +208,113 @@ TEST(Pipeline, SeparableTypesAndChannels) {
       }
     }
   }
+}
+
+// The float planes of interleaved samples.
+Image ToImage(const Samples& s) {
+  Image img;
+  img.width = s.width;
+  img.height = s.height;
+  img.depth = s.type;
+  const ConstImageView v = s.ConstView();
+  for (int c = 0; c < s.channels; ++c) {
+    Plane p(s.width, s.height);
+    for (int y = 0; y < s.height; ++y) {
+      for (int x = 0; x < s.width; ++x) {
+        p.at(y, x) = SampleAt(
+            v.base[c] + RowOffset(v, y) +
+                static_cast<std::ptrdiff_t>(x) * v.step * SampleBytes(v.type),
+            v.type);
+      }
+    }
+    img.color.push_back(std::move(p));
+  }
+  return img;
+}
+
+// Compare's bands gathered into whole planes.
+class PairPlanes : public PairSink {
+ public:
+  PairPlanes(int w, int h, int channels)
+      : corr(channels, Plane(w, h)), conv(channels, Plane(w, h)) {}
+  void Rows(const ImageView& c, const ImageView& v, int y0, int y1) override {
+    EXPECT_EQ(y0, next);
+    next = y1;
+    for (int y = y0; y < y1; ++y) {
+      for (size_t ch = 0; ch < corr.size(); ++ch) {
+        std::memcpy(&corr[ch].at(y, 0), c.base[ch] + RowOffset(c, y),
+                    sizeof(float) * corr[ch].width);
+        std::memcpy(&conv[ch].at(y, 0), v.base[ch] + RowOffset(v, y),
+                    sizeof(float) * conv[ch].width);
+      }
+    }
+  }
+  void Finish() override { finished = true; }
+  std::vector<Plane> corr, conv;
+  int next = 0;
+  bool finished = false;
+};
+
+void CheckPair(const PreparedFilter& f, int channels, Depth type, int w, int h,
+               int band, std::mt19937& rng) {
+  ASSERT_TRUE(f.StreamsPair(channels, type));
+  const Samples in = Random(w, h, channels, type, rng);
+  const FilterPairResult whole = f.FilterPair(ToImage(in));
+  PairPlanes got(whole.correlate.width, whole.correlate.height, channels);
+  SamplesSource source(in);
+  f.StreamPair({w, h, channels, type, Depth::kF32}, source, got, band);
+  EXPECT_TRUE(source.finished);
+  EXPECT_TRUE(got.finished);
+  EXPECT_EQ(got.next, whole.correlate.height);
+  for (int c = 0; c < channels; ++c) {
+    EXPECT_TRUE(got.corr[c].data == whole.correlate.color[c].data)
+        << "correlate, plan " << PlanName(f.plan()) << " band " << band;
+    EXPECT_TRUE(got.conv[c].data == whole.convolve.color[c].data)
+        << "convolve, plan " << PlanName(f.plan()) << " band " << band;
+  }
+}
+
+// compare's two results, band by band, are FilterPair's: every plan
+// (fused pairs, dual ring, symmetric, fft, two passes), borders, sizes,
+// and the two anchors of --compat torch.
+TEST(Pipeline, StreamPairEqualsFilterPair) {
+  std::mt19937 rng(23);
+  const OutputSize sizes[] = {OutputSize::kSame, OutputSize::kValid,
+                              OutputSize::kFull};
+  std::vector<double> sobel = {-1, 0, 1, -2, 0, 2, -1, 0, 1};
+  std::vector<double> gauss = {1, 2, 1, 2, 4, 2, 1, 2, 1};
+  for (const OutputSize size : sizes) {
+    for (const BorderMode b :
+         {BorderMode::kReflect101, BorderMode::kWrap, BorderMode::kConstant}) {
+      for (const Method m :
+           {Method::kAuto, Method::kDirect, Method::kFft, Method::kSeparable}) {
+        FilterParams p;
+        p.size = size;
+        p.border.mode = b;
+        p.method = m;
+        p.threads = 1 + static_cast<int>(rng() % 2);
+        const kernel::Kernel ks[] = {
+            kernel::Kernel(3, 3, sobel), kernel::Kernel(3, 3, gauss),
+            RandomKernel(4, 5, rng),
+            kernel::Kernel(2, 3, {1, 2, 3, 2, 4, 6})};  // rank 1
+        for (const kernel::Kernel& k : ks) {
+          if (m == Method::kSeparable &&
+              kernel::Analyze(k).rank > kMaxSeparableTerms) {
+            continue;
+          }
+          const PreparedFilter f(k, k, p);
+          CheckPair(f, 3, Depth::kU8, 45, 70, 4, rng);
+          CheckPair(f, 1, Depth::kU16, 33, 52, 0, rng);
+        }
+      }
+    }
+  }
+  // Two anchors: an even kernel anchored per mode.
+  const kernel::Kernel even(2, 2, {1, 2, 3, 4}, 0, 0);
+  const kernel::Kernel moved(2, 2, {1, 2, 3, 4}, 1, 1);
+  FilterParams p;
+  const PreparedFilter f(even, moved, p);
+  CheckPair(f, 3, Depth::kU8, 40, 61, 3, rng);
 }
 
 // A tall image of one column band after another, the fft strategy's
