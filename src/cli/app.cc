@@ -138,7 +138,8 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
   cmd->add_flag("--filter-alpha", o.filter_alpha,
                 "Filter alpha like a colour channel instead of copying it");
   cmd->add_option("--threads", o.threads,
-                  "Threads for one filter (default 0 = all cores)")
+                  "Threads for one filter and for deflating a large PNG "
+                  "(default 0 = all cores)")
       ->check(InRange<int>(kThreadsRange));
   WordOption(
       cmd->add_option("--method", o.method,

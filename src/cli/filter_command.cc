@@ -139,6 +139,8 @@ Setup MakeSetup(const FilterOptions& o, bool compare, core::Mode mode) {
   decode.auto_orient = !o.no_auto_orient;
   io::EncodeOptions encode;
   encode.quality = o.quality;
+  // A large PNG deflates on as many threads as the filter runs on.
+  encode.threads = o.threads;
   kernel::Analysis analysis = kernel::Analyze(k);
   // compare with two anchors (--compat torch): convolve is correlate of
   // rot180 conv_k, the same result only if that is k itself.
@@ -276,6 +278,7 @@ Batch MakeBatch(FilterOptions o, bool compare, Setup& s,
   if (o.threads == 0 && b.settings.jobs > 1) {
     s.params.threads = std::max(1, core::ResolveThreads(0) / b.settings.jobs);
     s.filter->set_threads(s.params.threads);
+    s.encode.threads = s.params.threads;
   }
   b.settings.report = o.report;
   b.settings.skip_existing = o.skip_existing;
@@ -651,7 +654,7 @@ int RunCompare(const FilterOptions& o) {
         files.push_back(
             Encode(corr_q, job.ext, paths[1].string(), metadata, s.encode));
         files.push_back(Encode(heat, "png", paths[2].string(),
-                               WithProvenance(provenance[2])));
+                               WithProvenance(provenance[2]), s.encode));
         size_t next = 3;
         if (o.raw_diff) {
           files.push_back(Encode(diff::RawDiff(conv, corr), "tif",
@@ -660,10 +663,11 @@ int RunCompare(const FilterOptions& o) {
           ++next;
         }
         if (o.panel) {
-          files.push_back(Encode(
-              diff::Panel(img, corr_q, conv_q, heat, stats.map_range,
-                          stats.max_abs, PanelTitle(s, job)),
-              "png", paths[next].string(), WithProvenance(provenance[next])));
+          files.push_back(
+              Encode(diff::Panel(img, corr_q, conv_q, heat, stats.map_range,
+                                 stats.max_abs, PanelTitle(s, job)),
+                     "png", paths[next].string(),
+                     WithProvenance(provenance[next]), s.encode));
           ++next;
         }
         EnsureDirectory(job.out_dir);

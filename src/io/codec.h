@@ -146,6 +146,9 @@ struct EncodeOptions {
   // JPEG and WebP quality, 1 to 100; 0 takes the format's default (JPEG
   // 95; WebP lossless).
   int quality = 0;
+  // Threads deflating a large PNG (png_deflate.h); 0: the machine's
+  // hardware concurrency. The bytes written do not depend on it.
+  int threads = 0;
 };
 
 // An encoder: rows in, bytes out to its sink.

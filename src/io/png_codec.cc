@@ -18,11 +18,21 @@
 // with alpha (or with tRNS) stays 2 channels where OpenCV makes 4. Rows are
 // decoded as they are asked for, except for interlaced (Adam7) files, whose
 // rows are complete only after the last pass: those are decoded whole at
-// the first ReadRows. Encoding uses OpenCV's default imencode(".png")
-// settings, so that both write the same bytes.
+// the first ReadRows.
+//
+// Encoding uses OpenCV's default imencode(".png") settings (SUB filter,
+// zlib level 1, Z_RLE), so that both write the same bytes, for images of
+// less than png::kBandedMinBytes of samples. Larger ones are filtered and
+// deflated in bands on the encoder's own threads (png_deflate.h): libpng
+// still writes the signature, IHDR and the metadata chunks
+// (png_write_info), then each band's deflated bytes go out as an IDAT
+// chunk through png_write_chunk, and IEND the same way (png_write_end
+// refuses a file whose IDAT it did not write). The samples decoded are
+// the same; the bytes are not OpenCV's.
 #include <png.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <exception>
@@ -35,6 +45,7 @@
 
 #include "common/error.h"
 #include "io/codec.h"
+#include "io/png_deflate.h"
 #include "io/provenance.h"
 
 namespace convcorr::io {
@@ -58,6 +69,8 @@ constexpr std::string_view kExifPrefix("Exif\0\0", 6);
 // libpng's own eXIf reader drops a chunk that starts "Exif\0\0" (it wants
 // the byte order first), so eXIf is read as an unknown chunk, raw.
 constexpr png_byte kExifChunk[] = {'e', 'X', 'I', 'f', '\0'};
+constexpr png_byte kIdatChunk[] = {'I', 'D', 'A', 'T', '\0'};
+constexpr png_byte kIendChunk[] = {'I', 'E', 'N', 'D', '\0'};
 
 // What the callbacks of one png struct share with its codec.
 struct Handler {
@@ -447,8 +460,8 @@ class WriteStructs {
 
 class PngEncoder final : public Encoder {
  public:
-  PngEncoder(const PixelFormat& format, const Metadata& metadata, Sink& sink,
-             std::string_view name)
+  PngEncoder(const PixelFormat& format, const Metadata& metadata, int threads,
+             Sink& sink, std::string_view name)
       : name_(name), height_(format.height), structs_(&handler_) {
     handler_.sink = &sink;
     static constexpr int kColorTypes[] = {
@@ -502,6 +515,18 @@ class PngEncoder final : public Encoder {
       if ((color & PNG_COLOR_MASK_COLOR) != 0) png_set_bgr(png);
       if (bits == 16 && kLittleEndian) png_set_swap(png);
     }));
+    if (format.RowBytes() * static_cast<size_t>(format.height) >=
+        png::kBandedMinBytes) {
+      banded_ = std::make_unique<png::BandedIdat>(
+          format, threads, name, [this](const uint8_t* data, size_t size) {
+            // A chunk holds at most 2^31 - 1 bytes; a band (one row of a
+            // very wide image) may deflate to more.
+            constexpr size_t kMaxChunk = size_t{1} << 30;
+            for (size_t at = 0; at < size; at += kMaxChunk) {
+              WriteChunk(kIdatChunk, data + at, std::min(kMaxChunk, size - at));
+            }
+          });
+    }
   }
 
   void WriteRows(const std::byte* src, std::ptrdiff_t stride,
@@ -509,6 +534,11 @@ class PngEncoder final : public Encoder {
     if (failure_) std::rethrow_exception(failure_);
     if (rows < 0 || rows > height_ - written_) {
       throw Error(ErrorKind::kInternal, "png encoder: rows past the end");
+    }
+    if (banded_) {
+      Banded([&] { banded_->WriteRows(src, stride, rows); });
+      written_ += rows;
+      return;
     }
     png_structp png = structs_.png();
     const auto* in = reinterpret_cast<png_const_bytep>(src);
@@ -525,11 +555,37 @@ class PngEncoder final : public Encoder {
     if (written_ < height_) {
       throw Error(ErrorKind::kInternal, "png encoder: Finish before the end");
     }
+    if (banded_) {
+      Banded([&] {
+        banded_->Finish();
+        WriteChunk(kIendChunk, nullptr, 0);
+      });
+      return;
+    }
     png_structp png = structs_.png();
     Check(Guarded(png, [&] { png_write_end(png, nullptr); }));
   }
 
  private:
+  // One chunk (length, type, data, CRC) through libpng and the Sink.
+  void WriteChunk(const png_byte* type, const uint8_t* data, size_t size) {
+    png_structp png = structs_.png();
+    Check(Guarded(png, [&] { png_write_chunk(png, type, data, size); }));
+  }
+
+  // Runs `f` on the banded path: any failure (the Sink's, zlib's, libpng's)
+  // is thrown again by every later call. BandedIdat has stopped its
+  // threads before it throws.
+  template <typename F>
+  void Banded(const F& f) {
+    try {
+      f();
+    } catch (...) {
+      if (!failure_) failure_ = std::current_exception();
+      throw;
+    }
+  }
+
   void Check(bool ok) {
     if (ok) return;
     try {
@@ -548,6 +604,9 @@ class PngEncoder final : public Encoder {
   Handler handler_;  // before structs_, which points to it
   WriteStructs structs_;
   std::exception_ptr failure_;
+  // Large images: the image data in bands on threads (after structs_,
+  // which its chunks go through; destroyed first, joining its threads).
+  std::unique_ptr<png::BandedIdat> banded_;
 };
 
 }  // namespace
@@ -558,8 +617,8 @@ std::unique_ptr<Decoder> OpenPng(Source& source, std::string_view name) {
 
 std::unique_ptr<Encoder> NewPngEncoder(const PixelFormat& format,
                                        const Metadata& metadata,
-                                       const EncodeOptions& /*options*/,
-                                       Sink& sink, std::string_view name) {
+                                       const EncodeOptions& options, Sink& sink,
+                                       std::string_view name) {
   if (format.depth == core::Depth::kF32) {
     ThrowOutput(name, "png cannot store float samples");
   }
@@ -567,7 +626,8 @@ std::unique_ptr<Encoder> NewPngEncoder(const PixelFormat& format,
     ThrowOutput(name, "png cannot store " + std::to_string(format.channels) +
                           " channels");
   }
-  return std::make_unique<PngEncoder>(format, metadata, sink, name);
+  return std::make_unique<PngEncoder>(format, metadata, options.threads, sink,
+                                      name);
 }
 
 }  // namespace convcorr::io

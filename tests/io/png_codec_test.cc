@@ -11,6 +11,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -21,6 +22,8 @@
 #include "common/error.h"
 #include "io/codec.h"
 #include "io/io_test_util.h"
+#include "io/png_deflate.h"
+#include "io/provenance.h"
 
 namespace convcorr::io {
 namespace {
@@ -1032,6 +1035,332 @@ TEST(PngCodecTest, ThreadsGiveSameResults) {
           if (Encode(images[i], md, 5) != encoded[i]) ++failures;
           if (!SameMat(Decode(files[i], 3).mat, images[i])) ++failures;
           if (Decode(encoded[i], 64).metadata.xmp != kXmp) ++failures;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+// ---- (g) Large images: the image data in bands, on threads ----------------
+
+// Encodes `m` on `threads` threads (EncodeOptions::threads), `band` rows
+// per WriteRows.
+Bytes EncodeOn(int threads, const cv::Mat& m, const Metadata& metadata = {},
+               int band = 64) {
+  VectorSink sink;
+  EncodeOptions options;
+  options.threads = threads;
+  auto encoder = NewPngEncoder(FormatOf(m), metadata, options, sink, kName);
+  for (int y = 0; y < m.rows; y += band) {
+    encoder->WriteRows(reinterpret_cast<const std::byte*>(m.ptr(y)),
+                       static_cast<std::ptrdiff_t>(m.step),
+                       std::min(band, m.rows - y));
+  }
+  encoder->Finish();
+  return sink.bytes();
+}
+
+// The IDAT chunks' data, concatenated: the zlib stream.
+Bytes IdatData(const Bytes& png) {
+  Bytes out;
+  for (size_t at = 8; at + 12 <= png.size();) {
+    const uint32_t n = png_get_uint_32(png.data() + at);
+    if (std::memcmp(png.data() + at + 4, "IDAT", 4) == 0) {
+      out.insert(out.end(), png.begin() + static_cast<ptrdiff_t>(at + 8),
+                 png.begin() + static_cast<ptrdiff_t>(at + 8 + n));
+    }
+    at += 12 + size_t{n};
+  }
+  return out;
+}
+
+// zlib's own inflate of a whole zlib stream (header, data, Adler-32
+// checked), or an empty vector if it fails or makes other than `size`
+// bytes.
+Bytes Inflate(const Bytes& stream, size_t size) {
+  Bytes out(size + 1);
+  uLongf got = static_cast<uLongf>(out.size());
+  const int r = uncompress(out.data(), &got, stream.data(),
+                           static_cast<uLong>(stream.size()));
+  if (r != Z_OK || got != size) {
+    ADD_FAILURE() << "uncompress: " << r << ", " << got << " bytes of " << size;
+    return {};
+  }
+  out.resize(size);
+  return out;
+}
+
+// What PNG stores for `m`, computed here: each row as filter type 1 (SUB)
+// and the row in PNG's order (R,G,B(,A), 16-bit big-endian), each byte
+// minus the byte one pixel before it.
+Bytes SubFiltered(const cv::Mat& m) {
+  const int cn = m.channels();
+  const int bytes = m.depth() == CV_16U ? 2 : 1;
+  const size_t bpp = static_cast<size_t>(cn * bytes);
+  const size_t row_bytes = bpp * static_cast<size_t>(m.cols);
+  Bytes out;
+  out.reserve((row_bytes + 1) * static_cast<size_t>(m.rows));
+  Bytes row(row_bytes);
+  for (int y = 0; y < m.rows; ++y) {
+    for (int x = 0; x < m.cols; ++x) {
+      for (int k = 0; k < cn; ++k) {
+        const int from = cn >= 3 && k < 3 ? 2 - k : k;
+        const size_t at = static_cast<size_t>(x) * bpp + k * bytes;
+        if (bytes == 1) {
+          row[at] = m.ptr<uint8_t>(y)[x * cn + from];
+        } else {
+          const uint16_t v = m.ptr<uint16_t>(y)[x * cn + from];
+          row[at] = static_cast<uint8_t>(v >> 8);
+          row[at + 1] = static_cast<uint8_t>(v);
+        }
+      }
+    }
+    out.push_back(1);
+    for (size_t i = 0; i < row_bytes; ++i) {
+      out.push_back(
+          static_cast<uint8_t>(row[i] - (i >= bpp ? row[i - bpp] : 0)));
+    }
+  }
+  return out;
+}
+
+size_t SampleBytes(const cv::Mat& m) { return m.total() * m.elemSize(); }
+
+int Bands(const cv::Mat& m) {
+  const int per_band = png::RowsPerBand(m.cols * m.elemSize());
+  return (m.rows + per_band - 1) / per_band;
+}
+
+// Just past the banded threshold, `width` wide, with a partial last band:
+// noise on the right, a flat left half (runs, which Z_RLE finds).
+cv::Mat LargeMat(int type, uint64_t seed, int width = 523) {
+  const size_t row_bytes = static_cast<size_t>(width) * CV_ELEM_SIZE(type);
+  int rows = static_cast<int>(png::kBandedMinBytes / row_bytes) + 1;
+  while (rows % png::RowsPerBand(row_bytes) == 0) ++rows;
+  cv::Mat m = RandomMat(rows, width, type, seed);
+  m(cv::Rect(0, 0, width / 2, rows)).setTo(cv::Scalar::all(7));
+  return m;
+}
+
+int IdatChunks(const Bytes& png) {
+  const std::vector<std::string> chunks = Chunks(png);
+  return static_cast<int>(std::count(chunks.begin(), chunks.end(), "IDAT"));
+}
+
+// Threads of this process (Linux: /proc/self/task).
+int ProcessThreads() {
+  int n = 0;
+  for ([[maybe_unused]] const auto& e :
+       std::filesystem::directory_iterator("/proc/self/task")) {
+    ++n;
+  }
+  return n;
+}
+
+TEST(PngCodecTest, LargeImagesRoundTripEveryFormat) {
+  uint64_t seed = 400;
+  for (const int depth : {CV_8U, CV_16U}) {
+    for (int cn = 1; cn <= 4; ++cn) {
+      SCOPED_TRACE("depth " + std::to_string(depth) + " channels " +
+                   std::to_string(cn));
+      const cv::Mat m = LargeMat(CV_MAKETYPE(depth, cn), seed++);
+      ASSERT_GE(SampleBytes(m), png::kBandedMinBytes);
+      const Bytes png = EncodeOn(1, m);
+      // One IDAT chunk per band: the banded path.
+      EXPECT_EQ(IdatChunks(png), Bands(m));
+      EXPECT_GT(Bands(m), 2);
+      // The same bytes on any number of threads, fed in any bands.
+      EXPECT_EQ(EncodeOn(2, m, {}, 1), png);
+      EXPECT_EQ(EncodeOn(3, m, {}, m.rows), png);
+      EXPECT_EQ(EncodeOn(0, m, {}, 37), png);
+      // libpng and OpenCV decode the samples.
+      EXPECT_TRUE(SameMat(Decode(png, 5).mat, m));
+      const cv::Mat cv_view = CvDecode(png);
+      if (cn == 2) {  // OpenCV reads gray+alpha as B,G,R,A
+        std::vector<cv::Mat> in, out;
+        cv::split(m, in);
+        cv::split(cv_view, out);
+        ASSERT_EQ(out.size(), 4u);
+        for (int k = 0; k < 3; ++k) EXPECT_TRUE(SameMat(out[k], in[0]));
+        EXPECT_TRUE(SameMat(out[3], in[1]));
+      } else {
+        EXPECT_TRUE(SameMat(cv_view, m));
+      }
+      // One zlib stream (zlib checks the Adler-32) of the rows filtered as
+      // libpng filters them, and as OpenCV's file holds them.
+      const Bytes filtered = SubFiltered(m);
+      EXPECT_TRUE(Inflate(IdatData(png), filtered.size()) == filtered);
+      if (cn != 2) {
+        const Bytes cv_png = CvEncode(m);
+        EXPECT_TRUE(Inflate(IdatData(cv_png), filtered.size()) == filtered);
+        // Within 1% of one stream's size.
+        const double ratio = static_cast<double>(png.size()) / cv_png.size();
+        EXPECT_NEAR(ratio, 1.0, 0.01);
+      }
+    }
+  }
+}
+
+TEST(PngCodecTest, LargeImageShapes) {
+  // One row wider than a band: one row per band, the last row a band.
+  const cv::Mat wide = RandomMat(5, 100'000, CV_8UC3, 410);
+  ASSERT_GE(SampleBytes(wide), png::kBandedMinBytes);
+  ASSERT_EQ(png::RowsPerBand(wide.cols * wide.elemSize()), 1);
+  const Bytes wide_png = EncodeOn(2, wide, {}, 2);
+  EXPECT_EQ(IdatChunks(wide_png), 5);
+  EXPECT_TRUE(SameMat(Decode(wide_png).mat, wide));
+  EXPECT_EQ(EncodeOn(1, wide), wide_png);
+  // One row, one band: first and last at once, no worker.
+  const cv::Mat row = RandomMat(1, 400'000, CV_8UC3, 411);
+  ASSERT_GE(SampleBytes(row), png::kBandedMinBytes);
+  const Bytes row_png = EncodeOn(4, row);
+  EXPECT_EQ(IdatChunks(row_png), 1);
+  EXPECT_TRUE(SameMat(Decode(row_png).mat, row));
+  EXPECT_TRUE(SameMat(CvDecode(row_png), row));
+  // Whole bands only, and a last band of one row.
+  for (const int extra : {0, 1}) {
+    const int per_band = png::RowsPerBand(1024 * 3);
+    const cv::Mat m = RandomMat(per_band * 12 + extra, 1024, CV_8UC3, 412);
+    const Bytes png = EncodeOn(2, m, {}, 100);
+    EXPECT_EQ(IdatChunks(png), 12 + extra);
+    EXPECT_TRUE(SameMat(Decode(png, 7).mat, m));
+  }
+}
+
+TEST(PngCodecTest, BandedFromTheThresholdOn) {
+  // 1024 bytes a row: 1023 rows are below the threshold and keep libpng's
+  // one stream, OpenCV's bytes; 1024 rows are banded.
+  const cv::Mat below = RandomMat(1023, 1024, CV_8UC1, 420);
+  ASSERT_LT(SampleBytes(below), png::kBandedMinBytes);
+  EXPECT_EQ(EncodeOn(2, below), CvEncode(below));
+  const cv::Mat at = RandomMat(1024, 1024, CV_8UC1, 421);
+  ASSERT_EQ(SampleBytes(at), png::kBandedMinBytes);
+  const Bytes png = EncodeOn(2, at);
+  EXPECT_EQ(IdatChunks(png), Bands(at));
+  EXPECT_NE(png, CvEncode(at));
+  EXPECT_TRUE(SameMat(Decode(png).mat, at));
+}
+
+TEST(PngCodecTest, LargeImageKeepsMetadata) {
+  const cv::Mat m = LargeMat(CV_8UC3, 430);
+  Metadata md;
+  md.icc = MakeIcc("RGB ");
+  md.exif = MakeExif();
+  md.xmp = kXmp;
+  md.provenance = "convcorr 1.0 command=compare kernel=sobel-x";
+  const Bytes png = EncodeOn(2, m, md);
+  // The metadata before the image data, IEND last.
+  std::vector<std::string> expected = {"IHDR", "iCCP", "eXIf", "iTXt", "tEXt"};
+  expected.insert(expected.end(), static_cast<size_t>(Bands(m)), "IDAT");
+  expected.push_back("IEND");
+  EXPECT_EQ(Chunks(png), expected);
+  const Decoded d = Decode(png, 64);
+  EXPECT_TRUE(SameMat(d.mat, m));
+  EXPECT_EQ(d.metadata.icc, md.icc);
+  EXPECT_EQ(d.metadata.exif, md.exif);
+  EXPECT_EQ(d.metadata.xmp, md.xmp);
+  EXPECT_EQ(ReadProvenance(png), std::optional<std::string>(md.provenance));
+  EXPECT_TRUE(SameMat(CvDecode(png), m));
+}
+
+// A sink that throws at its `fail_at`-th Write (counting from 1; 0: never),
+// and counts the writes.
+class FailingSink : public Sink {
+ public:
+  explicit FailingSink(int fail_at) : fail_at_(fail_at) {}
+  void Write(const void* data, size_t n) override {
+    if (++writes_ == fail_at_) {
+      throw Error(ErrorKind::kOutput, "output 'x.png': disk full");
+    }
+    const auto* p = static_cast<const uint8_t*>(data);
+    bytes_.insert(bytes_.end(), p, p + n);
+  }
+  int writes() const { return writes_; }
+  const Bytes& bytes() const { return bytes_; }
+
+ private:
+  int fail_at_;
+  int writes_ = 0;
+  Bytes bytes_;
+};
+
+TEST(PngCodecTest, LargeImageSinkFailureStopsEveryThread) {
+  const cv::Mat m = LargeMat(CV_8UC3, 440);
+  constexpr int kBand = 16;
+  FailingSink counting(0);
+  {
+    EncodeOptions options;
+    options.threads = 2;
+    auto encoder = NewPngEncoder(FormatOf(m), {}, options, counting, kName);
+    for (int y = 0; y < m.rows; y += kBand) {
+      encoder->WriteRows(reinterpret_cast<const std::byte*>(m.ptr(y)),
+                         static_cast<std::ptrdiff_t>(m.step),
+                         std::min(kBand, m.rows - y));
+    }
+    encoder->Finish();
+  }
+  ASSERT_EQ(counting.bytes(), EncodeOn(2, m));
+  // Signature, IHDR: 4 writes; each chunk: 3 (header, data, CRC), IEND 2.
+  const int total = counting.writes();
+  ASSERT_EQ(total, 4 + 3 * Bands(m) + 2);
+  const int threads_before = ProcessThreads();
+  // The first IDAT's header, a band in the middle, the last band's CRC,
+  // IEND's header and CRC.
+  for (const int fail_at :
+       {5, 4 + 3 * (Bands(m) / 2) + 2, total - 2, total - 1, total}) {
+    SCOPED_TRACE("failing write " + std::to_string(fail_at));
+    FailingSink sink(fail_at);
+    EncodeOptions options;
+    options.threads = 2;
+    auto encoder = NewPngEncoder(FormatOf(m), {}, options, sink, kName);
+    EXPECT_GT(ProcessThreads(), threads_before);
+    const auto write_all = [&] {
+      for (int y = 0; y < m.rows; y += kBand) {
+        encoder->WriteRows(reinterpret_cast<const std::byte*>(m.ptr(y)),
+                           static_cast<std::ptrdiff_t>(m.step),
+                           std::min(kBand, m.rows - y));
+      }
+      encoder->Finish();
+    };
+    EXPECT_TRUE(ThrowsError(write_all, ErrorKind::kOutput,
+                            "output 'x.png': disk full"));
+    // No worker left, while the encoder still exists; every later call
+    // throws the same error.
+    EXPECT_EQ(ProcessThreads(), threads_before);
+    EXPECT_TRUE(ThrowsError([&] { encoder->Finish(); }, ErrorKind::kOutput,
+                            "output 'x.png': disk full"));
+    EXPECT_EQ(sink.writes(), fail_at);
+  }
+}
+
+TEST(PngCodecTest, LargeImageAbandonedMidwayJoinsItsThreads) {
+  const cv::Mat m = LargeMat(CV_16UC3, 450);
+  const int threads_before = ProcessThreads();
+  VectorSink sink;
+  {
+    EncodeOptions options;
+    options.threads = 3;
+    auto encoder = NewPngEncoder(FormatOf(m), {}, options, sink, kName);
+    encoder->WriteRows(reinterpret_cast<const std::byte*>(m.data),
+                       static_cast<std::ptrdiff_t>(m.step), m.rows / 2);
+  }
+  EXPECT_EQ(ProcessThreads(), threads_before);
+}
+
+TEST(PngCodecTest, LargeImagesEncodeInParallel) {
+  std::vector<cv::Mat> images = {
+      LargeMat(CV_8UC3, 460), LargeMat(CV_16UC1, 461), LargeMat(CV_8UC4, 462)};
+  std::vector<Bytes> expected;
+  for (const cv::Mat& m : images) expected.push_back(EncodeOn(1, m));
+  std::atomic<int> failures = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 2; ++round) {
+        for (size_t i = 0; i < images.size(); ++i) {
+          if (EncodeOn(2 + t, images[i], {}, 29) != expected[i]) ++failures;
         }
       }
     });
