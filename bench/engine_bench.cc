@@ -28,6 +28,7 @@
 #include "core/filter.h"
 #include "core/image.h"
 #include "diff/diff.h"
+#include "diff/rows.h"
 #include "kernel/kernel.h"
 #include "kernel/spec.h"
 #include "peak_fma.h"
@@ -616,6 +617,143 @@ void RegisterRows(const std::vector<Frame>& frames,
 }
 
 // ---------------------------------------------------------------------------
+// The difference layer (src/diff): what compare computes from its two
+// results, on the u8 frame's compare with K5 (d nonzero almost everywhere,
+// as for any kernel that is not symmetric). Each step by the dispatched
+// SIMD row functions (side "convcorr") and by their scalar twins (side
+// "scalar"), row by row into buffers allocated once; "diff/all" is the four
+// steps compare runs (ComputeStats, SignedDiff, ChooseRange at the default
+// p99.5, HeatMap) and "diff/image" the whole-image functions themselves,
+// which allocate their planar results.
+
+struct DiffInput {
+  core::Image conv, corr;
+  core::Plane signed_diff;
+  double range = 0;
+};
+
+const DiffInput& DiffFrame(const Frame& f, const KernelCase& kc) {
+  static const DiffInput in = [&] {
+    DiffInput d;
+    core::FilterParams params;
+    core::FilterPairResult pair = core::FilterPair(f.image, kc.k, params);
+    d.conv = std::move(pair.convolve);
+    d.corr = std::move(pair.correlate);
+    d.signed_diff = diff::SignedDiff(d.conv, d.corr);
+    d.range = diff::ChooseRange(d.signed_diff, diff::DiffRange{});
+    return d;
+  }();
+  return in;
+}
+
+// Row y of every colour plane.
+struct PlaneRows {
+  const float* p[4] = {};
+  PlaneRows(const core::Image& img, int y) {
+    for (size_t c = 0; c < img.color.size() && c < 4; ++c) {
+      p[c] = img.color[c].data.data() + static_cast<size_t>(y) * img.width;
+    }
+  }
+};
+
+void DiffStatsRows(const DiffInput& in, diff::RowCode code) {
+  diff::DiffAccumulator acc(in.conv.width,
+                            static_cast<int>(in.conv.color.size()), 0.0, code);
+  for (int y = 0; y < in.conv.height; ++y) {
+    acc.AddRow(PlaneRows(in.conv, y).p, PlaneRows(in.corr, y).p);
+  }
+  benchmark::DoNotOptimize(acc.Finish(255.0));
+}
+
+void DiffSignedRows(const DiffInput& in, core::Plane& out, diff::RowCode code) {
+  for (int y = 0; y < in.conv.height; ++y) {
+    diff::SignedDiffRow(PlaneRows(in.conv, y).p, PlaneRows(in.corr, y).p,
+                        static_cast<int>(in.conv.color.size()), in.conv.width,
+                        out.data.data() + static_cast<size_t>(y) * out.width,
+                        code);
+  }
+}
+
+double DiffRangeRows(const core::Plane& d, diff::RowCode code) {
+  diff::RangeChooser chooser(diff::DiffRange{}, code);
+  const auto row = [&d](int y) {
+    return d.data.data() + static_cast<size_t>(y) * d.width;
+  };
+  for (int y = 0; y < d.height; ++y) chooser.AddRow(row(y), d.width);
+  if (chooser.NeedsSecondPass()) {
+    for (int y = 0; y < d.height; ++y) chooser.AddRowSecond(row(y), d.width);
+  }
+  return chooser.Result();
+}
+
+void DiffHeatRows(const core::Plane& d, double range, std::vector<uint8_t>& bgr,
+                  diff::RowCode code) {
+  for (int y = 0; y < d.height; ++y) {
+    const size_t row = static_cast<size_t>(y) * d.width;
+    diff::HeatMapRow(d.data.data() + row, d.width, range, bgr.data() + 3 * row,
+                     code);
+  }
+}
+
+void RegisterDiffRows(const Frame& f, const KernelCase& kc) {
+  const std::string frame = "/" + kc.name + "/" + f.name;
+  using Code = diff::RowCode;
+  for (const Code code : {Code::kSimd, Code::kScalar}) {
+    const std::string side = code == Code::kSimd ? "/convcorr" : "/scalar";
+    const auto add = [&](const std::string& step, auto body) {
+      benchmark::RegisterBenchmark(
+          ("diff/" + step + frame + side).c_str(),
+          [&f, &kc, code, body](benchmark::State& state) {
+            const DiffInput& in = DiffFrame(f, kc);
+            core::Plane d(in.conv.width, in.conv.height);
+            std::vector<uint8_t> bgr(3 * d.data.size());
+            for (auto _ : state) {
+              body(in, d, bgr, code);
+              benchmark::ClobberMemory();
+            }
+          })
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond)
+          ->MinTime(0.5);
+    };
+    add("stats", [](const DiffInput& in, core::Plane&, std::vector<uint8_t>&,
+                    Code c) { DiffStatsRows(in, c); });
+    add("signed", [](const DiffInput& in, core::Plane& d, std::vector<uint8_t>&,
+                     Code c) { DiffSignedRows(in, d, c); });
+    add("range",
+        [](const DiffInput& in, core::Plane&, std::vector<uint8_t>&, Code c) {
+          benchmark::DoNotOptimize(DiffRangeRows(in.signed_diff, c));
+        });
+    add("heatmap",
+        [](const DiffInput& in, core::Plane&, std::vector<uint8_t>& bgr,
+           Code c) { DiffHeatRows(in.signed_diff, in.range, bgr, c); });
+    add("all", [](const DiffInput& in, core::Plane& d,
+                  std::vector<uint8_t>& bgr, Code c) {
+      DiffStatsRows(in, c);
+      DiffSignedRows(in, d, c);
+      DiffHeatRows(d, DiffRangeRows(d, c), bgr, c);
+    });
+  }
+  benchmark::RegisterBenchmark(
+      ("diff/image" + frame + "/convcorr").c_str(),
+      [&f, &kc](benchmark::State& state) {
+        const DiffInput& in = DiffFrame(f, kc);
+        for (auto _ : state) {
+          diff::DiffStats stats =
+              diff::ComputeStats(in.conv, in.corr, 0.0, 255.0);
+          const core::Plane d = diff::SignedDiff(in.conv, in.corr);
+          stats.map_range = diff::ChooseRange(d, diff::DiffRange{});
+          const core::Image heat = diff::HeatMap(d, stats.map_range);
+          benchmark::DoNotOptimize(heat.color[0].data.data());
+          benchmark::ClobberMemory();
+        }
+      })
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond)
+      ->MinTime(0.5);
+}
+
+// ---------------------------------------------------------------------------
 // The summary table.
 
 // The console output, then one line per row pair: convcorr and OpenCV
@@ -644,6 +782,12 @@ class SummaryReporter : public benchmark::ConsoleReporter {
         limits_[row] = ms;
         continue;
       }
+      if (row.rfind("diff/", 0) == 0) {
+        if (!diff_rows_.count(row)) diff_order_.push_back(row);
+        (side == "scalar" ? diff_rows_[row].opencv : diff_rows_[row].convcorr) =
+            ms;
+        continue;
+      }
       if (!rows_.count(row)) order_.push_back(row);
       (side == "opencv" ? rows_[row].opencv : rows_[row].convcorr) = ms;
     }
@@ -652,6 +796,7 @@ class SummaryReporter : public benchmark::ConsoleReporter {
   void Finalize() override {
     ConsoleReporter::Finalize();
     std::ostream& out = GetOutputStream();
+    DiffTable(out);
     if (order_.empty()) return;
     char line[256];
     out << "\nSummary (real time per iteration; ratio = OpenCV / convcorr, "
@@ -719,6 +864,29 @@ class SummaryReporter : public benchmark::ConsoleReporter {
   }
 
  private:
+  // The difference layer's rows: SIMD and scalar twin, and their ratio.
+  void DiffTable(std::ostream& out) {
+    if (diff_order_.empty()) return;
+    char line[256];
+    out << "\nDifference layer (real time per iteration; ratio = scalar / "
+           "SIMD)\n";
+    std::snprintf(line, sizeof line, "%-26s %12s %12s %9s\n", "row", "SIMD ms",
+                  "scalar ms", "ratio");
+    out << line;
+    for (const std::string& row : diff_order_) {
+      const Pair& p = diff_rows_[row];
+      if (p.convcorr > 0 && p.opencv > 0) {
+        std::snprintf(line, sizeof line, "%-26s %12s %12s %8.2fx\n",
+                      row.c_str(), Ms(p.convcorr).c_str(), Ms(p.opencv).c_str(),
+                      p.opencv / p.convcorr);
+      } else {
+        std::snprintf(line, sizeof line, "%-26s %12s %12s %9s\n", row.c_str(),
+                      Ms(p.convcorr).c_str(), Ms(p.opencv).c_str(), "-");
+      }
+      out << line;
+    }
+  }
+
   // Each row against the floors set by the machine: the frame copies it
   // must make at the measured copy speed, and its multiply-adds at the
   // measured peak FMA rate. "of limit" is the larger floor over the row's
@@ -784,6 +952,9 @@ class SummaryReporter : public benchmark::ConsoleReporter {
 
   std::vector<std::string> order_;
   std::map<std::string, Pair> rows_;
+  // diff/ rows: SIMD in .convcorr, the scalar twin in .opencv.
+  std::vector<std::string> diff_order_;
+  std::map<std::string, Pair> diff_rows_;
   std::map<std::string, bool> has_median_;
   std::map<std::string, double> limits_;
 };
@@ -843,6 +1014,7 @@ int main(int argc, char** argv) {
 
   PeakFmaLoop(1, &g_fma_lanes);
   RegisterRows(frames, kernels);
+  RegisterDiffRows(frames[0], kernels[1]);  // u8, K5
   const auto options = isatty(STDOUT_FILENO)
                            ? benchmark::ConsoleReporter::OO_ColorTabular
                            : benchmark::ConsoleReporter::OO_Tabular;

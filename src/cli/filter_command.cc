@@ -18,6 +18,7 @@
 #include "cli/bands.h"
 #include "cli/batch.h"
 #include "cli/commands.h"
+#include "cli/compare_bands.h"
 #include "cli/exit_codes.h"
 #include "cli/format.h"
 #include "cli/parse.h"
@@ -318,11 +319,6 @@ Batch MakeBatch(FilterOptions o, bool compare, Setup& s,
   return b;
 }
 
-io::Raster ReadRaster(const Job& job, const io::DecodeOptions& decode) {
-  if (job.error) throw Error(ErrorKind::kInput, *job.error);
-  return io::ReadRaster(job.from_stdin ? fs::path("-") : job.input, decode);
-}
-
 void CheckKernelFits(const Job& job, int width, int height, const Setup& s);
 
 // A job's input opened, its header checked, the kernel checked to fit.
@@ -490,6 +486,107 @@ double PsnrPeak(const core::Image& input) {
   return r.hi > r.lo ? double(r.hi) - r.lo : 1.0;
 }
 
+// Why a compare job cannot stream; empty when it can: as WholeReason,
+// and the panel (it shrinks the whole input and both results) and float
+// inputs (PSNR's peak is the input's own range) hold the image whole.
+std::string CompareWholeReason(const io::RasterReader& reader,
+                               const FilterOptions& o, const Setup& s) {
+  if (!reader.Streams()) return reader.WhyWhole();
+  if (o.panel) return "--panel";
+  if (reader.depth() == core::Depth::kF32) return "float samples";
+  if (s.filter->params().rounding != core::Rounding::kSaturate) {
+    return "--compat rounding";
+  }
+  if (!s.filter->StreamsPair(reader.channels(), reader.depth())) {
+    if (reader.channels() == 2 || reader.channels() == 4) {
+      return "an alpha channel";
+    }
+    if (s.params.stride_x != 1 || s.params.stride_y != 1) return "--stride";
+    return "--no-simd";
+  }
+  return {};
+}
+
+// A staged output and its encoder, fed rows as they come.
+struct StagedOutput {
+  io::StagedFile file;
+  std::unique_ptr<StagedSink> sink;
+  std::unique_ptr<EncoderRows> rows;
+
+  StagedOutput(const fs::path& path, const io::PixelFormat& f,
+               const std::string& ext, const io::Metadata& metadata,
+               const io::EncodeOptions& options)
+      : file(io::StageFile(path)),
+        sink(std::make_unique<StagedSink>(file)),
+        rows(std::make_unique<EncoderRows>(
+            io::NewEncoder(f, ext, path.string(), metadata, options, *sink),
+            *sink)) {}
+};
+
+// compare band by band (core::PreparedFilter::StreamPair, CompareBands):
+// the same files and numbers as the whole-image path, in memory of a few
+// bands plus one float per pixel for the heat map's range.
+JobOutcome StreamCompare(io::RasterReader& reader, const Job& job,
+                         const FilterOptions& o, const Setup& s,
+                         Reporter& reporter) {
+  const int channels = reader.channels();
+  const core::Depth depth = s.depth.keep ? reader.depth() : s.depth.depth;
+  const core::Extent e = core::OutputExtent(reader.width(), reader.height(),
+                                            s.kernel, s.params.size);
+  const std::vector<fs::path> paths = CompareOutputs(job, o);
+  const std::vector<std::string> provenance = CompareProvenance(s, o, job);
+  io::CheckEncodable(job.ext, depth, channels, paths[0].string());
+  io::CheckEncodable(job.ext, depth, channels, paths[1].string());
+  if (o.raw_diff) {
+    io::CheckEncodable("tif", core::Depth::kF32, channels, paths[3].string());
+  }
+  io::Metadata metadata = s.strip ? io::Metadata{} : reader.metadata();
+  EnsureDirectory(job.out_dir);
+  // In CompareOutputs' order: convolve, correlate, heat map, raw.
+  std::vector<std::unique_ptr<StagedOutput>> out;
+  metadata.provenance = provenance[0];
+  out.push_back(std::make_unique<StagedOutput>(
+      paths[0], io::PixelFormat{e.width, e.height, channels, depth}, job.ext,
+      metadata, s.encode));
+  metadata.provenance = provenance[1];
+  out.push_back(std::make_unique<StagedOutput>(
+      paths[1], io::PixelFormat{e.width, e.height, channels, depth}, job.ext,
+      metadata, s.encode));
+  out.push_back(std::make_unique<StagedOutput>(
+      paths[2], io::PixelFormat{e.width, e.height, 3, core::Depth::kU8}, "png",
+      WithProvenance(provenance[2]), s.encode));
+  if (o.raw_diff) {
+    out.push_back(std::make_unique<StagedOutput>(
+        paths[3],
+        io::PixelFormat{e.width, e.height, channels, core::Depth::kF32}, "tif",
+        WithProvenance(provenance[3]), s.encode));
+  }
+  CompareBands bands(e.width, e.height, channels, depth, o.threshold,
+                     s.diff_range, *out[0]->rows, *out[1]->rows,
+                     o.raw_diff ? out[3]->rows.get() : nullptr);
+  ReaderRows rows_in(reader);
+  s.filter->StreamPair(
+      {reader.width(), reader.height(), channels, reader.depth(), depth},
+      rows_in, bands);
+  diff::DiffStats stats =
+      bands.Stats(static_cast<double>(core::DepthMax(reader.depth())));
+  bands.WriteHeatMap(*out[2]->rows, stats.map_range);
+
+  std::vector<io::StagedFile> staged;
+  for (auto& each : out) staged.push_back(std::move(each->file));
+  reporter.Saturated(paths[0].string(), bands.convolve_saturated(), depth,
+                     s.filter->params().rounding);
+  reporter.Saturated(paths[1].string(), bands.correlate_saturated(), depth,
+                     s.filter->params().rounding);
+  reporter.CompareResult(job.name, paths, stats, s.analysis, s.spec, e.width,
+                         e.height, channels);
+  return {
+      paths,
+      {{"saturated", bands.convolve_saturated() + bands.correlate_saturated()},
+       {"diff", DiffStatsJson(stats)}},
+      std::move(staged)};
+}
+
 }  // namespace
 
 int RunFilter(const FilterOptions& o, core::Mode mode) {
@@ -621,7 +718,13 @@ int RunCompare(const FilterOptions& o) {
   return RunBatch(
       plan, batch.settings, reporter, outputs,
       [&](const Job& job, Reporter& reporter) -> JobOutcome {
-        io::Raster raster = ReadRaster(job, s.decode);
+        const std::unique_ptr<io::RasterReader> reader = OpenInput(job, s);
+        const std::string whole = CompareWholeReason(*reader, o, s);
+        reporter.Verbose(
+            whole.empty() ? fmt::format("{}: streamed in bands", job.name)
+                          : fmt::format("{}: held whole: {}", job.name, whole));
+        if (whole.empty()) return StreamCompare(*reader, job, o, s, reporter);
+        io::Raster raster = reader->ReadAll();
         io::Metadata metadata =
             s.strip ? io::Metadata{} : std::move(raster.metadata());
         const std::vector<std::string> provenance =

@@ -4,32 +4,21 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "diff/diff.h"
+#include "diff/rows.h"
+#include "diff/stops.h"
 
 namespace convcorr::diff {
 
 namespace {
 
-struct Stop {
-  double t;
-  double r, g, b;
-};
-
-// ColorBrewer RdBu stops, with pure white at 0 so that "no difference" is
-// exactly white; lightness falls monotonically towards both ends.
-constexpr Stop kPositive[] = {{0.0, 255, 255, 255},
-                              {0.25, 253, 219, 199},
-                              {0.5, 244, 165, 130},
-                              {0.75, 214, 96, 77},
-                              {1.0, 178, 24, 43}};
-constexpr Stop kNegative[] = {{0.0, 255, 255, 255},
-                              {0.25, 209, 229, 240},
-                              {0.5, 146, 197, 222},
-                              {0.75, 67, 147, 195},
-                              {1.0, 33, 102, 172}};
+using detail::kNegative;
+using detail::kPositive;
+using detail::Stop;
 
 uint8_t Channel(double v) {
   return static_cast<uint8_t>(std::clamp(std::lround(v), 0L, 255L));
@@ -52,26 +41,15 @@ Bgr DivergingColor(double t) {
 }
 
 double ChooseRange(const core::Plane& d, const DiffRange& choice) {
-  if (choice.kind == DiffRange::Kind::kValue) return choice.value;
-  std::vector<float> mags;
-  double max_abs = 0;
-  for (const float v : d.data) {
-    if (v == 0) continue;
-    const float m = std::abs(v);
-    mags.push_back(m);
-    max_abs = std::max(max_abs, static_cast<double>(m));
+  RangeChooser chooser(choice);
+  const auto row = [&d](int y) {
+    return d.data.data() + static_cast<size_t>(y) * d.width;
+  };
+  for (int y = 0; y < d.height; ++y) chooser.AddRow(row(y), d.width);
+  if (chooser.NeedsSecondPass()) {
+    for (int y = 0; y < d.height; ++y) chooser.AddRowSecond(row(y), d.width);
   }
-  if (mags.empty()) return 0.0;
-  if (choice.kind == DiffRange::Kind::kMax || choice.value >= 100) {
-    return max_abs;
-  }
-  // Nearest rank: the smallest |d| with at least p% of them at or below it.
-  const double rank = std::ceil(choice.value / 100.0 * mags.size());
-  const size_t k =
-      static_cast<size_t>(std::clamp(rank, 1.0, double(mags.size()))) - 1;
-  std::nth_element(mags.begin(), mags.begin() + static_cast<ptrdiff_t>(k),
-                   mags.end());
-  return mags[k];
+  return chooser.Result();
 }
 
 std::string DiffRangeName(const DiffRange& choice) {
@@ -93,12 +71,19 @@ core::Image HeatMap(const core::Plane& d, double range) {
   out.width = d.width;
   out.height = d.height;
   out.depth = core::Depth::kU8;
-  out.color.assign(3, core::Plane(d.width, d.height));
-  for (size_t i = 0; i < d.data.size(); ++i) {
-    const Bgr c = DivergingColor(range > 0 ? d.data[i] / range : 0.0);
-    out.color[0].data[i] = c.b;
-    out.color[1].data[i] = c.g;
-    out.color[2].data[i] = c.r;
+  for (int c = 0; c < 3; ++c) out.color.emplace_back(d.width, d.height);
+  std::vector<uint8_t> bgr(3 * static_cast<size_t>(d.width));
+  for (int y = 0; y < d.height; ++y) {
+    const size_t row = static_cast<size_t>(y) * d.width;
+    HeatMapRow(d.data.data() + row, d.width, range, bgr.data());
+    float* b = out.color[0].data.data() + row;
+    float* g = out.color[1].data.data() + row;
+    float* r = out.color[2].data.data() + row;
+    for (int x = 0; x < d.width; ++x) {
+      b[x] = bgr[3 * static_cast<size_t>(x)];
+      g[x] = bgr[3 * static_cast<size_t>(x) + 1];
+      r[x] = bgr[3 * static_cast<size_t>(x) + 2];
+    }
   }
   return out;
 }

@@ -63,7 +63,8 @@ struct DiffRange {
 // of |d| over the pixels where d is not zero, so that a few hard edges
 // saturate instead of washing the map out, and a difference confined to a
 // small area still shows; kValue the value itself. 0 when d is zero
-// everywhere (kValue excepted).
+// everywhere (kValue excepted). NaN d are left out (RangeChooser, rows.h,
+// which computes it).
 double ChooseRange(const core::Plane& d, const DiffRange& choice);
 
 // "max", "p99.5", or the value: how --diff-range reads back.

@@ -1,100 +1,83 @@
-// Statistics and maps of d = convolve - correlate. Sums are kept in double:
-// a large image of small float differences would lose them in float.
+// Statistics and maps of d = convolve - correlate, made of the row
+// functions of rows.h. Sums are kept in double: a large image of small
+// float differences would lose them in float.
 #include <cassert>
-#include <cmath>
-#include <limits>
-#include <utility>
+#include <cstddef>
+#include <vector>
 
 #include "diff/diff.h"
+#include "diff/rows.h"
 
 namespace convcorr::diff {
+
+namespace {
+
+// Row y of every colour plane of `img`.
+std::vector<const float*> Rows(const core::Image& img, int y) {
+  std::vector<const float*> rows;
+  rows.reserve(img.color.size());
+  for (const core::Plane& p : img.color) {
+    rows.push_back(p.data.data() + static_cast<size_t>(y) * img.width);
+  }
+  return rows;
+}
+
+void CheckSameShape(const core::Image& convolved,
+                    const core::Image& correlated) {
+  assert(convolved.width == correlated.width);
+  assert(convolved.height == correlated.height);
+  assert(convolved.color.size() == correlated.color.size());
+  (void)convolved;
+  (void)correlated;
+}
+
+}  // namespace
 
 DiffStats ComputeStats(const core::Image& convolved,
                        const core::Image& correlated, double threshold,
                        double peak) {
-  assert(convolved.width == correlated.width);
-  assert(convolved.height == correlated.height);
-  assert(convolved.color.size() == correlated.color.size());
-  DiffStats s;
-  s.threshold = threshold;
-  s.peak = peak;
-  const int channels = static_cast<int>(convolved.color.size());
-  double sum_abs = 0;
-  double sum_sq = 0;
-  uint64_t above = 0;
-  bool have_max = false;
+  CheckSameShape(convolved, correlated);
   // Row-major order (y, then x, then channel) so the reported location is
-  // the first maximum a reader scanning the image would meet.
+  // the first maximum a reader scanning the image would meet, and the sums
+  // are those of that order (DiffAccumulator).
+  DiffAccumulator acc(convolved.width, static_cast<int>(convolved.color.size()),
+                      threshold);
   for (int y = 0; y < convolved.height; ++y) {
-    for (int x = 0; x < convolved.width; ++x) {
-      for (int c = 0; c < channels; ++c) {
-        const double d = static_cast<double>(convolved.color[c].at(y, x)) -
-                         correlated.color[c].at(y, x);
-        const double a = std::fabs(d);
-        sum_abs += a;
-        sum_sq += d * d;
-        if (a > threshold) ++above;
-        if (d != 0) s.identical = false;
-        if (!have_max || a > s.max_abs) {
-          s.max_abs = a;
-          s.max_x = x;
-          s.max_y = y;
-          s.max_channel = c;
-          have_max = true;
-        }
-      }
-    }
+    acc.AddRow(Rows(convolved, y).data(), Rows(correlated, y).data());
   }
-  s.samples = static_cast<uint64_t>(convolved.width) * convolved.height *
-              static_cast<uint64_t>(channels);
-  if (s.samples > 0) {
-    const double n = static_cast<double>(s.samples);
-    s.mean_abs = sum_abs / n;
-    s.rms = std::sqrt(sum_sq / n);
-    s.share_above = static_cast<double>(above) / n;
-  }
-  // PSNR from the mean square itself, not rms^2, so it carries no extra
-  // rounding.
-  const double mse =
-      s.samples > 0 ? sum_sq / static_cast<double>(s.samples) : 0;
-  s.psnr = mse > 0 ? 10.0 * std::log10(peak * peak / mse)
-                   : std::numeric_limits<double>::infinity();
-  return s;
+  return acc.Finish(peak);
 }
 
 core::Plane SignedDiff(const core::Image& convolved,
                        const core::Image& correlated) {
-  assert(convolved.width == correlated.width);
-  assert(convolved.height == correlated.height);
-  assert(convolved.color.size() == correlated.color.size());
+  CheckSameShape(convolved, correlated);
   core::Plane out(convolved.width, convolved.height);
-  for (size_t c = 0; c < convolved.color.size(); ++c) {
-    const auto& a = convolved.color[c].data;
-    const auto& b = correlated.color[c].data;
-    for (size_t i = 0; i < out.data.size(); ++i) {
-      const float d = a[i] - b[i];
-      // Strictly greater keeps the first channel on ties.
-      if (c == 0 || std::fabs(d) > std::fabs(out.data[i])) out.data[i] = d;
-    }
+  const int channels = static_cast<int>(convolved.color.size());
+  for (int y = 0; y < convolved.height; ++y) {
+    SignedDiffRow(Rows(convolved, y).data(), Rows(correlated, y).data(),
+                  channels, convolved.width,
+                  out.data.data() + static_cast<size_t>(y) * out.width);
   }
   return out;
 }
 
 core::Image RawDiff(const core::Image& convolved,
                     const core::Image& correlated) {
-  assert(convolved.width == correlated.width);
-  assert(convolved.height == correlated.height);
-  assert(convolved.color.size() == correlated.color.size());
+  CheckSameShape(convolved, correlated);
   core::Image out;
   out.width = convolved.width;
   out.height = convolved.height;
   out.depth = core::Depth::kF32;
-  for (size_t c = 0; c < convolved.color.size(); ++c) {
-    core::Plane p(out.width, out.height);
-    for (size_t i = 0; i < p.data.size(); ++i) {
-      p.data[i] = convolved.color[c].data[i] - correlated.color[c].data[i];
+  const int channels = static_cast<int>(convolved.color.size());
+  for (int c = 0; c < channels; ++c)
+    out.color.emplace_back(out.width, out.height);
+  std::vector<float*> rows(convolved.color.size());
+  for (int y = 0; y < out.height; ++y) {
+    for (int c = 0; c < channels; ++c) {
+      rows[c] = out.color[c].data.data() + static_cast<size_t>(y) * out.width;
     }
-    out.color.push_back(std::move(p));
+    RawDiffRow(Rows(convolved, y).data(), Rows(correlated, y).data(), channels,
+               out.width, rows.data());
   }
   return out;
 }

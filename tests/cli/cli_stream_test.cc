@@ -114,3 +114,60 @@ TEST(CliStream, TallImageInBoundedMemory) {
 
 }  // namespace
 }  // namespace convcorr::testing
+
+namespace convcorr::testing {
+namespace {
+
+// compare band by band (no --panel) and held whole (--panel, which needs
+// the whole image): the same convolve, correlate, heat map and raw
+// difference pixels, and the same statistics, text and JSON.
+TEST(CliStream, CompareStreamedEqualsCompareHeldWhole) {
+  TempDir dir;
+  for (const std::string photo : {"astronaut.png", "camera.png", "rocket.jpg",
+                                  "chessboard_GRAY_U16.tif"}) {
+    for (const std::string kernel :
+         {"sobel-x", "gaussian:2", "motion:9,20", "1 2; 3 4"}) {
+      const std::string a = (dir / "a").string();
+      const std::string b = (dir / "b").string();
+      RUN_OK(streamed, {"compare", "-k", kernel, Photo(photo).string(), "-o", a,
+                        "--raw-diff", "--json", "-v"});
+      RUN_OK(whole, {"compare", "-k", kernel, Photo(photo).string(), "-o", b,
+                     "--raw-diff", "--json", "-v", "--panel"});
+      EXPECT_NE(streamed.err.find("streamed in bands"), std::string::npos)
+          << streamed.err;
+      EXPECT_NE(whole.err.find("held whole: --panel"), std::string::npos)
+          << whole.err;
+      std::string json = streamed.out;
+      // The outputs' directory and the panel apart, the same line.
+      for (size_t at = json.find(a); at != std::string::npos;
+           at = json.find(a, at)) {
+        json.replace(at, a.size(), b);
+      }
+      std::string panel_free = whole.out;
+      const std::string stem = std::filesystem::path(photo).stem().string();
+      const std::string entry = ",\"" + b + "/" + stem + ".panel.png\"";
+      const size_t at = panel_free.find(entry);
+      ASSERT_NE(at, std::string::npos) << whole.out;
+      panel_free.erase(at, entry.size());
+      EXPECT_EQ(json, panel_free) << photo << " " << kernel;
+      for (const std::string out : {".convolve", ".correlate", ".diff"}) {
+        const std::string ext =
+            out == ".diff" ? "png"
+            : photo == "rocket.jpg"
+                ? "jpg"
+                : std::filesystem::path(photo).extension().string().substr(1);
+        const cv::Mat x = Read(dir / "a" / (stem + out + "." + ext));
+        const cv::Mat y = Read(dir / "b" / (stem + out + "." + ext));
+        ASSERT_FALSE(x.empty()) << stem + out;
+        EXPECT_EQ(cv::norm(x, y, cv::NORM_INF), 0) << photo << out;
+      }
+      EXPECT_EQ(ReadBytes(dir / "a" / (stem + ".diff.tif")),
+                ReadBytes(dir / "b" / (stem + ".diff.tif")));
+      std::filesystem::remove_all(dir / "a");
+      std::filesystem::remove_all(dir / "b");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace convcorr::testing

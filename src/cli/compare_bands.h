@@ -1,0 +1,61 @@
+// compare band by band: the two results of each band quantized and
+// encoded, their difference summed into the statistics and kept as the
+// signed difference (one float per pixel: the heat map's colour range is
+// known only once every row is in), the raw difference encoded; then the
+// heat map drawn from that record and encoded (docs/cli.md, "Streaming").
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/image.h"
+#include "core/pipeline.h"
+#include "diff/diff.h"
+#include "diff/rows.h"
+
+namespace convcorr::cli {
+
+class CompareBands final : public core::PairSink {
+ public:
+  // Results of width x height x channels (colour only), written at
+  // `depth` to `convolve` and `correlate`, and as float differences to
+  // `raw` when not null. The sinks must outlive the run.
+  CompareBands(int width, int height, int channels, core::Depth depth,
+               double threshold, const diff::DiffRange& range,
+               core::RowSink& convolve, core::RowSink& correlate,
+               core::RowSink* raw);
+
+  void Rows(const core::ImageView& correlate, const core::ImageView& convolve,
+            int y0, int y1) override;
+  void Finish() override;
+
+  // After the run: the statistics, with the heat map's range chosen.
+  diff::DiffStats Stats(double peak);
+  // The heat map of the recorded difference on [-range, range], to
+  // `heat` (8-bit B, G, R rows).
+  void WriteHeatMap(core::RowSink& heat, double range) const;
+
+  uint64_t convolve_saturated() const { return saturated_[0]; }
+  uint64_t correlate_saturated() const { return saturated_[1]; }
+
+ private:
+  // Rows [y0, y1) of `v` quantized to depth_ and interleaved into the
+  // band buffer, then written to `sink`.
+  uint64_t Emit(const core::ImageView& v, int y0, int y1, core::RowSink& sink);
+
+  int width_, height_, channels_;
+  core::Depth depth_;
+  diff::DiffRange range_choice_;
+  core::RowSink& convolve_;
+  core::RowSink& correlate_;
+  core::RowSink* raw_;
+  diff::DiffAccumulator stats_;
+  diff::RangeChooser range_;
+  std::vector<float> record_;  // the signed difference, width x height
+  std::vector<float> row_;     // one channel's row, being quantized
+  std::vector<std::byte> band_;
+  uint64_t saturated_[2] = {0, 0};
+};
+
+}  // namespace convcorr::cli
