@@ -104,8 +104,8 @@ void CompareBands::Rows(const core::ImageView& correlate,
       }
       diff::RawDiffRow(conv.data(), corr.data(), channels_, width_,
                        planes.data());
-      float* out = raw_band.data() +
-                   static_cast<size_t>(y - y0) * width_ * channels_;
+      float* out =
+          raw_band.data() + static_cast<size_t>(y - y0) * width_ * channels_;
       for (int c = 0; c < channels_; ++c) {
         for (int x = 0; x < width_; ++x) {
           out[static_cast<size_t>(x) * channels_ + c] = planes[c][x];

@@ -36,8 +36,7 @@ TEST(CliStream, FileOutputEqualsTheWholeImagePath) {
       {"horse.png", "bmp", {"--gray"}},
   };
   for (const auto& c : cases) {
-    for (const std::string kernel :
-         {"sobel-x", "gaussian:3", "motion:15,30", "1 2 3; 4 5 6; 7 8 -9"}) {
+    for (const std::string kernel : {"motion:15,30", "1 2 3; 4 5 6; 7 8 -9"}) {
       const std::string out = (dir / ("out." + c.ext)).string();
       std::vector<std::string> args = {
           "correlate", "-k", kernel, Photo(c.photo).string(), "-o", out};
@@ -123,10 +122,9 @@ namespace {
 // difference pixels, and the same statistics, text and JSON.
 TEST(CliStream, CompareStreamedEqualsCompareHeldWhole) {
   TempDir dir;
-  for (const std::string photo : {"astronaut.png", "camera.png", "rocket.jpg",
-                                  "chessboard_GRAY_U16.tif"}) {
-    for (const std::string kernel :
-         {"sobel-x", "gaussian:2", "motion:9,20", "1 2; 3 4"}) {
+  for (const std::string photo :
+       {"astronaut.png", "rocket.jpg", "chessboard_GRAY_U16.tif"}) {
+    for (const std::string kernel : {"sobel-x", "gaussian:2", "1 2; 3 4"}) {
       const std::string a = (dir / "a").string();
       const std::string b = (dir / "b").string();
       RUN_OK(streamed, {"compare", "-k", kernel, Photo(photo).string(), "-o", a,
