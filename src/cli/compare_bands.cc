@@ -1,6 +1,7 @@
 #include "cli/compare_bands.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <type_traits>
 
@@ -8,9 +9,9 @@ namespace convcorr::cli {
 
 namespace {
 
-// Channel rows of a planar view at row y.
-std::vector<const float*> RowsAt(const core::ImageView& v, int y) {
-  std::vector<const float*> rows(v.channels);
+// Channel rows of a planar view at row y (views hold at most four).
+std::array<const float*, 4> RowsAt(const core::ImageView& v, int y) {
+  std::array<const float*, 4> rows{};
   for (int c = 0; c < v.channels; ++c) {
     rows[c] = reinterpret_cast<const float*>(v.base[c] + core::RowOffset(v, y));
   }
@@ -58,7 +59,7 @@ uint64_t CompareBands::Emit(const core::ImageView& v, int y0, int y1,
   band_.resize(row_bytes * static_cast<size_t>(y1 - y0));
   uint64_t saturated = 0;
   for (int y = y0; y < y1; ++y) {
-    const std::vector<const float*> rows = RowsAt(v, y);
+    const std::array<const float*, 4> rows = RowsAt(v, y);
     std::byte* out = band_.data() + row_bytes * static_cast<size_t>(y - y0);
     for (int c = 0; c < channels_; ++c) {
       std::copy(rows[c], rows[c] + width_, row_.begin());
@@ -91,14 +92,14 @@ void CompareBands::Rows(const core::ImageView& correlate,
     raw_rows.resize(static_cast<size_t>(width_) * channels_);
   }
   for (int y = y0; y < y1; ++y) {
-    const std::vector<const float*> conv = RowsAt(convolve, y);
-    const std::vector<const float*> corr = RowsAt(correlate, y);
+    const std::array<const float*, 4> conv = RowsAt(convolve, y);
+    const std::array<const float*, 4> corr = RowsAt(correlate, y);
     stats_.AddRow(conv.data(), corr.data());
     float* d = record_.data() + static_cast<size_t>(y) * width_;
     diff::SignedDiffRow(conv.data(), corr.data(), channels_, width_, d);
     range_.AddRow(d, width_);
     if (raw_ != nullptr) {
-      std::vector<float*> planes(channels_);
+      std::array<float*, 4> planes{};
       for (int c = 0; c < channels_; ++c) {
         planes[c] = raw_rows.data() + static_cast<size_t>(c) * width_;
       }

@@ -730,7 +730,6 @@ int RunCompare(const FilterOptions& o) {
         const std::vector<std::string> provenance =
             CompareProvenance(s, o, job);
         const core::Image img = io::ToImage(std::move(raster));
-        CheckKernelFits(job, img.width, img.height, s);
         // Both results in one pass where the engine can fuse them.
         std::optional<core::PreparedFilter> own;
         const core::PreparedFilter& f = FilterFor(s, img.depth, job.ext, own);
