@@ -34,7 +34,7 @@ void Store(const float* src, size_t n, int step, std::byte* dst) {
 
 }  // namespace
 
-CompareBands::CompareBands(int width, int height, int channels,
+CompareBands::CompareBands(int width, int height, int channels, int colour,
                            core::Depth depth, double threshold,
                            const diff::DiffRange& range,
                            core::RowSink& convolve, core::RowSink& correlate,
@@ -42,12 +42,13 @@ CompareBands::CompareBands(int width, int height, int channels,
     : width_(width),
       height_(height),
       channels_(channels),
+      colour_(colour),
       depth_(depth),
       range_choice_(range),
       convolve_(convolve),
       correlate_(correlate),
       raw_(raw),
-      stats_(width, channels, threshold),
+      stats_(width, colour, threshold),
       range_(range),
       record_(static_cast<size_t>(width) * height),
       row_(static_cast<size_t>(width)) {}
@@ -88,28 +89,28 @@ void CompareBands::Rows(const core::ImageView& correlate,
   std::vector<float> raw_band;
   std::vector<float> raw_rows;
   if (raw_ != nullptr) {
-    raw_band.resize(static_cast<size_t>(width_) * channels_ * (y1 - y0));
-    raw_rows.resize(static_cast<size_t>(width_) * channels_);
+    raw_band.resize(static_cast<size_t>(width_) * colour_ * (y1 - y0));
+    raw_rows.resize(static_cast<size_t>(width_) * colour_);
   }
   for (int y = y0; y < y1; ++y) {
     const std::array<const float*, 4> conv = RowsAt(convolve, y);
     const std::array<const float*, 4> corr = RowsAt(correlate, y);
     stats_.AddRow(conv.data(), corr.data());
     float* d = record_.data() + static_cast<size_t>(y) * width_;
-    diff::SignedDiffRow(conv.data(), corr.data(), channels_, width_, d);
+    diff::SignedDiffRow(conv.data(), corr.data(), colour_, width_, d);
     range_.AddRow(d, width_);
     if (raw_ != nullptr) {
       std::array<float*, 4> planes{};
-      for (int c = 0; c < channels_; ++c) {
+      for (int c = 0; c < colour_; ++c) {
         planes[c] = raw_rows.data() + static_cast<size_t>(c) * width_;
       }
-      diff::RawDiffRow(conv.data(), corr.data(), channels_, width_,
+      diff::RawDiffRow(conv.data(), corr.data(), colour_, width_,
                        planes.data());
       float* out =
-          raw_band.data() + static_cast<size_t>(y - y0) * width_ * channels_;
-      for (int c = 0; c < channels_; ++c) {
+          raw_band.data() + static_cast<size_t>(y - y0) * width_ * colour_;
+      for (int c = 0; c < colour_; ++c) {
         for (int x = 0; x < width_; ++x) {
-          out[static_cast<size_t>(x) * channels_ + c] = planes[c][x];
+          out[static_cast<size_t>(x) * colour_ + c] = planes[c][x];
         }
       }
     }
@@ -118,7 +119,7 @@ void CompareBands::Rows(const core::ImageView& correlate,
   saturated_[1] += Emit(correlate, y0, y1, correlate_);
   if (raw_ != nullptr) {
     raw_->Write(reinterpret_cast<const std::byte*>(raw_band.data()),
-                static_cast<std::ptrdiff_t>(sizeof(float) * width_ * channels_),
+                static_cast<std::ptrdiff_t>(sizeof(float) * width_ * colour_),
                 y1 - y0);
   }
 }

@@ -18,13 +18,14 @@ namespace convcorr::cli {
 
 class CompareBands final : public core::PairSink {
  public:
-  // Results of width x height x channels (colour only), written at
-  // `depth` to `convolve` and `correlate`, and as float differences to
-  // `raw` when not null. The sinks must outlive the run.
-  CompareBands(int width, int height, int channels, core::Depth depth,
-               double threshold, const diff::DiffRange& range,
-               core::RowSink& convolve, core::RowSink& correlate,
-               core::RowSink* raw);
+  // Results of width x height x channels, written at `depth` to
+  // `convolve` and `correlate`; their first `colour` channels are compared
+  // (alpha, the last of 2 or 4, never is) and written as float
+  // differences to `raw` when not null. The sinks must outlive the run.
+  CompareBands(int width, int height, int channels, int colour,
+               core::Depth depth, double threshold,
+               const diff::DiffRange& range, core::RowSink& convolve,
+               core::RowSink& correlate, core::RowSink* raw);
 
   void Rows(const core::ImageView& correlate, const core::ImageView& convolve,
             int y0, int y1) override;
@@ -44,7 +45,7 @@ class CompareBands final : public core::PairSink {
   // band buffer, then written to `sink`.
   uint64_t Emit(const core::ImageView& v, int y0, int y1, core::RowSink& sink);
 
-  int width_, height_, channels_;
+  int width_, height_, channels_, colour_;
   core::Depth depth_;
   diff::DiffRange range_choice_;
   core::RowSink& convolve_;

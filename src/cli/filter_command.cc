@@ -333,8 +333,8 @@ std::unique_ptr<io::RasterReader> OpenInput(const Job& job, const Setup& s) {
 // Why a job cannot stream, band by band, from its input to its output
 // file; empty when it can: the reader gives the rows as they are
 // (io::RasterReader::Streams: no turn, metadata first), the engine reads
-// their samples (no alpha, no stride, no --compat rounding, not float
-// with the fft strategy), and the output is a file (standard output gets
+// their samples (no stride, no --compat rounding, not float with the fft
+// strategy), and the output is a file (standard output gets
 // a whole encoded image or nothing).
 std::string WholeReason(const io::RasterReader& reader, const Job& job,
                         const Setup& s) {
@@ -344,9 +344,6 @@ std::string WholeReason(const io::RasterReader& reader, const Job& job,
     return "--compat rounding";
   }
   if (!s.filter->StreamsSamples(reader.channels(), reader.depth())) {
-    if (reader.channels() == 2 || reader.channels() == 4) {
-      return "an alpha channel";
-    }
     if (s.params.stride_x != 1 || s.params.stride_y != 1) return "--stride";
     if (!s.params.simd) return "--no-simd";
     return "float samples with the fft strategy";
@@ -498,9 +495,6 @@ std::string CompareWholeReason(const io::RasterReader& reader,
     return "--compat rounding";
   }
   if (!s.filter->StreamsPair(reader.channels(), reader.depth())) {
-    if (reader.channels() == 2 || reader.channels() == 4) {
-      return "an alpha channel";
-    }
     if (s.params.stride_x != 1 || s.params.stride_y != 1) return "--stride";
     return "--no-simd";
   }
@@ -530,6 +524,8 @@ JobOutcome StreamCompare(io::RasterReader& reader, const Job& job,
                          const FilterOptions& o, const Setup& s,
                          Reporter& reporter) {
   const int channels = reader.channels();
+  // The channels compared: alpha (the last of 2 or 4) never is.
+  const int colour = channels == 2 || channels == 4 ? channels - 1 : channels;
   const core::Depth depth = s.depth.keep ? reader.depth() : s.depth.depth;
   const core::Extent e = core::OutputExtent(reader.width(), reader.height(),
                                             s.kernel, s.params.size);
@@ -538,7 +534,7 @@ JobOutcome StreamCompare(io::RasterReader& reader, const Job& job,
   io::CheckEncodable(job.ext, depth, channels, paths[0].string());
   io::CheckEncodable(job.ext, depth, channels, paths[1].string());
   if (o.raw_diff) {
-    io::CheckEncodable("tif", core::Depth::kF32, channels, paths[3].string());
+    io::CheckEncodable("tif", core::Depth::kF32, colour, paths[3].string());
   }
   io::Metadata metadata = s.strip ? io::Metadata{} : reader.metadata();
   EnsureDirectory(job.out_dir);
@@ -557,11 +553,10 @@ JobOutcome StreamCompare(io::RasterReader& reader, const Job& job,
       WithProvenance(provenance[2]), s.encode));
   if (o.raw_diff) {
     out.push_back(std::make_unique<StagedOutput>(
-        paths[3],
-        io::PixelFormat{e.width, e.height, channels, core::Depth::kF32}, "tif",
-        WithProvenance(provenance[3]), s.encode));
+        paths[3], io::PixelFormat{e.width, e.height, colour, core::Depth::kF32},
+        "tif", WithProvenance(provenance[3]), s.encode));
   }
-  CompareBands bands(e.width, e.height, channels, depth, o.threshold,
+  CompareBands bands(e.width, e.height, channels, colour, depth, o.threshold,
                      s.diff_range, *out[0]->rows, *out[1]->rows,
                      o.raw_diff ? out[3]->rows.get() : nullptr);
   ReaderRows rows_in(reader);
@@ -579,7 +574,7 @@ JobOutcome StreamCompare(io::RasterReader& reader, const Job& job,
   reporter.Saturated(paths[1].string(), bands.correlate_saturated(), depth,
                      s.filter->params().rounding);
   reporter.CompareResult(job.name, paths, stats, s.analysis, s.spec, e.width,
-                         e.height, channels);
+                         e.height, colour);
   return {
       paths,
       {{"saturated", bands.convolve_saturated() + bands.correlate_saturated()},

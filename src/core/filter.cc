@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -45,6 +46,57 @@ EngineOptions EngineOptionsOf(const FilterParams& params) {
 }
 
 }  // namespace
+
+uint64_t CarryAlphaRows(const ConstImageView& in, const ImageView& out, int y0,
+                        int y1, const kernel::Kernel& k, OutputSize size,
+                        const Border& border) {
+  int dy = 0;
+  int dx = 0;
+  if (size != OutputSize::kSame) {
+    const Origin origin = OutputOrigin(k, size);
+    dy = origin.y + (k.rows() - 1) / 2;
+    dx = origin.x + (k.cols() - 1) / 2;
+  }
+  const int a = in.channels - 1;
+  const size_t in_sample = SampleBytes(in.type);
+  const size_t out_sample = SampleBytes(out.type);
+  std::vector<float> row(static_cast<size_t>(out.width));
+  uint64_t saturated = 0;
+  for (int y = y0; y < y1; ++y) {
+    const int iy = BorderIndex(y + dy, in.height, border.mode);
+    const std::byte* src = iy < 0 ? nullptr : in.base[a] + RowOffset(in, iy);
+    for (int x = 0; x < out.width; ++x) {
+      const int ix = BorderIndex(x + dx, in.width, border.mode);
+      row[x] =
+          src == nullptr || ix < 0
+              ? border.value
+              : SampleAt(src + static_cast<size_t>(ix) * in.step * in_sample,
+                         in.type);
+    }
+    saturated += QuantizeSaturate(row.data(), row.size(), out.type);
+    std::byte* dst = out.base[a] + RowOffset(out, y);
+    const size_t pitch = static_cast<size_t>(out.step) * out_sample;
+    for (int x = 0; x < out.width; ++x) {
+      std::byte* d = dst + static_cast<size_t>(x) * pitch;
+      switch (out.type) {
+        case Depth::kU8: {
+          const auto v = static_cast<uint8_t>(row[x]);
+          std::memcpy(d, &v, 1);
+          break;
+        }
+        case Depth::kU16: {
+          const auto v = static_cast<uint16_t>(row[x]);
+          std::memcpy(d, &v, 2);
+          break;
+        }
+        case Depth::kF32:
+          std::memcpy(d, &row[x], 4);
+          break;
+      }
+    }
+  }
+  return saturated;
+}
 
 Image Subsample(const Image& img, int sy, int sx) {
   const auto sample = [&](const Plane& p) {
@@ -142,13 +194,29 @@ PreparedFilter& PreparedFilter::operator=(PreparedFilter&&) noexcept = default;
 bool PreparedFilter::ReadsSamples(int channels) const {
   return use_ == Use::kFilter && correlator_ != nullptr &&
          params_.stride_y == 1 && params_.stride_x == 1 &&
-         params_.rounding == Rounding::kSaturate &&
-         (channels == 1 || channels == 3);
+         params_.rounding == Rounding::kSaturate && channels >= 1 &&
+         channels <= 4;
 }
 
 uint64_t PreparedFilter::Run(const ConstImageView& in,
                              const ImageView& out) const {
-  return correlator_->Run(in, out, EngineOptionsOf(params_));
+  return RunRows(in, out, EngineOptionsOf(params_));
+}
+
+uint64_t PreparedFilter::RunRows(const ConstImageView& in, const ImageView& out,
+                                 const EngineOptions& options) const {
+  if ((in.channels != 2 && in.channels != 4) || params_.filter_alpha) {
+    return correlator_->Run(in, out, options);
+  }
+  // The colour channels through the engine, alpha carried beside them.
+  ConstImageView colour_in = in;
+  ImageView colour_out = out;
+  colour_in.channels = in.channels - 1;
+  colour_out.channels = out.channels - 1;
+  const uint64_t saturated = correlator_->Run(colour_in, colour_out, options);
+  const int y1 = options.row_end < 0 ? out.height : options.row_end;
+  return saturated + CarryAlphaRows(in, out, options.row_begin, y1, applied_,
+                                    params_.size, params_.border);
 }
 
 bool PreparedFilter::StreamsSamples(int channels, Depth type) const {
@@ -308,6 +376,7 @@ uint64_t FilterView(const ConstImageView& in, const ImageView& out,
                     const kernel::Kernel& k, const FilterParams& params) {
   FilterParams p = params;
   p.simd = true;
+  p.filter_alpha = true;  // every channel of the views
   return PreparedFilter(k, p, PreparedFilter::Use::kFilter).Run(in, out);
 }
 

@@ -94,8 +94,9 @@ class PreparedFilter {
   // The path of one input, decided here: true when Run can read its
   // decoded samples (`channels` of them per pixel) and write the output's
   // samples directly, giving exactly the samples of Filter then Quantize.
-  // That takes the fast engine, no alpha channel to carry (1 or 3
-  // channels), no stride and saturating rounding; else Filter on planes.
+  // That takes the fast engine, no stride and saturating rounding; else
+  // Filter on planes. Alpha (the last of 2 or 4 channels) is carried as
+  // Filter carries it, unless filter_alpha.
   bool ReadsSamples(int channels) const;
   // The Use::kFilter result of every channel of `in` stored straight into
   // `out` (core/engine.h): channels as in, size OutputExtent. Returns the
@@ -138,6 +139,11 @@ class PreparedFilter {
   PreparedFilter(const kernel::Kernel& k, const kernel::Kernel& conv_k,
                  const FilterParams& params, Use use);
   EngineOptions engine_options() const;
+  // Run's rows options.row_begin..row_end: the engine on the colour
+  // channels, and alpha (the last of 2 or 4 channels) carried unless
+  // filter_alpha; `in` and `out` may be rings.
+  uint64_t RunRows(const ConstImageView& in, const ImageView& out,
+                   const EngineOptions& options) const;
 
   kernel::Kernel kernel_;       // as given (compare: correlate's)
   kernel::Kernel conv_kernel_;  // compare: convolve's (kernel_ or moved)
@@ -179,6 +185,16 @@ uint64_t FilterView(const ConstImageView& in, const ImageView& out,
 // output rules as Filter.
 FilterPairResult FilterPair(const Image& in, const kernel::Kernel& k,
                             const FilterParams& params);
+
+// Rows [y0, y1) of the alpha channel (the last of `in`'s 2 or 4) carried
+// into out's last channel as Filter carries it (unchanged for same;
+// cropped or extended by the border around k's centre for valid and
+// full), then rounded and saturated to out's type as Quantize does.
+// `in` may be a ring holding the rows k's window reads (the carried row
+// is among them). Returns the number of samples saturated.
+uint64_t CarryAlphaRows(const ConstImageView& in, const ImageView& out, int y0,
+                        int y1, const kernel::Kernel& k, OutputSize size,
+                        const Border& border);
 
 // Every sy-th row and sx-th column of `img`, from the first (--stride, as a
 // CNN layer's stride: output (y, x) of the strided filter is output

@@ -297,7 +297,7 @@ uint64_t PreparedFilter::Stream(const StreamShape& shape, RowSource& source,
       [&](const ConstImageView& in, int y0, int y1) {
         options.row_begin = y0;
         options.row_end = y1;
-        saturated += correlator_->Run(in, out, options);
+        saturated += RunRows(in, out, options);
       },
       [&](int y0, int y1) {
         InRing(y0, y1 - y0, out_cap, [&](int slot, int, int run) {
@@ -312,7 +312,7 @@ bool PreparedFilter::StreamsPair(int channels, Depth type) const {
   return use_ == Use::kCompare && (pair_ != nullptr || pass_corr_ != nullptr) &&
          !params_.imagemagick && params_.stride_y == 1 &&
          params_.stride_x == 1 && params_.rounding == Rounding::kSaturate &&
-         (channels == 1 || channels == 3) &&
+         channels >= 1 && channels <= 4 &&
          !(type == Depth::kF32 && method_ == Method::kFft);
 }
 
@@ -337,16 +337,34 @@ void PreparedFilter::StreamPair(const StreamShape& shape, RowSource& source,
   const ImageView conv =
       PlanarRing(conv_buf, e.width, e.height, shape.channels, out_cap);
   EngineOptions options = engine_options();
+  // Alpha (the last of 2 or 4 channels) is carried beside the results
+  // unless filter_alpha, as FilterPair carries it: the same for both.
+  const bool carry =
+      (shape.channels == 2 || shape.channels == 4) && !params_.filter_alpha;
   RunBands(
       plan, shape, source,
       [&](const ConstImageView& in, int y0, int y1) {
         options.row_begin = y0;
         options.row_end = y1;
+        ConstImageView colour = in;
+        ImageView corr_colour = corr;
+        ImageView conv_colour = conv;
+        if (carry) {
+          colour.channels -= 1;
+          corr_colour.channels -= 1;
+          conv_colour.channels -= 1;
+        }
         if (pair_ != nullptr) {
-          pair_->Run(in, corr, conv, options);
+          pair_->Run(colour, corr_colour, conv_colour, options);
         } else {
-          pass_corr_->Run(in, corr, options);
-          pass_conv_->Run(in, conv, options);
+          pass_corr_->Run(colour, corr_colour, options);
+          pass_conv_->Run(colour, conv_colour, options);
+        }
+        if (carry) {
+          CarryAlphaRows(in, corr, y0, y1, kernel_, params_.size,
+                         params_.border);
+          CarryAlphaRows(in, conv, y0, y1, kernel_, params_.size,
+                         params_.border);
         }
       },
       [&](int y0, int y1) { sink.Rows(corr, conv, y0, y1); },

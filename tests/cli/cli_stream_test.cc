@@ -34,6 +34,9 @@ TEST(CliStream, FileOutputEqualsTheWholeImagePath) {
       {"chessboard_GRAY_U16.tif", "png", {"--size", "full"}},
       {"coffee.png", "webp", {}},
       {"horse.png", "bmp", {"--gray"}},
+      // RGBA: alpha carried, or filtered, in the stream.
+      {"horse.png", "png", {"--size", "full", "--border", "constant"}},
+      {"horse.png", "tif", {"--filter-alpha", "--depth", "u16"}},
   };
   for (const auto& c : cases) {
     for (const std::string kernel : {"motion:15,30", "1 2 3; 4 5 6; 7 8 -9"}) {
@@ -50,6 +53,12 @@ TEST(CliStream, FileOutputEqualsTheWholeImagePath) {
           << c.photo << " -> " << c.ext << " with " << kernel;
     }
   }
+  // -v says which path a file took.
+  RUN_OK(alpha, {"correlate", "-k", "sobel-x", Photo("horse.png").string(),
+                 "-o", (dir / "h.png").string(), "-v"});
+  EXPECT_NE(alpha.err.find("4 channels, u8; streamed in bands"),
+            std::string::npos)
+      << alpha.err;
 }
 
 // Peak resident memory of one run of the binary, in KiB (wait4).
@@ -122,8 +131,8 @@ namespace {
 // difference pixels, and the same statistics, text and JSON.
 TEST(CliStream, CompareStreamedEqualsCompareHeldWhole) {
   TempDir dir;
-  for (const std::string photo :
-       {"astronaut.png", "rocket.jpg", "chessboard_GRAY_U16.tif"}) {
+  for (const std::string photo : {"astronaut.png", "rocket.jpg",
+                                  "chessboard_GRAY_U16.tif", "horse.png"}) {
     for (const std::string kernel : {"sobel-x", "gaussian:2", "1 2; 3 4"}) {
       const std::string a = (dir / "a").string();
       const std::string b = (dir / "b").string();

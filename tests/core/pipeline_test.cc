@@ -341,7 +341,63 @@ TEST(Pipeline, FloatInputWithFftDoesNotStream) {
                          PreparedFilter::Use::kFilter);
   EXPECT_FALSE(f.StreamsSamples(3, Depth::kF32));
   EXPECT_TRUE(f.StreamsSamples(3, Depth::kU8));
-  EXPECT_FALSE(f.StreamsSamples(4, Depth::kU8));  // alpha is carried
+  EXPECT_TRUE(f.StreamsSamples(4, Depth::kU8));
+  EXPECT_FALSE(f.StreamsSamples(4, Depth::kF32));
+}
+
+// The planes of interleaved samples whose last channel is alpha.
+Image ToImageWithAlpha(const Samples& s) {
+  Image img = ToImage(s);
+  img.alpha = std::move(img.color.back());
+  img.color.pop_back();
+  return img;
+}
+
+// Alpha streams too (gray + alpha, RGBA): carried beside the colour
+// channels as Filter carries it (unchanged for same; cropped or extended
+// by the border around the kernel's centre for valid and full), or
+// filtered like a colour channel with filter_alpha. Stream equals Run,
+// and Run equals Filter then Quantize on float planes.
+TEST(Pipeline, AlphaIsCarriedOrFilteredWithoutAFloatCopy) {
+  std::mt19937 rng(29);
+  const OutputSize sizes[] = {OutputSize::kSame, OutputSize::kValid,
+                              OutputSize::kFull};
+  const BorderMode borders[] = {BorderMode::kReflect101, BorderMode::kConstant,
+                                BorderMode::kWrap};
+  const Depth types[] = {Depth::kU8, Depth::kU16, Depth::kF32};
+  for (const int channels : {2, 4}) {
+    for (const bool filter_alpha : {false, true}) {
+      for (const OutputSize size : sizes) {
+        FilterParams p;
+        p.size = size;
+        p.border.mode = borders[rng() % 3];
+        p.border.value = 300;  // saturates an 8-bit alpha
+        p.filter_alpha = filter_alpha;
+        p.mode = rng() % 2 ? Mode::kConvolve : Mode::kCorrelate;
+        p.threads = 1 + static_cast<int>(rng() % 2);
+        const Depth in = types[rng() % 3];
+        const Depth out = types[rng() % 3];
+        // An off-centre anchor: alpha follows the kernel's centre anyway.
+        const kernel::Kernel k(3, 4, std::vector<double>(12, 0.25), 0, 2);
+        Check({k, p, in, out, channels, 3}, 23, 31, rng);
+        const PreparedFilter f(k, p, PreparedFilter::Use::kFilter);
+        const Samples samples = Random(23, 31, channels, in, rng);
+        const Extent e = OutputExtent(23, 31, k, size);
+        Samples run(e.width, e.height, channels, out);
+        const uint64_t sat = f.Run(samples.ConstView(), run.View());
+        Image planes = f.Filter(ToImageWithAlpha(samples));
+        EXPECT_EQ(sat, f.Quantize(planes, out));
+        const Image got = ToImageWithAlpha(run);
+        ASSERT_TRUE(planes.alpha.has_value());
+        EXPECT_TRUE(got.alpha->data == planes.alpha->data)
+            << channels << " channels, filter_alpha " << filter_alpha
+            << ", size " << static_cast<int>(size);
+        for (int c = 0; c + 1 < channels; ++c) {
+          EXPECT_TRUE(got.color[c].data == planes.color[c].data);
+        }
+      }
+    }
+  }
 }
 
 TEST(Pipeline, ErrorsStopEveryStageAndReachTheCaller) {

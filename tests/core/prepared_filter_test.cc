@@ -267,8 +267,10 @@ TEST(PreparedFilter, DecidesWhichInputsItReadsAsSamples) {
   FilterParams plain;
   EXPECT_TRUE(reads(plain, 1));
   EXPECT_TRUE(reads(plain, 3));
-  EXPECT_FALSE(reads(plain, 2)) << "gray + alpha: alpha is carried";
-  EXPECT_FALSE(reads(plain, 4)) << "RGBA: alpha is carried";
+  // Alpha is carried beside the colour channels (or filtered with them).
+  EXPECT_TRUE(reads(plain, 2)) << "gray + alpha";
+  EXPECT_TRUE(reads(plain, 4)) << "RGBA";
+  EXPECT_FALSE(reads(plain, 5));
   FilterParams ref;
   ref.simd = false;
   EXPECT_FALSE(reads(ref, 3)) << "the reference works on planes";
