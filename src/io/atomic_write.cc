@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -29,27 +31,48 @@ namespace {
 // batch holds at most a few files per job in flight (a compare job stages
 // up to five, and the batch queues a few jobs for their commit), so 2048
 // slots cover kMaxWriters jobs; a writer finding none free waits for one.
-// Every member has a constant initializer, so the table is constant-
-// initialized in zeroed memory: a constructor writing it at start-up would
-// fault in its 8 MB on every run.
+// The slots' flags are constant-initialized globals (6 KiB); their paths
+// (8 MiB of PATH_MAX buffers) live in anonymous memory mapped by the first
+// writer, so that a run writing no file maps none of it, and only the
+// pages written are ever faulted in (a table of paths among the globals
+// was read whole at exit by LeakSanitizer, 8 MiB on every run).
 inline constexpr int kPendingSlots = 2048;
 struct PendingSlot {
-  char path[PATH_MAX] = {};
   std::atomic<bool> active{false};    // path names a file to remove
   std::atomic<bool> taken{false};     // a writer owns the slot
   std::atomic<bool> creating{false};  // mkstemp may be creating the file
 };
 constinit PendingSlot g_pending[kPendingSlots];
+// kPendingSlots buffers of PATH_MAX bytes; null until the first writer
+// maps them (before any slot is active, so the handler never reads null).
+std::atomic<char*> g_paths{nullptr};
 // Set by RemovePendingTempFile: the process is about to end, so no writer
 // may create another temporary file.
 std::atomic<bool> g_exiting{false};
 
+// Slot i's path buffer; g_paths must be mapped.
+char* PathOf(int i) {
+  return g_paths.load() + static_cast<size_t>(i) * PATH_MAX;
+}
+
+// Maps the path buffers once; throws for `name` if that fails.
+void MapPaths(const std::string& name) {
+  if (g_paths.load() != nullptr) return;
+  static std::mutex mutex;
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (g_paths.load() != nullptr) return;
+  void* p = ::mmap(nullptr, static_cast<size_t>(kPendingSlots) * PATH_MAX,
+                   PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) ThrowOutput(name, ErrnoText(errno));
+  g_paths.store(static_cast<char*>(p));
+}
+
 // A free slot, claimed; slots are released by the writer that took them.
-PendingSlot& ClaimSlot() {
+int ClaimSlot() {
   for (;;) {
-    for (PendingSlot& slot : g_pending) {
+    for (int i = 0; i < kPendingSlots; ++i) {
       bool expected = false;
-      if (slot.taken.compare_exchange_strong(expected, true)) return slot;
+      if (g_pending[i].taken.compare_exchange_strong(expected, true)) return i;
     }
     std::this_thread::yield();
   }
@@ -59,12 +82,13 @@ PendingSlot& ClaimSlot() {
 
 void RemovePendingTempFile() {
   g_exiting.store(true);
-  for (PendingSlot& slot : g_pending) {
+  for (int i = 0; i < kPendingSlots; ++i) {
+    const PendingSlot& slot = g_pending[i];
     // A file being created right now is named once mkstemp returns; the
     // creating thread blocks the signals, so it is not this one.
     while (slot.creating.load()) {
     }
-    if (slot.active.load()) ::unlink(slot.path);
+    if (slot.active.load()) ::unlink(PathOf(i));
   }
 }
 
@@ -89,7 +113,10 @@ StagedFile StageFile(const fs::path& dest) {
   // mkstemp fills in the name inside the buffer the signal handler reads,
   // so a signal at any point after this finds the temporary file (unlink of
   // a name not yet created is harmless).
-  PendingSlot& slot = ClaimSlot();
+  MapPaths(name);
+  const int index = ClaimSlot();
+  PendingSlot& slot = g_pending[index];
+  char* path = PathOf(index);
   // While mkstemp runs, SIGINT and SIGTERM wait (a handler on another
   // thread waits for `creating` to clear, then removes the file); once the
   // process is exiting, no new file is made.
@@ -104,9 +131,9 @@ StagedFile StageFile(const fs::path& dest) {
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     for (;;) ::pause();  // the handler is ending the process
   }
-  std::memcpy(slot.path, tmpl.c_str(), tmpl.size() + 1);
+  std::memcpy(path, tmpl.c_str(), tmpl.size() + 1);
   slot.active.store(true);
-  const int fd = ::mkstemp(slot.path);
+  const int fd = ::mkstemp(path);
   slot.creating.store(false);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (fd < 0) {
@@ -120,7 +147,7 @@ StagedFile StageFile(const fs::path& dest) {
   StagedFile staged;
   staged.dest_ = dest;
   staged.fd_ = fd;
-  staged.slot_ = static_cast<int>(&slot - g_pending);
+  staged.slot_ = index;
   // mkstemp makes 0600; give the file the mode a plain open() would.
   const mode_t mask = ::umask(0);
   ::umask(mask);
@@ -165,8 +192,9 @@ StagedFile::~StagedFile() { Discard(); }
 void StagedFile::Discard() noexcept {
   if (fd_ >= 0) ::close(std::exchange(fd_, -1));
   if (slot_ >= 0) {
-    PendingSlot& slot = g_pending[std::exchange(slot_, -1)];
-    ::unlink(slot.path);
+    const int index = std::exchange(slot_, -1);
+    PendingSlot& slot = g_pending[index];
+    ::unlink(PathOf(index));
     slot.active.store(false);
     slot.taken.store(false);
   }
@@ -178,7 +206,7 @@ void StagedFile::Commit() {
   if (::fsync(fd_) != 0) ThrowOutput(name, ErrnoText(errno));
   if (::close(std::exchange(fd_, -1)) != 0) ThrowOutput(name, ErrnoText(errno));
   PendingSlot& slot = g_pending[slot_];
-  if (::rename(slot.path, dest_.c_str()) != 0) {
+  if (::rename(PathOf(slot_), dest_.c_str()) != 0) {
     ThrowOutput(name, ErrnoText(errno));
   }
   // Renamed: nothing left to remove.

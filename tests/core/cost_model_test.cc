@@ -82,6 +82,15 @@ TEST(ChooseMethod, CostModel) {
   std::vector<double> line(31 * 53, 0.0);
   for (int i = 0; i < 31; ++i) line[i * 53 + (i * 52) / 30] = 1.0 / 31;
   EXPECT_EQ(choose(Kernel(31, 53, line)), Method::kSparse);
+  // 1x1 kernels other than identity (`-k 2`, box:1, shift:0,0) run
+  // direct: an FFT tile costs its transforms whatever the kernel (once
+  // priced at 21 * 1 * log2(1) = 0, which sent them to a 6-second FFT).
+  for (const double w : {2.0, 1.0, -0.5}) {
+    const Kernel one(1, 1, {w});
+    EXPECT_EQ(choose(one), Method::kDirect) << w;
+    const Costs c = EstimateCosts(one, kernel::FactorTerms(one, 4));
+    EXPECT_GT(c.fft, 50 * c.direct) << w;
+  }
   // Every method has a name for -v.
   for (Method m : {Method::kAuto, Method::kDirect, Method::kSparse,
                    Method::kSeparable, Method::kFft}) {
