@@ -127,8 +127,10 @@ namespace convcorr::testing {
 namespace {
 
 // compare band by band (no --panel) and held whole (--panel, which needs
-// the whole image): the same convolve, correlate, heat map and raw
-// difference pixels, and the same statistics, text and JSON.
+// the whole image, the path compare always took before it streamed): the
+// same convolve, correlate, heat map and raw difference pixels, and the
+// same statistics, text and JSON, on sample photos of every kind (8-bit,
+// JPEG, 16-bit gray, RGBA).
 TEST(CliStream, CompareStreamedEqualsCompareHeldWhole) {
   TempDir dir;
   for (const std::string photo : {"astronaut.png", "rocket.jpg",
@@ -170,6 +172,28 @@ TEST(CliStream, CompareStreamedEqualsCompareHeldWhole) {
       }
       EXPECT_EQ(ReadBytes(dir / "a" / (stem + ".diff.tif")),
                 ReadBytes(dir / "b" / (stem + ".diff.tif")));
+      if (kernel == "sobel-x") {
+        // The report as text: the same lines, the panel's name apart.
+        const std::string c = (dir / "c").string();
+        const std::string d = (dir / "d").string();
+        RUN_OK(text, {"compare", "-k", kernel, Photo(photo).string(), "-o", c});
+        RUN_OK(text_whole, {"compare", "-k", kernel, Photo(photo).string(),
+                            "-o", d, "--panel"});
+        std::string got = text.out;
+        for (size_t at = got.find(c); at != std::string::npos;
+             at = got.find(c, at)) {
+          got.replace(at, c.size(), d);
+        }
+        std::string want = text_whole.out;
+        const std::string panel = " " + d + "/" + stem + ".panel.png";
+        const size_t p = want.find(panel);
+        ASSERT_NE(p, std::string::npos) << want;
+        want.erase(p, panel.size());
+        EXPECT_EQ(got, want) << photo;
+        EXPECT_NE(got.find("mean |diff|"), std::string::npos) << got;
+        std::filesystem::remove_all(dir / "c");
+        std::filesystem::remove_all(dir / "d");
+      }
       std::filesystem::remove_all(dir / "a");
       std::filesystem::remove_all(dir / "b");
     }
