@@ -6,10 +6,12 @@
 
 #include <cmath>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "core/oracle.h"
 #include "kernel/kernel.h"
+#include "kernel/spec.h"
 
 namespace {
 
@@ -91,6 +93,25 @@ TEST(ChooseMethod, CostModel) {
     const Costs c = EstimateCosts(one, kernel::FactorTerms(one, 4));
     EXPECT_GT(c.fft, 50 * c.direct) << w;
   }
+  // The shapes of bench/method_bench (docs/performance.md, "The cost
+  // model: auto against every forced method"), where auto's pick is the
+  // fastest forced method or within 1.25x of it.
+  const std::pair<const char*, Method> shapes[] = {
+      {"shift:40,25", Method::kSparse},
+      {"motion:127,10", Method::kSparse},
+      {"motion:63,45", Method::kSparse},
+      {"box:31", Method::kSeparable},
+      {"gaussian:20,121", Method::kSeparable},
+      {"box:3", Method::kDirect},
+      {"laplacian", Method::kSparse}};
+  for (const auto& [spec, method] : shapes) {
+    EXPECT_EQ(choose(kernel::ParseSpec(spec)), method) << spec;
+  }
+  EXPECT_EQ(choose(RandomKernel(1, 127, rng)), Method::kDirect);
+  EXPECT_EQ(choose(RandomKernel(127, 1, rng)), Method::kDirect);
+  EXPECT_EQ(choose(RandomKernel(3, 127, rng)), Method::kDirect);
+  EXPECT_EQ(choose(RandomKernel(2, 2, rng)), Method::kDirect);
+  EXPECT_EQ(choose(RandomKernel(255, 255, rng)), Method::kFft);
   // Every method has a name for -v.
   for (Method m : {Method::kAuto, Method::kDirect, Method::kSparse,
                    Method::kSeparable, Method::kFft}) {
