@@ -104,32 +104,29 @@ struct Frame {
   std::vector<uint8_t> in, out;
 };
 
-core::ConstImageView InView(const Frame& f) {
-  core::ConstImageView v;
+// A view of 8-bit interleaved RGB at `data` (ConstImageView and ImageView
+// differ only in the constness of their pointers).
+template <typename View, typename Byte>
+View RgbView(const Frame& f, Byte* data) {
+  View v;
   v.channels = 3;
   v.width = f.width;
   v.height = f.height;
   v.type = core::Depth::kU8;
   v.row_bytes = 3 * f.width;
   v.step = 3;
-  for (int c = 0; c < 3; ++c) {
-    v.base[c] = reinterpret_cast<const std::byte*>(f.in.data()) + c;
-  }
+  for (int c = 0; c < 3; ++c) v.base[c] = data + c;
   return v;
 }
 
+core::ConstImageView InView(const Frame& f) {
+  return RgbView<core::ConstImageView>(
+      f, reinterpret_cast<const std::byte*>(f.in.data()));
+}
+
 core::ImageView OutView(Frame& f) {
-  core::ImageView v;
-  v.channels = 3;
-  v.width = f.width;
-  v.height = f.height;
-  v.type = core::Depth::kU8;
-  v.row_bytes = 3 * f.width;
-  v.step = 3;
-  for (int c = 0; c < 3; ++c) {
-    v.base[c] = reinterpret_cast<std::byte*>(f.out.data()) + c;
-  }
-  return v;
+  return RgbView<core::ImageView>(f,
+                                  reinterpret_cast<std::byte*>(f.out.data()));
 }
 
 // Milliseconds of preparing the kernel for `method` and correlating the

@@ -61,12 +61,17 @@ uint64_t CarryAlphaRows(const ConstImageView& in, const ImageView& out, int y0,
   const size_t in_sample = SampleBytes(in.type);
   const size_t out_sample = SampleBytes(out.type);
   std::vector<float> row(static_cast<size_t>(out.width));
+  // The input column of each output column, the same for every row.
+  std::vector<int> columns(static_cast<size_t>(out.width));
+  for (int x = 0; x < out.width; ++x) {
+    columns[x] = BorderIndex(x + dx, in.width, border.mode);
+  }
   uint64_t saturated = 0;
   for (int y = y0; y < y1; ++y) {
     const int iy = BorderIndex(y + dy, in.height, border.mode);
     const std::byte* src = iy < 0 ? nullptr : in.base[a] + RowOffset(in, iy);
     for (int x = 0; x < out.width; ++x) {
-      const int ix = BorderIndex(x + dx, in.width, border.mode);
+      const int ix = columns[x];
       row[x] =
           src == nullptr || ix < 0
               ? border.value
