@@ -5,18 +5,19 @@ namespace convcorr::cli {
 namespace {
 
 constexpr size_t kFlushBytes = size_t{1} << 20;
+// Writes of this size and more go to the file without a copy.
+constexpr size_t kDirectBytes = size_t{256} << 10;
 
 }  // namespace
 
 void StagedSink::Write(const void* data, size_t n) {
   const auto* bytes = static_cast<const uint8_t*>(data);
-  if (buffer_.size() + n > kFlushBytes) {
+  if (n >= kDirectBytes) {
     Flush();
-    if (n >= kFlushBytes) {
-      file_.Append(bytes, n);
-      return;
-    }
+    file_.Append(bytes, n);
+    return;
   }
+  if (buffer_.size() + n > kFlushBytes) Flush();
   buffer_.insert(buffer_.end(), bytes, bytes + n);
 }
 

@@ -35,6 +35,12 @@ class StagedSink final : public io::Sink {
   void Write(const void* data, size_t n) override;
   // Writes what is buffered.
   void Flush();
+  // After the last write: what is buffered written and the file flushed
+  // to disk in the background (io::StagedFile::StartSync).
+  void Finish() {
+    Flush();
+    file_.StartSync();
+  }
 
  private:
   io::StagedFile& file_;
@@ -51,7 +57,7 @@ class EncoderRows final : public core::RowSink {
   }
   void Finish() override {
     encoder_->Finish();
-    sink_.Flush();
+    sink_.Finish();
   }
 
  private:

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <type_traits>
+#include <exception>
+#include <functional>
+#include <thread>
 
 namespace convcorr::cli {
 
@@ -18,27 +20,14 @@ std::array<const float*, 4> RowsAt(const core::ImageView& v, int y) {
   return rows;
 }
 
-// Samples of `n` floats (already whole numbers of T's range, or any float
-// for T = float) stored as T every `step` samples from dst.
-template <typename T>
-void Store(const float* src, size_t n, int step, std::byte* dst) {
-  T* out = reinterpret_cast<T*>(dst);
-  for (size_t i = 0; i < n; ++i) {
-    if constexpr (std::is_same_v<T, float>) {
-      out[i * step] = src[i];
-    } else {
-      out[i * step] = static_cast<T>(src[i]);
-    }
-  }
-}
-
 }  // namespace
 
 CompareBands::CompareBands(int width, int height, int channels, int colour,
                            core::Depth depth, double threshold,
                            const diff::DiffRange& range,
                            core::RowSink& convolve, core::RowSink& correlate,
-                           core::RowSink* raw)
+                           core::RowSink* raw,
+                           const std::filesystem::path& scratch_dir)
     : width_(width),
       height_(height),
       channels_(channels),
@@ -50,44 +39,53 @@ CompareBands::CompareBands(int width, int height, int channels, int colour,
       raw_(raw),
       stats_(width, colour, threshold),
       range_(range),
-      record_(static_cast<size_t>(width) * height),
-      row_(static_cast<size_t>(width)) {}
+      record_(scratch_dir,
+              sizeof(float) * static_cast<size_t>(width) * height) {}
 
 uint64_t CompareBands::Emit(const core::ImageView& v, int y0, int y1,
-                            core::RowSink& sink) {
-  const size_t sample = core::SampleBytes(depth_);
-  const size_t row_bytes = static_cast<size_t>(width_) * channels_ * sample;
-  band_.resize(row_bytes * static_cast<size_t>(y1 - y0));
+                            core::RowSink& sink, EmitBuffers& buf) const {
+  const size_t row_bytes =
+      static_cast<size_t>(width_) * channels_ * core::SampleBytes(depth_);
+  buf.band.resize(row_bytes * static_cast<size_t>(y1 - y0));
   uint64_t saturated = 0;
   for (int y = y0; y < y1; ++y) {
-    const std::array<const float*, 4> rows = RowsAt(v, y);
-    std::byte* out = band_.data() + row_bytes * static_cast<size_t>(y - y0);
-    for (int c = 0; c < channels_; ++c) {
-      std::copy(rows[c], rows[c] + width_, row_.begin());
-      // As Quantize does to the whole image, then the encoder's narrowing.
-      saturated += core::QuantizeSaturate(row_.data(), row_.size(), depth_);
-      std::byte* dst = out + c * sample;
-      switch (depth_) {
-        case core::Depth::kU8:
-          Store<uint8_t>(row_.data(), row_.size(), channels_, dst);
-          break;
-        case core::Depth::kU16:
-          Store<uint16_t>(row_.data(), row_.size(), channels_, dst);
-          break;
-        case core::Depth::kF32:
-          Store<float>(row_.data(), row_.size(), channels_, dst);
-          break;
-      }
-    }
+    // As Quantize does to the whole image, then the encoder's narrowing.
+    saturated += core::QuantizeInterleave(
+        RowsAt(v, y).data(), channels_, static_cast<size_t>(width_), depth_,
+        buf.band.data() + row_bytes * static_cast<size_t>(y - y0), buf.scratch);
   }
-  sink.Write(band_.data(), static_cast<std::ptrdiff_t>(row_bytes), y1 - y0);
+  sink.Write(buf.band.data(), static_cast<std::ptrdiff_t>(row_bytes), y1 - y0);
   return saturated;
 }
 
 void CompareBands::Rows(const core::ImageView& correlate,
                         const core::ImageView& convolve, int y0, int y1) {
+  // Both results are quantized and encoded on threads of their own while
+  // this one sums the statistics and records the difference: each of the
+  // three is a third of the work, and the rows are read, not changed.
+  std::exception_ptr failed[2];
+  uint64_t saturated[2] = {0, 0};
+  const auto emit = [&](int i, const core::ImageView& v, core::RowSink& sink) {
+    try {
+      saturated[i] = Emit(v, y0, y1, sink, emit_[i]);
+    } catch (...) {
+      failed[i] = std::current_exception();
+    }
+  };
+  std::thread threads[2];
+  struct JoinAll {
+    std::thread* threads;
+    ~JoinAll() {  // on the way out of an exception too
+      for (int i = 0; i < 2; ++i) {
+        if (threads[i].joinable()) threads[i].join();
+      }
+    }
+  } join_all{threads};
+  threads[0] = std::thread(emit, 0, std::cref(convolve), std::ref(convolve_));
+  threads[1] = std::thread(emit, 1, std::cref(correlate), std::ref(correlate_));
   std::vector<float> raw_band;
   std::vector<float> raw_rows;
+  record_band_.resize(static_cast<size_t>(width_) * (y1 - y0));
   if (raw_ != nullptr) {
     raw_band.resize(static_cast<size_t>(width_) * colour_ * (y1 - y0));
     raw_rows.resize(static_cast<size_t>(width_) * colour_);
@@ -96,7 +94,7 @@ void CompareBands::Rows(const core::ImageView& correlate,
     const std::array<const float*, 4> conv = RowsAt(convolve, y);
     const std::array<const float*, 4> corr = RowsAt(correlate, y);
     stats_.AddRow(conv.data(), corr.data());
-    float* d = record_.data() + static_cast<size_t>(y) * width_;
+    float* d = record_band_.data() + static_cast<size_t>(y - y0) * width_;
     diff::SignedDiffRow(conv.data(), corr.data(), colour_, width_, d);
     range_.AddRow(d, width_);
     if (raw_ != nullptr) {
@@ -115,13 +113,20 @@ void CompareBands::Rows(const core::ImageView& correlate,
       }
     }
   }
-  saturated_[0] += Emit(convolve, y0, y1, convolve_);
-  saturated_[1] += Emit(correlate, y0, y1, correlate_);
+  record_.Write(sizeof(float) * width_ * static_cast<size_t>(y0),
+                record_band_.data(),
+                sizeof(float) * width_ * static_cast<size_t>(y1 - y0));
   if (raw_ != nullptr) {
     raw_->Write(reinterpret_cast<const std::byte*>(raw_band.data()),
                 static_cast<std::ptrdiff_t>(sizeof(float) * width_ * colour_),
                 y1 - y0);
   }
+  for (std::thread& t : threads) t.join();
+  for (const std::exception_ptr& e : failed) {
+    if (e) std::rethrow_exception(e);
+  }
+  saturated_[0] += saturated[0];
+  saturated_[1] += saturated[1];
 }
 
 void CompareBands::Finish() {
@@ -130,12 +135,25 @@ void CompareBands::Finish() {
   if (raw_ != nullptr) raw_->Finish();
 }
 
+// Rows of the record read back at once: 64 rows of a 4K image are 1 MB.
+constexpr int kRecordRows = 64;
+
+void CompareBands::ReadRecord(int y0, int rows) {
+  record_band_.resize(static_cast<size_t>(width_) * rows);
+  record_.Read(sizeof(float) * width_ * static_cast<size_t>(y0),
+               record_band_.data(), sizeof(float) * record_band_.size());
+}
+
 diff::DiffStats CompareBands::Stats(double peak) {
   diff::DiffStats s = stats_.Finish(peak);
   if (range_.NeedsSecondPass()) {
-    for (int y = 0; y < height_; ++y) {
-      range_.AddRowSecond(record_.data() + static_cast<size_t>(y) * width_,
-                          width_);
+    for (int y0 = 0; y0 < height_; y0 += kRecordRows) {
+      const int rows = std::min(kRecordRows, height_ - y0);
+      ReadRecord(y0, rows);
+      for (int r = 0; r < rows; ++r) {
+        range_.AddRowSecond(
+            record_band_.data() + static_cast<size_t>(r) * width_, width_);
+      }
     }
   }
   s.map_range = range_.Result();
@@ -143,14 +161,14 @@ diff::DiffStats CompareBands::Stats(double peak) {
   return s;
 }
 
-void CompareBands::WriteHeatMap(core::RowSink& heat, double range) const {
-  constexpr int kBand = 64;
+void CompareBands::WriteHeatMap(core::RowSink& heat, double range) {
   const size_t row_bytes = static_cast<size_t>(width_) * 3;
-  std::vector<uint8_t> band(row_bytes * kBand);
-  for (int y0 = 0; y0 < height_; y0 += kBand) {
-    const int rows = std::min(kBand, height_ - y0);
+  std::vector<uint8_t> band(row_bytes * kRecordRows);
+  for (int y0 = 0; y0 < height_; y0 += kRecordRows) {
+    const int rows = std::min(kRecordRows, height_ - y0);
+    ReadRecord(y0, rows);
     for (int r = 0; r < rows; ++r) {
-      diff::HeatMapRow(record_.data() + static_cast<size_t>(y0 + r) * width_,
+      diff::HeatMapRow(record_band_.data() + static_cast<size_t>(r) * width_,
                        width_, range, band.data() + row_bytes * r);
     }
     heat.Write(reinterpret_cast<const std::byte*>(band.data()),

@@ -466,6 +466,14 @@ std::vector<std::string> CompareProvenance(const Setup& s,
   return out;
 }
 
+// How the heat map is encoded: with ISA-L's deflate, a quarter of zlib's
+// time at about the same size on its colours (docs/performance.md, "PNG
+// deflate"); the same bytes whether compare streams or not.
+io::EncodeOptions HeatMapEncoding(io::EncodeOptions options) {
+  options.png_deflate = io::PngDeflate::kIsal;
+  return options;
+}
+
 void EnsureDirectory(const fs::path& dir) {
   if (dir.empty()) return;
   std::error_code ec;
@@ -550,7 +558,7 @@ JobOutcome StreamCompare(io::RasterReader& reader, const Job& job,
       metadata, s.encode));
   out.push_back(std::make_unique<StagedOutput>(
       paths[2], io::PixelFormat{e.width, e.height, 3, core::Depth::kU8}, "png",
-      WithProvenance(provenance[2]), s.encode));
+      WithProvenance(provenance[2]), HeatMapEncoding(s.encode)));
   if (o.raw_diff) {
     out.push_back(std::make_unique<StagedOutput>(
         paths[3], io::PixelFormat{e.width, e.height, colour, core::Depth::kF32},
@@ -558,7 +566,7 @@ JobOutcome StreamCompare(io::RasterReader& reader, const Job& job,
   }
   CompareBands bands(e.width, e.height, channels, colour, depth, o.threshold,
                      s.diff_range, *out[0]->rows, *out[1]->rows,
-                     o.raw_diff ? out[3]->rows.get() : nullptr);
+                     o.raw_diff ? out[3]->rows.get() : nullptr, job.out_dir);
   ReaderRows rows_in(reader);
   s.filter->StreamPair(
       {reader.width(), reader.height(), channels, reader.depth(), depth},
@@ -751,7 +759,8 @@ int RunCompare(const FilterOptions& o) {
         files.push_back(
             Encode(corr_q, job.ext, paths[1].string(), metadata, s.encode));
         files.push_back(Encode(heat, "png", paths[2].string(),
-                               WithProvenance(provenance[2]), s.encode));
+                               WithProvenance(provenance[2]),
+                               HeatMapEncoding(s.encode)));
         size_t next = 3;
         if (o.raw_diff) {
           files.push_back(Encode(diff::RawDiff(conv, corr), "tif",

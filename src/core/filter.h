@@ -117,12 +117,13 @@ class PreparedFilter {
   uint64_t Stream(const StreamShape& shape, RowSource& source, RowSink& sink,
                   int band_rows = 0) const;
   // For a Use::kCompare preparation: true when StreamPair can take an
-  // input of `channels` samples of `type` (the engine, no alpha, no
-  // stride, saturating rounding, not float with the fft strategy).
+  // input of `channels` samples of `type` (the engine, no stride,
+  // saturating rounding, not float with the fft strategy).
   bool StreamsPair(int channels, Depth type) const;
   // Both results of compare, band by band, as float planes (FilterPair's
   // samples before any stride), handed to `sink` in order while the next
-  // band is computed. shape.out_type is not used.
+  // band is computed. shape.out_type is not used. band_rows 0: bands of
+  // about 2 MiB of float results per mode, and at least 8 kernel heights.
   void StreamPair(const StreamShape& shape, RowSource& source, PairSink& sink,
                   int band_rows = 0) const;
   // The Use::kFilter result as float planes, strided, as Filter says

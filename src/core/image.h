@@ -76,4 +76,12 @@ uint64_t Quantize(Image& img, Depth target,
 // ones counted; a float target leaves them as they are.
 uint64_t QuantizeSaturate(float* row, size_t n, Depth target);
 
+// One row of `channels` planar float rows (1 to 4) rounded and clamped as
+// QuantizeSaturate does, stored as `target` samples and interleaved
+// (channel c of pixel x at dst[x * channels + c]); returns how many were
+// clamped. `scratch` is working memory, kept between rows.
+uint64_t QuantizeInterleave(const float* const* planes, int channels, size_t n,
+                            Depth target, std::byte* dst,
+                            std::vector<std::byte>& scratch);
+
 }  // namespace convcorr::core

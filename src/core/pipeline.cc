@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/filter.h"
+#include "core/large_buffer.h"
 #include "core/threads.h"
 
 namespace convcorr::core {
@@ -163,7 +164,7 @@ void RunBands(const BandPlan& plan, const StreamShape& shape, RowSource& source,
       static_cast<size_t>(shape.width) * shape.channels * sample);
   const int in_cap = std::max(plan.input_ring, 1);
   const int out_cap = std::max(plan.output_ring, 1);
-  std::vector<std::byte> in_buf(static_cast<size_t>(in_row) * in_cap);
+  const LargeBuffer in_buf(static_cast<size_t>(in_row) * in_cap);
   ConstImageView in;
   in.channels = shape.channels;
   in.width = shape.width;
@@ -236,10 +237,13 @@ void RunBands(const BandPlan& plan, const StreamShape& shape, RowSource& source,
   }
 }
 
+// compare's bands: float results per mode and band (StreamPair).
+constexpr size_t kPairBandBytes = size_t{2} << 20;
+
 // A view of `channels` samples of `type` per pixel, interleaved, over a
 // ring of `rows` rows of `buf`.
-ImageView RingView(std::vector<std::byte>& buf, int width, int height,
-                   int channels, Depth type, int rows) {
+ImageView RingView(LargeBuffer& buf, int width, int height, int channels,
+                   Depth type, int rows) {
   const size_t sample = SampleBytes(type);
   ImageView v;
   v.channels = channels;
@@ -250,14 +254,14 @@ ImageView RingView(std::vector<std::byte>& buf, int width, int height,
                                             channels * sample);
   v.step = channels;
   v.ring_rows = rows;
-  buf.resize(static_cast<size_t>(v.row_bytes) * rows);
+  buf = LargeBuffer(static_cast<size_t>(v.row_bytes) * rows);
   for (int c = 0; c < channels; ++c) v.base[c] = buf.data() + c * sample;
   return v;
 }
 
 // Planar float rings, one per channel, in `buf`.
-ImageView PlanarRing(std::vector<float>& buf, int width, int height,
-                     int channels, int rows) {
+ImageView PlanarRing(LargeBuffer& buf, int width, int height, int channels,
+                     int rows) {
   ImageView v;
   v.channels = channels;
   v.width = width;
@@ -267,9 +271,9 @@ ImageView PlanarRing(std::vector<float>& buf, int width, int height,
   v.step = 1;
   v.ring_rows = rows;
   const size_t plane = static_cast<size_t>(width) * rows;
-  buf.resize(plane * channels);
+  buf = LargeBuffer(sizeof(float) * plane * channels);
   for (int c = 0; c < channels; ++c) {
-    v.base[c] = reinterpret_cast<std::byte*>(buf.data() + c * plane);
+    v.base[c] = reinterpret_cast<std::byte*>(buf.as<float>() + c * plane);
   }
   return v;
 }
@@ -287,7 +291,7 @@ uint64_t PreparedFilter::Stream(const StreamShape& shape, RowSource& source,
   const Extent e =
       OutputExtent(shape.width, shape.height, applied_, params_.size);
   const int out_cap = std::max(plan.output_ring, 1);
-  std::vector<std::byte> out_buf;
+  LargeBuffer out_buf;
   const ImageView out = RingView(out_buf, e.width, e.height, shape.channels,
                                  shape.out_type, out_cap);
   std::atomic<uint64_t> saturated{0};
@@ -325,13 +329,23 @@ void PreparedFilter::StreamPair(const StreamShape& shape, RowSource& source,
   const int quantum = pair_ != nullptr ? pair_->RowQuantum()
                                        : std::lcm(pass_corr_->RowQuantum(),
                                                   pass_conv_->RowQuantum());
+  if (band_rows <= 0) {
+    // Bands of about kPairBandBytes of float results per mode (the sink
+    // reads them while the next band is made), and at least 8 kernel
+    // heights (each band reloads a kernel height of input rows).
+    const size_t row_bytes =
+        sizeof(float) * static_cast<size_t>(shape.width) * shape.channels;
+    const auto rows = static_cast<int>(
+        std::min<size_t>((kPairBandBytes + row_bytes - 1) / row_bytes, 4096));
+    band_rows = std::max({rows, 8 * kernel_.rows(), 8 * rotated.rows()});
+  }
   const BandPlan plan = PlanBands(
       {&kernel_, &rotated}, params_.border, params_.size, shape.width,
       shape.height, quantum, ResolveThreads(params_.threads), band_rows);
   const Extent e =
       OutputExtent(shape.width, shape.height, kernel_, params_.size);
   const int out_cap = std::max(plan.output_ring, 1);
-  std::vector<float> corr_buf, conv_buf;
+  LargeBuffer corr_buf, conv_buf;
   const ImageView corr =
       PlanarRing(corr_buf, e.width, e.height, shape.channels, out_cap);
   const ImageView conv =

@@ -2,9 +2,11 @@
 // the rounding --compat asks for.
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "core/correlate_simd.h"
 #include "core/image.h"
+#include "core/view.h"
 
 namespace convcorr::core {
 
@@ -102,6 +104,36 @@ uint64_t Quantize(Image& img, Depth target, Rounding rounding) {
 uint64_t QuantizeSaturate(float* row, size_t n, Depth target) {
   if (target == Depth::kF32) return 0;
   return detail::QuantizeRow(row, n, static_cast<float>(DepthMax(target)));
+}
+
+uint64_t QuantizeInterleave(const float* const* planes, int channels, size_t n,
+                            Depth target, std::byte* dst,
+                            std::vector<std::byte>& scratch) {
+  // EmitRow rounds and saturates as QuantizeRow does (the same vector
+  // code), and stores the samples as `target`.
+  detail::EmitParams e;
+  e.type = static_cast<int>(target);
+  e.max = static_cast<float>(DepthMax(target));
+  if (channels == 1) return detail::EmitRow(planes[0], n, e, dst);
+  const size_t sample = SampleBytes(target);
+  const size_t plane = n * sample;
+  scratch.resize(plane * static_cast<size_t>(channels));
+  uint64_t saturated = 0;
+  for (int c = 0; c < channels; ++c) {
+    saturated += detail::EmitRow(planes[c], n, e, scratch.data() + c * plane);
+  }
+  if (channels == 3) {
+    detail::Interleave3(scratch.data(), scratch.data() + plane,
+                        scratch.data() + 2 * plane, e.type, n, dst);
+    return saturated;
+  }
+  for (size_t x = 0; x < n; ++x) {
+    for (int c = 0; c < channels; ++c) {
+      std::memcpy(dst + (x * channels + c) * sample,
+                  scratch.data() + c * plane + x * sample, sample);
+    }
+  }
+  return saturated;
 }
 
 }  // namespace convcorr::core

@@ -13,8 +13,10 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <future>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -170,12 +172,25 @@ void StagedFile::Append(const void* data, size_t size) {
     }
     done += static_cast<size_t>(n);
   }
+  appended_ += size;
+  // The disk starts on what is written while the rest is made, so that
+  // Commit's fsync waits for the last few megabytes only (a hint: the
+  // fsync reports any failure).
+  if (appended_ - writeback_ >= kWritebackBytes) {
+    (void)::sync_file_range(fd_, static_cast<off64_t>(writeback_),
+                            static_cast<off64_t>(appended_ - writeback_),
+                            SYNC_FILE_RANGE_WRITE);
+    writeback_ = appended_;
+  }
 }
 
 StagedFile::StagedFile(StagedFile&& other) noexcept
     : dest_(std::move(other.dest_)),
       fd_(std::exchange(other.fd_, -1)),
-      slot_(std::exchange(other.slot_, -1)) {}
+      slot_(std::exchange(other.slot_, -1)),
+      appended_(std::exchange(other.appended_, 0)),
+      writeback_(std::exchange(other.writeback_, 0)),
+      sync_(std::move(other.sync_)) {}
 
 StagedFile& StagedFile::operator=(StagedFile&& other) noexcept {
   if (this != &other) {
@@ -183,13 +198,28 @@ StagedFile& StagedFile::operator=(StagedFile&& other) noexcept {
     dest_ = std::move(other.dest_);
     fd_ = std::exchange(other.fd_, -1);
     slot_ = std::exchange(other.slot_, -1);
+    appended_ = std::exchange(other.appended_, 0);
+    writeback_ = std::exchange(other.writeback_, 0);
+    sync_ = std::move(other.sync_);
   }
   return *this;
 }
 
 StagedFile::~StagedFile() { Discard(); }
 
+void StagedFile::StartSync() {
+  if (fd_ < 0 || sync_.valid()) return;
+  const int fd = fd_;
+  try {
+    sync_ = std::async(std::launch::async,
+                       [fd] { return ::fsync(fd) == 0 ? 0 : errno; });
+  } catch (const std::system_error&) {
+    // No thread to be had: Commit syncs.
+  }
+}
+
 void StagedFile::Discard() noexcept {
+  if (sync_.valid()) sync_.wait();
   if (fd_ >= 0) ::close(std::exchange(fd_, -1));
   if (slot_ >= 0) {
     const int index = std::exchange(slot_, -1);
@@ -203,7 +233,9 @@ void StagedFile::Discard() noexcept {
 void StagedFile::Commit() {
   if (slot_ < 0) return;
   const std::string name = dest_.string();
-  if (::fsync(fd_) != 0) ThrowOutput(name, ErrnoText(errno));
+  const int synced =
+      sync_.valid() ? sync_.get() : (::fsync(fd_) == 0 ? 0 : errno);
+  if (synced != 0) ThrowOutput(name, ErrnoText(synced));
   if (::close(std::exchange(fd_, -1)) != 0) ThrowOutput(name, ErrnoText(errno));
   PendingSlot& slot = g_pending[slot_];
   if (::rename(PathOf(slot_), dest_.c_str()) != 0) {

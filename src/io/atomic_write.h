@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <future>
 #include <span>
 
 namespace convcorr::io {
@@ -34,8 +35,15 @@ class StagedFile {
   void Commit();
   const std::filesystem::path& dest() const { return dest_; }
   // Appends bytes to the temporary file (an output written as it is
-  // encoded). Throws Error(kOutput) naming dest.
+  // encoded). Throws Error(kOutput) naming dest. Every kWritebackBytes
+  // appended, the disk is asked to start writing them
+  // (sync_file_range), so that Commit waits for the last few only.
   void Append(const void* data, size_t size);
+  static constexpr size_t kWritebackBytes = size_t{8} << 20;
+  // After the last Append: flushes the file on a thread of its own, so
+  // that the disk works while the caller goes on; Commit waits for it (and
+  // reports its failure) instead of flushing.
+  void StartSync();
 
  private:
   friend StagedFile StageFile(const std::filesystem::path& dest);
@@ -44,6 +52,9 @@ class StagedFile {
   std::filesystem::path dest_;
   int fd_ = -1;
   int slot_ = -1;  // the entry naming the temporary file for the signal handler
+  size_t appended_ = 0;    // bytes appended
+  size_t writeback_ = 0;   // bytes the disk was asked to write
+  std::future<int> sync_;  // StartSync's fsync: 0 or its errno
 };
 
 // Writes `bytes` to a new temporary file beside `dest` (the first half of

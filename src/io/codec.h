@@ -142,6 +142,13 @@ class Decoder {
 inline constexpr int kDefaultJpegQuality = 95;
 
 // Output settings the user chooses.
+// How a large PNG's bands are deflated (png_deflate.h): zlib level 1 with
+// Z_RLE, as libpng does for convcorr, or ISA-L's igzip level 1: three to
+// four times faster, files about as large on colourful images (compare's
+// heat maps) and up to 18% larger on flat ones (docs/performance.md, "PNG
+// deflate").
+enum class PngDeflate { kZlib, kIsal };
+
 struct EncodeOptions {
   // JPEG and WebP quality, 1 to 100; 0 takes the format's default (JPEG
   // 95; WebP lossless).
@@ -149,6 +156,9 @@ struct EncodeOptions {
   // Threads deflating a large PNG (png_deflate.h); 0: the machine's
   // hardware concurrency. The bytes written do not depend on it.
   int threads = 0;
+  // The deflate of a large PNG's bands; smaller PNGs always take libpng's
+  // zlib stream.
+  PngDeflate png_deflate = PngDeflate::kZlib;
 };
 
 // An encoder: rows in, bytes out to its sink.

@@ -461,7 +461,7 @@ class WriteStructs {
 class PngEncoder final : public Encoder {
  public:
   PngEncoder(const PixelFormat& format, const Metadata& metadata, int threads,
-             Sink& sink, std::string_view name)
+             PngDeflate png_deflate, Sink& sink, std::string_view name)
       : name_(name), height_(format.height), structs_(&handler_) {
     handler_.sink = &sink;
     static constexpr int kColorTypes[] = {
@@ -518,14 +518,16 @@ class PngEncoder final : public Encoder {
     if (format.RowBytes() * static_cast<size_t>(format.height) >=
         png::kBandedMinBytes) {
       banded_ = std::make_unique<png::BandedIdat>(
-          format, threads, name, [this](const uint8_t* data, size_t size) {
+          format, threads, name,
+          [this](const uint8_t* data, size_t size) {
             // A chunk holds at most 2^31 - 1 bytes; a band (one row of a
             // very wide image) may deflate to more.
             constexpr size_t kMaxChunk = size_t{1} << 30;
             for (size_t at = 0; at < size; at += kMaxChunk) {
               WriteChunk(kIdatChunk, data + at, std::min(kMaxChunk, size - at));
             }
-          });
+          },
+          png_deflate);
     }
   }
 
@@ -626,8 +628,8 @@ std::unique_ptr<Encoder> NewPngEncoder(const PixelFormat& format,
     ThrowOutput(name, "png cannot store " + std::to_string(format.channels) +
                           " channels");
   }
-  return std::make_unique<PngEncoder>(format, metadata, options.threads, sink,
-                                      name);
+  return std::make_unique<PngEncoder>(format, metadata, options.threads,
+                                      options.png_deflate, sink, name);
 }
 
 }  // namespace convcorr::io

@@ -2,6 +2,7 @@
 // threads: see png_deflate.h.
 #include "io/png_deflate.h"
 
+#include <isa-l/igzip_lib.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -25,6 +26,17 @@ constexpr size_t kZlibPiece = size_t{1} << 30;
 // Deflate with a 32 KiB window; FLEVEL 0 (zlib writes it for level 1 and
 // for Z_RLE) and the check bits: the header libpng's stream starts with.
 constexpr uint8_t kZlibHeader[2] = {0x78, 0x01};
+
+// ISA-L's functions return with the upper halves of the AVX registers in
+// use, and nothing clears them: until something does, SSE code on the same
+// thread (zlib's) runs slower (docs/performance.md, "PNG deflate"). This
+// clears them after each call.
+void ClearUpperAvx() {
+#if defined(__x86_64__)
+  static const bool avx = __builtin_cpu_supports("avx");
+  if (avx) asm volatile("vzeroupper" ::: "memory");
+#endif
+}
 
 // One row in PNG's order (R,G,B(,A), 16-bit samples big-endian) from the
 // caller's (B,G,R(,A), native order).
@@ -105,11 +117,13 @@ struct BandedIdat::Band {
   std::exception_ptr exception;
 };
 
-// A raw deflate stream with libpng's settings for convcorr, reset per band.
+// A raw deflate stream with libpng's settings for convcorr, reset per
+// band; or ISA-L's (RunIsal).
 struct BandedIdat::Deflater {
   z_stream stream{};
   bool ready = false;
-  std::vector<uint8_t> row;  // one row in PNG's order
+  std::vector<uint8_t> row;         // one row in PNG's order
+  std::vector<uint8_t> isal_level;  // ISA-L's level 1 buffer
 
   Deflater() = default;
   Deflater(const Deflater&) = delete;
@@ -177,11 +191,57 @@ struct BandedIdat::Deflater {
     if (band.out.size() < at + 4) band.out.resize(at + 4);
     return {};
   }
+
+  // The same with ISA-L's igzip at level 1: raw deflate, a sync flush
+  // after a band that is not the last, the final block in the last.
+  std::string RunIsal(Band& band, size_t at) {
+    isal_zstream z{};
+    isal_deflate_init(&z);
+    if (isal_level.empty()) isal_level.resize(ISAL_DEF_LVL1_DEFAULT);
+    z.level = 1;
+    z.level_buf = isal_level.data();
+    z.level_buf_size = static_cast<uint32_t>(isal_level.size());
+    z.gzip_flag = IGZIP_DEFLATE;
+    z.flush = SYNC_FLUSH;
+    // Stored blocks at worst: 5 bytes per 64 KiB, and the flush.
+    const size_t bound = band.in_size + band.in_size / 8192 + 1024;
+    if (band.out.size() < at + bound + 4) band.out.resize(at + bound + 4);
+    const uint8_t* in = band.filtered.data();
+    size_t left = band.in_size;
+    int r = COMP_OK;
+    for (;;) {
+      const size_t piece = std::min(left, kZlibPiece);
+      z.next_in = const_cast<uint8_t*>(in);
+      z.avail_in = static_cast<uint32_t>(piece);
+      z.end_of_stream = band.last && piece == left ? 1 : 0;
+      // Until the piece is in and, with room left over, flushed.
+      do {
+        if (band.out.size() - at < 64) band.out.resize(band.out.size() * 2);
+        const size_t room = std::min(band.out.size() - at, kZlibPiece);
+        z.next_out = band.out.data() + at;
+        z.avail_out = static_cast<uint32_t>(room);
+        r = isal_deflate(&z);
+        ClearUpperAvx();
+        if (r != COMP_OK) return "ISA-L error " + std::to_string(r);
+        at += room - z.avail_out;
+      } while (z.avail_in != 0 || z.avail_out == 0);
+      in += piece;
+      left -= piece;
+      if (left == 0) break;
+    }
+    if (band.last && z.internal_state.state != ZSTATE_END) {
+      return "ISA-L stream not ended";
+    }
+    band.out_size = at;
+    if (band.out.size() < at + 4) band.out.resize(at + 4);
+    return {};
+  }
 };
 
 BandedIdat::BandedIdat(const PixelFormat& format, int threads,
-                       std::string_view name, Emit emit)
+                       std::string_view name, Emit emit, PngDeflate deflate)
     : format_(format),
+      deflate_(deflate),
       row_bytes_(format.RowBytes()),
       rows_per_band_(RowsPerBand(format.RowBytes())),
       name_(name),
@@ -362,15 +422,21 @@ void BandedIdat::Compress(Band& band, Deflater& deflater) noexcept {
       SubFilter(in, row_bytes_, bpp,
                 band.filtered.data() + filtered_row * static_cast<size_t>(y));
     }
-    band.adler =
-        static_cast<uint32_t>(adler32_z(1, band.filtered.data(), band.in_size));
+    if (deflate_ == PngDeflate::kIsal) {
+      band.adler = isal_adler32(1, band.filtered.data(), band.in_size);
+      ClearUpperAvx();
+    } else {
+      band.adler = static_cast<uint32_t>(
+          adler32_z(1, band.filtered.data(), band.in_size));
+    }
     size_t at = 0;
     if (band.first) {
       if (band.out.size() < sizeof kZlibHeader) band.out.resize(4096);
       std::memcpy(band.out.data(), kZlibHeader, sizeof kZlibHeader);
       at = sizeof kZlibHeader;
     }
-    band.zlib_error = deflater.Run(band, at);
+    band.zlib_error = deflate_ == PngDeflate::kIsal ? deflater.RunIsal(band, at)
+                                                    : deflater.Run(band, at);
   } catch (...) {
     band.exception = std::current_exception();
   }

@@ -7,13 +7,14 @@
 // about kBandBytes, whole rows, fixed by the image's geometry alone: the
 // bytes written do not depend on the number of threads. Each band is
 // deflated on its own as raw deflate (zlib level 1, Z_RLE, as libpng
-// does), ending with a sync flush (the next band starts on a byte
-// boundary; the last one ends the stream with the final block), and its
-// Adler-32 is combined with the others' (adler32_combine): the pieces, in
-// order, are one zlib stream, with its header once, in front of the first
-// band, and the combined Adler-32 after the last. Z_RLE's matches are one
-// byte back, so a band starting with an empty window loses no match; a
-// band costs a block header and the flush's 4-5 bytes.
+// does; or ISA-L's igzip level 1, PngDeflate::kIsal), ending with a sync
+// flush (the next band starts on a byte boundary; the last one ends the
+// stream with the final block), and its Adler-32 is combined with the
+// others' (adler32_combine): the pieces, in order, are one zlib stream,
+// with its header once, in front of the first band, and the combined
+// Adler-32 after the last. Z_RLE's matches are one byte back, so a band
+// starting with an empty window loses no match; a band costs a block
+// header and the flush's 4-5 bytes.
 //
 // Memory stays bounded: the caller's rows are copied into the band being
 // filled, at most two bands per worker are in flight, and each band's
@@ -56,7 +57,7 @@ class BandedIdat {
   // concurrency; 1, or an image of one band: no thread, all on the
   // caller's). `name` is what errors quote.
   BandedIdat(const PixelFormat& format, int threads, std::string_view name,
-             Emit emit);
+             Emit emit, PngDeflate deflate = PngDeflate::kZlib);
   // Stops the workers, abandoning the bands in flight.
   ~BandedIdat();
   BandedIdat(const BandedIdat&) = delete;
@@ -90,6 +91,7 @@ class BandedIdat {
   void Stop();
 
   PixelFormat format_;
+  PngDeflate deflate_;
   size_t row_bytes_;
   int rows_per_band_;
   std::string name_;

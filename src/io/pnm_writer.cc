@@ -72,47 +72,77 @@ class PnmEncoder : public Encoder {
                                std::to_string(format.height) + "\n" +
                                (wide ? "65535" : "255") + "\n";
     sink_.Write(header.data(), header.size());
-    row_.resize(static_cast<size_t>(format.width) * (color ? 3 : 1) *
-                format.SampleBytes());
+    row_bytes_ = static_cast<size_t>(format.width) * (color ? 3 : 1) *
+                 format.SampleBytes();
   }
 
   void WriteRows(const std::byte* src, std::ptrdiff_t stride,
                  int rows) override {
     counter_.Take(rows);
-    const size_t w = static_cast<size_t>(format_.width);
-    const size_t s = format_.SampleBytes();
-    const size_t in_channels = static_cast<size_t>(format_.channels);
-    const size_t out_channels = color_ ? 3 : 1;
-    for (int r = 0; r < rows; ++r) {
-      const std::byte* in = src + r * stride;
-      for (size_t x = 0; x < w; ++x) {
-        for (size_t c = 0; c < out_channels; ++c) {
-          // B,G,R in, R,G,B out; a gray sample goes to all three.
-          const size_t from = in_channels == 1 ? 0 : out_channels - 1 - c;
-          const std::byte* sample = in + (x * in_channels + from) * s;
-          uint8_t* out = row_.data() + (x * out_channels + c) * s;
-          if (s == 1) {
-            out[0] = std::to_integer<uint8_t>(sample[0]);
-          } else {
-            uint16_t v = 0;
-            std::memcpy(&v, sample, 2);
-            out[0] = static_cast<uint8_t>(v >> 8);
-            out[1] = static_cast<uint8_t>(v & 0xFF);
-          }
-        }
+    // Up to kBatchBytes of file rows at a time, one sink write each.
+    const size_t file_row = row_bytes_;
+    const int batch = static_cast<int>(
+        std::max<size_t>(1, kBatchBytes / std::max<size_t>(file_row, 1)));
+    for (int r0 = 0; r0 < rows; r0 += batch) {
+      const int n = std::min(batch, rows - r0);
+      buffer_.resize(file_row * static_cast<size_t>(n));
+      for (int r = 0; r < n; ++r) {
+        ToFileRow(src + (r0 + r) * stride,
+                  buffer_.data() + file_row * static_cast<size_t>(r));
       }
-      sink_.Write(row_.data(), row_.size());
+      sink_.Write(buffer_.data(), buffer_.size());
     }
   }
 
   void Finish() override { counter_.CheckDone(); }
 
  private:
+  // Rows are batched into writes of about this many bytes.
+  static constexpr size_t kBatchBytes = size_t{256} << 10;
+
+  // One row in the file's layout: B,G,R in, R,G,B out (a gray sample to
+  // all three of a P6 row), 16-bit samples big-endian.
+  void ToFileRow(const std::byte* in, uint8_t* out) const {
+    const size_t w = static_cast<size_t>(format_.width);
+    const size_t s = format_.SampleBytes();
+    const size_t in_channels = static_cast<size_t>(format_.channels);
+    const size_t out_channels = color_ ? 3 : 1;
+    const auto* bytes = reinterpret_cast<const uint8_t*>(in);
+    if (s == 1 && in_channels == out_channels) {
+      if (in_channels == 1) {
+        std::memcpy(out, bytes, w);
+        return;
+      }
+      for (size_t x = 0; x < w; ++x) {
+        out[3 * x] = bytes[3 * x + 2];
+        out[3 * x + 1] = bytes[3 * x + 1];
+        out[3 * x + 2] = bytes[3 * x];
+      }
+      return;
+    }
+    for (size_t x = 0; x < w; ++x) {
+      for (size_t c = 0; c < out_channels; ++c) {
+        const size_t from = in_channels == 1 ? 0 : out_channels - 1 - c;
+        const uint8_t* sample = bytes + (x * in_channels + from) * s;
+        uint8_t* to = out + (x * out_channels + c) * s;
+        if (s == 1) {
+          to[0] = sample[0];
+        } else {
+          uint16_t v = 0;
+          std::memcpy(&v, sample, 2);
+          to[0] = static_cast<uint8_t>(v >> 8);
+          to[1] = static_cast<uint8_t>(v & 0xFF);
+        }
+      }
+    }
+  }
+
   PixelFormat format_;
   bool color_;
   Sink& sink_;
   RowCounter counter_;
-  std::vector<uint8_t> row_;
+  size_t row_bytes_ = 0;         // one row in the file
+  std::vector<uint8_t> buffer_;  // rows in the file's layout, being written
 };
 
 // PFM: rows bottom to top, so they are kept until Finish.

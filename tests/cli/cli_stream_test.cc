@@ -1,12 +1,15 @@
 // The streaming run through the binary: a file output is decoded, filtered
 // and encoded band by band, and must be the very file the whole-image path
 // writes to standard output; a tall image is filtered in bounded memory.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -117,6 +120,41 @@ TEST(CliStream, TallImageInBoundedMemory) {
     EXPECT_LT(tall_kib - short_kib, 16 * 1024)
         << kernel << ": " << short_kib << " KiB for 1,000 rows, " << tall_kib
         << " KiB for 20,000";
+  }
+}
+
+// compare too: its record of the difference (4 bytes a pixel, 76 MiB for
+// the tall image) is in an unnamed file beside the outputs, not in memory.
+TEST(CliStream, TallImageComparedInBoundedMemory) {
+  if (std::getenv("CONVCORR_TEST_BINARY") != nullptr) {
+    GTEST_SKIP() << "a sanitizer's binary: its shadow memory and quarantine "
+                    "are not the program's";
+  }
+  TempDir dir;
+  const int probe = ::open(dir.path().c_str(), O_TMPFILE | O_RDWR, 0600);
+  if (probe < 0) {
+    GTEST_SKIP() << "the temporary directory's file system has no O_TMPFILE: "
+                    "the record is kept in memory there";
+  }
+  ::close(probe);
+  WritePpm(dir / "short.ppm", 1000, 1000);
+  WritePpm(dir / "tall.ppm", 1000, 20000);
+  for (const std::string kernel : {"sobel-x", "motion:9,30"}) {
+    const long short_kib =
+        PeakKiB({"compare", "-k", kernel, (dir / "short.ppm").string(), "-o",
+                 (dir / "short-out").string(), "--format", "ppm"});
+    const long tall_kib =
+        PeakKiB({"compare", "-k", kernel, (dir / "tall.ppm").string(), "-o",
+                 (dir / "tall-out").string(), "--format", "ppm"});
+    ASSERT_GT(short_kib, 0);
+    ASSERT_GT(tall_kib, 0);
+    EXPECT_LT(tall_kib - short_kib, 16 * 1024)
+        << kernel << ": " << short_kib << " KiB for 1,000 rows, " << tall_kib
+        << " KiB for 20,000";
+    EXPECT_EQ(
+        std::distance(std::filesystem::directory_iterator(dir / "tall-out"),
+                      std::filesystem::directory_iterator{}),
+        3);
   }
 }
 

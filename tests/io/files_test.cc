@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <string>
@@ -122,6 +123,37 @@ TEST(StagedFile, DestroyedUncommittedLeavesTheDestinationAsItWas) {
   { const StagedFile staged = StageFile(dir / "new.png", Pattern(10, 1)); }
   EXPECT_EQ(ReadFile(dest), Pattern(300, 2));
   EXPECT_EQ(DirEntries(dir.path()), std::set<std::string>{"out.png"});
+}
+
+TEST(StagedFile, AppendedAndSyncedInTheBackgroundCommitsWhole) {
+  TempDir dir;
+  const fs::path dest = dir / "big.ppm";
+  // More than one writeback step, appended in uneven pieces.
+  const Bytes content = Pattern(StagedFile::kWritebackBytes * 2 + 12345, 9);
+  StagedFile staged = StageFile(dest);
+  for (size_t at = 0; at < content.size();) {
+    const size_t n = std::min<size_t>(content.size() - at, 700001);
+    staged.Append(content.data() + at, n);
+    at += n;
+  }
+  staged.StartSync();
+  staged.StartSync();                    // a second call does nothing
+  StagedFile moved = std::move(staged);  // the flush in flight moves along
+  EXPECT_FALSE(fs::exists(dest));
+  moved.Commit();
+  EXPECT_EQ(ReadFile(dest), content);
+  EXPECT_EQ(DirEntries(dir.path()), std::set<std::string>{"big.ppm"});
+}
+
+TEST(StagedFile, SyncedButNotCommittedLeavesNothing) {
+  TempDir dir;
+  {
+    StagedFile staged = StageFile(dir / "gone.png");
+    const Bytes b = Pattern(4096, 3);
+    staged.Append(b.data(), b.size());
+    staged.StartSync();
+  }
+  EXPECT_TRUE(DirEntries(dir.path()).empty());
 }
 
 TEST(StagedFile, MovedFilesCommitOnceEach) {
