@@ -1,7 +1,8 @@
 // convcorr's PNG encoder on large images: libpng's one zlib stream (what
 // src/io/png_codec.cc writes below png::kBandedMinBytes, and wrote for
 // every image before the banded path) against the banded path on 1, 2, ...
-// threads (docs/performance.md, "PNG encoding in bands on threads").
+// threads, with zlib and with ISA-L (PngDeflate::kIsal, compare's heat
+// maps) (docs/performance.md, "PNG encoding in bands on threads").
 //
 //   png_encode_bench [--rounds N] [--threads 1,2] IMAGE...
 //
@@ -149,15 +150,21 @@ void Bench(const std::string& path, int rounds,
   };
   add("libpng, one stream (before)",
       [&raster] { return LibpngEncode(raster); });
-  for (const int threads : counts) {
-    add("banded, " + std::to_string(threads) + " thread" +
-            (threads == 1 ? "" : "s"),
-        [&raster, threads] {
-          convcorr::io::EncodeOptions options;
-          options.threads = threads;
-          return convcorr::io::EncodeRaster(raster, "png", "bench", {},
-                                            options);
-        });
+  for (const convcorr::io::PngDeflate deflate :
+       {convcorr::io::PngDeflate::kZlib, convcorr::io::PngDeflate::kIsal}) {
+    for (const int threads : counts) {
+      add(std::string(deflate == convcorr::io::PngDeflate::kIsal
+                          ? "banded ISA-L, "
+                          : "banded, ") +
+              std::to_string(threads) + " thread" + (threads == 1 ? "" : "s"),
+          [&raster, threads, deflate] {
+            convcorr::io::EncodeOptions options;
+            options.threads = threads;
+            options.png_deflate = deflate;
+            return convcorr::io::EncodeRaster(raster, "png", "bench", {},
+                                              options);
+          });
+    }
   }
   for (Row& row : rows) {
     const Bytes png = row.run();

@@ -34,6 +34,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -73,13 +74,33 @@ constexpr png_byte kIdatChunk[] = {'I', 'D', 'A', 'T', '\0'};
 constexpr png_byte kIendChunk[] = {'I', 'E', 'N', 'D', '\0'};
 
 // What the callbacks of one png struct share with its codec.
+// The largest single allocation libpng may make for a decoder while it
+// reads the chunks before the image data: a chunk's data is at most
+// kChunkMallocMax, and so is a decompressed text or profile. libpng 1.6.39
+// only warns about a chunk longer than png_set_chunk_malloc_max (a benign
+// error) and then allocates and zeroes the whole length, 2 GiB for a
+// corrupt tEXt length; the allocator below refuses that instead, and
+// libpng reports the chunk as out of memory.
+constexpr size_t kHeaderAllocMax = 2 * kChunkMallocMax + (size_t{1} << 20);
+
 struct Handler {
   char message[256] = {};        // libpng's error
   std::exception_ptr exception;  // thrown by the Source or Sink
   Source* source = nullptr;
   Sink* sink = nullptr;
   bool source_ended = false;  // a read came back short
+  // A decoder's libpng allocations of more than this fail (CappedMalloc);
+  // raised to the rows' needs once the caller has checked the size.
+  size_t alloc_max = kHeaderAllocMax;
 };
+
+png_voidp CappedMalloc(png_structp png, png_alloc_size_t size) {
+  const auto* h = static_cast<const Handler*>(png_get_mem_ptr(png));
+  if (h != nullptr && size > h->alloc_max) return nullptr;
+  return std::malloc(size);
+}
+
+void CappedFree(png_structp, png_voidp p) { std::free(p); }
 
 Handler& HandlerOf(png_structp png, bool io) {
   return *static_cast<Handler*>(io ? png_get_io_ptr(png)
@@ -193,8 +214,9 @@ std::vector<uint8_t> RawProfile(std::string_view text) {
 class ReadStructs {
  public:
   explicit ReadStructs(Handler* handler)
-      : png_(png_create_read_struct(PNG_LIBPNG_VER_STRING, handler, OnError,
-                                    OnWarning)) {
+      : png_(png_create_read_struct_2(PNG_LIBPNG_VER_STRING, handler, OnError,
+                                      OnWarning, handler, CappedMalloc,
+                                      CappedFree)) {
     if (png_ != nullptr) {
       info_ = png_create_info_struct(png_);
       end_ = png_create_info_struct(png_);
@@ -310,6 +332,11 @@ class PngDecoder final : public Decoder {
   void Start() {
     png_structp png = structs_.png();
     png_infop info = structs_.info();
+    // Row buffers (the row, the previous row, the expanded row) of a size
+    // the caller has accepted; chunks after the image data stay bounded.
+    const size_t widest_row =
+        static_cast<size_t>(png_get_image_width(png, info)) * 8 + 64;
+    handler_.alloc_max = std::max(kHeaderAllocMax, 2 * widest_row);
     Check(Guarded(png, [&] { png_read_update_info(png, info); }));
     if (png_get_channels(png, info) != format_.channels ||
         png_get_rowbytes(png, info) != format_.RowBytes()) {

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -361,6 +362,46 @@ TEST(CliHostile, BombsAreRefusedWithLittleMemory) {
       EXPECT_LT(r.max_rss_kb, good.max_rss_kb + 32 * 1024)
           << "peak " << r.max_rss_kb << " KiB against " << good.max_rss_kb;
     }
+  }
+}
+
+// A chunk whose length field is corrupt (2 GiB for a tEXt chunk of a
+// 16x12 PNG, found by fuzz_decode_filter): libpng only warns that the
+// length is past png_set_chunk_malloc_max, then allocates and zeroes it
+// (2 GB and 8 s); the decoder's allocator refuses it, and the file is one
+// input error, in the memory of a small photo, on every path.
+TEST(CliHostile, ACorruptChunkLengthTakesNoMemory) {
+  TempDir t;
+  fs::copy_file(Photo("camera.png"), t / "good.png");
+  const LimitedRun good = RunLimited(
+      {"correlate", "-k", "box:3", "good.png", "-o", "good-out.png"}, t.path());
+  ASSERT_EQ(good.exit_code, 0) << good.err;
+  // The signature, IHDR (16x12, 8-bit RGB) with its CRC, then a tEXt
+  // chunk header claiming 0x7f3b4076 bytes and a few of them.
+  const unsigned char bytes[] = {
+      0x89, 'P',  'N',  'G',  0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00,
+      0x0d, 'I',  'H',  'D',  'R',  0x00, 0x00, 0x00, 0x10, 0x00, 0x00,
+      0x00, 0x0c, 0x08, 0x02, 0x00, 0x00, 0x00, 0xe4, 0x85, 0xaa, 0xd6,
+      0x7f, 0x3b, 0x40, 0x76, 't',  'E',  'X',  't',  'c',  'o',  'n',
+      'v',  'c',  'o',  'r',  'r',  0x00, 'x'};
+  WriteBytes(t / "long-text.png",
+             std::string(reinterpret_cast<const char*>(bytes), sizeof bytes));
+  for (const bool from_stdin : {false, true}) {
+    const LimitedRun r =
+        from_stdin
+            ? RunLimited({"correlate", "-k", "box:3", "-", "-o", "o.png"},
+                         t.path(), 0, t / "long-text.png")
+            : RunLimited(
+                  {"correlate", "-k", "box:3", "long-text.png", "-o", "o.png"},
+                  t.path());
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(from_stdin ? "input '-'" : "long-text.png"),
+              std::string::npos)
+        << r.err;
+    EXPECT_LT(r.max_rss_kb, good.max_rss_kb + 32 * 1024)
+        << "peak " << r.max_rss_kb << " KiB against " << good.max_rss_kb;
+    EXPECT_FALSE(fs::exists(t / "o.png"));
   }
 }
 

@@ -144,12 +144,14 @@ TEST(DecodeImageLimits, LimitAppliesToEveryFormatBeforeDecoding) {
     const Image img = DecodeImage(bytes, name, {});  // a valid 4x4 image
     ASSERT_EQ(img.width, 4);
     ASSERT_EQ(img.height, 4);
-    EXPECT_TRUE(
-        ThrowsError([&] { DecodeImage(bytes, name, {.max_pixels = 10}); },
-                    ErrorKind::kInput,
-                    "input '" + name +
-                        "': image is 4x4 (16 pixels), over the limit of 10 "
-                        "(--max-pixels)"));
+    EXPECT_TRUE(ThrowsError(
+        [&, &bytes = bytes, &name = name] {
+          DecodeImage(bytes, name, {.max_pixels = 10});
+        },
+        ErrorKind::kInput,
+        "input '" + name +
+            "': image is 4x4 (16 pixels), over the limit of 10 "
+            "(--max-pixels)"));
   }
   // A Sun raster bomb: 100000 x 100000 in 32 bytes.
   Bytes bomb;
@@ -230,7 +232,10 @@ TEST(DecodeImageTruncation, TruncatedJpeg) {
       SCOPED_TRACE("cut at " + std::to_string(n) + " of " +
                    std::to_string(jpg.size()));
       EXPECT_TRUE(ThrowsError(
-          [&] { DecodeImage(Prefix(jpg, n), name, {}); }, ErrorKind::kInput,
+          [&, &jpg = jpg, &name = name] {
+            DecodeImage(Prefix(jpg, n), name, {});
+          },
+          ErrorKind::kInput,
           "input '" + name + "': truncated JPEG (no end-of-image marker)"));
     }
   }
