@@ -1,12 +1,13 @@
-// Buffers of megabytes (rings of rows, compare's record of the difference)
-// mapped straight from the system in 2 MiB-aligned blocks and advised for
-// transparent huge pages. The first write to each 4 KiB page of fresh
-// memory is a page fault; on virtual machines that shadow the guest's page
-// tables a fault costs 10-40 us, so a 33 MB buffer took 110-300 ms to
-// touch, more than the filter itself (docs/performance.md, "Page faults").
-// One 2 MiB page replaces 512 of those faults. Where the kernel has no huge
-// page to give (or transparent huge pages are off), the mapping falls back
-// to 4 KiB pages by itself: the advice never fails a run.
+// Buffers of megabytes (the streaming run's rings of rows; compare's record
+// of the difference when it cannot go to a file) mapped straight from the
+// system in 2 MiB-aligned blocks and advised for transparent huge pages. The
+// first write to each 4 KiB page of fresh memory is a page fault; on virtual
+// machines that shadow the guest's page tables a fault costs 10-40 us, so a 33
+// MB buffer took 110-300 ms to touch, more than the filter itself
+// (docs/performance.md, "Page faults"). One 2 MiB page replaces 512 of those
+// faults. Where the kernel has no huge page to give (or transparent huge pages
+// are off), the mapping falls back to 4 KiB pages by itself: the advice never
+// fails a run.
 #pragma once
 
 #include <cstddef>
