@@ -236,6 +236,9 @@ void InstallSignalHandlers() {
   sigaction(SIGTERM, &sa, nullptr);
   // A closed pipe on stdout is an output error (exit 3), not a silent death.
   std::signal(SIGPIPE, SIG_IGN);
+  // So is a write past the file-size limit (ulimit -f): EFBIG, as on a full
+  // disk, instead of a death that leaves temporary files behind.
+  std::signal(SIGXFSZ, SIG_IGN);
 }
 
 }  // namespace

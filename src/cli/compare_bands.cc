@@ -20,6 +20,16 @@ std::array<const float*, 4> RowsAt(const core::ImageView& v, int y) {
   return rows;
 }
 
+// The outputs' room at most (uncompressed): both results, the 8-bit BGR
+// heat map and the float raw difference. The record goes to a file only
+// where this much stays free beside it.
+uint64_t OutputRoom(int width, int height, int channels, int colour,
+                    core::Depth depth, bool raw) {
+  const uint64_t pixels = static_cast<uint64_t>(width) * height;
+  return pixels * (2 * channels * core::SampleBytes(depth) + 3 +
+                   (raw ? sizeof(float) * colour : 0));
+}
+
 }  // namespace
 
 CompareBands::CompareBands(int width, int height, int channels, int colour,
@@ -39,8 +49,9 @@ CompareBands::CompareBands(int width, int height, int channels, int colour,
       raw_(raw),
       stats_(width, colour, threshold),
       range_(range),
-      record_(scratch_dir,
-              sizeof(float) * static_cast<size_t>(width) * height) {}
+      record_(
+          scratch_dir, sizeof(float) * static_cast<size_t>(width) * height,
+          OutputRoom(width, height, channels, colour, depth, raw != nullptr)) {}
 
 uint64_t CompareBands::Emit(const core::ImageView& v, int y0, int y1,
                             core::RowSink& sink, EmitBuffers& buf) const {
@@ -171,6 +182,9 @@ void CompareBands::WriteHeatMap(core::RowSink& heat, double range) {
       diff::HeatMapRow(record_band_.data() + static_cast<size_t>(r) * width_,
                        width_, range, band.data() + row_bytes * r);
     }
+    // Read for the last time: its disk space goes to the heat map.
+    record_.Release(sizeof(float) * width_ * static_cast<size_t>(y0),
+                    sizeof(float) * width_ * static_cast<size_t>(rows));
     heat.Write(reinterpret_cast<const std::byte*>(band.data()),
                static_cast<std::ptrdiff_t>(row_bytes), rows);
   }

@@ -22,6 +22,7 @@ LargeBuffer::LargeBuffer(size_t bytes) : size_(bytes) {
     std::memset(data_, 0, bytes);
     return;
   }
+  if (bytes > SIZE_MAX - 2 * kHugePage) throw std::bad_alloc();
   // Mapped a huge page larger, so that the buffer can start on a huge
   // page's boundary; the unused head and tail are given back.
   const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;

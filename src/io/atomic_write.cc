@@ -162,6 +162,11 @@ void StagedFile::Append(const void* data, size_t size) {
     throw Error(ErrorKind::kInternal,
                 "output '" + dest_.string() + "': written after it was closed");
   }
+  if (sync_.valid()) {
+    // Written after StartSync: Commit must flush again.
+    sync_.wait();
+    sync_ = {};
+  }
   const auto* bytes = static_cast<const uint8_t*>(data);
   size_t done = 0;
   while (done < size) {
@@ -213,7 +218,7 @@ void StagedFile::StartSync() {
   try {
     sync_ = std::async(std::launch::async,
                        [fd] { return ::fsync(fd) == 0 ? 0 : errno; });
-  } catch (const std::system_error&) {
+  } catch (...) {
     // No thread to be had: Commit syncs.
   }
 }

@@ -42,7 +42,8 @@ class StagedFile {
   static constexpr size_t kWritebackBytes = size_t{8} << 20;
   // After the last Append: flushes the file on a thread of its own, so
   // that the disk works while the caller goes on; Commit waits for it (and
-  // reports its failure) instead of flushing.
+  // reports its failure) instead of flushing. An Append after it waits for
+  // that flush, and Commit flushes again.
   void StartSync();
 
  private:

@@ -1,6 +1,8 @@
 #include "io/spill_file.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -51,10 +53,34 @@ bool ReadAll(int fd, std::byte* p, size_t n, off_t offset) {
 
 }  // namespace
 
-SpillFile::SpillFile(const std::filesystem::path& dir, size_t bytes)
+SpillFile::SpillFile(const std::filesystem::path& dir, size_t bytes,
+                     uint64_t reserve)
     : size_(bytes), dir_(dir.empty() ? std::string(".") : dir.string()) {
-  fd_ = open(dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (FileFits(reserve)) {
+    fd_ = open(dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  }
   if (fd_ < 0) memory_ = core::LargeBuffer(size_);
+}
+
+bool SpillFile::FileFits(uint64_t reserve) const {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+      limit.rlim_cur < size_) {
+    return false;
+  }
+  struct statvfs fs {};
+  if (statvfs(dir_.c_str(), &fs) != 0) return false;
+  const uint64_t free_bytes =
+      static_cast<uint64_t>(fs.f_bavail) * static_cast<uint64_t>(fs.f_frsize);
+  return free_bytes >= reserve && free_bytes - reserve >= size_;
+}
+
+void SpillFile::Release(size_t offset, size_t n) {
+  Check(offset, n);
+  if (fd_ < 0 || n == 0) return;
+  // A hint: where holes cannot be punched, the space waits for the close.
+  (void)fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                  static_cast<off_t>(offset), static_cast<off_t>(n));
 }
 
 SpillFile::~SpillFile() {

@@ -9,11 +9,15 @@
 // the process (the kernel may write it out under memory pressure).
 //
 // When the directory cannot hold such a file (no O_TMPFILE support, no
-// permission) or a write fails (a full disk), the record moves to memory
-// (core::LargeBuffer) with what was written so far, and the run goes on.
+// permission, less free space than the record and the room the caller
+// reserves for its outputs, a file-size limit below the record) or a write
+// fails (a full disk), the record moves to memory (core::LargeBuffer) with
+// what was written so far, and the run goes on. Release gives back the
+// disk space of bytes read for the last time.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -23,8 +27,10 @@ namespace convcorr::io {
 
 class SpillFile {
  public:
-  // Room for `bytes` bytes, in `dir` (empty: the working directory).
-  SpillFile(const std::filesystem::path& dir, size_t bytes);
+  // Room for `bytes` bytes, in `dir` (empty: the working directory),
+  // which must keep `reserve` bytes free besides (the outputs' room).
+  SpillFile(const std::filesystem::path& dir, size_t bytes,
+            uint64_t reserve = 0);
   ~SpillFile();
   SpillFile(const SpillFile&) = delete;
   SpillFile& operator=(const SpillFile&) = delete;
@@ -37,6 +43,10 @@ class SpillFile {
   // Error(kOutput) naming the directory if the file cannot be read back.
   void Read(size_t offset, void* dst, size_t n) const;
 
+  // Bytes [offset, offset + n) will not be read again: a file gives their
+  // disk space back (a hole), memory keeps them.
+  void Release(size_t offset, size_t n);
+
   // Whether the record is in a file (false: in memory).
   bool in_file() const { return fd_ >= 0; }
   size_t size() const { return size_; }
@@ -45,6 +55,8 @@ class SpillFile {
   // Moves the record into memory: the bytes written so far are read back.
   void ToMemory();
   void Check(size_t offset, size_t n) const;
+  // Whether a file of size_ may go to dir_, `reserve` bytes kept free.
+  bool FileFits(uint64_t reserve) const;
   [[noreturn]] void Fail() const;
 
   size_t size_;

@@ -145,6 +145,20 @@ TEST(StagedFile, AppendedAndSyncedInTheBackgroundCommitsWhole) {
   EXPECT_EQ(DirEntries(dir.path()), std::set<std::string>{"big.ppm"});
 }
 
+TEST(StagedFile, AppendedAfterTheSyncStartedCommitsWhole) {
+  TempDir dir;
+  const Bytes first = Pattern(5000, 1);
+  const Bytes second = Pattern(3000, 2);
+  StagedFile staged = StageFile(dir / "late.bin");
+  staged.Append(first.data(), first.size());
+  staged.StartSync();
+  staged.Append(second.data(), second.size());
+  staged.Commit();
+  Bytes want = first;
+  want.insert(want.end(), second.begin(), second.end());
+  EXPECT_EQ(ReadFile(dir / "late.bin"), want);
+}
+
 TEST(StagedFile, SyncedButNotCommittedLeavesNothing) {
   TempDir dir;
   {

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <stdexcept>
@@ -108,6 +109,42 @@ TEST(SpillFile, AFailedWriteMovesTheRecordToMemory) {
   std::vector<uint8_t> back(kTotal);
   spill.Read(0, back.data(), back.size());
   EXPECT_EQ(back, data);
+}
+
+// Where the outputs' room and the record would not both fit, or a
+// file-size limit is below the record, the record starts in memory.
+TEST(SpillFile, NoRoomOrAFileSizeLimitKeepsTheRecordInMemory) {
+  TempDir dir;
+  {
+    SpillFile spill(dir.path(), 1 << 20, uint64_t{1} << 62);
+    EXPECT_FALSE(spill.in_file());
+    RoundTrip(spill, 1 << 20, 70000);
+  }
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  rlimit small = old;
+  small.rlim_cur = 100000;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  SpillFile limited(dir.path(), 1 << 20);
+  EXPECT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+  EXPECT_FALSE(limited.in_file());
+  RoundTrip(limited, 1 << 20, 70000);
+}
+
+// Release gives back the space of bytes read for the last time; the
+// other bytes read back as written.
+TEST(SpillFile, ReleasedBytesLeaveTheRestIntact) {
+  TempDir dir;
+  constexpr size_t kTotal = 3 << 20;
+  SpillFile spill(dir.path(), kTotal);
+  const std::vector<uint8_t> data = Pattern(kTotal, 11);
+  spill.Write(0, data.data(), kTotal);
+  spill.Release(0, 1 << 20);
+  spill.Release(kTotal, 0);
+  EXPECT_THROW(spill.Release(kTotal - 10, 11), std::out_of_range);
+  std::vector<uint8_t> back(kTotal - (1 << 20));
+  spill.Read(1 << 20, back.data(), back.size());
+  EXPECT_TRUE(std::equal(back.begin(), back.end(), data.begin() + (1 << 20)));
 }
 
 }  // namespace
