@@ -58,6 +58,7 @@ uint64_t Correlator::RunInto(const ConstImageView& in, const ImageView& out,
   job.copy = copy;
   job.zeros = zeros;
   const detail::Taps taps(*p, job.lanes);
+  const bool integer = detail::RunsInteger(job, *p, method);
   // The output rows asked for, as rows or fft tile rows.
   const detail::RowUnits units =
       detail::UnitsOf(options, extent.height,
@@ -74,7 +75,8 @@ uint64_t Correlator::RunInto(const ConstImageView& in, const ImageView& out,
         saturated += detail::RunSeparable(job, *p, u0, u1);
         break;
       default:
-        saturated += detail::RunDirect(job, taps, u0, u1);
+        saturated += integer ? detail::RunInteger(job, *p, u0, u1)
+                             : detail::RunDirect(job, taps, u0, u1);
         break;
     }
     hwy::FlushStream();  // the non-temporal stores, before the join

@@ -1,6 +1,7 @@
 #include "core/prepared.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 namespace convcorr::core::detail {
@@ -31,7 +32,43 @@ void BuildGroups(Correlator::Prepared& p, const kernel::Kernel& k,
   }
 }
 
+// The integer lanes' taps, when `k` qualifies (IntegerLanesFit).
+void BuildIntegerTaps(Correlator::Prepared& p, const kernel::Kernel& k) {
+  p.integer = IntegerLanesFit(k);
+  if (!p.integer) return;
+  std::vector<std::pair<int, int>> spans;  // (row, count)
+  for (int i = 0; i < k.rows(); ++i) {
+    int count = 0;
+    for (int j = 0; j < k.cols(); ++j) {
+      if (k.at(i, j) == 0.0) continue;
+      p.i16_offsets.push_back(j);
+      p.i16_weights.push_back(static_cast<int16_t>(k.at(i, j)));
+      ++count;
+    }
+    if (count > 0) spans.emplace_back(i, count);
+  }
+  size_t start = 0;
+  for (auto [row, count] : spans) {
+    p.i16_groups.push_back({row, count, p.i16_offsets.data() + start,
+                            p.i16_weights.data() + start});
+    start += count;
+  }
+}
+
 }  // namespace
+
+bool IntegerLanesFit(const kernel::Kernel& k) {
+  double positive = 0.0;
+  double negative = 0.0;
+  for (int i = 0; i < k.rows(); ++i) {
+    for (int j = 0; j < k.cols(); ++j) {
+      const double w = k.at(i, j);
+      if (!(std::abs(w) <= 32767.0) || w != std::trunc(w)) return false;
+      (w > 0 ? positive : negative) += std::abs(w);
+    }
+  }
+  return 255.0 * positive <= 32767.0 && 255.0 * negative <= 32767.0;
+}
 
 std::unique_ptr<Correlator::Prepared> Prepare(
     const kernel::Kernel& k, Method method,
@@ -43,9 +80,11 @@ std::unique_ptr<Correlator::Prepared> Prepare(
       BuildGroups(*p, k, false);
       p->dense = p->weights;
       p->dense_cols = k.cols();
+      BuildIntegerTaps(*p, k);
       break;
     case Method::kSparse:
       BuildGroups(*p, k, true);
+      BuildIntegerTaps(*p, k);
       break;
     case Method::kSeparable: {
       std::vector<kernel::RankOneFactors> terms =

@@ -11,6 +11,7 @@
 #include "core/correlate_simd.h"
 #include "core/engine.h"
 #include "core/fft.h"
+#include "core/integer_simd.h"
 #include "kernel/kernel.h"
 
 namespace convcorr::core {
@@ -27,6 +28,13 @@ struct Correlator::Prepared {
   std::vector<int> offsets;
   std::vector<float> weights;
   std::vector<detail::TapGroup> groups;
+  // direct, sparse: the non-zero taps as int16 weights, for 8-bit inputs
+  // (core/integer.cc), when every weight is an integer and no sum of 8-bit
+  // samples can leave int16's range (`integer`).
+  bool integer = false;
+  std::vector<int> i16_offsets;
+  std::vector<int16_t> i16_weights;
+  std::vector<detail::TapGroupI16> i16_groups;
   // separable: the row pass of each term (one group each, row 0).
   std::vector<int> h_offsets;
   std::vector<float> h_weights;
@@ -50,6 +58,14 @@ namespace detail {
 std::unique_ptr<Correlator::Prepared> Prepare(
     const kernel::Kernel& k, Method method,
     const std::vector<kernel::RankOneFactors>& terms = {});
+
+// True if every weight of `k` is an integer and every sum of k's products
+// with samples in [0, 255] lies in [-32767, 32767]: 255 times the sum of
+// the positive weights, and 255 times the sum of the negative weights'
+// magnitudes, at most 32767. Such sums are exact in int16 lanes and in float32
+// (below 2^24), so the integer lanes give the float engine's results bit for
+// bit.
+bool IntegerLanesFit(const kernel::Kernel& k);
 
 // The tap tables with offsets scaled to `lanes` samples per pixel; for
 // separable, the column pass's term offsets scaled to `term_stride` floats

@@ -54,6 +54,14 @@ uint64_t WalkStrips(const Job& job, const Taps& p, Rows& ring, Rows& acc,
 // direct and sparse: output rows [y0, y1).
 uint64_t RunDirect(const Job& job, const Taps& p, int y0, int y1);
 
+// The integer lanes: direct and sparse for an 8-bit input whose kernel
+// fits them (Correlator::Prepared::integer), interleaved input and output
+// (Job::packed), and a constant border of an integer in [0, 255].
+bool RunsInteger(const Job& job, const Correlator::Prepared& p, Method method);
+// Output rows [y0, y1) in int16 lanes: the same samples as RunDirect.
+uint64_t RunInteger(const Job& job, const Correlator::Prepared& p, int y0,
+                    int y1);
+
 // separable: output rows [y0, y1).
 uint64_t RunSeparable(const Job& job, const Correlator::Prepared& prepared,
                       int y0, int y1);
