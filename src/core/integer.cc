@@ -5,13 +5,13 @@
 // or widened to float for the float store when the output is not 8-bit or
 // takes a scale or bias. IntegerLanesFit proves every sum exact in int16
 // and in float32, so the samples are the float engine's, bit for bit.
+#include <hwy/cache_control.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
-
-#include <hwy/cache_control.h>
 
 #include "core/integer_simd.h"
 #include "core/strategies.h"
@@ -69,8 +69,7 @@ void Prefetch(const Job& job, int py, int px0, int px1) {
 
 }  // namespace
 
-bool RunsInteger(const Job& job, const Correlator::Prepared& p,
-                 Method method) {
+bool RunsInteger(const Job& job, const Correlator::Prepared& p, Method method) {
   if (method != Method::kDirect && method != Method::kSparse) return false;
   if (!p.integer || job.in->type != Depth::kU8 || !job.packed) return false;
   const float value = job.border.value;
@@ -78,40 +77,86 @@ bool RunsInteger(const Job& job, const Correlator::Prepared& p,
          (value >= 0.0f && value <= 255.0f && value == std::trunc(value));
 }
 
-uint64_t RunInteger(const Job& job, const Correlator::Prepared& p, int y0,
-                    int y1) {
+namespace {
+
+// One kernel's integer taps with offsets scaled to the job's interleaved
+// samples.
+struct ScaledTaps {
+  std::vector<int> offsets;
+  std::vector<TapGroupI16> groups;
+  ScaledTaps(const Correlator::Prepared& p, int lanes) : groups(p.i16_groups) {
+    offsets.reserve(p.i16_offsets.size());
+    for (const int o : p.i16_offsets) offsets.push_back(o * lanes);
+    for (TapGroupI16& g : groups) {
+      g.offsets = offsets.data() + (g.offsets - p.i16_offsets.data());
+    }
+  }
+};
+
+// Stores output rows of one kernel: straight to 8 bits in the pass that
+// sums them, or through int16 and float sums to the float store when the
+// output is not 8-bit, takes a scale or bias, or has compare's extra
+// outputs.
+class RowStore {
+ public:
+  RowStore(const Job& job, int strip)
+      : job_(job),
+        direct_u8_(job.out->type == Depth::kU8 && !job.emit.affine &&
+                   job.copy == nullptr && job.zeros == nullptr),
+        acc_(static_cast<size_t>(strip) * job.lanes + kSlackI16) {
+    if (!direct_u8_) sums_.resize(acc_.size());
+  }
+  // Output row y, columns [x0, x0 + n), of `taps` over `rows`; returns how
+  // many samples saturated.
+  uint64_t Store(const ScaledTaps& taps, const int16_t* const* rows, int y,
+                 int x0, int n) {
+    const Job& job = job_;
+    const size_t samples = static_cast<size_t>(n) * job.lanes;
+    std::byte* dst = job.out->base[0] + RowOffset(*job.out, y) +
+                     static_cast<std::ptrdiff_t>(x0) * job.lanes;
+    if (direct_u8_ && !job.stream) {
+      return TapRowI16U8(rows, taps.groups.data(), taps.groups.size(), samples,
+                         job.emit.abs, reinterpret_cast<uint8_t*>(dst));
+    }
+    TapRowI16(rows, taps.groups.data(), taps.groups.size(), samples,
+              acc_.data());
+    if (!direct_u8_) {
+      WidenRowI16(acc_.data(), samples, sums_.data());
+      const float* planes[1] = {sums_.data()};
+      return Emit(job, y, x0, n, planes, scratch_);
+    }
+    // Through a row in L1, then non-temporal stores to memory.
+    staged_.resize(samples);
+    const uint64_t saturated =
+        EmitRowI16U8(acc_.data(), samples, job.emit.abs, staged_.data());
+    CopyRow(reinterpret_cast<const std::byte*>(staged_.data()), samples, dst,
+            true);
+    return saturated;
+  }
+
+ private:
+  const Job& job_;
+  bool direct_u8_;
+  std::vector<int16_t> acc_;
+  std::vector<float> sums_;
+  std::vector<uint8_t> staged_;
+  Scratch scratch_;
+};
+
+// Walks output rows [y0, y1) strip by strip over a ring of kh int16 rows
+// (half the bytes of a float ring per column), loading each padded row
+// once and prefetching the next; step(y, x0, n, rows) stores the row.
+template <typename Step>
+void WalkRows(const Job& job, int strip, int y0, int y1, Step step) {
   const int kh = job.k->rows();
   const int kw = job.k->cols();
   const int lanes = job.lanes;
-  const ImageView& out = *job.out;
-  // Offsets scaled to the interleaved samples.
-  std::vector<int> offsets;
-  offsets.reserve(p.i16_offsets.size());
-  for (const int o : p.i16_offsets) offsets.push_back(o * lanes);
-  std::vector<TapGroupI16> groups = p.i16_groups;
-  for (TapGroupI16& g : groups) {
-    g.offsets = offsets.data() + (g.offsets - p.i16_offsets.data());
-  }
-  // A ring of kh int16 rows: half the bytes of a float ring per column.
-  const int strip =
-      StripWidth(job, (static_cast<size_t>(kh) * lanes + 1) / 2);
   const size_t row_len =
       static_cast<size_t>(strip + kw - 1) * lanes + kSlackI16;
   std::vector<int16_t> ring(row_len * kh);
-  std::vector<int16_t> acc(static_cast<size_t>(strip) * lanes + kSlackI16);
   std::vector<const int16_t*> rows(kh);
-  // Straight to 8 bits, unless the float store's scale, bias or other
-  // outputs are needed.
-  const bool direct_u8 = out.type == Depth::kU8 && !job.emit.affine &&
-                         job.copy == nullptr && job.zeros == nullptr;
-  std::vector<float> sums;
-  if (!direct_u8) sums.resize(acc.size());
-  std::vector<uint8_t> staged;
-  Scratch scratch;
-  uint64_t saturated = 0;
   for (int x0 = 0; x0 < job.extent.width; x0 += strip) {
     const int n = std::min(strip, job.extent.width - x0);
-    const size_t samples = static_cast<size_t>(n) * lanes;
     int loaded = y0;  // the next padded row to load
     for (int y = y0; y < y1; ++y) {
       for (; loaded < y + kh; ++loaded) {
@@ -122,32 +167,48 @@ uint64_t RunInteger(const Job& job, const Correlator::Prepared& p, int y0,
         rows[i] = ring.data() + static_cast<size_t>((y + i) % kh) * row_len;
       }
       if (y + 1 < y1) Prefetch(job, loaded, x0, x0 + n + kw - 1);
-      if (direct_u8 && !job.stream) {
-        saturated += TapRowI16U8(
-            rows.data(), groups.data(), groups.size(), samples, job.emit.abs,
-            reinterpret_cast<uint8_t*>(out.base[0] + RowOffset(out, y) +
-                                       static_cast<std::ptrdiff_t>(x0) *
-                                           lanes));
-        continue;
-      }
-      TapRowI16(rows.data(), groups.data(), groups.size(), samples,
-                acc.data());
-      if (!direct_u8) {
-        WidenRowI16(acc.data(), samples, sums.data());
-        const float* planes[1] = {sums.data()};
-        saturated += Emit(job, y, x0, n, planes, scratch);
-        continue;
-      }
-      std::byte* dst = out.base[0] + RowOffset(out, y) +
-                       static_cast<std::ptrdiff_t>(x0) * lanes;
-      // Through a row in L1, then non-temporal stores to memory.
-      staged.resize(samples);
-      saturated +=
-          EmitRowI16U8(acc.data(), samples, job.emit.abs, staged.data());
-      CopyRow(reinterpret_cast<const std::byte*>(staged.data()), samples, dst,
-              true);
+      step(y, x0, n, rows.data());
     }
   }
+}
+
+int IntegerStrip(const Job& job) {
+  return StripWidth(job,
+                    (static_cast<size_t>(job.k->rows()) * job.lanes + 1) / 2);
+}
+
+}  // namespace
+
+uint64_t RunInteger(const Job& job, const Correlator::Prepared& p, int y0,
+                    int y1) {
+  const ScaledTaps taps(p, job.lanes);
+  const int strip = IntegerStrip(job);
+  RowStore store(job, strip);
+  uint64_t saturated = 0;
+  WalkRows(job, strip, y0, y1,
+           [&](int y, int x0, int n, const int16_t* const* rows) {
+             saturated += store.Store(taps, rows, y, x0, n);
+           });
+  return saturated;
+}
+
+PairCorrelator::Saturated RunIntegerPair(
+    const Job& corr_job, const Job& conv_job, const Correlator::Prepared& corr,
+    const Correlator::Prepared& conv, const ImageView* diff, int y0, int y1) {
+  const ScaledTaps corr_taps(corr, corr_job.lanes);
+  const ScaledTaps conv_taps(conv, conv_job.lanes);
+  const int strip = IntegerStrip(corr_job);
+  RowStore corr_store(corr_job, strip);
+  RowStore conv_store(conv_job, strip);
+  PairCorrelator::Saturated saturated;
+  WalkRows(corr_job, strip, y0, y1,
+           [&](int y, int x0, int n, const int16_t* const* rows) {
+             saturated.correlate += corr_store.Store(corr_taps, rows, y, x0, n);
+             saturated.convolve += conv_store.Store(conv_taps, rows, y, x0, n);
+             if (diff != nullptr) {
+               DiffRows(*corr_job.out, *conv_job.out, *diff, y, x0, n);
+             }
+           });
   return saturated;
 }
 

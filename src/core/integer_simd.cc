@@ -96,8 +96,9 @@ HWY_INLINE void WalkTaps(D d, const int16_t* const* rows,
 void TapRowI16(const int16_t* const* rows, const TapGroupI16* groups,
                size_t ngroups, size_t width, int16_t* out) {
   const hn::ScalableTag<int16_t> d;
-  WalkTaps(d, rows, groups, ngroups, width,
-           [&](size_t x, hn::Vec<decltype(d)> v) { hn::StoreU(v, d, out + x); });
+  WalkTaps(
+      d, rows, groups, ngroups, width,
+      [&](size_t x, hn::Vec<decltype(d)> v) { hn::StoreU(v, d, out + x); });
 }
 
 // |v| if abs, saturated to [0, 255] (DemoteTo: what rounding, which an
@@ -105,8 +106,7 @@ void TapRowI16(const int16_t* const* rows, const TapGroupI16* groups,
 // [0, 255] among the first `valid` counted into *outside.
 template <class D>
 HWY_INLINE hn::Vec<hn::Rebind<uint8_t, D>> ToU8(D d, hn::Vec<D> v, bool abs,
-                                                size_t valid,
-                                                size_t* outside) {
+                                                size_t valid, size_t* outside) {
   if (abs) v = hn::Abs(v);
   auto out = hn::Or(hn::Lt(v, hn::Zero(d)), hn::Gt(v, hn::Set(d, 255)));
   if (valid < hn::Lanes(d)) out = hn::And(out, hn::FirstN(d, valid));
@@ -145,8 +145,7 @@ uint64_t EmitRowI16U8(const int16_t* acc, size_t n, bool abs, uint8_t* dst) {
     if (abs) v = hn::Abs(v);
     // DemoteTo saturates to [0, 255]: what rounding (none is needed) and
     // saturation give for an integer.
-    outside += hn::CountTrue(
-        d, hn::Or(hn::Lt(v, hn::Zero(d)), hn::Gt(v, max)));
+    outside += hn::CountTrue(d, hn::Or(hn::Lt(v, hn::Zero(d)), hn::Gt(v, max)));
     hn::StoreU(hn::DemoteTo(d8, v), d8, dst + x);
   }
   for (; x < n; ++x) {

@@ -43,6 +43,9 @@ struct PairCorrelator::Pairs {
   // Both halves non-zero (direct, sparse): the centred kernel and its
   // rotation over one shared ring instead of the pairs.
   std::unique_ptr<Correlator::Prepared> dual_corr, dual_conv;
+  // Integer weights that fit the int16 lanes (direct, sparse): the
+  // centred kernel and its rotation in those lanes, for 8-bit inputs.
+  std::unique_ptr<Correlator::Prepared> int_corr, int_conv;
 
   // The table with offsets scaled to `lanes` samples per pixel.
   struct Scaled {
@@ -213,6 +216,11 @@ PairCorrelator::PairCorrelator(const kernel::Kernel& k, Method requested,
       pairs->dual_conv =
           detail::Prepare(kernel::Rotate180(pairs->centred), method_);
     }
+    if (detail::IntegerLanesFit(pairs->centred)) {
+      pairs->int_corr = detail::Prepare(pairs->centred, method_);
+      pairs->int_conv =
+          detail::Prepare(kernel::Rotate180(pairs->centred), method_);
+    }
     pairs_ = std::move(pairs);
   } else if (method_ == Method::kFft) {
     // One forward transform per tile, two spectrum products and inverses.
@@ -311,14 +319,28 @@ PairCorrelator::Saturated PairCorrelator::Run(const ConstImageView& in,
     result.convolve = conv_sat;
     return result;
   }
+  std::atomic<uint64_t> corr_sat{0}, conv_sat{0};
+  const detail::RowUnits rows = detail::UnitsOf(o, extent.height, 1);
+  if (pairs_->int_corr != nullptr &&
+      detail::RunsInteger(job, *pairs_->int_corr, method_)) {
+    ParallelRows(rows.end - rows.begin, o.threads, [&](int v0, int v1) {
+      const Saturated part = detail::RunIntegerPair(
+          job, conv_job, *pairs_->int_corr, *pairs_->int_conv, diff,
+          rows.begin + v0, rows.begin + v1);
+      corr_sat += part.correlate;
+      conv_sat += part.convolve;
+      hwy::FlushStream();
+    });
+    result.correlate = corr_sat;
+    result.convolve = conv_sat;
+    return result;
+  }
   const Pairs::Scaled scaled = pairs_->Scale(job.lanes);
   std::unique_ptr<Taps> dual_a, dual_b;
   if (pairs_->dual_corr != nullptr) {
     dual_a = std::make_unique<Taps>(*pairs_->dual_corr, job.lanes);
     dual_b = std::make_unique<Taps>(*pairs_->dual_conv, job.lanes);
   }
-  std::atomic<uint64_t> corr_sat{0}, conv_sat{0};
-  const detail::RowUnits rows = detail::UnitsOf(o, extent.height, 1);
   ParallelRows(rows.end - rows.begin, o.threads, [&](int v0, int v1) {
     const int y0 = rows.begin + v0;
     const int y1 = rows.begin + v1;

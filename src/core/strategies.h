@@ -61,6 +61,14 @@ bool RunsInteger(const Job& job, const Correlator::Prepared& p, Method method);
 // Output rows [y0, y1) in int16 lanes: the same samples as RunDirect.
 uint64_t RunInteger(const Job& job, const Correlator::Prepared& p, int y0,
                     int y1);
+// compare's fused plan in int16 lanes: `corr` (the centred kernel) and
+// `conv` (its rotation) over one ring, each result stored to its job's
+// output, and |conv - corr| from the stored rows to `diff` when given.
+PairCorrelator::Saturated RunIntegerPair(const Job& corr_job,
+                                         const Job& conv_job,
+                                         const Correlator::Prepared& corr,
+                                         const Correlator::Prepared& conv,
+                                         const ImageView* diff, int y0, int y1);
 
 // separable: output rows [y0, y1).
 uint64_t RunSeparable(const Job& job, const Correlator::Prepared& prepared,

@@ -54,8 +54,8 @@ Kernel IntegerKernel(int kh, int kw, int budget, std::mt19937& rng) {
   int positive = 0, negative = 0;
   for (double& v : w) {
     if (rng() % 3 == 0) continue;
-    const int magnitude = 1 + static_cast<int>(rng() % 4 == 0 ? rng() % 40
-                                                              : rng() % 3);
+    const int magnitude =
+        1 + static_cast<int>(rng() % 4 == 0 ? rng() % 40 : rng() % 3);
     if (rng() % 2 == 0 && positive + magnitude <= budget) {
       v = magnitude;
       positive += magnitude;
@@ -74,7 +74,10 @@ struct U8Image {
   int w, h, channels;
   std::vector<uint8_t> packed, planar;
   U8Image(int w_, int h_, int c, std::mt19937& rng)
-      : w(w_), h(h_), channels(c), packed(size_t(w_) * h_ * c),
+      : w(w_),
+        h(h_),
+        channels(c),
+        packed(size_t(w_) * h_ * c),
         planar(packed.size()) {
     // Mostly extremes, so that sums reach the kernel's bound, and some
     // noise.
@@ -104,8 +107,8 @@ struct U8Image {
     v.row_bytes = w;
     v.step = 1;
     for (int c = 0; c < channels; ++c) {
-      v.base[c] = reinterpret_cast<const std::byte*>(planar.data() +
-                                                     size_t(c) * w * h);
+      v.base[c] =
+          reinterpret_cast<const std::byte*>(planar.data() + size_t(c) * w * h);
     }
     return v;
   }
@@ -124,7 +127,10 @@ struct Output {
   int w, h, channels;
   std::vector<std::byte> bytes;
   Output(Depth t, int w_, int h_, int c)
-      : type(t), w(w_), h(h_), channels(c),
+      : type(t),
+        w(w_),
+        h(h_),
+        channels(c),
         bytes(size_t(w_) * h_ * c * SampleBytes(t)) {}
   ImageView View() {
     ImageView v;
@@ -140,9 +146,9 @@ struct Output {
     return v;
   }
   float Get(int c, int y, int x) const {
-    return SampleAt(bytes.data() + ((size_t(y) * w + x) * channels + c) *
-                                       SampleBytes(type),
-                    type);
+    return SampleAt(
+        bytes.data() + ((size_t(y) * w + x) * channels + c) * SampleBytes(type),
+        type);
   }
 };
 
@@ -198,8 +204,7 @@ TEST_P(SimdTest, IntegerLanesEqualTheFloatEngineAndTheExactSums) {
     Output lanes(out_type, e.width, e.height, channels);
     Output floats(out_type, e.width, e.height, channels);
     const uint64_t sat_lanes = correlator.Run(in.Packed(), lanes.View(), opt);
-    const uint64_t sat_floats =
-        correlator.Run(in.Planar(), floats.View(), opt);
+    const uint64_t sat_floats = correlator.Run(in.Planar(), floats.View(), opt);
     ASSERT_EQ(lanes.bytes, floats.bytes);
     EXPECT_EQ(sat_lanes, sat_floats);
     // In two bands of rows, as the streaming pipeline runs it.
@@ -241,3 +246,95 @@ TEST_P(SimdTest, IntegerLanesEqualTheFloatEngineAndTheExactSums) {
 }
 
 }  // namespace
+
+// compare's fused plan in the integer lanes: both results, the difference
+// and both saturated counts equal the float plans' (the same views made
+// planar), for antisymmetric kernels (the float plan's mirror pairs) and
+// kernels with both halves (its shared ring), with and without a
+// difference output, in bands of rows.
+TEST_P(SimdTest, IntegerLanesCompareEqualsTheFloatPlans) {
+  std::mt19937 rng(1717);
+  int cases = 0;
+  for (int trial = 0; trial < 60; ++trial) {
+    const int kh = 1 + static_cast<int>(rng() % 5);
+    const int kw = 1 + static_cast<int>(rng() % 6);
+    Kernel k = IntegerKernel(kh, kw, 12, rng);
+    if (trial % 3 == 0) {
+      // Antisymmetric: K - rot180 K.
+      const Kernel r = convcorr::kernel::Rotate180(k);
+      std::vector<double> w(k.weights().size());
+      for (size_t i = 0; i < w.size(); ++i) {
+        w[i] = k.weights()[i] - r.weights()[i];
+      }
+      k = Kernel(kh, kw, std::move(w));
+    }
+    k = k.WithAnchor(static_cast<int>(rng() % kw),
+                     static_cast<int>(rng() % kh));
+    if (!IntegerLanesFit(k)) continue;
+    const int channels = 1 + static_cast<int>(rng() % 4);
+    const int widths[] = {3, 32, 33, 97, 150};
+    const int w = widths[rng() % 5];
+    const int h = 2 + static_cast<int>(rng() % 12);
+    const U8Image in(w, h, channels, rng);
+    const OutputSize sizes[] = {OutputSize::kSame, OutputSize::kValid,
+                                OutputSize::kFull};
+    const OutputSize size = sizes[rng() % 3];
+    const Method method = rng() % 2 == 0 ? Method::kDirect : Method::kSparse;
+    const PairCorrelator pair(k, method, size);
+    if (pair.plan() != PairCorrelator::Plan::kFused) continue;
+    EngineOptions opt;
+    opt.border = {
+        rng() % 2 == 0 ? BorderMode::kReflect101 : BorderMode::kConstant,
+        rng() % 2 == 0 ? 0.0f : 200.0f};
+    opt.size = size;
+    opt.threads = 1 + static_cast<int>(rng() % 2);
+    opt.abs = rng() % 4 == 0;
+    const Extent e = OutputExtent(w, h, k, size);
+    if (e.width == 0 || e.height == 0) continue;
+    SCOPED_TRACE("trial " + std::to_string(trial) + " channels " +
+                 std::to_string(channels) + " w " + std::to_string(w));
+    const bool with_diff = rng() % 4 != 0;
+    const auto run = [&](const ConstImageView& view, int bands) {
+      struct Result {
+        Output corr, conv, diff;
+        PairCorrelator::Saturated sat;
+      } r{Output(Depth::kU8, e.width, e.height, channels),
+          Output(Depth::kU8, e.width, e.height, channels),
+          Output(Depth::kU8, e.width, e.height, channels),
+          {}};
+      const ImageView diff_view = r.diff.View();
+      for (int b = 0; b < bands; ++b) {
+        EngineOptions band = opt;
+        band.row_begin = e.height * b / bands;
+        band.row_end = b + 1 == bands ? -1 : e.height * (b + 1) / bands;
+        const PairCorrelator::Saturated s =
+            pair.Run(view, r.corr.View(), r.conv.View(), band,
+                     with_diff ? &diff_view : nullptr);
+        r.sat.correlate += s.correlate;
+        r.sat.convolve += s.convolve;
+      }
+      return r;
+    };
+    const auto lanes = run(in.Packed(), 1);
+    const auto floats = run(in.Planar(), 1);
+    const auto banded = run(in.Packed(), 2);
+    ASSERT_EQ(lanes.corr.bytes, floats.corr.bytes);
+    ASSERT_EQ(lanes.conv.bytes, floats.conv.bytes);
+    ASSERT_EQ(lanes.diff.bytes, floats.diff.bytes);
+    EXPECT_EQ(lanes.sat.correlate, floats.sat.correlate);
+    EXPECT_EQ(lanes.sat.convolve, floats.sat.convolve);
+    ASSERT_EQ(banded.corr.bytes, lanes.corr.bytes);
+    ASSERT_EQ(banded.conv.bytes, lanes.conv.bytes);
+    ASSERT_EQ(banded.diff.bytes, lanes.diff.bytes);
+    // And the standalone correlate of K and of rot180 K (the float engine).
+    Output corr(Depth::kU8, e.width, e.height, channels);
+    Output conv(Depth::kU8, e.width, e.height, channels);
+    Correlator(k, method).Run(in.Planar(), corr.View(), opt);
+    Correlator(convcorr::kernel::Rotate180(k), method)
+        .Run(in.Planar(), conv.View(), opt);
+    ASSERT_EQ(lanes.corr.bytes, corr.bytes);
+    ASSERT_EQ(lanes.conv.bytes, conv.bytes);
+    ++cases;
+  }
+  EXPECT_GT(cases, 30);
+}
