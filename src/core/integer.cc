@@ -51,22 +51,6 @@ void LoadPaddedI16(const Job& job, int py, int px0, int px1, int16_t* dst) {
   for (int px = hi; px < px1; ++px) edge(px);
 }
 
-// Asks for padded row py's input samples, columns [px0, px1), to be
-// brought into the cache while the current row is computed: the loader
-// otherwise waits on memory for most of its time.
-void Prefetch(const Job& job, int py, int px0, int px1) {
-  const ConstImageView& in = *job.in;
-  const int iy = BorderIndex(py + job.origin.y, in.height, job.border.mode);
-  if (iy < 0) return;
-  const int lo = std::clamp(px0 + job.origin.x, 0, in.width);
-  const int hi = std::clamp(px1 + job.origin.x, lo, in.width);
-  const std::byte* row = in.base[0] + RowOffset(in, iy);
-  for (size_t b = static_cast<size_t>(lo) * job.lanes;
-       b < static_cast<size_t>(hi) * job.lanes; b += 64) {
-    hwy::Prefetch(row + b);
-  }
-}
-
 }  // namespace
 
 bool RunsInteger(const Job& job, const Correlator::Prepared& p, Method method) {
@@ -166,7 +150,7 @@ void WalkRows(const Job& job, int strip, int y0, int y1, Step step) {
       for (int i = 0; i < kh; ++i) {
         rows[i] = ring.data() + static_cast<size_t>((y + i) % kh) * row_len;
       }
-      if (y + 1 < y1) Prefetch(job, loaded, x0, x0 + n + kw - 1);
+      if (y + 1 < y1) PrefetchPadded(job, loaded, x0, x0 + n + kw - 1);
       step(y, x0, n, rows.data());
     }
   }

@@ -1,5 +1,7 @@
 #include "core/stream.h"
 
+#include <hwy/cache_control.h>
+
 #include <algorithm>
 #include <mutex>
 #include <stdexcept>
@@ -134,6 +136,25 @@ void LoadPadded(const Job& job, int py, int px0, int px1, float* const* dst,
   };
   for (int px = px0; px < lo; ++px) edge(px);
   for (int px = hi; px < px1; ++px) edge(px);
+}
+
+void PrefetchPadded(const Job& job, int py, int px0, int px1) {
+  const ConstImageView& in = *job.in;
+  const int iy = BorderIndex(py + job.origin.y, in.height, job.border.mode);
+  if (iy < 0) return;
+  const int lo = std::clamp(px0 + job.origin.x, 0, in.width);
+  const int hi = std::clamp(px1 + job.origin.x, lo, in.width);
+  if (hi <= lo) return;
+  const size_t sample = SampleBytes(in.type);
+  const size_t step = static_cast<size_t>(in.step) * sample;
+  for (int c = 0; c < (IsPacked(in) ? 1 : in.channels); ++c) {
+    const std::byte* row = in.base[c] + RowOffset(in, iy);
+    const size_t end = (static_cast<size_t>(hi) - 1) * step +
+                       (IsPacked(in) ? in.channels * sample : sample);
+    for (size_t b = static_cast<size_t>(lo) * step; b < end; b += 64) {
+      hwy::Prefetch(row + b);
+    }
+  }
 }
 
 namespace {

@@ -76,6 +76,11 @@ struct Scratch {
 void LoadPadded(const Job& job, int py, int px0, int px1, float* const* dst,
                 Scratch& s);
 
+// Asks for the input samples of padded row py, columns [px0, px1), to be
+// brought into the cache, so that a loader reading them next finds them
+// there instead of waiting on memory for most of its time.
+void PrefetchPadded(const Job& job, int py, int px0, int px1);
+
 // A float buffer of `rows` x `width` (+ slack) per channel, zeroed, taken
 // from a process-wide pool and given back to it: repeated runs reuse
 // memory that is already mapped instead of faulting in fresh pages.
