@@ -1,7 +1,9 @@
 // The integer lanes: direct and sparse for 8-bit inputs with integer
-// weights. Each padded row is widened once to int16, the non-zero taps
-// are summed in int16 lanes (twice the lanes of float32, and weights of 1
-// and -1 need no multiply), and the sums are saturated straight to 8 bits,
+// weights. Each padded row is copied once into a ring of 8-bit rows (a
+// quarter of a float ring's bytes, so a 4K frame's ring stays in L1), the
+// non-zero taps widen the samples to int16 as they load them and sum them
+// in int16 lanes (twice the lanes of float32, and weights of 1 and -1
+// need no multiply), and the sums are saturated straight to 8 bits,
 // or widened to float for the float store when the output is not 8-bit or
 // takes a scale or bias. IntegerLanesFit proves every sum exact in int16
 // and in float32, so the samples are the float engine's, bit for bit.
@@ -11,6 +13,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "core/integer_simd.h"
@@ -20,12 +23,12 @@ namespace convcorr::core::detail {
 
 namespace {
 
-// Padded row py, columns [px0, px1), of the interleaved 8-bit input as int16
-// into dst (as LoadPadded, for a packed job).
-void LoadPaddedI16(const Job& job, int py, int px0, int px1, int16_t* dst) {
+// Padded row py, columns [px0, px1), of the interleaved 8-bit input into
+// dst (as LoadPadded, for a packed job).
+void LoadPaddedU8(const Job& job, int py, int px0, int px1, uint8_t* dst) {
   const ConstImageView& in = *job.in;
   const int lanes = job.lanes;
-  const int16_t value = static_cast<int16_t>(job.border.value);
+  const auto value = static_cast<uint8_t>(job.border.value);
   const int iy = BorderIndex(py + job.origin.y, in.height, job.border.mode);
   if (iy < 0) {
     std::fill(dst, dst + static_cast<size_t>(px1 - px0) * lanes, value);
@@ -36,13 +39,13 @@ void LoadPaddedI16(const Job& job, int py, int px0, int px1, int16_t* dst) {
   const int lo = std::clamp(-job.origin.x, px0, px1);
   const int hi = std::clamp(in.width - job.origin.x, lo, px1);
   if (hi > lo) {
-    WidenRowU8(row + static_cast<size_t>(lo + job.origin.x) * lanes,
-               static_cast<size_t>(hi - lo) * lanes,
-               dst + static_cast<size_t>(lo - px0) * lanes);
+    std::memcpy(dst + static_cast<size_t>(lo - px0) * lanes,
+                row + static_cast<size_t>(lo + job.origin.x) * lanes,
+                static_cast<size_t>(hi - lo) * lanes);
   }
   const auto edge = [&](int px) {
     const int ix = BorderIndex(px + job.origin.x, in.width, job.border.mode);
-    int16_t* d = dst + static_cast<size_t>(px - px0) * lanes;
+    uint8_t* d = dst + static_cast<size_t>(px - px0) * lanes;
     for (int c = 0; c < lanes; ++c) {
       d[c] = ix < 0 ? value : row[static_cast<size_t>(ix) * lanes + c];
     }
@@ -92,7 +95,7 @@ class RowStore {
   }
   // Output row y, columns [x0, x0 + n), of `taps` over `rows`; returns how
   // many samples saturated.
-  uint64_t Store(const ScaledTaps& taps, const int16_t* const* rows, int y,
+  uint64_t Store(const ScaledTaps& taps, const uint8_t* const* rows, int y,
                  int x0, int n) {
     const Job& job = job_;
     const size_t samples = static_cast<size_t>(n) * job.lanes;
@@ -127,9 +130,9 @@ class RowStore {
   Scratch scratch_;
 };
 
-// Walks output rows [y0, y1) strip by strip over a ring of kh int16 rows
-// (half the bytes of a float ring per column), loading each padded row
-// once and prefetching the next; step(y, x0, n, rows) stores the row.
+// Walks output rows [y0, y1) strip by strip over a ring of kh 8-bit
+// padded rows, loading each once and prefetching the next input row;
+// step(y, x0, n, rows) stores the row.
 template <typename Step>
 void WalkRows(const Job& job, int strip, int y0, int y1, Step step) {
   const int kh = job.k->rows();
@@ -137,15 +140,15 @@ void WalkRows(const Job& job, int strip, int y0, int y1, Step step) {
   const int lanes = job.lanes;
   const size_t row_len =
       static_cast<size_t>(strip + kw - 1) * lanes + kSlackI16;
-  std::vector<int16_t> ring(row_len * kh);
-  std::vector<const int16_t*> rows(kh);
+  std::vector<uint8_t> ring(row_len * kh);
+  std::vector<const uint8_t*> rows(kh);
   for (int x0 = 0; x0 < job.extent.width; x0 += strip) {
     const int n = std::min(strip, job.extent.width - x0);
     int loaded = y0;  // the next padded row to load
     for (int y = y0; y < y1; ++y) {
       for (; loaded < y + kh; ++loaded) {
-        LoadPaddedI16(job, loaded, x0, x0 + n + kw - 1,
-                      ring.data() + static_cast<size_t>(loaded % kh) * row_len);
+        LoadPaddedU8(job, loaded, x0, x0 + n + kw - 1,
+                     ring.data() + static_cast<size_t>(loaded % kh) * row_len);
       }
       for (int i = 0; i < kh; ++i) {
         rows[i] = ring.data() + static_cast<size_t>((y + i) % kh) * row_len;
@@ -170,7 +173,7 @@ uint64_t RunInteger(const Job& job, const Correlator::Prepared& p, int y0,
   RowStore store(job, strip);
   uint64_t saturated = 0;
   WalkRows(job, strip, y0, y1,
-           [&](int y, int x0, int n, const int16_t* const* rows) {
+           [&](int y, int x0, int n, const uint8_t* const* rows) {
              saturated += store.Store(taps, rows, y, x0, n);
            });
   return saturated;
@@ -186,7 +189,7 @@ PairCorrelator::Saturated RunIntegerPair(
   RowStore conv_store(conv_job, strip);
   PairCorrelator::Saturated saturated;
   WalkRows(corr_job, strip, y0, y1,
-           [&](int y, int x0, int n, const int16_t* const* rows) {
+           [&](int y, int x0, int n, const uint8_t* const* rows) {
              saturated.correlate += corr_store.Store(corr_taps, rows, y, x0, n);
              saturated.convolve += conv_store.Store(conv_taps, rows, y, x0, n);
              if (diff != nullptr) {

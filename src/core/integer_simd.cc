@@ -21,17 +21,6 @@ namespace convcorr::core::detail::HWY_NAMESPACE {
 
 namespace hn = hwy::HWY_NAMESPACE;
 
-void WidenRowU8(const uint8_t* src, size_t n, int16_t* dst) {
-  const hn::ScalableTag<int16_t> d;
-  const hn::Rebind<uint8_t, decltype(d)> d8;
-  const size_t lanes = hn::Lanes(d);
-  size_t x = 0;
-  for (; x + lanes <= n; x += lanes) {
-    hn::StoreU(hn::PromoteTo(d, hn::LoadU(d8, src + x)), d, dst + x);
-  }
-  for (; x < n; ++x) dst[x] = src[x];
-}
-
 // acc += w * v, with the multiply left out for 1 and -1.
 template <class D>
 HWY_INLINE hn::Vec<D> Tap(D, int16_t w, hn::Vec<D> wv, hn::Vec<D> v,
@@ -44,8 +33,14 @@ HWY_INLINE hn::Vec<D> Tap(D, int16_t w, hn::Vec<D> wv, hn::Vec<D> v,
 // Walks the taps over the row, kB vectors of output at a time, and hands
 // each finished vector to store(x, sum). The weight's test is taken once
 // per tap and kB vectors.
+// A vector of 8-bit samples widened to int16 lanes.
+template <class D>
+HWY_INLINE hn::Vec<D> LoadWide(D d, const uint8_t* p) {
+  return hn::PromoteTo(d, hn::LoadU(hn::Rebind<uint8_t, D>(), p));
+}
+
 template <class D, class Store>
-HWY_INLINE void WalkTaps(D d, const int16_t* const* rows,
+HWY_INLINE void WalkTaps(D d, const uint8_t* const* rows,
                          const TapGroupI16* groups, size_t ngroups,
                          size_t width, Store store) {
   const size_t n = hn::Lanes(d);
@@ -57,22 +52,22 @@ HWY_INLINE void WalkTaps(D d, const int16_t* const* rows,
     for (size_t b = 0; b < kB; ++b) a[b] = hn::Zero(d);
     for (size_t g = 0; g < ngroups; ++g) {
       const TapGroupI16& group = groups[g];
-      const int16_t* row = rows[group.row] + x;
+      const uint8_t* row = rows[group.row] + x;
       for (int t = 0; t < group.count; ++t) {
         const int16_t w = group.weights[t];
-        const int16_t* p = row + group.offsets[t];
+        const uint8_t* p = row + group.offsets[t];
         if (w == 1) {
           for (size_t b = 0; b < kB; ++b) {
-            a[b] = hn::Add(a[b], hn::LoadU(d, p + b * n));
+            a[b] = hn::Add(a[b], LoadWide(d, p + b * n));
           }
         } else if (w == -1) {
           for (size_t b = 0; b < kB; ++b) {
-            a[b] = hn::Sub(a[b], hn::LoadU(d, p + b * n));
+            a[b] = hn::Sub(a[b], LoadWide(d, p + b * n));
           }
         } else {
           const auto wv = hn::Set(d, w);
           for (size_t b = 0; b < kB; ++b) {
-            a[b] = hn::Add(a[b], hn::Mul(wv, hn::LoadU(d, p + b * n)));
+            a[b] = hn::Add(a[b], hn::Mul(wv, LoadWide(d, p + b * n)));
           }
         }
       }
@@ -83,17 +78,17 @@ HWY_INLINE void WalkTaps(D d, const int16_t* const* rows,
     auto a = hn::Zero(d);
     for (size_t g = 0; g < ngroups; ++g) {
       const TapGroupI16& group = groups[g];
-      const int16_t* row = rows[group.row] + x;
+      const uint8_t* row = rows[group.row] + x;
       for (int t = 0; t < group.count; ++t) {
         const int16_t w = group.weights[t];
-        a = Tap(d, w, hn::Set(d, w), hn::LoadU(d, row + group.offsets[t]), a);
+        a = Tap(d, w, hn::Set(d, w), LoadWide(d, row + group.offsets[t]), a);
       }
     }
     store(x, a);
   }
 }
 
-void TapRowI16(const int16_t* const* rows, const TapGroupI16* groups,
+void TapRowI16(const uint8_t* const* rows, const TapGroupI16* groups,
                size_t ngroups, size_t width, int16_t* out) {
   const hn::ScalableTag<int16_t> d;
   WalkTaps(
@@ -114,7 +109,7 @@ HWY_INLINE hn::Vec<hn::Rebind<uint8_t, D>> ToU8(D d, hn::Vec<D> v, bool abs,
   return hn::DemoteTo(hn::Rebind<uint8_t, D>(), v);
 }
 
-uint64_t TapRowI16U8(const int16_t* const* rows, const TapGroupI16* groups,
+uint64_t TapRowI16U8(const uint8_t* const* rows, const TapGroupI16* groups,
                      size_t ngroups, size_t width, bool abs, uint8_t* dst) {
   const hn::ScalableTag<int16_t> d;
   const hn::Rebind<uint8_t, decltype(d)> d8;
@@ -176,20 +171,16 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace convcorr::core::detail {
 
-HWY_EXPORT(WidenRowU8);
 HWY_EXPORT(TapRowI16);
 HWY_EXPORT(TapRowI16U8);
 HWY_EXPORT(EmitRowI16U8);
 HWY_EXPORT(WidenRowI16);
 
-void WidenRowU8(const uint8_t* src, size_t n, int16_t* dst) {
-  HWY_DYNAMIC_DISPATCH(WidenRowU8)(src, n, dst);
-}
-void TapRowI16(const int16_t* const* rows, const TapGroupI16* groups,
+void TapRowI16(const uint8_t* const* rows, const TapGroupI16* groups,
                size_t ngroups, size_t width, int16_t* out) {
   HWY_DYNAMIC_DISPATCH(TapRowI16)(rows, groups, ngroups, width, out);
 }
-uint64_t TapRowI16U8(const int16_t* const* rows, const TapGroupI16* groups,
+uint64_t TapRowI16U8(const uint8_t* const* rows, const TapGroupI16* groups,
                      size_t ngroups, size_t width, bool abs, uint8_t* dst) {
   return HWY_DYNAMIC_DISPATCH(TapRowI16U8)(rows, groups, ngroups, width, abs,
                                            dst);
