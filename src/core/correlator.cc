@@ -64,23 +64,30 @@ uint64_t Correlator::RunInto(const ConstImageView& in, const ImageView& out,
       detail::UnitsOf(options, extent.height,
                       method == Method::kFft ? p->nh - kernel_.rows() + 1 : 1);
   std::atomic<uint64_t> saturated{0};
-  ParallelRows(units.end - units.begin, options.threads, [&](int v0, int v1) {
-    const int u0 = units.begin + v0;
-    const int u1 = units.begin + v1;
-    switch (method) {
-      case Method::kFft:
-        saturated += detail::RunFft(job, *p, u0, u1);
-        break;
-      case Method::kSeparable:
-        saturated += detail::RunSeparable(job, *p, u0, u1);
-        break;
-      default:
-        saturated += integer ? detail::RunInteger(job, *p, u0, u1)
-                             : detail::RunDirect(job, taps, u0, u1);
-        break;
-    }
-    hwy::FlushStream();  // the non-temporal stores, before the join
-  });
+  // fft: the threads share the band's tiles, not only its rows of tiles.
+  const int across =
+      method == Method::kFft
+          ? detail::FftTilesAcross(*p, kernel_.cols(), extent.width)
+          : 1;
+  ParallelRows(
+      (units.end - units.begin) * across, options.threads, [&](int v0, int v1) {
+        const int u0 = units.begin + v0;
+        const int u1 = units.begin + v1;
+        switch (method) {
+          case Method::kFft:
+            saturated += detail::RunFft(job, *p, units.begin * across + v0,
+                                        units.begin * across + v1);
+            break;
+          case Method::kSeparable:
+            saturated += detail::RunSeparable(job, *p, u0, u1);
+            break;
+          default:
+            saturated += integer ? detail::RunInteger(job, *p, u0, u1)
+                                 : detail::RunDirect(job, taps, u0, u1);
+            break;
+        }
+        hwy::FlushStream();  // the non-temporal stores, before the join
+      });
   return saturated;
 }
 

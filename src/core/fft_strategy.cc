@@ -6,19 +6,74 @@
 #include <complex>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
+#include <utility>
 #include <vector>
 
 #include "core/fft.h"
+#include "core/large_buffer.h"
 #include "core/strategies.h"
 
 namespace convcorr::core::detail {
+
+namespace {
+
+// A run's transform arrays, from a process-wide pool of LargeBuffers: each
+// band of a streaming run calls RunFft on every thread, and fresh arrays
+// (11 MB for three channels of 512x512 tiles with compare's second result)
+// would be faulted in again each time, at 10-40 us per 4 KiB page on a
+// guest that shadows page tables (docs/performance.md, "Page faults").
+class Workspace {
+ public:
+  explicit Workspace(size_t bytes) {
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      auto best = pool_.end();
+      for (auto it = pool_.begin(); it != pool_.end(); ++it) {
+        if (it->size() >= bytes &&
+            (best == pool_.end() || it->size() < best->size())) {
+          best = it;
+        }
+      }
+      if (best != pool_.end()) {
+        buffer_ = std::move(*best);
+        pool_.erase(best);
+      }
+    }
+    // 64 more, to start on 64 bytes whatever LargeBuffer's alignment.
+    if (buffer_.size() < bytes + 64) buffer_ = LargeBuffer(bytes + 64);
+  }
+  ~Workspace() {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (pool_.size() < kKept) pool_.push_back(std::move(buffer_));
+  }
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+  std::byte* data() const {
+    const auto at = reinterpret_cast<uintptr_t>(buffer_.data());
+    return buffer_.data() + ((64 - at % 64) % 64);
+  }
+
+ private:
+  static constexpr size_t kKept = 8;
+  static inline std::mutex mutex_;
+  static inline std::vector<LargeBuffer> pool_;
+  LargeBuffer buffer_;
+};
+
+}  // namespace
 
 int FftTileRows(const Correlator::Prepared& p, int kh, int height) {
   const int th = p.nh - kh + 1;
   return (height + th - 1) / th;
 }
 
-uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int ty0, int ty1,
+int FftTilesAcross(const Correlator::Prepared& p, int kw, int width) {
+  const int tw = p.nw - kw + 1;
+  return (width + tw - 1) / tw;
+}
+
+uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int t0, int t1,
                 const std::complex<float>* second, const Job* second_job,
                 uint64_t* second_saturated, const ImageView* diff) {
   const int kh = job.k->rows();
@@ -26,30 +81,42 @@ uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int ty0, int ty1,
   const int channels = job.in->channels;
   const int th = p.nh - kh + 1;
   const int tw = p.nw - kw + 1;
-  const int tiles_x = (job.extent.width + tw - 1) / tw;
+  const int tiles_x = FftTilesAcross(p, kw, job.extent.width);
   const int padded_h = job.extent.height + kh - 1;
   const Fft2d& fft = *p.fft;
   const size_t n = fft.spectrum_size();
-  std::vector<FftArray<float>> tile;
-  std::vector<FftArray<float>> results, results2;
+  // Per channel a tile and one or two results, then two spectra, carved
+  // from one workspace at multiples of 64 bytes (FFTW's plans assume the
+  // alignment of fftwf_malloc's arrays).
+  const auto round64 = [](size_t bytes) { return (bytes + 63) / 64 * 64; };
+  const size_t real_bytes = round64(fft.real_size() * sizeof(float));
+  const size_t complex_bytes = round64(n * sizeof(std::complex<float>));
+  const int reals = channels * (second != nullptr ? 3 : 2);
+  Workspace work(reals * real_bytes + 2 * complex_bytes);
+  const auto real_at = [&](int i) {
+    return reinterpret_cast<float*>(work.data() + i * real_bytes);
+  };
+  std::vector<float*> tile, results, results2;
   for (int c = 0; c < channels; ++c) {
-    tile.push_back(AllocateReal(fft.real_size()));
-    results.push_back(AllocateReal(fft.real_size()));
-    if (second != nullptr) {
-      results2.push_back(AllocateReal(fft.real_size()));
-    }
+    tile.push_back(real_at(c));
+    results.push_back(real_at(channels + c));
+    if (second != nullptr) results2.push_back(real_at(2 * channels + c));
   }
-  FftArray<std::complex<float>> spectrum = AllocateComplex(n);
-  FftArray<std::complex<float>> freq = AllocateComplex(n);
-  const auto row_of = [&p](const FftArray<float>& a, int r) {
-    return a.get() + static_cast<size_t>(r) * p.nw;
+  auto* spectrum =
+      reinterpret_cast<std::complex<float>*>(work.data() + reals * real_bytes);
+  auto* freq = reinterpret_cast<std::complex<float>*>(
+      work.data() + reals * real_bytes + complex_bytes);
+  const auto row_of = [&p](float* a, int r) {
+    return a + static_cast<size_t>(r) * p.nw;
   };
   Scratch scratch;
   std::vector<float*> load(channels);
   std::vector<const float*> sums(channels);
   uint64_t saturated = 0;
-  for (int ty = ty0; ty < ty1; ++ty) {
-    for (int tx = 0; tx < tiles_x; ++tx) {
+  for (int t = t0; t < t1; ++t) {
+    const int ty = t / tiles_x;
+    const int tx = t % tiles_x;
+    {
       const int px0 = tx * tw;
       const int px1 = std::min(px0 + p.nw, job.padded_w);
       for (int r = 0; r < p.nh; ++r) {
@@ -64,12 +131,12 @@ uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int ty0, int ty1,
       const int rows = std::min(th, job.extent.height - ty * th);
       const int cols = std::min(tw, job.extent.width - px0);
       for (int c = 0; c < channels; ++c) {
-        fft.Forward(tile[c].get(), spectrum.get());
-        MultiplyConjugate(spectrum.get(), p.spectrum.get(), n, freq.get());
-        fft.Inverse(freq.get(), results[c].get());
+        fft.Forward(tile[c], spectrum);
+        MultiplyConjugate(spectrum, p.spectrum.get(), n, freq);
+        fft.Inverse(freq, results[c]);
         if (second != nullptr) {
-          MultiplyConjugate(spectrum.get(), second, n, freq.get());
-          fft.Inverse(freq.get(), results2[c].get());
+          MultiplyConjugate(spectrum, second, n, freq);
+          fft.Inverse(freq, results2[c]);
         }
       }
       for (int r = 0; r < rows; ++r) {

@@ -305,16 +305,20 @@ PairCorrelator::Saturated PairCorrelator::Run(const ConstImageView& in,
     conv_job.lanes = 1;
     const detail::RowUnits tiles =
         detail::UnitsOf(o, extent.height, f.nh - k.rows() + 1);
+    // The threads share the band's tiles, not only its rows of tiles.
+    const int across = detail::FftTilesAcross(f, k.cols(), extent.width);
     std::atomic<uint64_t> corr_sat{0}, conv_sat{0};
-    ParallelRows(tiles.end - tiles.begin, o.threads, [&](int v0, int v1) {
-      const int t0 = tiles.begin + v0;
-      const int t1 = tiles.begin + v1;
-      uint64_t conv_part = 0;
-      corr_sat += detail::RunFft(job, f, t0, t1, pairs_->rotated_spectrum.get(),
-                                 &conv_job, &conv_part, diff);
-      conv_sat += conv_part;
-      hwy::FlushStream();
-    });
+    ParallelRows(
+        (tiles.end - tiles.begin) * across, o.threads, [&](int v0, int v1) {
+          const int t0 = tiles.begin * across + v0;
+          const int t1 = tiles.begin * across + v1;
+          uint64_t conv_part = 0;
+          corr_sat +=
+              detail::RunFft(job, f, t0, t1, pairs_->rotated_spectrum.get(),
+                             &conv_job, &conv_part, diff);
+          conv_sat += conv_part;
+          hwy::FlushStream();
+        });
     result.correlate = corr_sat;
     result.convolve = conv_sat;
     return result;

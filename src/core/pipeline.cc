@@ -19,20 +19,19 @@
 
 #include "core/filter.h"
 #include "core/large_buffer.h"
-#include "core/threads.h"
 
 namespace convcorr::core {
 
 BandPlan PlanBands(const kernel::Kernel& k, const Border& border,
                    OutputSize size, int width, int height, int quantum,
-                   int threads, int band_rows) {
+                   int band_rows) {
   return PlanBands(std::vector<const kernel::Kernel*>{&k}, border, size, width,
-                   height, quantum, threads, band_rows);
+                   height, quantum, band_rows);
 }
 
 BandPlan PlanBands(const std::vector<const kernel::Kernel*>& ks,
                    const Border& border, OutputSize size, int width, int height,
-                   int quantum, int threads, int band_rows) {
+                   int quantum, int band_rows) {
   BandPlan plan;
   const kernel::Kernel& k = *ks.front();
   const Extent e = OutputExtent(width, height, k, size);
@@ -48,8 +47,13 @@ BandPlan PlanBands(const std::vector<const kernel::Kernel*>& ks,
     kh = std::max(kh, each->rows());
   }
   quantum = std::max(quantum, 1);
-  int rows = band_rows > 0 ? band_rows : std::max(256, 8 * kh);
-  rows = std::max(rows, quantum * std::max(threads, 1));
+  // fft: one row of tiles, whose tiles the threads share; the others at
+  // least 256 rows and 8 kernel heights (each band reloads a kernel height
+  // of input rows).
+  int rows = band_rows > 0 ? band_rows
+             : quantum > 1 ? quantum
+                           : std::max(256, 8 * kh);
+  rows = std::max(rows, quantum);
   rows = (rows + quantum - 1) / quantum * quantum;
   plan.band_rows = rows;
   // Each band's input rows, after the border's mapping.
@@ -285,9 +289,9 @@ uint64_t PreparedFilter::Stream(const StreamShape& shape, RowSource& source,
   if (!StreamsSamples(shape.channels, shape.in_type)) {
     throw std::logic_error("PreparedFilter::Stream: not a streaming run");
   }
-  const BandPlan plan = PlanBands(
-      applied_, params_.border, params_.size, shape.width, shape.height,
-      correlator_->RowQuantum(), ResolveThreads(params_.threads), band_rows);
+  const BandPlan plan =
+      PlanBands(applied_, params_.border, params_.size, shape.width,
+                shape.height, correlator_->RowQuantum(), band_rows);
   const Extent e =
       OutputExtent(shape.width, shape.height, applied_, params_.size);
   const int out_cap = std::max(plan.output_ring, 1);
@@ -329,7 +333,7 @@ void PreparedFilter::StreamPair(const StreamShape& shape, RowSource& source,
   const int quantum = pair_ != nullptr ? pair_->RowQuantum()
                                        : std::lcm(pass_corr_->RowQuantum(),
                                                   pass_conv_->RowQuantum());
-  if (band_rows <= 0) {
+  if (band_rows <= 0 && quantum == 1) {
     // Bands of about kPairBandBytes of float results per mode (the sink
     // reads them while the next band is made), and at least 8 kernel
     // heights (each band reloads a kernel height of input rows).
@@ -339,9 +343,9 @@ void PreparedFilter::StreamPair(const StreamShape& shape, RowSource& source,
         std::min<size_t>((kPairBandBytes + row_bytes - 1) / row_bytes, 4096));
     band_rows = std::max({rows, 8 * kernel_.rows(), 8 * rotated.rows()});
   }
-  const BandPlan plan = PlanBands(
-      {&kernel_, &rotated}, params_.border, params_.size, shape.width,
-      shape.height, quantum, ResolveThreads(params_.threads), band_rows);
+  const BandPlan plan =
+      PlanBands({&kernel_, &rotated}, params_.border, params_.size, shape.width,
+                shape.height, quantum, band_rows);
   const Extent e =
       OutputExtent(shape.width, shape.height, kernel_, params_.size);
   const int out_cap = std::max(plan.output_ring, 1);

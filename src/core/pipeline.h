@@ -62,21 +62,22 @@ struct BandPlan {
 };
 
 // The bands of a run of `k` (as correlated: rotated for convolve) over a
-// width x height input: band_rows output rows each (0: chosen, at least
-// 256 and 8 kernel heights), a multiple of `quantum` (the engine's
-// RowQuantum) and of `threads` quanta so that every thread has work. The
+// width x height input: band_rows output rows each (0: chosen: for the fft
+// strategy one row of tiles, whose tiles the engine's threads share;
+// otherwise at least 256 and 8 kernel heights), a multiple of `quantum`
+// (the engine's RowQuantum). The
 // input ring holds the rows the widest band reads plus a band read ahead;
 // a border that reads far rows (wrap: the top band reads the bottom rows)
 // makes it the whole image.
 BandPlan PlanBands(const kernel::Kernel& k, const Border& border,
                    OutputSize size, int width, int height, int quantum,
-                   int threads, int band_rows = 0);
+                   int band_rows = 0);
 // The same for runs that correlate with several kernels of one output
 // size (compare: K and the rotated convolve kernel): a band reads the
 // union of their windows.
 BandPlan PlanBands(const std::vector<const kernel::Kernel*>& ks,
                    const Border& border, OutputSize size, int width, int height,
-                   int quantum, int threads, int band_rows = 0);
+                   int quantum, int band_rows = 0);
 
 // Where compare's two results go, band by band (PreparedFilter::
 // StreamPair): Rows gets the float results of output rows [y0, y1) of

@@ -74,15 +74,20 @@ PairCorrelator::Saturated RunIntegerPair(const Job& corr_job,
 uint64_t RunSeparable(const Job& job, const Correlator::Prepared& prepared,
                       int y0, int y1);
 
-// fft: rows of tiles [ty0, ty1). With `second` (compare), each tile's
-// forward transform also serves a second spectrum, whose result goes to
-// second_job's output, its saturated count added to *second_saturated, and
-// |second - first| to `diff` when given.
-uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int ty0, int ty1,
+// fft: tiles [t0, t1), numbered row by row (tile (ty, tx) is number
+// ty * FftTilesAcross + tx), so that the threads share the tiles of a
+// band even when it is one row of tiles. With `second` (compare), each
+// tile's forward transform also serves a second spectrum, whose result
+// goes to second_job's output, its saturated count added to
+// *second_saturated, and |second - first| to `diff` when given.
+uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int t0, int t1,
                 const std::complex<float>* second = nullptr,
                 const Job* second_job = nullptr,
                 uint64_t* second_saturated = nullptr,
                 const ImageView* diff = nullptr);
+// The tiles across a row of tiles for `width` output columns of a kernel of
+// `kw` columns.
+int FftTilesAcross(const Correlator::Prepared& p, int kw, int width);
 // The rows of tiles RunFft walks for `height` output rows of a kernel of
 // `kh` rows.
 int FftTileRows(const Correlator::Prepared& p, int kh, int height);

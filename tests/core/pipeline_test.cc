@@ -435,7 +435,7 @@ TEST(Pipeline, BandPlanHoldsAFewBands) {
   const kernel::Kernel k(15, 15, std::vector<double>(225, 1.0));
   for (const int height : {100, 1000, 20000}) {
     const BandPlan plan =
-        PlanBands(k, Border{}, OutputSize::kSame, 500, height, 1, 2);
+        PlanBands(k, Border{}, OutputSize::kSame, 500, height, 1);
     EXPECT_EQ(plan.band_rows, 256);
     EXPECT_LE(plan.input_ring, std::min(height, 2 * 256 + 14));
     EXPECT_LE(plan.output_ring, 2 * 256);
@@ -449,12 +449,16 @@ TEST(Pipeline, BandPlanHoldsAFewBands) {
   }
   Border wrap;
   wrap.mode = BorderMode::kWrap;
-  const BandPlan plan = PlanBands(k, wrap, OutputSize::kSame, 500, 20000, 1, 2);
+  const BandPlan plan = PlanBands(k, wrap, OutputSize::kSame, 500, 20000, 1);
   EXPECT_EQ(plan.input_ring, 20000);  // the first band reads the last rows
-  // The fft strategy's bands are whole tiles, one per thread at least.
+  // The fft strategy's bands are one row of tiles (the threads share its
+  // tiles), or whole rows of tiles when asked for more.
   const BandPlan fft =
-      PlanBands(k, Border{}, OutputSize::kSame, 500, 20000, 498, 2);
-  EXPECT_EQ(fft.band_rows, 996);
+      PlanBands(k, Border{}, OutputSize::kSame, 500, 20000, 498);
+  EXPECT_EQ(fft.band_rows, 498);
+  EXPECT_EQ(
+      PlanBands(k, Border{}, OutputSize::kSame, 500, 20000, 498, 600).band_rows,
+      996);
 }
 
 }  // namespace
