@@ -11,54 +11,67 @@
 #include <vector>
 
 #include "core/fft.h"
-#include "core/large_buffer.h"
 #include "core/strategies.h"
 
 namespace convcorr::core::detail {
 
 namespace {
 
-// A run's transform arrays, from a process-wide pool of LargeBuffers: each
-// band of a streaming run calls RunFft on every thread, and fresh arrays
-// (11 MB for three channels of 512x512 tiles with compare's second result)
-// would be faulted in again each time, at 10-40 us per 4 KiB page on a
-// guest that shadows page tables (docs/performance.md, "Page faults").
+// A run's transform arrays, kept in a process-wide pool between calls:
+// each band of a streaming run calls RunFft on every thread, and fresh
+// arrays (11 MB for three channels of 512x512 tiles with compare's second
+// result) would be faulted in again each time, at 10-40 us per 4 KiB page
+// on a guest that shadows page tables (docs/performance.md, "Page
+// faults"). They stay fftwf_malloc's arrays: the same arrays carved from
+// one LargeBuffer in huge pages ran a 63x63 float correlate at half speed
+// once the pool was shared between frames.
+struct Arrays {
+  size_t real_n = 0;
+  size_t complex_n = 0;
+  std::vector<FftArray<float>> reals;
+  FftArray<std::complex<float>> spectrum, freq;
+};
+
 class Workspace {
  public:
-  explicit Workspace(size_t bytes) {
+  Workspace(size_t real_n, size_t complex_n, size_t reals) {
     {
       const std::lock_guard<std::mutex> lock(mutex_);
-      auto best = pool_.end();
       for (auto it = pool_.begin(); it != pool_.end(); ++it) {
-        if (it->size() >= bytes &&
-            (best == pool_.end() || it->size() < best->size())) {
-          best = it;
+        if (it->real_n == real_n && it->complex_n == complex_n &&
+            it->reals.size() >= reals) {
+          arrays_ = std::move(*it);
+          pool_.erase(it);
+          break;
         }
       }
-      if (best != pool_.end()) {
-        buffer_ = std::move(*best);
-        pool_.erase(best);
-      }
     }
-    // 64 more, to start on 64 bytes whatever LargeBuffer's alignment.
-    if (buffer_.size() < bytes + 64) buffer_ = LargeBuffer(bytes + 64);
+    if (arrays_.real_n != real_n || arrays_.reals.size() < reals) {
+      arrays_ = Arrays{};
+      arrays_.real_n = real_n;
+      arrays_.complex_n = complex_n;
+      for (size_t i = 0; i < reals; ++i) {
+        arrays_.reals.push_back(AllocateReal(real_n));
+      }
+      arrays_.spectrum = AllocateComplex(complex_n);
+      arrays_.freq = AllocateComplex(complex_n);
+    }
   }
   ~Workspace() {
     const std::lock_guard<std::mutex> lock(mutex_);
-    if (pool_.size() < kKept) pool_.push_back(std::move(buffer_));
+    if (pool_.size() < kKept) pool_.push_back(std::move(arrays_));
   }
   Workspace(const Workspace&) = delete;
   Workspace& operator=(const Workspace&) = delete;
-  std::byte* data() const {
-    const auto at = reinterpret_cast<uintptr_t>(buffer_.data());
-    return buffer_.data() + ((64 - at % 64) % 64);
-  }
+  float* real(size_t i) const { return arrays_.reals[i].get(); }
+  std::complex<float>* spectrum() const { return arrays_.spectrum.get(); }
+  std::complex<float>* freq() const { return arrays_.freq.get(); }
 
  private:
   static constexpr size_t kKept = 8;
   static inline std::mutex mutex_;
-  static inline std::vector<LargeBuffer> pool_;
-  LargeBuffer buffer_;
+  static inline std::vector<Arrays> pool_;
+  Arrays arrays_;
 };
 
 }  // namespace
@@ -85,27 +98,16 @@ uint64_t RunFft(const Job& job, const Correlator::Prepared& p, int t0, int t1,
   const int padded_h = job.extent.height + kh - 1;
   const Fft2d& fft = *p.fft;
   const size_t n = fft.spectrum_size();
-  // Per channel a tile and one or two results, then two spectra, carved
-  // from one workspace at multiples of 64 bytes (FFTW's plans assume the
-  // alignment of fftwf_malloc's arrays).
-  const auto round64 = [](size_t bytes) { return (bytes + 63) / 64 * 64; };
-  const size_t real_bytes = round64(fft.real_size() * sizeof(float));
-  const size_t complex_bytes = round64(n * sizeof(std::complex<float>));
   const int reals = channels * (second != nullptr ? 3 : 2);
-  Workspace work(reals * real_bytes + 2 * complex_bytes);
-  const auto real_at = [&](int i) {
-    return reinterpret_cast<float*>(work.data() + i * real_bytes);
-  };
+  const Workspace work(fft.real_size(), n, reals);
   std::vector<float*> tile, results, results2;
   for (int c = 0; c < channels; ++c) {
-    tile.push_back(real_at(c));
-    results.push_back(real_at(channels + c));
-    if (second != nullptr) results2.push_back(real_at(2 * channels + c));
+    tile.push_back(work.real(c));
+    results.push_back(work.real(channels + c));
+    if (second != nullptr) results2.push_back(work.real(2 * channels + c));
   }
-  auto* spectrum =
-      reinterpret_cast<std::complex<float>*>(work.data() + reals * real_bytes);
-  auto* freq = reinterpret_cast<std::complex<float>*>(
-      work.data() + reals * real_bytes + complex_bytes);
+  std::complex<float>* spectrum = work.spectrum();
+  std::complex<float>* freq = work.freq();
   const auto row_of = [&p](float* a, int r) {
     return a + static_cast<size_t>(r) * p.nw;
   };
