@@ -247,29 +247,35 @@ TEST_P(SimdTest, IntegerLanesEqualTheFloatEngineAndTheExactSums) {
 
 }  // namespace
 
-// compare's fused plan in the integer lanes: both results, the difference
-// and both saturated counts equal the float plans' (the same views made
-// planar), for antisymmetric kernels (the float plan's mirror pairs) and
-// kernels with both halves (its shared ring), with and without a
+// compare in the integer lanes: both results, the difference and both
+// saturated counts equal the float plans' (the same views made planar),
+// for antisymmetric kernels (the float plan's mirror pairs), kernels with
+// both halves (its shared ring) and symmetric kernels (one correlation
+// stored to both outputs, the difference zero), with and without a
 // difference output, in bands of rows.
 TEST_P(SimdTest, IntegerLanesCompareEqualsTheFloatPlans) {
   std::mt19937 rng(1717);
   int cases = 0;
+  int plans[2] = {0, 0};  // fused, symmetric
   for (int trial = 0; trial < 60; ++trial) {
     const int kh = 1 + static_cast<int>(rng() % 5);
     const int kw = 1 + static_cast<int>(rng() % 6);
     Kernel k = IntegerKernel(kh, kw, 12, rng);
-    if (trial % 3 == 0) {
-      // Antisymmetric: K - rot180 K.
+    if (trial % 3 != 2) {
+      // Antisymmetric (K - rot180 K) or symmetric (K + rot180 K: one
+      // correlation stored to both outputs).
       const Kernel r = convcorr::kernel::Rotate180(k);
+      const double sign = trial % 3 == 0 ? -1.0 : 1.0;
       std::vector<double> w(k.weights().size());
       for (size_t i = 0; i < w.size(); ++i) {
-        w[i] = k.weights()[i] - r.weights()[i];
+        w[i] = k.weights()[i] + sign * r.weights()[i];
       }
       k = Kernel(kh, kw, std::move(w));
     }
-    k = k.WithAnchor(static_cast<int>(rng() % kw),
-                     static_cast<int>(rng() % kh));
+    if (trial % 3 != 1) {
+      k = k.WithAnchor(static_cast<int>(rng() % kw),
+                       static_cast<int>(rng() % kh));
+    }
     if (!IntegerLanesFit(k)) continue;
     const int channels = 1 + static_cast<int>(rng() % 4);
     const int widths[] = {3, 32, 33, 97, 150};
@@ -281,7 +287,8 @@ TEST_P(SimdTest, IntegerLanesCompareEqualsTheFloatPlans) {
     const OutputSize size = sizes[rng() % 3];
     const Method method = rng() % 2 == 0 ? Method::kDirect : Method::kSparse;
     const PairCorrelator pair(k, method, size);
-    if (pair.plan() != PairCorrelator::Plan::kFused) continue;
+    if (pair.plan() == PairCorrelator::Plan::kTwoPasses) continue;
+    ++plans[pair.plan() == PairCorrelator::Plan::kFused ? 0 : 1];
     EngineOptions opt;
     opt.border = {
         rng() % 2 == 0 ? BorderMode::kReflect101 : BorderMode::kConstant,
@@ -337,4 +344,6 @@ TEST_P(SimdTest, IntegerLanesCompareEqualsTheFloatPlans) {
     ++cases;
   }
   EXPECT_GT(cases, 30);
+  EXPECT_GT(plans[0], 10);
+  EXPECT_GT(plans[1], 2);
 }
