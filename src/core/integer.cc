@@ -28,7 +28,11 @@ namespace {
 void LoadPaddedU8(const Job& job, int py, int px0, int px1, uint8_t* dst) {
   const ConstImageView& in = *job.in;
   const int lanes = job.lanes;
-  const auto value = static_cast<uint8_t>(job.border.value);
+  // The constant border's value, an integer in [0, 255] (RunsInteger);
+  // other borders never read it, whatever it holds.
+  const auto value = job.border.mode == BorderMode::kConstant
+                         ? static_cast<uint8_t>(job.border.value)
+                         : uint8_t{0};
   const int iy = BorderIndex(py + job.origin.y, in.height, job.border.mode);
   if (iy < 0) {
     std::fill(dst, dst + static_cast<size_t>(px1 - px0) * lanes, value);
