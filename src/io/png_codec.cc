@@ -415,14 +415,29 @@ class PngDecoder final : public Decoder {
   }
 
   // Looks over the chunk headers of a seekable file (12 bytes each, the
-  // data skipped): true if no chunk that could carry metadata (iCCP, eXIf,
-  // tEXt, zTXt, iTXt) follows the first IDAT.
+  // data skipped): true if no chunk that could carry the metadata the
+  // decoder keeps follows the first IDAT: no iCCP or eXIf, and no text
+  // chunk (tEXt, zTXt, iTXt) keyed for XMP or a raw EXIF profile, whose
+  // keyword (the data's first bytes, up to a NUL) is read for the test.
+  // Other text after the image data, such as the date chunks ImageMagick
+  // writes there, carries nothing an output keeps, so such a file still
+  // streams.
   static bool NoMetadataAfterData(Source& source) {
     if (!source.Seekable()) return false;
     const std::optional<uint64_t> size = source.Size();
     if (!size) return false;
-    static constexpr std::string_view kTextual[] = {"iCCP", "eXIf", "tEXt",
-                                                    "zTXt", "iTXt"};
+    static constexpr std::string_view kBinary[] = {"iCCP", "eXIf"};
+    static constexpr std::string_view kText[] = {"tEXt", "zTXt", "iTXt"};
+    // The keyword of the text chunk at `at`: whether it is one AddMetadata
+    // reads (a keyword is 1 to 79 bytes).
+    const auto kept_text = [&](uint64_t at, uint64_t length) {
+      char key[80] = {};
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(length, 80));
+      if (source.ReadAt(at + 8, key, n) != n) return true;
+      std::string_view k(key, n);
+      k = k.substr(0, k.find('\0'));
+      return k == kXmpKey || k == kRawExifKey;
+    };
     uint64_t at = 8;  // after the signature
     bool data_seen = false;
     // A bound on the walk: a file of millions of tiny chunks is read whole.
@@ -437,8 +452,11 @@ class PngDecoder final : public Decoder {
       if (type == "IDAT") {
         data_seen = true;
       } else if (data_seen) {
-        for (const std::string_view t : kTextual) {
+        for (const std::string_view t : kBinary) {
           if (type == t) return false;
+        }
+        for (const std::string_view t : kText) {
+          if (type == t && kept_text(at, length)) return false;
         }
       }
       at += 12 + length;

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <iterator>
@@ -62,6 +63,43 @@ TEST(CliStream, FileOutputEqualsTheWholeImagePath) {
   EXPECT_NE(alpha.err.find("4 channels, u8; streamed in bands"),
             std::string::npos)
       << alpha.err;
+}
+
+// A copy of the PNG `png` with a tEXt chunk inserted before IEND (its last
+// 12 bytes), as ImageMagick writes its date chunks after the image data.
+std::string WithTrailingText(std::string png, const std::string& key,
+                             const std::string& text) {
+  const std::string data = "tEXt" + key + std::string(1, '\0') + text;
+  uint32_t crc = 0xFFFFFFFFu;
+  for (const unsigned char c : data) {
+    crc ^= c;
+    for (int k = 0; k < 8; ++k)
+      crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  crc ^= 0xFFFFFFFFu;
+  const auto be32 = [](uint32_t v) {
+    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                       static_cast<char>(v >> 8), static_cast<char>(v)};
+  };
+  png.insert(png.size() - 12,
+             be32(static_cast<uint32_t>(data.size() - 4)) + data + be32(crc));
+  return png;
+}
+
+// Text after the image data that no output keeps (ImageMagick's dates)
+// does not stop a PNG from streaming: the file output, streamed, equals the
+// whole-image path's.
+TEST(CliStream, TrailingDateTextStillStreams) {
+  TempDir dir;
+  const std::filesystem::path in = dir / "late.png";
+  WriteBytes(in, WithTrailingText(ReadBytes(Photo("astronaut.png")),
+                                  "date:modify", "2026-12-02T07:30:00+00:00"));
+  const std::string out = (dir / "out.png").string();
+  RUN_OK(file, {"correlate", "-k", "sobel-x", in.string(), "-o", out, "-v"});
+  EXPECT_NE(file.err.find("streamed in bands"), std::string::npos) << file.err;
+  RUN_OK(piped, {"correlate", "-k", "sobel-x", in.string(), "-o", "-",
+                 "--format", "png"});
+  EXPECT_TRUE(ReadBytes(out) == piped.out);
 }
 
 // Peak resident memory of one run of the binary, in KiB (wait4).

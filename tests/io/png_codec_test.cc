@@ -760,6 +760,62 @@ std::string RawExifProfile(const Bytes& exif) {
   return s + "\n";
 }
 
+// Text after the image data that carries nothing the decoder keeps (the
+// date chunks ImageMagick writes there, a comment) leaves the metadata
+// first, so the file streams; XMP or a raw EXIF profile there, or an eXIf
+// chunk, does not (the image is then read whole, so that they reach the
+// outputs). Either way the metadata read is the same as after Finish.
+TEST(PngCodecTest, OnlyKeptMetadataAfterTheImageDataHoldsItWhole) {
+  const auto make = [](std::vector<Text> after) {
+    PngSpec s{.width = 3, .height = 2};
+    s.rows.assign(2, Bytes(3, 50));
+    s.texts = {{PNG_TEXT_COMPRESSION_NONE, "Comment", "before"}};
+    for (Text& t : after) {
+      t.after_image = true;
+      s.texts.push_back(t);
+    }
+    return MakePng(s);
+  };
+  const auto first = [](const Bytes& png) {
+    auto source = Source::FromMemory(png);
+    auto decoder = OpenPng(*source, kName);
+    const bool metadata_first = decoder->MetadataFirst();
+    const Metadata early = decoder->metadata();
+    const PixelFormat& f = decoder->format();
+    Bytes rows(f.RowBytes() * f.height);
+    decoder->ReadRows(reinterpret_cast<std::byte*>(rows.data()),
+                      static_cast<std::ptrdiff_t>(f.RowBytes()), f.height);
+    decoder->Finish();
+    if (metadata_first) {
+      // Nothing kept arrived late.
+      EXPECT_EQ(decoder->metadata().xmp, early.xmp);
+      EXPECT_EQ(decoder->metadata().exif, early.exif);
+      EXPECT_EQ(decoder->metadata().icc, early.icc);
+    }
+    return metadata_first;
+  };
+  EXPECT_TRUE(first(make({})));
+  EXPECT_TRUE(first(make(
+      {{PNG_TEXT_COMPRESSION_NONE, "date:create", "2026-12-02T07:30:00+00:00"},
+       {PNG_TEXT_COMPRESSION_NONE, "date:modify", "2026-12-02T07:30:00+00:00"},
+       {PNG_TEXT_COMPRESSION_zTXt, "Comment", "after"},
+       {PNG_ITXT_COMPRESSION_NONE, "Title", "t"}})));
+  // A keyword that only starts like a kept one is not kept.
+  EXPECT_TRUE(first(
+      make({{PNG_TEXT_COMPRESSION_NONE, "XML:com.adobe.xmp.extra", "x"}})));
+  for (const int compression :
+       {PNG_TEXT_COMPRESSION_NONE, PNG_TEXT_COMPRESSION_zTXt,
+        PNG_ITXT_COMPRESSION_NONE, PNG_ITXT_COMPRESSION_zTXt}) {
+    SCOPED_TRACE(compression);
+    EXPECT_FALSE(first(make({{PNG_TEXT_COMPRESSION_NONE, "date:create", "x"},
+                             {compression, "XML:com.adobe.xmp", kXmp}})));
+  }
+  EXPECT_FALSE(first(make({{PNG_TEXT_COMPRESSION_zTXt, "Raw profile type exif",
+                            RawExifProfile(MakeExif())}})));
+  const Bytes base = CvEncode(cv::Mat(2, 2, CV_8UC1, cv::Scalar(3)));
+  EXPECT_FALSE(first(Insert(base, ChunkAt(base, "IEND"), "eXIf", MakeExif())));
+}
+
 TEST(PngCodecTest, ReadsImageMagickRawExifProfile) {
   PngSpec s{.width = 2, .height = 2};
   s.rows.assign(2, Bytes(2, 1));
