@@ -30,15 +30,15 @@ HWY_INLINE hn::Vec<D> Tap(D, int16_t w, hn::Vec<D> wv, hn::Vec<D> v,
   return hn::Add(acc, hn::Mul(wv, v));
 }
 
-// Walks the taps over the row, kB vectors of output at a time, and hands
-// each finished vector to store(x, sum). The weight's test is taken once
-// per tap and kB vectors.
 // A vector of 8-bit samples widened to int16 lanes.
 template <class D>
 HWY_INLINE hn::Vec<D> LoadWide(D d, const uint8_t* p) {
   return hn::PromoteTo(d, hn::LoadU(hn::Rebind<uint8_t, D>(), p));
 }
 
+// Walks the taps over the row, kB vectors of output at a time, and hands
+// each finished vector to store(x, sum). The weight's test is taken once
+// per tap and kB vectors.
 template <class D, class Store>
 HWY_INLINE void WalkTaps(D d, const uint8_t* const* rows,
                          const TapGroupI16* groups, size_t ngroups,
