@@ -132,16 +132,11 @@ uint64_t EmitRowI16U8(const int16_t* acc, size_t n, bool abs, uint8_t* dst) {
   const hn::ScalableTag<int16_t> d;
   const hn::Rebind<uint8_t, decltype(d)> d8;
   const size_t lanes = hn::Lanes(d);
-  const auto max = hn::Set(d, 255);
   size_t outside = 0;
   size_t x = 0;
   for (; x + lanes <= n; x += lanes) {
-    auto v = hn::LoadU(d, acc + x);
-    if (abs) v = hn::Abs(v);
-    // DemoteTo saturates to [0, 255]: what rounding (none is needed) and
-    // saturation give for an integer.
-    outside += hn::CountTrue(d, hn::Or(hn::Lt(v, hn::Zero(d)), hn::Gt(v, max)));
-    hn::StoreU(hn::DemoteTo(d8, v), d8, dst + x);
+    hn::StoreU(ToU8(d, hn::LoadU(d, acc + x), abs, lanes, &outside), d8,
+               dst + x);
   }
   for (; x < n; ++x) {
     int v = acc[x];

@@ -245,8 +245,6 @@ TEST_P(SimdTest, IntegerLanesEqualTheFloatEngineAndTheExactSums) {
   EXPECT_GT(cases, 100);
 }
 
-}  // namespace
-
 // compare in the integer lanes: both results, the difference and both
 // saturated counts equal the float plans' (the same views made planar),
 // for antisymmetric kernels (the float plan's mirror pairs), kernels with
@@ -347,3 +345,28 @@ TEST_P(SimdTest, IntegerLanesCompareEqualsTheFloatPlans) {
   EXPECT_GT(plans[0], 10);
   EXPECT_GT(plans[1], 2);
 }
+
+// An 8-bit output of 32 MiB and more goes out through a row in L1 and
+// non-temporal stores (Job::stream): the same bytes and saturated count as
+// the float engine's.
+TEST_P(SimdTest, IntegerLanesStreamLargeOutputs) {
+  std::mt19937 rng(1818);
+  const int w = 4100, h = 2800;  // 34.4 MB of 8-bit RGB
+  const U8Image in(w, h, 3, rng);
+  const Kernel k(3, 3, {-1, 0, 1, -2, 0, 2, -1, 0, 1});
+  for (const bool abs : {false, true}) {
+    EngineOptions opt;
+    opt.abs = abs;
+    opt.threads = 2;
+    const Correlator correlator(k, Method::kSparse);
+    Output lanes(Depth::kU8, w, h, 3);
+    Output floats(Depth::kU8, w, h, 3);
+    const uint64_t sat_lanes = correlator.Run(in.Packed(), lanes.View(), opt);
+    const uint64_t sat_floats = correlator.Run(in.Planar(), floats.View(), opt);
+    EXPECT_TRUE(lanes.bytes == floats.bytes) << "abs " << abs;
+    EXPECT_EQ(sat_lanes, sat_floats);
+    EXPECT_GT(sat_lanes, 0u);
+  }
+}
+
+}  // namespace
