@@ -1,6 +1,7 @@
 // The direct and sparse strategies: every tap (or every non-zero tap) of
 // the kernel over a ring of kh + 3 padded rows per channel, dense kernels
-// four output rows at a time, strip by strip.
+// four output rows at a time, strip by strip; a float input's interior
+// columns straight from its rows (InPlaceColumns).
 #include <cstddef>
 #include <cstdint>
 
@@ -33,7 +34,8 @@ uint64_t RunDirect(const Job& job, const Taps& p, int y0, int y1) {
       job, p, ring, acc, strip, !p.dense.empty(), y0, y1,
       [&](int py, float* const* slots, int x0, int n, Scratch& scratch) {
         LoadPadded(job, py, x0, x0 + n + kw - 1, slots, scratch);
-      });
+      },
+      true);
 }
 
 }  // namespace convcorr::core::detail

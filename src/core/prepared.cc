@@ -8,51 +8,45 @@ namespace convcorr::core::detail {
 
 namespace {
 
-void BuildGroups(Correlator::Prepared& p, const kernel::Kernel& k,
-                 bool skip_zeros) {
-  p.offsets.clear();
-  p.weights.clear();
-  p.groups.clear();
+// The taps of `k` grouped by kernel row (zeros skipped if `skip_zeros`):
+// offsets and weights (as W) appended to the two tables, and a Group
+// {row, count, offsets, weights} per row with a tap.
+template <typename W, typename Group>
+void BuildTapGroups(const kernel::Kernel& k, bool skip_zeros,
+                    std::vector<int>& offsets, std::vector<W>& weights,
+                    std::vector<Group>& groups) {
+  offsets.clear();
+  weights.clear();
+  groups.clear();
   std::vector<std::pair<int, int>> spans;  // (row, count)
   for (int i = 0; i < k.rows(); ++i) {
     int count = 0;
     for (int j = 0; j < k.cols(); ++j) {
       if (skip_zeros && k.at(i, j) == 0.0) continue;
-      p.offsets.push_back(j);
-      p.weights.push_back(static_cast<float>(k.at(i, j)));
+      offsets.push_back(j);
+      weights.push_back(static_cast<W>(k.at(i, j)));
       ++count;
     }
     if (count > 0) spans.emplace_back(i, count);
   }
   size_t start = 0;
   for (auto [row, count] : spans) {
-    p.groups.push_back(
-        {row, count, p.offsets.data() + start, p.weights.data() + start});
+    groups.push_back(
+        {row, count, offsets.data() + start, weights.data() + start});
     start += count;
   }
+}
+
+void BuildGroups(Correlator::Prepared& p, const kernel::Kernel& k,
+                 bool skip_zeros) {
+  BuildTapGroups(k, skip_zeros, p.offsets, p.weights, p.groups);
 }
 
 // The integer lanes' taps, when `k` qualifies (IntegerLanesFit).
 void BuildIntegerTaps(Correlator::Prepared& p, const kernel::Kernel& k) {
   p.integer = IntegerLanesFit(k);
   if (!p.integer) return;
-  std::vector<std::pair<int, int>> spans;  // (row, count)
-  for (int i = 0; i < k.rows(); ++i) {
-    int count = 0;
-    for (int j = 0; j < k.cols(); ++j) {
-      if (k.at(i, j) == 0.0) continue;
-      p.i16_offsets.push_back(j);
-      p.i16_weights.push_back(static_cast<int16_t>(k.at(i, j)));
-      ++count;
-    }
-    if (count > 0) spans.emplace_back(i, count);
-  }
-  size_t start = 0;
-  for (auto [row, count] : spans) {
-    p.i16_groups.push_back({row, count, p.i16_offsets.data() + start,
-                            p.i16_weights.data() + start});
-    start += count;
-  }
+  BuildTapGroups(k, true, p.i16_offsets, p.i16_weights, p.i16_groups);
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 // t * stride + width) of a ring row, so a ring of kh + 3 rows holds every
 // term's row pass; the column pass (a dense kh x r kernel whose column t
 // reads term t) then sums all terms four output rows at a time, with no
-// full-size intermediate.
+// full-size intermediate. A float input's interior columns are read
+// where they lie (InPlaceColumns), without the padded copy.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -30,13 +31,24 @@ uint64_t RunSeparable(const Job& job, const Correlator::Prepared& prepared,
   Rows acc(channels, kRowBlock, strip * job.lanes);
   std::vector<float*> load(channels);
   for (int c = 0; c < channels; ++c) load[c] = padded.at(c, 0);
+  // A float input's interior columns are filtered across where they lie.
+  const InPlaceSpan span = InPlaceColumns(job);
+  std::vector<float> constant;
+  if (span.end > span.begin) {
+    constant.assign(static_cast<size_t>(job.padded_w) * job.lanes + kSlack,
+                    job.border.value);
+  }
   return WalkStrips(
       job, p, ring, acc, strip, true, y0, y1,
       [&](int py, float* const* slots, int x0, int n, Scratch& scratch) {
-        LoadPadded(job, py, x0, x0 + n + kw - 1, load.data(), scratch);
+        const bool in_place = x0 >= span.begin && x0 < span.end;
+        if (!in_place) {
+          LoadPadded(job, py, x0, x0 + n + kw - 1, load.data(), scratch);
+        }
         const size_t width = static_cast<size_t>(n) * job.lanes;
         for (int c = 0; c < channels; ++c) {
-          const float* row = load[c];
+          const float* row =
+              in_place ? InPlaceRow(job, py, c, x0, constant.data()) : load[c];
           for (int t = 0; t < terms; ++t) {
             TapRow(&row, &p.h_groups[t], 1, width,
                    slots[c] + static_cast<size_t>(t) * stride);

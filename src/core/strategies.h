@@ -10,6 +10,7 @@
 #include <complex>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "core/prepared.h"
 #include "core/store.h"
@@ -26,27 +27,62 @@ void ComputeRows(const float* const* rows, const Taps& t, int kh, size_t width,
 // Walks the band [y0, y1) strip by strip (output columns [x0, x0 + n),
 // StripWidth): fill(py, slots, x0, n, scratch) puts padded row py of the
 // strip into the ring slots, then `p` computes the output rows from the
-// ring into `acc`, which are stored.
+// ring into `acc`, which are stored. No strip straddles the ends of
+// InPlaceColumns; with `rows_in_place`, the strips inside it are computed
+// from the input rows where they lie (InPlaceRow), without the ring.
 template <typename Fill>
 uint64_t WalkStrips(const Job& job, const Taps& p, Rows& ring, Rows& acc,
-                    int strip, bool four, int y0, int y1, Fill fill) {
+                    int strip, bool four, int y0, int y1, Fill fill,
+                    bool rows_in_place = false) {
   const int kh = job.k->rows();
+  const int kw = job.k->cols();
   const int channels = job.packed ? 1 : job.in->channels;
+  const InPlaceSpan span = InPlaceColumns(job);
   Scratch scratch;
+  std::vector<float> constant;
+  std::vector<const float*> taps(kh + kRowBlock - 1);
   uint64_t saturated = 0;
-  for (int x0 = 0; x0 < job.extent.width; x0 += strip) {
-    const int n = std::min(strip, job.extent.width - x0);
-    const size_t width = static_cast<size_t>(n) * job.lanes;
-    WalkBand(
-        ring, channels, kh, y0, y1, four,
-        [&](int py, float* const* slots) { fill(py, slots, x0, n, scratch); },
-        [&](int y, int block, const auto& rows) {
+  const int cuts[] = {0, span.begin, span.end, job.extent.width};
+  for (int part = 0; part < 3; ++part) {
+    for (int x0 = cuts[part]; x0 < cuts[part + 1]; x0 += strip) {
+      const int n = std::min(strip, cuts[part + 1] - x0);
+      const size_t width = static_cast<size_t>(n) * job.lanes;
+      if (part == 1 && rows_in_place) {
+        if (constant.empty()) {
+          constant.assign(
+              static_cast<size_t>(job.padded_w) * job.lanes + kSlack,
+              job.border.value);
+        }
+        for (int y = y0; y < y1;) {
+          const int block = four && y + kRowBlock <= y1 ? kRowBlock : 1;
+          // The rows the next step reads first, on their way from memory
+          // while this step runs.
+          for (int i = 0; i < block; ++i) {
+            PrefetchPadded(job, y + kh + block - 1 + i, x0, x0 + n + kw - 1);
+          }
           for (int c = 0; c < channels; ++c) {
-            ComputeRows(rows(c), p, kh, width, block, acc, c);
+            for (int i = 0; i < kh + block - 1; ++i) {
+              taps[i] = InPlaceRow(job, y + i, c, x0, constant.data());
+            }
+            ComputeRows(taps.data(), p, kh, width, block, acc, c);
           }
           saturated +=
               EmitBlock(job, y, block, acc, 0, channels, scratch, x0, n);
-        });
+          y += block;
+        }
+        continue;
+      }
+      WalkBand(
+          ring, channels, kh, y0, y1, four,
+          [&](int py, float* const* slots) { fill(py, slots, x0, n, scratch); },
+          [&](int y, int block, const auto& rows) {
+            for (int c = 0; c < channels; ++c) {
+              ComputeRows(rows(c), p, kh, width, block, acc, c);
+            }
+            saturated +=
+                EmitBlock(job, y, block, acc, 0, channels, scratch, x0, n);
+          });
+    }
   }
   return saturated;
 }

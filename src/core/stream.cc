@@ -3,6 +3,8 @@
 #include <hwy/cache_control.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdlib>
 #include <mutex>
 #include <stdexcept>
 #include <utility>
@@ -136,6 +138,38 @@ void LoadPadded(const Job& job, int py, int px0, int px1, float* const* dst,
   };
   for (int px = px0; px < lo; ++px) edge(px);
   for (int px = hi; px < px1; ++px) edge(px);
+}
+
+InPlaceSpan InPlaceColumns(const Job& job) {
+  const ConstImageView& in = *job.in;
+  if (in.type != Depth::kF32 || !(job.packed || in.step == 1)) return {};
+  const int planes = job.packed ? 1 : in.channels;
+  for (int c = 0; c < planes; ++c) {
+    if (reinterpret_cast<uintptr_t>(in.base[c]) % alignof(float) != 0) {
+      return {};
+    }
+  }
+  if (in.row_bytes % static_cast<std::ptrdiff_t>(sizeof(float)) != 0) {
+    return {};
+  }
+  // Output column x reads input columns [x + origin.x, x + origin.x + kw -
+  // 1]; a strip ending at `end` reads up to kSlack - 1 samples past its
+  // last padded column.
+  const int kw = job.k->cols();
+  const int slack_px = (static_cast<int>(kSlack) + job.lanes - 1) / job.lanes;
+  const int begin = std::clamp(-job.origin.x, 0, job.extent.width);
+  const int end = std::clamp(in.width - job.origin.x - (kw - 1) - slack_px,
+                             begin, job.extent.width);
+  return {begin, end};
+}
+
+const float* InPlaceRow(const Job& job, int py, int c, int px0,
+                        const float* constant) {
+  const ConstImageView& in = *job.in;
+  const int iy = BorderIndex(py + job.origin.y, in.height, job.border.mode);
+  if (iy < 0) return constant;
+  return reinterpret_cast<const float*>(in.base[c] + RowOffset(in, iy)) +
+         static_cast<std::ptrdiff_t>(px0 + job.origin.x) * job.lanes;
 }
 
 void PrefetchPadded(const Job& job, int py, int px0, int px1) {

@@ -76,6 +76,24 @@ struct Scratch {
 void LoadPadded(const Job& job, int py, int px0, int px1, float* const* dst,
                 Scratch& s);
 
+// Float inputs stored as the row kernels read them (f32, interleaved as
+// the job's packed rows or planar with step 1, 4-byte aligned) need no
+// ring copy: the interior of a padded row is the input row itself. The
+// output columns [begin, end) whose padded columns, and the whole vectors
+// the row kernels read past them (up to kSlack samples), lie inside every
+// input row; begin == end when the input cannot be read in place.
+struct InPlaceSpan {
+  int begin = 0;
+  int end = 0;
+};
+InPlaceSpan InPlaceColumns(const Job& job);
+
+// Padded row py of plane c, from output column px0 (inside InPlaceColumns),
+// where it lies in the input; `constant`, a row of the border value, for a
+// row outside the image under a constant border.
+const float* InPlaceRow(const Job& job, int py, int c, int px0,
+                        const float* constant);
+
 // Asks for the input samples of padded row py, columns [px0, px1), to be
 // brought into the cache, so that a loader reading them next finds them
 // there instead of waiting on memory for most of its time.
