@@ -137,6 +137,10 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
   cmd->add_flag("--gray", o.gray, "Convert inputs to one channel first");
   cmd->add_flag("--filter-alpha", o.filter_alpha,
                 "Filter alpha like a colour channel instead of copying it");
+  cmd->add_flag("--linear", o.linear,
+                "Filter 8- and 16-bit samples in linear light: decoded with "
+                "the sRGB curve, filtered, encoded back (float images are "
+                "taken as linear)");
   cmd->add_option("--threads", o.threads,
                   "Threads for one filter and for deflating a large PNG "
                   "(default 0 = all cores)")

@@ -96,6 +96,7 @@ Setup MakeSetup(const FilterOptions& o, bool compare, core::Mode mode) {
   params.bias = o.bias + k.offset();
   params.abs = o.abs;
   params.filter_alpha = o.filter_alpha;
+  params.linear = o.linear;
   params.threads = o.threads;
   params.simd = !o.no_simd;
   params.method = ParseMethod(o.method);

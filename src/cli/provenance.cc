@@ -132,6 +132,8 @@ std::string OutputProvenance(const ProvenanceSettings& s, OutputRole role,
       YesNo(p.filter_alpha), RoundingName(p.rounding),
       s.depth.keep ? "keep" : DepthName(s.depth.depth), YesNo(s.decode.gray),
       YesNo(s.decode.auto_orient));
+  // Recorded only when on, so that earlier outputs stay current.
+  if (p.linear) t += " linear=yes";
   if (role == OutputRole::kDiff || role == OutputRole::kPanel) {
     t += " diff-range=" + DiffRangeValue(s.diff_range);
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/padding.h"
+#include "core/srgb.h"
 
 namespace convcorr::core {
 
@@ -197,6 +198,10 @@ PreparedFilter::PreparedFilter(PreparedFilter&&) noexcept = default;
 PreparedFilter& PreparedFilter::operator=(PreparedFilter&&) noexcept = default;
 
 bool PreparedFilter::ReadsSamples(int channels) const {
+  return !params_.linear && EngineReads(channels);
+}
+
+bool PreparedFilter::EngineReads(int channels) const {
   return use_ == Use::kFilter && correlator_ != nullptr &&
          params_.stride_y == 1 && params_.stride_x == 1 &&
          params_.rounding == Rounding::kSaturate && channels >= 1 &&
@@ -225,8 +230,8 @@ uint64_t PreparedFilter::RunRows(const ConstImageView& in, const ImageView& out,
 }
 
 bool PreparedFilter::StreamsSamples(int channels, Depth type) const {
-  return ReadsSamples(channels) &&
-         !(type == Depth::kF32 && method_ == Method::kFft);
+  const bool floats = type == Depth::kF32 || Linear(type);
+  return EngineReads(channels) && !(floats && method_ == Method::kFft);
 }
 
 EngineOptions PreparedFilter::engine_options() const {
@@ -301,6 +306,25 @@ Image Strided(Image img, const FilterParams& params) {
 }  // namespace
 
 Image PreparedFilter::Filter(const Image& in) const {
+  if (!Linear(in.depth)) return FilterAsIs(in);
+  Image linear = in;
+  ImageToLinear(linear);
+  Image result = FilterAsIs(linear);
+  ImageToSrgb(result, in.depth);
+  return result;
+}
+
+FilterPairResult PreparedFilter::FilterPair(const Image& in) const {
+  if (!Linear(in.depth)) return FilterPairAsIs(in);
+  Image linear = in;
+  ImageToLinear(linear);
+  FilterPairResult result = FilterPairAsIs(linear);
+  ImageToSrgb(result.correlate, in.depth);
+  ImageToSrgb(result.convolve, in.depth);
+  return result;
+}
+
+Image PreparedFilter::FilterAsIs(const Image& in) const {
   if (params_.imagemagick) {
     // ImageMagick's own sums, in double on its quanta, alpha included.
     return Strided(
@@ -329,7 +353,7 @@ Image PreparedFilter::Filter(const Image& in) const {
   return Strided(std::move(result), params_);
 }
 
-FilterPairResult PreparedFilter::FilterPair(const Image& in) const {
+FilterPairResult PreparedFilter::FilterPairAsIs(const Image& in) const {
   if (params_.imagemagick) {
     const auto run = [&](const kernel::Kernel& k) {
       return Strided(

@@ -34,8 +34,12 @@ struct FilterParams {
   OutputSize size = OutputSize::kSame;
   double scale = 1.0;  // result = scale * sum + bias
   double bias = 0.0;
-  bool abs = false;               // write |result|
-  bool filter_alpha = false;      // filter alpha like a colour channel
+  bool abs = false;           // write |result|
+  bool filter_alpha = false;  // filter alpha like a colour channel
+  // 8- and 16-bit colour samples are sRGB-encoded: filter them in linear
+  // light (core/srgb.h) and encode the results back; alpha and float
+  // images as they are.
+  bool linear = false;
   int threads = 0;                // 0 = all cores
   bool simd = true;               // false: the reference (--no-simd)
   Method method = Method::kAuto;  // for the SIMD engine
@@ -97,6 +101,7 @@ class PreparedFilter {
   // That takes the fast engine, no stride and saturating rounding; else
   // Filter on planes. Alpha (the last of 2 or 4 channels) is carried as
   // Filter carries it, unless filter_alpha.
+  // Not with params.linear: Run does not apply the curve.
   bool ReadsSamples(int channels) const;
   // The Use::kFilter result of every channel of `in` stored straight into
   // `out` (core/engine.h): channels as in, size OutputExtent. Returns the
@@ -107,13 +112,17 @@ class PreparedFilter {
   // True when Stream can filter an input of `channels` samples of `type`
   // band by band: where ReadsSamples is, except float inputs with the fft
   // strategy (which falls back to direct on NaN or infinity anywhere in
-  // the image, so it needs the whole image first).
+  // the image, so it needs the whole image first). With params.linear the
+  // engine reads linear floats, so 8- and 16-bit inputs with the fft
+  // strategy do not stream either.
   bool StreamsSamples(int channels, Depth type) const;
   // Run, band by band: rows are read from `source`, filtered and written
   // to `sink` as they go, the three overlapping, in memory of the order
   // of width x (kernel height + band) rows (PlanBands), whatever the
-  // height. The samples are Run's. Rethrows the first error of the
-  // source, the sink or the engine, after every stage has stopped.
+  // height. The samples are Run's (with params.linear, Filter's then
+  // Quantize's: the rows are taken to linear floats on the way in and
+  // encoded and quantized on the way out). Rethrows the first error of
+  // the source, the sink or the engine, after every stage has stopped.
   uint64_t Stream(const StreamShape& shape, RowSource& source, RowSink& sink,
                   int band_rows = 0) const;
   // For a Use::kCompare preparation: true when StreamPair can take an
@@ -139,6 +148,19 @@ class PreparedFilter {
  private:
   PreparedFilter(const kernel::Kernel& k, const kernel::Kernel& conv_k,
                  const FilterParams& params, Use use);
+  // params.linear for an input of `type` (not float).
+  bool Linear(Depth type) const {
+    return params_.linear && type != Depth::kF32;
+  }
+  // ReadsSamples whatever params.linear says.
+  bool EngineReads(int channels) const;
+  // Filter, FilterPair, Stream and StreamPair on samples as they are.
+  Image FilterAsIs(const Image& in) const;
+  FilterPairResult FilterPairAsIs(const Image& in) const;
+  uint64_t StreamAsIs(const StreamShape& shape, RowSource& source,
+                      RowSink& sink, int band_rows) const;
+  void StreamPairAsIs(const StreamShape& shape, RowSource& source,
+                      PairSink& sink, int band_rows) const;
   EngineOptions engine_options() const;
   // Run's rows options.row_begin..row_end: the engine on the colour
   // channels, and alpha (the last of 2 or 4 channels) carried unless

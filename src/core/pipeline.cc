@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <memory>
@@ -19,6 +20,7 @@
 
 #include "core/filter.h"
 #include "core/large_buffer.h"
+#include "core/srgb.h"
 
 namespace convcorr::core {
 
@@ -284,8 +286,144 @@ ImageView PlanarRing(LargeBuffer& buf, int width, int height, int channels,
 
 }  // namespace
 
+namespace {
+
+// --linear's ends of a stream: rows of 8- or 16-bit sRGB-encoded samples
+// read as linear floats (alpha, the last of 2 or 4 channels, unchanged
+// but for the type), and float results encoded back in the input's scale,
+// then rounded and saturated to the output's type as Quantize does.
+int AlphaLane(int channels) {
+  return channels == 2 || channels == 4 ? channels - 1 : -1;
+}
+
+class LinearSource final : public RowSource {
+ public:
+  LinearSource(RowSource& inner, const StreamShape& shape)
+      : inner_(inner),
+        type_(shape.in_type),
+        samples_(static_cast<size_t>(shape.width) * shape.channels),
+        channels_(shape.channels),
+        max_(static_cast<float>(DepthMax(shape.in_type))) {}
+  void Read(std::byte* dst, std::ptrdiff_t stride, int rows) override {
+    const size_t row_bytes = samples_ * SampleBytes(type_);
+    buffer_.resize(row_bytes * rows);
+    inner_.Read(buffer_.data(), static_cast<std::ptrdiff_t>(row_bytes), rows);
+    for (int r = 0; r < rows; ++r) {
+      auto* out = reinterpret_cast<float*>(dst + r * stride);
+      const std::byte* in = buffer_.data() + r * row_bytes;
+      for (size_t i = 0; i < samples_; ++i) {
+        out[i] = SampleAt(in + i * SampleBytes(type_), type_);
+      }
+      RowToLinear(out, samples_, max_, channels_, AlphaLane(channels_));
+    }
+  }
+  void Finish() override { inner_.Finish(); }
+
+ private:
+  RowSource& inner_;
+  Depth type_;
+  size_t samples_;
+  int channels_;
+  float max_;
+  std::vector<std::byte> buffer_;
+};
+
+class SrgbSink final : public RowSink {
+ public:
+  SrgbSink(RowSink& inner, const StreamShape& shape, int out_width)
+      : inner_(inner),
+        in_type_(shape.in_type),
+        out_type_(shape.out_type),
+        samples_(static_cast<size_t>(out_width) * shape.channels),
+        channels_(shape.channels) {}
+  void Write(const std::byte* src, std::ptrdiff_t stride, int rows) override {
+    const size_t row_bytes = samples_ * SampleBytes(out_type_);
+    row_.resize(samples_);
+    bytes_.resize(row_bytes * rows);
+    const auto max = static_cast<float>(DepthMax(in_type_));
+    for (int r = 0; r < rows; ++r) {
+      std::memcpy(row_.data(), src + r * stride, samples_ * sizeof(float));
+      RowToSrgb(row_.data(), samples_, max, channels_, AlphaLane(channels_));
+      saturated_ += QuantizeSaturate(row_.data(), samples_, out_type_);
+      std::byte* out = bytes_.data() + r * row_bytes;
+      for (size_t i = 0; i < samples_; ++i) {
+        if (out_type_ == Depth::kU8) {
+          out[i] = static_cast<std::byte>(static_cast<uint8_t>(row_[i]));
+        } else if (out_type_ == Depth::kU16) {
+          const auto v = static_cast<uint16_t>(row_[i]);
+          std::memcpy(out + 2 * i, &v, 2);
+        } else {
+          std::memcpy(out + 4 * i, &row_[i], 4);
+        }
+      }
+    }
+    inner_.Write(bytes_.data(), static_cast<std::ptrdiff_t>(row_bytes), rows);
+  }
+  void Finish() override { inner_.Finish(); }
+  uint64_t saturated() const { return saturated_; }
+
+ private:
+  RowSink& inner_;
+  Depth in_type_;
+  Depth out_type_;
+  size_t samples_;
+  int channels_;
+  std::vector<float> row_;
+  std::vector<std::byte> bytes_;
+  uint64_t saturated_ = 0;
+};
+
+// compare's float results encoded back in place before the sink sees them.
+class SrgbPairSink final : public PairSink {
+ public:
+  SrgbPairSink(PairSink& inner, const StreamShape& shape)
+      : inner_(inner),
+        colour_(AlphaLane(shape.channels) < 0 ? shape.channels
+                                              : shape.channels - 1),
+        max_(static_cast<float>(DepthMax(shape.in_type))) {}
+  void Rows(const ImageView& correlate, const ImageView& convolve, int y0,
+            int y1) override {
+    for (const ImageView* v : {&correlate, &convolve}) {
+      for (int c = 0; c < colour_; ++c) {
+        for (int y = y0; y < y1; ++y) {
+          RowToSrgb(reinterpret_cast<float*>(v->base[c] + RowOffset(*v, y)),
+                    static_cast<size_t>(v->width), max_, 1, -1);
+        }
+      }
+    }
+    inner_.Rows(correlate, convolve, y0, y1);
+  }
+  void Finish() override { inner_.Finish(); }
+
+ private:
+  PairSink& inner_;
+  int colour_;
+  float max_;
+};
+
+}  // namespace
+
 uint64_t PreparedFilter::Stream(const StreamShape& shape, RowSource& source,
                                 RowSink& sink, int band_rows) const {
+  if (!Linear(shape.in_type)) {
+    return StreamAsIs(shape, source, sink, band_rows);
+  }
+  if (!StreamsSamples(shape.channels, shape.in_type)) {
+    throw std::logic_error("PreparedFilter::Stream: not a streaming run");
+  }
+  LinearSource linear(source, shape);
+  const Extent e =
+      OutputExtent(shape.width, shape.height, applied_, params_.size);
+  SrgbSink srgb(sink, shape, e.width);
+  StreamShape floats = shape;
+  floats.in_type = Depth::kF32;
+  floats.out_type = Depth::kF32;
+  StreamAsIs(floats, linear, srgb, band_rows);
+  return srgb.saturated();
+}
+
+uint64_t PreparedFilter::StreamAsIs(const StreamShape& shape, RowSource& source,
+                                    RowSink& sink, int band_rows) const {
   if (!StreamsSamples(shape.channels, shape.in_type)) {
     throw std::logic_error("PreparedFilter::Stream: not a streaming run");
   }
@@ -317,15 +455,31 @@ uint64_t PreparedFilter::Stream(const StreamShape& shape, RowSource& source,
 }
 
 bool PreparedFilter::StreamsPair(int channels, Depth type) const {
+  const bool floats = type == Depth::kF32 || Linear(type);
   return use_ == Use::kCompare && (pair_ != nullptr || pass_corr_ != nullptr) &&
          !params_.imagemagick && params_.stride_y == 1 &&
          params_.stride_x == 1 && params_.rounding == Rounding::kSaturate &&
-         channels >= 1 && channels <= 4 &&
-         !(type == Depth::kF32 && method_ == Method::kFft);
+         channels >= 1 && channels <= 4 && !(floats && method_ == Method::kFft);
 }
 
 void PreparedFilter::StreamPair(const StreamShape& shape, RowSource& source,
                                 PairSink& sink, int band_rows) const {
+  if (!Linear(shape.in_type)) {
+    StreamPairAsIs(shape, source, sink, band_rows);
+    return;
+  }
+  if (!StreamsPair(shape.channels, shape.in_type)) {
+    throw std::logic_error("PreparedFilter::StreamPair: not a streaming run");
+  }
+  LinearSource linear(source, shape);
+  SrgbPairSink srgb(sink, shape);
+  StreamShape floats = shape;
+  floats.in_type = Depth::kF32;
+  StreamPairAsIs(floats, linear, srgb, band_rows);
+}
+
+void PreparedFilter::StreamPairAsIs(const StreamShape& shape, RowSource& source,
+                                    PairSink& sink, int band_rows) const {
   if (!StreamsPair(shape.channels, shape.in_type)) {
     throw std::logic_error("PreparedFilter::StreamPair: not a streaming run");
   }

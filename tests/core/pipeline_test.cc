@@ -317,6 +317,92 @@ TEST(Pipeline, StreamPairEqualsFilterPair) {
   CheckPair(f, 3, Depth::kU8, 40, 61, 3, rng);
 }
 
+// The planes of interleaved samples, the last of 2 or 4 channels as alpha.
+Image ToImageWithAlpha(const Samples& s) {
+  Image img = ToImage(s);
+  if (s.channels == 2 || s.channels == 4) {
+    img.alpha = std::move(img.color.back());
+    img.color.pop_back();
+  }
+  return img;
+}
+
+// --linear: streamed, the rows go to linear floats on the way in and are
+// encoded and quantized on the way out, giving Filter's samples then
+// Quantize's, for every row strategy, channel layout (alpha carried or
+// filtered) and output type; the fft strategy does not stream them.
+TEST(Pipeline, LinearStreamEqualsFilterThenQuantize) {
+  std::mt19937 rng(37);
+  for (const Method m :
+       {Method::kDirect, Method::kSparse, Method::kSeparable}) {
+    for (const Depth in : {Depth::kU8, Depth::kU16}) {
+      for (const int channels : {1, 2, 3, 4}) {
+        FilterParams p;
+        p.linear = true;
+        p.method = m;
+        p.filter_alpha = rng() % 2 == 0;
+        p.threads = 1 + static_cast<int>(rng() % 2);
+        p.bias = rng() % 2 ? 0.0 : -20.0;  // some sums below 0
+        const kernel::Kernel k = m == Method::kSeparable
+                                     ? kernel::Kernel(3, 2, {1, 2, 2, 4, 1, 2})
+                                     : RandomKernel(3, 4, rng);
+        const PreparedFilter f(k, p, PreparedFilter::Use::kFilter);
+        EXPECT_FALSE(f.ReadsSamples(channels));
+        ASSERT_TRUE(f.StreamsSamples(channels, in));
+        const Samples samples = Random(37, 29, channels, in, rng);
+        for (const Depth out : {in, Depth::kF32}) {
+          Image want = f.Filter(ToImageWithAlpha(samples));
+          const uint64_t want_sat = f.Quantize(want, out);
+          Samples streamed(want.width, want.height, channels, out);
+          SamplesSource source(samples);
+          SamplesSink sink(streamed);
+          const uint64_t sat =
+              f.Stream({37, 29, channels, in, out}, source, sink, 5);
+          EXPECT_EQ(sat, want_sat);
+          const Image got = ToImageWithAlpha(streamed);
+          for (int c = 0; c < static_cast<int>(want.color.size()); ++c) {
+            EXPECT_TRUE(got.color[c].data == want.color[c].data)
+                << MethodName(m) << " channel " << c << " of " << channels;
+          }
+          if (want.alpha) {
+            EXPECT_TRUE(got.alpha->data == want.alpha->data);
+          }
+        }
+      }
+    }
+  }
+  FilterParams p;
+  p.linear = true;
+  p.method = Method::kFft;
+  const PreparedFilter fft(RandomKernel(5, 5, rng), p,
+                           PreparedFilter::Use::kFilter);
+  EXPECT_FALSE(fft.StreamsSamples(3, Depth::kU8));
+}
+
+// compare --linear: both results streamed are FilterPair's, encoded back.
+TEST(Pipeline, LinearStreamPairEqualsFilterPair) {
+  std::mt19937 rng(41);
+  FilterParams p;
+  p.linear = true;
+  const kernel::Kernel k(3, 3, {1, 2, 0, 0, 1, 0, 0, 0, 3});
+  const PreparedFilter f(k, k, p);
+  for (const int channels : {3, 4}) {
+    ASSERT_TRUE(f.StreamsPair(channels, Depth::kU8));
+    const Samples in = Random(41, 33, channels, Depth::kU8, rng);
+    const FilterPairResult whole = f.FilterPair(ToImageWithAlpha(in));
+    PairPlanes got(whole.correlate.width, whole.correlate.height, channels);
+    SamplesSource source(in);
+    f.StreamPair({41, 33, channels, Depth::kU8, Depth::kF32}, source, got, 7);
+    for (int c = 0; c < 3; ++c) {
+      EXPECT_TRUE(got.corr[c].data == whole.correlate.color[c].data);
+      EXPECT_TRUE(got.conv[c].data == whole.convolve.color[c].data);
+    }
+    if (channels == 4) {
+      EXPECT_TRUE(got.corr[3].data == whole.correlate.alpha->data);
+    }
+  }
+}
+
 // A tall image of one column band after another, the fft strategy's
 // tiles spanning bands, and a kernel taller than a band.
 TEST(Pipeline, TallImagesAndTallKernels) {
@@ -343,14 +429,6 @@ TEST(Pipeline, FloatInputWithFftDoesNotStream) {
   EXPECT_TRUE(f.StreamsSamples(3, Depth::kU8));
   EXPECT_TRUE(f.StreamsSamples(4, Depth::kU8));
   EXPECT_FALSE(f.StreamsSamples(4, Depth::kF32));
-}
-
-// The planes of interleaved samples whose last channel is alpha.
-Image ToImageWithAlpha(const Samples& s) {
-  Image img = ToImage(s);
-  img.alpha = std::move(img.color.back());
-  img.color.pop_back();
-  return img;
 }
 
 // Alpha streams too (gray + alpha, RGBA): carried beside the colour
