@@ -21,13 +21,18 @@ mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# name | kernel spec | photo | symmetric (the difference must be 0)
+# name | kernel spec | photo | symmetric (the difference must be 0) |
+# options of compare, if any
 entries=(
   "emboss|emboss|chelsea.png|no"
   "sobel-x|sobel-x|camera.png|no"
   "motion|motion:15,30|coffee.png|no"
   "shift|shift:12,0|camera.png|no"
   "random|@samples/kernels/random5x5.txt|astronaut.png|no"
+  # Point lights: each star prints the F drawn in psf-f.png, as drawn under
+  # convolve and rotated under correlate; --scale 3 brightens them as an
+  # over-exposed photo shows its highlights.
+  "psf|@samples/kernels/psf-f.png|hubble-crop.jpg|no|--scale 3"
   "gaussian|gaussian:2|astronaut.png|yes"
   "laplacian|laplacian|camera.png|yes"
 )
@@ -41,9 +46,10 @@ table=$out/stats.md
   echo "| --- | --- | --- | ---: | ---: | ---: | ---: |"
 } >"$tmp/stats.md"
 for entry in "${entries[@]}"; do
-  IFS='|' read -r name spec photo symmetric <<<"$entry"
+  IFS='|' read -r name spec photo symmetric options <<<"$entry"
   stem=${photo%.*}
-  json=$("$bin" compare -k "$spec" --panel --json -q \
+  read -r -a extra <<<"${options:-}"
+  json=$("$bin" compare -k "$spec" "${extra[@]}" --panel --json -q \
     "samples/photos/$photo" -o "$tmp/$name")
   "$bin" correlate -k identity -q "$tmp/$name/$stem.panel.png" \
     -o "$out/$name.jpg"
@@ -59,8 +65,10 @@ for entry in "${entries[@]}"; do
     echo "gallery: $spec is asymmetric but convolve and correlate agree" >&2
     exit 1
   fi
-  printf '| [%s](%s.jpg) | `%s` | %s | %.3f | %.1f | %.2f | %.1f%% |\n' \
-    "$name" "$name" "$spec" "$photo" "$asym" "$max" "$mean" \
+  kernel="\`$spec\`"
+  [[ -n ${options:-} ]] && kernel+=" with \`$options\`"
+  printf '| [%s](%s.jpg) | %s | %s | %.3f | %.1f | %.2f | %.1f%% |\n' \
+    "$name" "$name" "$kernel" "$photo" "$asym" "$max" "$mean" \
     "$(awk -v s="$share" 'BEGIN { print s * 100 }')" >>"$tmp/stats.md"
 done
 mv "$tmp/stats.md" "$table"

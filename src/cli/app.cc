@@ -77,7 +77,8 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
   cmd->add_option("-k,--kernel", o.kernel_spec,
                   "Kernel spec: rows '1,0,-1; 2,0,-2; 1,0,-1' (quoted), "
                   "'WxH+X+Y:...', a name like 'sobel-x' or 'gaussian:1.5' "
-                  "(convcorr kernel --list), or @FILE")
+                  "(convcorr kernel --list), or @FILE (text, or an image "
+                  "drawn as the point-spread function)")
       ->required();
   cmd->add_option("inputs", o.inputs,
                   "Input images, directories (their images; -r recurses) or - "
@@ -127,6 +128,9 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
   cmd->add_flag(
       "--normalize", o.normalize,
       "Scale by 1/sum(K) (1/sum of positive weights if the sum is 0)");
+  cmd->add_flag("--psf-raw", o.psf_raw,
+                "An image kernel (-k @FILE.png) with its samples as they are "
+                "(0..1, float as stored) instead of normalised to sum 1");
   cmd->add_option("--scale", o.scale, "Multiply the sum by S (default 1)");
   cmd->add_option("--bias", o.bias, "Add B after scaling (default 0)");
   cmd->add_flag("--abs", o.abs, "Write |result|");
@@ -284,10 +288,13 @@ std::unique_ptr<CommandLine> DefineCommandLine() {
   kern->footer(HelpFooter("kernel"));
   kern->add_option("spec", ko.spec,
                    "Kernel spec: inline rows, 'WxH+X+Y:...', a named kernel "
-                   "(--list) or @FILE");
+                   "(--list) or @FILE (text or image)");
   kern->add_flag("--list", ko.list,
                  "List every named kernel with its parameters and what it is");
   kern->add_option("--anchor", ko.anchor, "Anchor X,Y");
+  kern->add_flag("--psf-raw", ko.psf_raw,
+                 "An image kernel (@FILE.png) with its samples as they are "
+                 "instead of normalised to sum 1");
   WordOption(kern->add_option("--to", ko.to,
                               "Print the kernel for another tool: " +
                                   WordsHelp(KernelFormatWords())),
@@ -311,6 +318,9 @@ std::unique_ptr<CommandLine> DefineCommandLine() {
                                  "): " + WordsHelp(BorderWords())),
              BorderWords(), ParseBorder);
   sig->add_option("--anchor", so.anchor, "Anchor X,Y");
+  sig->add_flag("--psf-raw", so.psf_raw,
+                "An image kernel (@FILE.png) with its samples as they are "
+                "instead of normalised to sum 1");
   WordOption(sig->add_option(
                  "--compat", so.compat,
                  "Match another tool's numbers: " + WordsHelp(CompatWords()) +

@@ -21,6 +21,7 @@
 #include "cli/compare_bands.h"
 #include "cli/exit_codes.h"
 #include "cli/format.h"
+#include "cli/kernel_source.h"
 #include "cli/parse.h"
 #include "cli/plan.h"
 #include "cli/provenance.h"
@@ -34,7 +35,6 @@
 #include "io/image_io.h"
 #include "io/provenance.h"
 #include "kernel/kernel.h"
-#include "kernel/spec.h"
 
 namespace convcorr::cli {
 
@@ -74,7 +74,13 @@ Setup MakeSetup(const FilterOptions& o, bool compare, core::Mode mode) {
                 "--compat numpy: NumPy convolves 1-D arrays only; use it with "
                 "signal, or --compat scipy for images");
   }
-  kernel::Kernel k = ApplyAnchor(kernel::ParseSpec(o.kernel_spec), o.anchor);
+  // Read as a number so that 2.5e8 is accepted; a whole count of pixels.
+  // Checked before the kernel, which may be an image read with it.
+  CheckRange(kMaxPixelsRange, o.max_pixels);
+  KernelSourceOptions source;
+  source.psf_raw = o.psf_raw;
+  source.max_pixels = static_cast<uint64_t>(o.max_pixels);
+  kernel::Kernel k = ApplyAnchor(ReadKernel(o.kernel_spec, source), o.anchor);
   // The tool's anchor for even sizes, per mode where the tool's differ
   // (PyTorch): compare then correlates with k and convolves with conv_k.
   kernel::Kernel conv_k = k;
@@ -117,8 +123,6 @@ Setup MakeSetup(const FilterOptions& o, bool compare, core::Mode mode) {
   }
   // Also checked by CLI11 (app.cc), as the options are read.
   CheckRange(kThreadsRange, o.threads);
-  // Read as a number so that 2.5e8 is accepted; a whole count of pixels.
-  CheckRange(kMaxPixelsRange, o.max_pixels);
   CheckRange(kQualityRange, o.quality);
   std::vector<std::string> notes;
   if (o.normalize) {

@@ -268,6 +268,9 @@ const std::vector<Example>& Examples() {
       {"convolve",
        "convcorr convolve -k '1 2 1' --normalize photo.jpg -o smooth.png",
        "Weights written out: quote a kernel that has spaces"},
+      {"convolve", "convcorr convolve -k @psf.png photo.jpg -o bokeh.png",
+       "A kernel drawn as an image, the point-spread function: each point "
+       "light becomes the drawing (weights normalised to sum 1)"},
       {"correlate",
        "convcorr correlate -k sobel-x --depth f32 photo.jpg -o gx.tif",
        "The kernel as written (OpenCV's filter2D, CNN layers), signed float "

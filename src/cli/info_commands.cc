@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/format.h"
+#include "cli/kernel_source.h"
 #include "cli/parse.h"
 #include "cli/report.h"
 #include "common/error.h"
@@ -18,7 +19,6 @@
 #include "kernel/formats.h"
 #include "kernel/kernel.h"
 #include "kernel/named.h"
-#include "kernel/spec.h"
 
 namespace convcorr::cli {
 
@@ -35,6 +35,7 @@ int ListNamedKernels(const KernelOptions& o) {
   if (!o.spec.empty()) drop("'" + o.spec + "'");
   if (!o.to.empty()) drop("--to");
   if (!o.anchor.empty()) drop("--anchor");
+  if (o.psf_raw) drop("--psf-raw");
   const std::vector<kernel::NamedKernelInfo> kernels = kernel::NamedKernels();
   std::string t;
   if (o.json) {
@@ -61,11 +62,52 @@ int ListNamedKernels(const KernelOptions& o) {
   return kExitOk;
 }
 
+const char* ChannelsName(int channels) {
+  switch (channels) {
+    case 1:
+      return "gray";
+    case 2:
+      return "gray+alpha";
+    case 3:
+      return "colour";
+    default:
+      return "colour+alpha";
+  }
+}
+
+// What an image kernel was made from, for the text report.
+std::string ImageLine(const ImageKernelInfo& i) {
+  std::string t = fmt::format("from image '{}' ({}, {}): ", i.path,
+                              ChannelsName(i.channels), DepthName(i.depth));
+  t += i.channels >= 3 ? "BT.601 luma" : "the samples";
+  if (i.channels % 2 == 0) t += " times alpha";
+  t += i.depth == core::Depth::kF32 ? ", as stored" : ", scaled to 0..1";
+  if (i.normalized) {
+    t += fmt::format(", divided by their sum {:.6g} (--psf-raw keeps them)\n",
+                     i.sample_sum);
+  } else {
+    t += fmt::format(", not normalised (--psf-raw): they sum to {:.6g}\n",
+                     i.sample_sum);
+  }
+  return t;
+}
+
+nlohmann::json ImageJson(const ImageKernelInfo& i) {
+  return {{"file", i.path},
+          {"channels", i.channels},
+          {"depth", DepthName(i.depth)},
+          {"sample_sum", DoubleJson(i.sample_sum)},
+          {"normalized", i.normalized}};
+}
+
 }  // namespace
 
 int RunKernel(const KernelOptions& o) {
   if (o.list) return ListNamedKernels(o);
-  const kernel::Kernel k = ApplyAnchor(kernel::ParseSpec(o.spec), o.anchor);
+  KernelSourceOptions source_options;
+  source_options.psf_raw = o.psf_raw;
+  const KernelSource source = ReadKernelSource(o.spec, source_options);
+  const kernel::Kernel k = ApplyAnchor(source.kernel, o.anchor);
   if (!o.to.empty()) {
     const kernel::KernelFormat format = ParseKernelFormat(o.to);
     if (o.json) {
@@ -107,12 +149,14 @@ int RunKernel(const KernelOptions& o) {
         {"centro_symmetric", a.centro_symmetric},
         {"convolve_equals_correlate", a.convolve_equals_correlate},
     };
+    if (source.image) j["image"] = ImageJson(*source.image);
     fmt::print("{}\n", j.dump());
     return kExitOk;
   }
   std::string t;
   t += fmt::format("kernel '{}': {}x{} (columns x rows), anchor x={} y={}\n",
                    o.spec, k.cols(), k.rows(), k.anchor_x(), k.anchor_y());
+  if (source.image) t += ImageLine(*source.image);
   t += FormatMatrix(k, "  ");
   t += fmt::format(
       "rotated 180 degrees (what correlate uses to convolve), anchor x={} "
@@ -263,7 +307,9 @@ int RunGrad(const SignalOptions& o, const std::vector<double>& x,
 
 int RunSignal(const SignalOptions& o) {
   const std::vector<double> values = ParseValues(o.values);
-  kernel::Kernel k = ApplyAnchor(kernel::ParseSpec(o.kernel_spec), o.anchor);
+  KernelSourceOptions source;
+  source.psf_raw = o.psf_raw;
+  kernel::Kernel k = ApplyAnchor(ReadKernel(o.kernel_spec, source), o.anchor);
   if (k.rows() != 1 && k.cols() != 1) {
     throw Error(ErrorKind::kUsage,
                 fmt::format("kernel spec '{}': signal needs a 1-D kernel (1xN "

@@ -117,7 +117,10 @@ std::string ManPage(const CLI::App& app, std::string_view version) {
            "quoted: '1,0,-1; 2,0,-2; 1,0,-1' (rows split by ; or a newline, "
            "values by commas or spaces, fractions such as 1/16 allowed); the "
            "ImageMagick form 'WxH+X+Y:v,v,...'; @FILE, a text file of rows "
-           "(or a NumPy .npy or libvips .mat file); or one of these named "
+           "(or a NumPy .npy or libvips .mat file), or an image (.png, "
+           ".jpg, .tif, .pgm, .pfm, ...) drawn as the point-spread "
+           "function: its gray values or BT.601 luma times alpha, "
+           "normalised to sum 1 unless --psf-raw; or one of these named "
            "kernels, name[:p1[,p2]], which \"convcorr kernel --list\" prints "
            "too:") +
        "\n";

@@ -24,6 +24,7 @@ struct FilterOptions {
   bool border_given = false;   // --border was on the command line
   bool depth_given = false;    // --depth was on the command line
   bool normalize = false;
+  bool psf_raw = false;  // --psf-raw: an image kernel's samples as they are
   double scale = 1.0;
   double bias = 0.0;
   bool abs = false;
@@ -65,6 +66,7 @@ struct FilterOptions {
 struct KernelOptions {
   std::string spec;
   std::string anchor;
+  bool psf_raw = false;
   std::string to;     // --to FORMAT: write the kernel for another tool
   bool list = false;  // --list: every named kernel
   bool json = false;
@@ -73,6 +75,7 @@ struct KernelOptions {
 struct SignalOptions {
   std::string values;
   std::string kernel_spec;
+  bool psf_raw = false;
   std::string size = "full";
   std::string border = "constant:0";
   std::string anchor;

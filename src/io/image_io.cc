@@ -503,6 +503,35 @@ core::Image DecodeImage(std::span<const uint8_t> bytes, std::string_view name,
   return ToImage(DecodeRaster(bytes, name, options));
 }
 
+std::vector<double> WeightPlane(const Raster& raster) {
+  const core::ConstImageView v = raster.View();
+  const size_t sample = core::SampleBytes(v.type);
+  const double full = v.type == core::Depth::kU8    ? 255.0
+                      : v.type == core::Depth::kU16 ? 65535.0
+                                                    : 1.0;
+  const bool colour = v.channels >= 3;
+  const bool alpha = v.channels == 2 || v.channels == 4;
+  std::vector<double> out;
+  out.reserve(static_cast<size_t>(v.width) * v.height);
+  for (int y = 0; y < v.height; ++y) {
+    const std::ptrdiff_t row = core::RowOffset(v, y);
+    for (int x = 0; x < v.width; ++x) {
+      const size_t at = static_cast<size_t>(x) * v.step * sample;
+      const auto s = [&](int c) {
+        return double{core::SampleAt(v.base[c] + row + at, v.type)};
+      };
+      // Luma in thousandths, B, G, R as the channels are held: for integer
+      // samples the sum is exact, and R == G == B gives the gray value
+      // exactly for any depth.
+      const double w =
+          colour ? (114 * s(0) + 587 * s(1) + 299 * s(2)) / (1000 * full)
+                 : s(0) / full;
+      out.push_back(alpha ? w * (s(v.channels - 1) / full) : w);
+    }
+  }
+  return out;
+}
+
 core::Image ReadImage(const fs::path& path, const DecodeOptions& options) {
   return ToImage(ReadRaster(path, options));
 }

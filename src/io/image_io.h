@@ -151,6 +151,14 @@ std::vector<uint8_t> EncodeRaster(const Raster& raster, std::string_view ext,
                                   const Metadata& metadata = {},
                                   const EncodeOptions& options = {});
 
+// The samples of a raster as one plane of kernel weights, row-major (-k
+// @FILE.png; docs/kernels.md, "Image kernels"): gray as it is, colour as
+// its BT.601 luma 0.299 R + 0.587 G + 0.114 B (the weights of --gray,
+// computed exactly instead of rounded to the sample type), multiplied by
+// alpha where there is one. 8- and 16-bit samples (alpha too) are scaled to
+// 0..1, dividing by 255 or 65535; float samples are taken as they are.
+std::vector<double> WeightPlane(const Raster& raster);
+
 // Reads and decodes an image file.
 core::Image ReadImage(const std::filesystem::path& path,
                       const DecodeOptions& options);

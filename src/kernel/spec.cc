@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "kernel/formats.h"
+#include "kernel/image_kernel.h"
 #include "kernel/kernel.h"
 #include "kernel/named.h"
 #include "kernel/text.h"
@@ -36,10 +37,6 @@ using internal::Printable;
 using internal::Quoted;
 using internal::ThrowSpecError;
 using internal::Trim;
-
-// A kernel file larger than this is refused before it is parsed: the largest
-// kernel written out with long decimals stays well below it.
-constexpr std::uintmax_t kMaxFileBytes = 64u << 20;
 
 bool IsAsciiLetter(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -193,9 +190,7 @@ std::string ReadKernelFile(std::string_view spec, std::string_view path) {
   while (in) {
     in.read(buffer, sizeof buffer);
     content.append(buffer, static_cast<size_t>(in.gcount()));
-    if (content.size() > kMaxFileBytes) {
-      ThrowSpecError(spec, "file " + quoted + " is larger than 64 MiB");
-    }
+    CheckKernelFileSize(spec, path, content.size());
   }
   if (in.bad()) fail(errno != 0 ? std::strerror(errno) : "read error");
   return content;

@@ -1,5 +1,6 @@
 // Decoded samples (src/io/image_io.cc): gray+alpha inputs, --gray, the
-// sample photos, the Raster and its views, EXIF orientation.
+// sample photos, the Raster and its views, the weights of an image kernel
+// (WeightPlane), EXIF orientation.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -316,6 +317,91 @@ TEST(Raster, EncodesItsSamples) {
       }
     }
   }
+}
+
+// --- Kernel weights (WeightPlane) --------------------------------------------
+
+// A raster of `channels` interleaved samples of type T per pixel, from
+// `samples` in row-major pixel order (B, G, R, A as io holds them).
+template <typename T>
+Raster RasterOf(int width, int height, int channels, Depth depth,
+                const std::vector<T>& samples) {
+  Raster r = NewRaster(width, height, channels, depth);
+  const core::ImageView v = r.MutableView();
+  const size_t row = static_cast<size_t>(width) * channels;
+  for (int y = 0; y < height; ++y) {
+    std::memcpy(v.base[0] + y * v.row_bytes, samples.data() + y * row,
+                row * sizeof(T));
+  }
+  return r;
+}
+
+TEST(WeightPlane, GrayIsScaledToOneAndFloatIsAsStored) {
+  const Raster u8 =
+      RasterOf<uint8_t>(3, 2, 1, Depth::kU8, {0, 1, 51, 128, 254, 255});
+  EXPECT_EQ(
+      WeightPlane(u8),
+      (std::vector<double>{0, 1 / 255.0, 0.2, 128 / 255.0, 254 / 255.0, 1}));
+  const Raster u16 =
+      RasterOf<uint16_t>(2, 2, 1, Depth::kU16, {0, 65535, 32768, 13107});
+  EXPECT_EQ(WeightPlane(u16),
+            (std::vector<double>{0, 1, 32768 / 65535.0, 0.2}));
+  const Raster f32 =
+      RasterOf<float>(4, 1, 1, Depth::kF32, {-0.5f, 2.5f, 1e-3f, 0});
+  EXPECT_EQ(WeightPlane(f32),
+            (std::vector<double>{-0.5, 2.5, double{1e-3f}, 0}));
+}
+
+TEST(WeightPlane, ColourIsBt601Luma) {
+  // B, G, R: pure blue, green, red, a gray and a mixed colour.
+  const Raster u8 = RasterOf<uint8_t>(
+      5, 1, 3, Depth::kU8,
+      {255, 0, 0, 0, 255, 0, 0, 0, 255, 200, 200, 200, 10, 20, 30});
+  const std::vector<double> w = WeightPlane(u8);
+  ASSERT_EQ(w.size(), 5u);
+  EXPECT_EQ(w[0], 0.114);
+  EXPECT_EQ(w[1], 0.587);
+  EXPECT_EQ(w[2], 0.299);
+  // R == G == B gives the gray value exactly, as a gray image would.
+  EXPECT_EQ(w[3], 200 / 255.0);
+  EXPECT_NEAR(w[4], (0.114 * 10 + 0.587 * 20 + 0.299 * 30) / 255, 1e-15);
+  const Raster u16 =
+      RasterOf<uint16_t>(2, 1, 3, Depth::kU16, {0, 0, 65535, 4000, 4000, 4000});
+  EXPECT_EQ(WeightPlane(u16), (std::vector<double>{0.299, 4000 / 65535.0}));
+  const Raster f32 =
+      RasterOf<float>(2, 1, 3, Depth::kF32, {0, 2, 0, -0.25f, -0.25f, -0.25f});
+  EXPECT_EQ(WeightPlane(f32), (std::vector<double>{1.174, -0.25}));
+}
+
+TEST(WeightPlane, AlphaMultiplies) {
+  // Gray + alpha: white at alpha 51 (0.2), white transparent, gray opaque.
+  const Raster ga =
+      RasterOf<uint8_t>(3, 1, 2, Depth::kU8, {255, 51, 255, 0, 102, 255});
+  EXPECT_EQ(WeightPlane(ga), (std::vector<double>{0.2, 0, 0.4}));
+  // B, G, R, A: a transparent white counts nothing, whatever its colour.
+  const Raster bgra =
+      RasterOf<uint8_t>(3, 1, 4, Depth::kU8,
+                        {255, 255, 255, 0, 0, 0, 255, 255, 255, 255, 255, 51});
+  EXPECT_EQ(WeightPlane(bgra), (std::vector<double>{0, 0.299, 0.2}));
+  const Raster ga16 = RasterOf<uint16_t>(1, 1, 2, Depth::kU16, {65535, 13107});
+  EXPECT_EQ(WeightPlane(ga16), (std::vector<double>{0.2}));
+}
+
+// Through a real decode: OpenCV writes the PNGs, so the channel order is
+// the file's, not an assumption shared with WeightPlane.
+TEST(WeightPlane, DecodedColourPng) {
+  cv::Mat bgr(1, 3, CV_8UC3);
+  bgr.at<cv::Vec3b>(0, 0) = {0, 0, 255};  // red
+  bgr.at<cv::Vec3b>(0, 1) = {0, 255, 0};  // green
+  bgr.at<cv::Vec3b>(0, 2) = {255, 0, 0};  // blue
+  const Raster r = DecodeRaster(CvEncode(".png", bgr), "rgb.png", {});
+  EXPECT_EQ(WeightPlane(r), (std::vector<double>{0.299, 0.587, 0.114}));
+  cv::Mat gray16(2, 1, CV_16UC1);
+  gray16.at<uint16_t>(0, 0) = 65535;
+  gray16.at<uint16_t>(1, 0) = 257;
+  const Raster g = DecodeRaster(CvEncode(".png", gray16), "g16.png", {});
+  EXPECT_EQ(g.depth(), Depth::kU16);
+  EXPECT_EQ(WeightPlane(g), (std::vector<double>{1, 257 / 65535.0}));
 }
 
 // --- Orientation ------------------------------------------------------------
