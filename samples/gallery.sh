@@ -4,7 +4,8 @@
 # convolve | convolve - correlate), re-encoded as JPEG by convcorr's
 # identity filter, and a table of the difference statistics. Asymmetric
 # kernels must differ, symmetric ones must give exactly zero; the script
-# fails otherwise. Idempotent: it rewrites the same files.
+# fails otherwise. Then a blur of bright lights with and without --linear.
+# Idempotent: it rewrites the same files.
 #
 #   samples/gallery.sh [OUT_DIR]     (default docs/gallery)
 set -euo pipefail
@@ -72,4 +73,18 @@ for entry in "${entries[@]}"; do
     "$(awk -v s="$share" 'BEGIN { print s * 100 }')" >>"$tmp/stats.md"
 done
 mv "$tmp/stats.md" "$table"
-echo "gallery: $(( ${#entries[@]} )) pictures and stats.md in $out/"
+
+# Linear light: the same blur of bright lights (the launch pad's lamps at
+# dusk) on the sRGB-encoded samples and, with --linear, on the light
+# itself, where the highlights keep their brightness as they spread.
+for light in srgb linear; do
+  flag=()
+  [[ $light == linear ]] && flag=(--linear)
+  "$bin" convolve -k gaussian:6 "${flag[@]}" -q samples/photos/rocket.jpg \
+    -o "$out/lights-$light.jpg"
+done
+if cmp -s "$out/lights-srgb.jpg" "$out/lights-linear.jpg"; then
+  echo "gallery: the blur in linear light equals the blur of sRGB values" >&2
+  exit 1
+fi
+echo "gallery: $(( ${#entries[@]} + 2 )) pictures and stats.md in $out/"
