@@ -329,26 +329,6 @@ TEST(CliPsf, ASumOfZeroIsAKernelSpecError) {
             (std::vector<std::vector<double>>{{-1, 2, -1}}));
 }
 
-uint32_t Crc32(const std::string& bytes) {
-  uint32_t crc = 0xFFFFFFFFu;
-  for (unsigned char b : bytes) {
-    crc ^= b;
-    for (int k = 0; k < 8; ++k)
-      crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-  }
-  return ~crc;
-}
-
-std::string Be32(uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
-          static_cast<char>(v >> 8), static_cast<char>(v)};
-}
-
-std::string PngChunk(const std::string& type, const std::string& data) {
-  return Be32(static_cast<uint32_t>(data.size())) + type + data +
-         Be32(Crc32(type + data));
-}
-
 // The limits of images and of kernels both hold, before anything is
 // decoded; damaged files are one line naming the file; nothing is written.
 TEST(CliPsf, OversizedHostileAndDamagedImagesAreRefused) {

@@ -69,20 +69,8 @@ TEST(CliStream, FileOutputEqualsTheWholeImagePath) {
 // 12 bytes), as ImageMagick writes its date chunks after the image data.
 std::string WithTrailingText(std::string png, const std::string& key,
                              const std::string& text) {
-  const std::string data = "tEXt" + key + std::string(1, '\0') + text;
-  uint32_t crc = 0xFFFFFFFFu;
-  for (const unsigned char c : data) {
-    crc ^= c;
-    for (int k = 0; k < 8; ++k)
-      crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-  }
-  crc ^= 0xFFFFFFFFu;
-  const auto be32 = [](uint32_t v) {
-    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
-                       static_cast<char>(v >> 8), static_cast<char>(v)};
-  };
   png.insert(png.size() - 12,
-             be32(static_cast<uint32_t>(data.size() - 4)) + data + be32(crc));
+             PngChunk("tEXt", key + std::string(1, '\0') + text));
   return png;
 }
 

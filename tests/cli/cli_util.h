@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/types.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <opencv2/core.hpp>
 #include <string>
@@ -36,6 +37,12 @@ cv::Mat Decode(const std::string& bytes);
 // returns dst.
 std::filesystem::path WriteCrop(const std::string& name, cv::Rect rect,
                                 const std::filesystem::path& dst);
+
+// v as 4 bytes, most significant first (PNG's integers).
+std::string Be32(uint32_t v);
+// A PNG chunk: the data's length, the type, the data and the CRC-32 of
+// type and data, for PNGs made or damaged by hand.
+std::string PngChunk(const std::string& type, const std::string& data);
 
 // A CV_32F kernel from rows of weights.
 cv::Mat KernelMat(const std::vector<std::vector<float>>& rows);
