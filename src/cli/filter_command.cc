@@ -603,9 +603,9 @@ JobOutcome StreamCompare(io::RasterReader& reader, const Job& job,
 int RunFilter(const FilterOptions& o, core::Mode mode) {
   if (o.html) {
     throw Error(ErrorKind::kUsage,
-                fmt::format("--html applies to compare (a page of convolve, "
-                            "correlate and their difference); use 'convcorr "
-                            "compare --html -k SPEC INPUTS... -o DIR'"));
+                "--html applies to compare (a page of convolve, correlate "
+                "and their difference); use 'convcorr compare --html -k SPEC "
+                "INPUTS... -o DIR'");
   }
   Reporter reporter(o.quiet, o.verbose, o.json);
   Setup s = MakeSetup(o, /*compare=*/false, mode);
@@ -744,9 +744,11 @@ int RunCompare(const FilterOptions& o) {
     if (batch.shard) {
       h.page_name = fmt::format("index.{}-of-{}.html", batch.shard->index,
                                 batch.shard->count);
-      h.note =
-          fmt::format("Shard {} of {} (from 0): {} of the inputs.",
-                      batch.shard->index, batch.shard->count, plan.jobs.size());
+      h.note = fmt::format(
+          "Shard {}/{}: the {} input{} of this shard; the other shards "
+          "write pages of their own.",
+          batch.shard->index, batch.shard->count, plan.jobs.size(),
+          plan.jobs.size() == 1 ? "" : "s");
     }
     html = std::make_unique<HtmlPage>(std::move(h));
     if (!batch.settings.dry_run) html->RemoveOld();
