@@ -226,6 +226,13 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
     cmd->add_flag("--panel", o.panel,
                   "Also write <stem>.panel.png: input | correlate | convolve | "
                   "diff, labelled, with a colour bar");
+    cmd->add_flag("--html", o.html,
+                  "Also write OUTDIR/index.html: thumbnails, statistics "
+                  "(sortable), the kernel's S/A split and failed inputs");
+  } else {
+    // Taken so that the refusal can say where it belongs (RunFilter);
+    // not in this command's help.
+    cmd->add_flag("--html", o.html)->group("");
   }
 }
 

@@ -466,6 +466,7 @@ int RunBatch(const Plan& plan, const BatchSettings& settings,
     if (!done.redo.empty()) record["redo"] = done.redo;
     try {
       report.Write(record);
+      if (settings.on_record) settings.on_record(record);
     } catch (...) {
       // The report could not be written: stop, and say so once.
       const std::lock_guard<std::mutex> lock(print_mutex);

@@ -52,6 +52,9 @@ struct BatchSettings {
   bool dry_run = false;        // list what would be done, write nothing
   bool summary = false;        // print the summary line on stderr
   bool progress = false;       // keep a progress line on stderr (a terminal)
+  // Called with each input's report record once its files are in place
+  // (compare --html collects them), from the committing thread.
+  std::function<void(const nlohmann::json&)> on_record;
 };
 
 // The progress line: "[done/total] rate/s, ETA, failures".

@@ -21,6 +21,7 @@
 #include "cli/compare_bands.h"
 #include "cli/exit_codes.h"
 #include "cli/format.h"
+#include "cli/html_page.h"
 #include "cli/kernel_source.h"
 #include "cli/parse.h"
 #include "cli/plan.h"
@@ -241,6 +242,7 @@ void Announce(const Setup& s, const Reporter& reporter, int workers) {
 struct Batch {
   Plan plan;
   BatchSettings settings;
+  std::optional<Shard> shard;
 };
 
 Batch MakeBatch(FilterOptions o, bool compare, Setup& s,
@@ -271,6 +273,7 @@ Batch MakeBatch(FilterOptions o, bool compare, Setup& s,
   b.plan = MakePlan(o, compare);
   const std::optional<Shard> shard = ResolveShard(
       o, [](const char* name) -> const char* { return std::getenv(name); });
+  b.shard = shard;
   if (shard) {
     const size_t all = b.plan.jobs.size();
     b.plan.jobs = SelectShard(b.plan.jobs, *shard);
@@ -598,6 +601,12 @@ JobOutcome StreamCompare(io::RasterReader& reader, const Job& job,
 }  // namespace
 
 int RunFilter(const FilterOptions& o, core::Mode mode) {
+  if (o.html) {
+    throw Error(ErrorKind::kUsage,
+                "--html applies to compare (a page of convolve, correlate "
+                "and their difference); use 'convcorr compare --html -k SPEC "
+                "INPUTS... -o DIR'");
+  }
   Reporter reporter(o.quiet, o.verbose, o.json);
   Setup s = MakeSetup(o, /*compare=*/false, mode);
   const Batch batch = MakeBatch(o, /*compare=*/false, s, reporter);
@@ -715,15 +724,43 @@ int RunFilter(const FilterOptions& o, core::Mode mode) {
 int RunCompare(const FilterOptions& o) {
   Reporter reporter(o.quiet, o.verbose, o.json);
   Setup s = MakeSetup(o, /*compare=*/true, core::Mode::kCorrelate);
-  const Batch batch = MakeBatch(o, /*compare=*/true, s, reporter);
+  Batch batch = MakeBatch(o, /*compare=*/true, s, reporter);
   const Plan& plan = batch.plan;
   Announce(s, reporter, batch.settings.jobs);
   if (!batch.settings.dry_run) EnsureDirectory(plan.out_root);
+  // --html: the records collected as inputs finish, the page written once
+  // they all have (a run stopped half way leaves none).
+  std::unique_ptr<HtmlPage> html;
+  if (o.html) {
+    HtmlSettings h;
+    h.out_root = plan.out_root;
+    h.spec = s.spec;
+    h.kernel = s.kernel;
+    h.analysis = s.analysis;
+    h.panel = o.panel;
+    h.threshold = o.threshold;
+    h.decode.max_pixels = s.decode.max_pixels;
+    h.workers = batch.settings.jobs;
+    if (batch.shard) {
+      h.page_name = fmt::format("index.{}-of-{}.html", batch.shard->index,
+                                batch.shard->count);
+      h.note = fmt::format(
+          "Shard {}/{}: the {} input{} of this shard; the other shards "
+          "write pages of their own.",
+          batch.shard->index, batch.shard->count, plan.jobs.size(),
+          plan.jobs.size() == 1 ? "" : "s");
+    }
+    html = std::make_unique<HtmlPage>(std::move(h));
+    if (!batch.settings.dry_run) html->RemoveOld();
+    batch.settings.on_record = [&html](const nlohmann::json& record) {
+      html->Add(record);
+    };
+  }
   const auto outputs = [&o](const Job& job) { return CompareOutputs(job, o); };
   const auto expected = [&](const Job& job) {
     return Expected(CompareOutputs(job, o), CompareProvenance(s, o, job));
   };
-  return RunBatch(
+  const int status = RunBatch(
       plan, batch.settings, reporter, outputs,
       [&](const Job& job, Reporter& reporter) -> JobOutcome {
         const std::unique_ptr<io::RasterReader> reader = OpenInput(job, s);
@@ -800,6 +837,8 @@ int RunCompare(const FilterOptions& o) {
                 std::move(staged)};
       },
       expected);
+  if (html && !batch.settings.dry_run) html->Write();
+  return status;
 }
 
 }  // namespace convcorr::cli

@@ -61,6 +61,7 @@ struct FilterOptions {
   std::string diff_range = "p99.5";  // --diff-range: max, pNN or a value
   bool raw_diff = false;
   bool panel = false;
+  bool html = false;  // --html: OUTDIR/index.html over the run
 };
 
 struct KernelOptions {

@@ -92,4 +92,10 @@ core::Image Panel(const core::Image& input, const core::Image& correlated,
                   const core::Image& convolved, const core::Image& heat_map,
                   double range, double max_abs, const std::string& title);
 
+// A preview of `img` at most `max_side` pixels on its long side (compare
+// --html): 8-bit BGR as the panel's tiles show it (16-bit scaled, float
+// stretched from its min to its max, alpha over a checkerboard), shrunk
+// by area averaging; never enlarged.
+core::Image Thumbnail(const core::Image& img, int max_side);
+
 }  // namespace convcorr::diff

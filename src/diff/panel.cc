@@ -402,4 +402,17 @@ core::Image Panel(const core::Image& input, const core::Image& correlated,
   return FromBgr(panel);
 }
 
+core::Image Thumbnail(const core::Image& img, int max_side) {
+  Raster bgr = ToTile(img).bgr;
+  const int longest = std::max(bgr.width, bgr.height);
+  if (longest > max_side && !bgr.pixels.empty()) {
+    const double f = static_cast<double>(max_side) / longest;
+    const auto scaled = [f](int n) {
+      return std::max(1, static_cast<int>(std::lround(n * f)));
+    };
+    bgr = internal::ShrinkArea(bgr, scaled(bgr.width), scaled(bgr.height));
+  }
+  return FromBgr(bgr);
+}
+
 }  // namespace convcorr::diff

@@ -1088,5 +1088,38 @@ TEST(Panel, NonAsciiTitleDrawsEveryCodePoint) {
                   titled.height);
 }
 
+// ----------------------------------------------------------------- Thumbnail
+
+TEST(Thumbnail, LongSideShrunkToTheLimitAspectKept) {
+  const core::Image in = Filled(320, 200, 3, 10.0f, Depth::kU8);
+  const core::Image t = Thumbnail(in, 160);
+  EXPECT_EQ(t.width, 160);
+  EXPECT_EQ(t.height, 100);
+  EXPECT_EQ(t.depth, Depth::kU8);
+  EXPECT_EQ(Count(t, 10, 10, 10), 160 * 100);
+  const core::Image tall = Thumbnail(Filled(30, 900, 1, 0.0f, Depth::kU8), 160);
+  EXPECT_EQ(tall.width, 5);
+  EXPECT_EQ(tall.height, 160);
+}
+
+TEST(Thumbnail, SmallImagesAreNotEnlarged) {
+  const core::Image t = Thumbnail(Filled(64, 48, 1, 7.0f, Depth::kU8), 160);
+  EXPECT_EQ(t.width, 64);
+  EXPECT_EQ(t.height, 48);
+  EXPECT_EQ(Count(t, 7, 7, 7), 64 * 48);  // gray becomes BGR
+}
+
+TEST(Thumbnail, AreaAverageAndSixteenBitScaled) {
+  // Columns alternate 0 and 65535: halved, each pixel is their mean.
+  std::vector<float> stripes(400 * 4);
+  for (size_t i = 0; i < stripes.size(); ++i) {
+    stripes[i] = i % 2 == 0 ? 0.0f : 65535.0f;
+  }
+  const core::Image t = Thumbnail(Make(400, 4, {stripes}, Depth::kU16), 200);
+  ASSERT_EQ(t.width, 200);
+  ASSERT_EQ(t.height, 2);
+  EXPECT_EQ(Count(t, 128, 128, 128), 200 * 2);  // 127.5 rounded half up
+}
+
 }  // namespace
 }  // namespace convcorr::diff
