@@ -141,6 +141,10 @@ void AddFilterOptions(CLI::App* cmd, FilterOptions& o, bool compare) {
   cmd->add_flag("--gray", o.gray, "Convert inputs to one channel first");
   cmd->add_flag("--filter-alpha", o.filter_alpha,
                 "Filter alpha like a colour channel instead of copying it");
+  cmd->add_flag("--no-alpha-weighting", o.no_alpha_weighting,
+                "Filter colour as stored under alpha; by default each colour "
+                "sample is weighted by its alpha, so that transparent pixels "
+                "do not bleed");
   cmd->add_flag("--linear", o.linear,
                 "Filter 8- and 16-bit samples in linear light: decoded with "
                 "the sRGB curve, filtered, encoded back (float images are "

@@ -103,6 +103,7 @@ Setup MakeSetup(const FilterOptions& o, bool compare, core::Mode mode) {
   params.bias = o.bias + k.offset();
   params.abs = o.abs;
   params.filter_alpha = o.filter_alpha;
+  params.alpha_weighted = !o.no_alpha_weighting;
   params.linear = o.linear;
   params.threads = o.threads;
   params.simd = !o.no_simd;
@@ -354,6 +355,9 @@ std::string WholeReason(const io::RasterReader& reader, const Job& job,
   if (!s.filter->StreamsSamples(reader.channels(), reader.depth())) {
     if (s.params.stride_x != 1 || s.params.stride_y != 1) return "--stride";
     if (!s.params.simd) return "--no-simd";
+    if (s.filter->AlphaWeighted(reader.channels())) {
+      return "alpha weighting with the fft strategy";
+    }
     return "float samples with the fft strategy";
   }
   return {};
@@ -512,7 +516,8 @@ std::string CompareWholeReason(const io::RasterReader& reader,
   }
   if (!s.filter->StreamsPair(reader.channels(), reader.depth())) {
     if (s.params.stride_x != 1 || s.params.stride_y != 1) return "--stride";
-    return "--no-simd";
+    if (!s.params.simd) return "--no-simd";
+    return "alpha weighting with the fft strategy";
   }
   return {};
 }

@@ -31,7 +31,8 @@ struct FilterOptions {
   std::string depth = "keep";
   bool gray = false;
   bool filter_alpha = false;
-  bool linear = false;  // --linear: filter in linear light
+  bool no_alpha_weighting = false;  // colour as stored under alpha
+  bool linear = false;              // --linear: filter in linear light
   int threads = 0;
   bool no_simd = false;
   std::string method = "auto";

@@ -126,10 +126,12 @@ std::string OutputProvenance(const ProvenanceSettings& s, OutputRole role,
   }
   t += fmt::format(
       " border={} size={} stride={},{} scale={} bias={} abs={} "
-      "filter-alpha={} rounding={} depth={} gray={} auto-orient={}",
+      "filter-alpha={} alpha-weighted={} rounding={} depth={} gray={} "
+      "auto-orient={}",
       BorderValue(p.border), SizeName(p.size), p.stride_y, p.stride_x,
       FormatDouble(p.scale), FormatDouble(p.bias), YesNo(p.abs),
-      YesNo(p.filter_alpha), RoundingName(p.rounding),
+      YesNo(p.filter_alpha), YesNo(p.alpha_weighted && !p.imagemagick),
+      RoundingName(p.rounding),
       s.depth.keep ? "keep" : DepthName(s.depth.depth), YesNo(s.decode.gray),
       YesNo(s.decode.auto_orient));
   // Recorded only when on, so that earlier outputs stay current.

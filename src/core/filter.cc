@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -191,6 +192,67 @@ PreparedFilter::PreparedFilter(const kernel::Kernel& k,
     method_ = ChooseMethod(k, terms, params.method);
     if (method_ == Method::kSeparable) terms_ = SeparableTerms(terms);
   }
+  if (params.alpha_weighted && !params.imagemagick) {
+    const auto absolute = [](const kernel::Kernel& kk) {
+      std::vector<double> w = kk.weights();
+      for (double& v : w) v = std::fabs(v);
+      return kernel::Kernel(kk.rows(), kk.cols(), std::move(w), kk.anchor_x(),
+                            kk.anchor_y());
+    };
+    const kernel::Kernel& main = use == Use::kFilter ? applied_ : k;
+    for (const double v : main.weights()) abs_sum_ += std::fabs(v);
+    const bool signed_weights =
+        std::any_of(k.weights().begin(), k.weights().end(),
+                    [](double v) { return v < 0; }) ||
+        std::any_of(conv_k.weights().begin(), conv_k.weights().end(),
+                    [](double v) { return v < 0; });
+    if (signed_weights) {
+      // The denominator's filter: |K| with the raw sums' parameters (the
+      // strategy chosen for |K| itself: --method may not fit it).
+      FilterParams raw = RawParams(false);
+      raw.method = Method::kAuto;
+      if (use == Use::kFilter) {
+        // applied_ is already rotated for convolve: correlate with it.
+        raw.mode = Mode::kCorrelate;
+        abs_ = std::make_unique<PreparedFilter>(absolute(applied_), raw,
+                                                Use::kFilter);
+      } else {
+        abs_ = std::unique_ptr<PreparedFilter>(
+            new PreparedFilter(absolute(k), absolute(conv_k), raw));
+      }
+    }
+  }
+}
+
+FilterParams PreparedFilter::RawParams(bool colour) const {
+  FilterParams raw = params_;
+  raw.scale = 1.0;
+  raw.bias = 0.0;
+  raw.abs = false;
+  raw.alpha_weighted = false;
+  raw.linear = false;
+  raw.stride_y = 1;
+  raw.stride_x = 1;
+  raw.rounding = Rounding::kSaturate;
+  raw.filter_alpha = true;
+  raw.imagemagick.reset();
+  if (colour) raw.border.value = params_.border.value * params_.border.value;
+  return raw;
+}
+
+double AlphaUnit(Depth type) {
+  return type == Depth::kF32 ? 1.0 : DepthMax(type);
+}
+
+float AlphaWeightedColour(float num, float den, double abs_sum,
+                          double alpha_unit, const FilterParams& params) {
+  double v = 0.0;
+  if (den > std::ldexp(abs_sum * alpha_unit, -20)) {
+    v = static_cast<double>(num) * abs_sum / den;
+  }
+  v = params.scale * v + params.bias;
+  if (params.abs) v = std::fabs(v);
+  return static_cast<float>(v);
 }
 
 PreparedFilter::~PreparedFilter() = default;
@@ -198,7 +260,7 @@ PreparedFilter::PreparedFilter(PreparedFilter&&) noexcept = default;
 PreparedFilter& PreparedFilter::operator=(PreparedFilter&&) noexcept = default;
 
 bool PreparedFilter::ReadsSamples(int channels) const {
-  return !params_.linear && EngineReads(channels);
+  return !params_.linear && !AlphaWeighted(channels) && EngineReads(channels);
 }
 
 bool PreparedFilter::EngineReads(int channels) const {
@@ -210,6 +272,9 @@ bool PreparedFilter::EngineReads(int channels) const {
 
 uint64_t PreparedFilter::Run(const ConstImageView& in,
                              const ImageView& out) const {
+  if (AlphaWeighted(in.channels)) {
+    throw std::logic_error("PreparedFilter::Run: alpha weighting");
+  }
   return RunRows(in, out, EngineOptionsOf(params_));
 }
 
@@ -230,6 +295,11 @@ uint64_t PreparedFilter::RunRows(const ConstImageView& in, const ImageView& out,
 }
 
 bool PreparedFilter::StreamsSamples(int channels, Depth type) const {
+  if (AlphaWeighted(channels)) {
+    // The engine reads premultiplied floats.
+    return EngineReads(channels) && method_ != Method::kFft &&
+           (abs_ == nullptr || abs_->method_ != Method::kFft);
+  }
   const bool floats = type == Depth::kF32 || Linear(type);
   return EngineReads(channels) && !(floats && method_ == Method::kFft);
 }
@@ -306,79 +376,90 @@ Image Strided(Image img, const FilterParams& params) {
 }  // namespace
 
 Image PreparedFilter::Filter(const Image& in) const {
-  if (!Linear(in.depth)) return FilterAsIs(in);
+  // Alpha weighting after the curve: colour is premultiplied in linear
+  // light.
+  const auto run = [&](const Image& img) {
+    return AlphaWeighted(img.channels()) ? FilterWeighted(img)
+                                         : FilterAsIs(img, params_);
+  };
+  if (!Linear(in.depth)) return run(in);
   Image linear = in;
   ImageToLinear(linear);
-  Image result = FilterAsIs(linear);
+  Image result = run(linear);
   ImageToSrgb(result, in.depth);
   return result;
 }
 
 FilterPairResult PreparedFilter::FilterPair(const Image& in) const {
-  if (!Linear(in.depth)) return FilterPairAsIs(in);
+  const auto run = [&](const Image& img) {
+    return AlphaWeighted(img.channels()) ? FilterPairWeighted(img)
+                                         : FilterPairAsIs(img, params_);
+  };
+  if (!Linear(in.depth)) return run(in);
   Image linear = in;
   ImageToLinear(linear);
-  FilterPairResult result = FilterPairAsIs(linear);
+  FilterPairResult result = run(linear);
   ImageToSrgb(result.correlate, in.depth);
   ImageToSrgb(result.convolve, in.depth);
   return result;
 }
 
-Image PreparedFilter::FilterAsIs(const Image& in) const {
-  if (params_.imagemagick) {
+Image PreparedFilter::FilterAsIs(const Image& in,
+                                 const FilterParams& params) const {
+  if (params.imagemagick) {
     // ImageMagick's own sums, in double on its quanta, alpha included.
-    return Strided(
-        FilterImageMagick(in, applied_, params_.border, params_.size,
-                          params_.threads, params_.scale, params_.bias,
-                          params_.abs, *params_.imagemagick),
-        params_);
+    return Strided(FilterImageMagick(in, applied_, params.border, params.size,
+                                     params.threads, params.scale, params.bias,
+                                     params.abs, *params.imagemagick),
+                   params);
   }
-  const Extent out = OutputExtent(in.width, in.height, applied_, params_.size);
+  const Extent out = OutputExtent(in.width, in.height, applied_, params.size);
   Image result;
-  const Planes p = PlanesOf(in, result, out, params_.filter_alpha);
+  const Planes p = PlanesOf(in, result, out, params.filter_alpha);
   if (correlator_ != nullptr) {
     // The fast engine: scale, bias and abs fused into its store, float32.
-    const EngineOptions options = EngineOptionsOf(params_);
+    const EngineOptions options = EngineOptionsOf(params);
     InGroups(p.sources.size(), [&](size_t first, size_t last) {
       correlator_->Run(ViewOf(Slice(p.sources, first, last)),
                        ViewOf(Slice(p.targets, first, last)), options);
     });
   } else {
-    ReferencePlanes(p, applied_, params_);
+    ReferencePlanes(p, applied_, params);
   }
-  if (in.alpha && !params_.filter_alpha) {
+  if (in.alpha && !params.filter_alpha) {
     result.alpha =
-        CarryAlpha(*in.alpha, out, applied_, params_.size, params_.border);
+        CarryAlpha(*in.alpha, out, applied_, params.size, params.border);
   }
-  return Strided(std::move(result), params_);
+  return Strided(std::move(result), params);
 }
 
-FilterPairResult PreparedFilter::FilterPairAsIs(const Image& in) const {
-  if (params_.imagemagick) {
+FilterPairResult PreparedFilter::FilterPairAsIs(
+    const Image& in, const FilterParams& params) const {
+  if (params.imagemagick) {
     const auto run = [&](const kernel::Kernel& k) {
       return Strided(
-          FilterImageMagick(in, k, params_.border, params_.size,
-                            params_.threads, params_.scale, params_.bias,
-                            params_.abs, *params_.imagemagick),
-          params_);
+          FilterImageMagick(in, k, params.border, params.size, params.threads,
+                            params.scale, params.bias, params.abs,
+                            *params.imagemagick),
+          params);
     };
     return {run(kernel_), run(kernel::Rotate180(conv_kernel_)),
             PairCorrelator::Plan::kTwoPasses};
   }
-  const Extent out = OutputExtent(in.width, in.height, kernel_, params_.size);
+  const Extent out = OutputExtent(in.width, in.height, kernel_, params.size);
   FilterPairResult result;
-  const Planes corr = PlanesOf(in, result.correlate, out, params_.filter_alpha);
-  const Planes conv = PlanesOf(in, result.convolve, out, params_.filter_alpha);
+  const Planes corr = PlanesOf(in, result.correlate, out, params.filter_alpha);
+  const Planes conv = PlanesOf(in, result.convolve, out, params.filter_alpha);
   if (pair_ != nullptr) {
     result.plan = pair_->plan();
-    const EngineOptions options = EngineOptionsOf(params_);
+    const EngineOptions options = EngineOptionsOf(params);
     InGroups(corr.sources.size(), [&](size_t first, size_t last) {
       pair_->Run(ViewOf(Slice(corr.sources, first, last)),
                  ViewOf(Slice(corr.targets, first, last)),
                  ViewOf(Slice(conv.targets, first, last)), options);
     });
   } else if (pass_corr_ != nullptr) {
-    const EngineOptions options = EngineOptionsOf(params_);
+    const EngineOptions options = EngineOptionsOf(params);
     InGroups(corr.sources.size(), [&](size_t first, size_t last) {
       const ConstImageView planes = ViewOf(Slice(corr.sources, first, last));
       pass_corr_->Run(planes, ViewOf(Slice(corr.targets, first, last)),
@@ -387,15 +468,100 @@ FilterPairResult PreparedFilter::FilterPairAsIs(const Image& in) const {
                       options);
     });
   } else {
-    ReferencePlanes(corr, kernel_, params_);
-    ReferencePlanes(conv, kernel::Rotate180(conv_kernel_), params_);
+    ReferencePlanes(corr, kernel_, params);
+    ReferencePlanes(conv, kernel::Rotate180(conv_kernel_), params);
   }
-  if (in.alpha && !params_.filter_alpha) {
+  if (in.alpha && !params.filter_alpha) {
     // Carried around the kernel's centre: the same for both modes.
     result.correlate.alpha =
-        CarryAlpha(*in.alpha, out, kernel_, params_.size, params_.border);
+        CarryAlpha(*in.alpha, out, kernel_, params.size, params.border);
     result.convolve.alpha = result.correlate.alpha;
   }
+  result.correlate = Strided(std::move(result.correlate), params);
+  result.convolve = Strided(std::move(result.convolve), params);
+  return result;
+}
+
+namespace {
+
+// Planes of `in` on their own: its colour planes times alpha (no alpha),
+// its alpha as the one colour plane, or its alpha alone (as alpha).
+Image Premultiplied(const Image& in) {
+  Image out;
+  out.width = in.width;
+  out.height = in.height;
+  out.depth = in.depth;
+  out.color = in.color;
+  for (Plane& p : out.color) {
+    for (size_t i = 0; i < p.data.size(); ++i) p.data[i] *= in.alpha->data[i];
+  }
+  return out;
+}
+Image AlphaAsColour(const Image& in) {
+  Image out;
+  out.width = in.width;
+  out.height = in.height;
+  out.depth = in.depth;
+  out.color.push_back(*in.alpha);
+  return out;
+}
+Image AlphaOnly(const Image& in) {
+  Image out;
+  out.width = in.width;
+  out.height = in.height;
+  out.depth = in.depth;
+  out.alpha = in.alpha;
+  return out;
+}
+
+// `result`'s colour planes from the sums `num` (colour times alpha) and
+// `den` (alpha with |K|).
+void Unweight(Image& result, const Image& num, const Image& den, double abs_sum,
+              double alpha_unit, const FilterParams& params) {
+  result.color.clear();
+  for (const Plane& n : num.color) {
+    Plane c(n.width, n.height);
+    for (size_t i = 0; i < c.data.size(); ++i) {
+      c.data[i] = AlphaWeightedColour(n.data[i], den.color[0].data[i], abs_sum,
+                                      alpha_unit, params);
+    }
+    result.color.push_back(std::move(c));
+  }
+}
+
+}  // namespace
+
+Image PreparedFilter::FilterWeighted(const Image& in) const {
+  FilterParams whole = params_;
+  whole.stride_y = 1;
+  whole.stride_x = 1;
+  // Alpha carried or filtered as without weighting; colour from the sums.
+  Image result = FilterAsIs(AlphaOnly(in), whole);
+  const Image num = FilterAsIs(Premultiplied(in), RawParams(true));
+  const Image alpha = AlphaAsColour(in);
+  const Image den = abs_ != nullptr ? abs_->FilterAsIs(alpha, abs_->params_)
+                                    : FilterAsIs(alpha, RawParams(false));
+  Unweight(result, num, den, abs_sum_, AlphaUnit(in.depth), params_);
+  return Strided(std::move(result), params_);
+}
+
+FilterPairResult PreparedFilter::FilterPairWeighted(const Image& in) const {
+  FilterParams whole = params_;
+  whole.stride_y = 1;
+  whole.stride_x = 1;
+  FilterPairResult result = FilterPairAsIs(AlphaOnly(in), whole);
+  const FilterPairResult num =
+      FilterPairAsIs(Premultiplied(in), RawParams(true));
+  const Image alpha = AlphaAsColour(in);
+  const FilterPairResult den = abs_ != nullptr
+                                   ? abs_->FilterPairAsIs(alpha, abs_->params_)
+                                   : FilterPairAsIs(alpha, RawParams(false));
+  const double unit = AlphaUnit(in.depth);
+  Unweight(result.correlate, num.correlate, den.correlate, abs_sum_, unit,
+           params_);
+  Unweight(result.convolve, num.convolve, den.convolve, abs_sum_, unit,
+           params_);
+  result.plan = num.plan;
   result.correlate = Strided(std::move(result.correlate), params_);
   result.convolve = Strided(std::move(result.convolve), params_);
   return result;
@@ -406,6 +572,7 @@ uint64_t FilterView(const ConstImageView& in, const ImageView& out,
   FilterParams p = params;
   p.simd = true;
   p.filter_alpha = true;  // every channel of the views
+  p.alpha_weighted = false;
   return PreparedFilter(k, p, PreparedFilter::Use::kFilter).Run(in, out);
 }
 

@@ -36,6 +36,13 @@ struct FilterParams {
   double bias = 0.0;
   bool abs = false;           // write |result|
   bool filter_alpha = false;  // filter alpha like a colour channel
+  // Alpha-weighted colour for inputs with alpha (2 or 4 channels): each
+  // colour sample weighted by its alpha, the sum divided by the window's
+  // mean alpha (AlphaWeightedColour), so that the colour under transparent
+  // pixels does not bleed. Alpha itself is carried or filtered as
+  // filter_alpha says. Not with imagemagick (its own weighting). The CLI
+  // turns it on (--no-alpha-weighting turns it off).
+  bool alpha_weighted = false;
   // 8- and 16-bit colour samples are sRGB-encoded: filter them in linear
   // light (core/srgb.h) and encode the results back; alpha and float
   // images as they are.
@@ -101,7 +108,8 @@ class PreparedFilter {
   // That takes the fast engine, no stride and saturating rounding; else
   // Filter on planes. Alpha (the last of 2 or 4 channels) is carried as
   // Filter carries it, unless filter_alpha.
-  // Not with params.linear: Run does not apply the curve.
+  // Not with params.linear: Run does not apply the curve, nor with alpha
+  // weighting on an input with alpha (Filter or Stream do it).
   bool ReadsSamples(int channels) const;
   // The Use::kFilter result of every channel of `in` stored straight into
   // `out` (core/engine.h): channels as in, size OutputExtent. Returns the
@@ -114,7 +122,10 @@ class PreparedFilter {
   // strategy (which falls back to direct on NaN or infinity anywhere in
   // the image, so it needs the whole image first). With params.linear the
   // engine reads linear floats, so 8- and 16-bit inputs with the fft
-  // strategy do not stream either.
+  // strategy do not stream either. Alpha weighting on an input with alpha
+  // runs the engine on premultiplied floats: such inputs stream except
+  // with the fft strategy (for K or, for kernels with negative weights,
+  // |K|).
   bool StreamsSamples(int channels, Depth type) const;
   // Run, band by band: rows are read from `source`, filtered and written
   // to `sink` as they go, the three overlapping, in memory of the order
@@ -127,7 +138,9 @@ class PreparedFilter {
                   int band_rows = 0) const;
   // For a Use::kCompare preparation: true when StreamPair can take an
   // input of `channels` samples of `type` (the engine, no stride,
-  // saturating rounding, not float with the fft strategy).
+  // saturating rounding, not float with the fft strategy; with alpha
+  // weighting on an input with alpha, which runs on premultiplied floats,
+  // not with the fft strategy for K or |K|).
   bool StreamsPair(int channels, Depth type) const;
   // Both results of compare, band by band, as float planes (FilterPair's
   // samples before any stride), handed to `sink` in order while the next
@@ -144,6 +157,11 @@ class PreparedFilter {
   FilterPairResult FilterPair(const Image& in) const;
   // Quantize with params().rounding.
   uint64_t Quantize(Image& img, Depth target) const;
+  // True when alpha weighting applies to an input of `channels` samples.
+  bool AlphaWeighted(int channels) const {
+    return params_.alpha_weighted && !params_.imagemagick &&
+           (channels == 2 || channels == 4);
+  }
 
  private:
   PreparedFilter(const kernel::Kernel& k, const kernel::Kernel& conv_k,
@@ -155,12 +173,32 @@ class PreparedFilter {
   // ReadsSamples whatever params.linear says.
   bool EngineReads(int channels) const;
   // Filter, FilterPair, Stream and StreamPair on samples as they are.
-  Image FilterAsIs(const Image& in) const;
-  FilterPairResult FilterPairAsIs(const Image& in) const;
+  // With `p` for params_ and never weighted: the weighted paths
+  // (FilterWeighted, FilterPairWeighted) make their sums with these.
+  Image FilterAsIs(const Image& in, const FilterParams& p) const;
+  FilterPairResult FilterPairAsIs(const Image& in, const FilterParams& p) const;
+  Image FilterWeighted(const Image& in) const;
+  FilterPairResult FilterPairWeighted(const Image& in) const;
+  // The parameters of the weighted paths' raw sums: scale 1, bias 0, no
+  // abs, no stride, no weighting; a constant border of V pads colour
+  // times alpha with V * V (`colour`) and alpha with V.
+  FilterParams RawParams(bool colour) const;
   uint64_t StreamAsIs(const StreamShape& shape, RowSource& source,
-                      RowSink& sink, int band_rows) const;
+                      RowSink& sink, int band_rows, double alpha_unit) const;
+  uint64_t StreamWeighted(const StreamShape& shape, RowSource& source,
+                          RowSink& sink, int band_rows,
+                          double alpha_unit) const;
   void StreamPairAsIs(const StreamShape& shape, RowSource& source,
-                      PairSink& sink, int band_rows) const;
+                      PairSink& sink, int band_rows, double alpha_unit) const;
+  void StreamPairWeighted(const StreamShape& shape, RowSource& source,
+                          PairSink& sink, int band_rows,
+                          double alpha_unit) const;
+  // compare's two correlations of `in` into `corr` and `conv` with this
+  // preparation's engine (pair_, or the two passes).
+  void RunPair(const ConstImageView& in, const ImageView& corr,
+               const ImageView& conv, const EngineOptions& options) const;
+  // The row quantum of RunPair.
+  int PairQuantum() const;
   EngineOptions engine_options() const;
   // Run's rows options.row_begin..row_end: the engine on the colour
   // channels, and alpha (the last of 2 or 4 channels) carried unless
@@ -181,14 +219,33 @@ class PreparedFilter {
   // The engine for compare with two anchors: correlate(K), then
   // correlate(rot180 K') for convolve.
   std::unique_ptr<Correlator> pass_corr_, pass_conv_;
+  // Alpha weighting with a kernel that has negative weights: |K| (and, for
+  // compare, |K'|), prepared alike, for the denominator. Null otherwise
+  // (the denominator is then filtered with K itself).
+  std::unique_ptr<PreparedFilter> abs_;
+  double abs_sum_ = 0;  // sum |K|
 };
+
+// Alpha-weighted colour from its sums (every path's last step): `num` is
+// the correlation of colour times alpha with K, `den` that of alpha with
+// |K|, `abs_sum` the sum of |K|. colour = num * abs_sum / den, i.e. the
+// sum of colour times alpha divided by the window's |K|-weighted mean
+// alpha (an opaque window gives the unweighted sum exactly, in exact
+// arithmetic); 0 where den <= 2^-20 * abs_sum * alpha_unit (every alpha in
+// the window 0). Then scale, bias and abs, in double.
+float AlphaWeightedColour(float num, float den, double abs_sum,
+                          double alpha_unit, const FilterParams& params);
+
+// The sample value of an opaque alpha for `type`: 255, 65535, 1 for float.
+double AlphaUnit(Depth type);
 
 // Filters every colour plane of `in` with `k` (rotated for convolve), applies
 // scale, bias and abs, and carries alpha along unless filter_alpha: unchanged
 // for same, cropped (valid) or extended by the border (full) around the
 // kernel's centre, independent of anchor and mode; then strided
-// (params.stride_y, stride_x). The result is float (depth of `in` kept as
-// a tag); Quantize it for integer outputs.
+// (params.stride_y, stride_x). With params.alpha_weighted the colour of an
+// input with alpha is AlphaWeightedColour's. The result is float (depth
+// of `in` kept as a tag); Quantize it for integer outputs.
 Image Filter(const Image& in, const kernel::Kernel& k,
              const FilterParams& params);
 

@@ -405,8 +405,9 @@ class SrgbPairSink final : public PairSink {
 
 uint64_t PreparedFilter::Stream(const StreamShape& shape, RowSource& source,
                                 RowSink& sink, int band_rows) const {
+  const double unit = AlphaUnit(shape.in_type);
   if (!Linear(shape.in_type)) {
-    return StreamAsIs(shape, source, sink, band_rows);
+    return StreamAsIs(shape, source, sink, band_rows, unit);
   }
   if (!StreamsSamples(shape.channels, shape.in_type)) {
     throw std::logic_error("PreparedFilter::Stream: not a streaming run");
@@ -418,14 +419,19 @@ uint64_t PreparedFilter::Stream(const StreamShape& shape, RowSource& source,
   StreamShape floats = shape;
   floats.in_type = Depth::kF32;
   floats.out_type = Depth::kF32;
-  StreamAsIs(floats, linear, srgb, band_rows);
+  // Premultiplied in linear light (StreamWeighted reads the linear rows).
+  StreamAsIs(floats, linear, srgb, band_rows, unit);
   return srgb.saturated();
 }
 
 uint64_t PreparedFilter::StreamAsIs(const StreamShape& shape, RowSource& source,
-                                    RowSink& sink, int band_rows) const {
+                                    RowSink& sink, int band_rows,
+                                    double alpha_unit) const {
   if (!StreamsSamples(shape.channels, shape.in_type)) {
     throw std::logic_error("PreparedFilter::Stream: not a streaming run");
+  }
+  if (AlphaWeighted(shape.channels)) {
+    return StreamWeighted(shape, source, sink, band_rows, alpha_unit);
   }
   const BandPlan plan =
       PlanBands(applied_, params_.border, params_.size, shape.width,
@@ -454,8 +460,159 @@ uint64_t PreparedFilter::StreamAsIs(const StreamShape& shape, RowSource& source,
   return saturated;
 }
 
+namespace {
+
+// Alpha weighting's input rows: the source's samples as floats, each
+// colour sample times its pixel's alpha (the last of 2 or 4 channels,
+// kept as it is), so that the engine's sums are those of premultiplied
+// colour.
+class PremultiplySource final : public RowSource {
+ public:
+  PremultiplySource(RowSource& inner, const StreamShape& shape)
+      : inner_(inner),
+        type_(shape.in_type),
+        width_(static_cast<size_t>(shape.width)),
+        channels_(shape.channels) {}
+  void Read(std::byte* dst, std::ptrdiff_t stride, int rows) override {
+    const size_t samples = width_ * channels_;
+    const size_t row_bytes = samples * SampleBytes(type_);
+    buffer_.resize(row_bytes * rows);
+    inner_.Read(buffer_.data(), static_cast<std::ptrdiff_t>(row_bytes), rows);
+    for (int r = 0; r < rows; ++r) {
+      auto* out = reinterpret_cast<float*>(dst + r * stride);
+      const std::byte* in = buffer_.data() + r * row_bytes;
+      for (size_t i = 0; i < samples; ++i) {
+        out[i] = SampleAt(in + i * SampleBytes(type_), type_);
+      }
+      for (size_t x = 0; x < width_; ++x) {
+        float* px = out + x * channels_;
+        for (int c = 0; c + 1 < channels_; ++c) px[c] *= px[channels_ - 1];
+      }
+    }
+  }
+  void Finish() override { inner_.Finish(); }
+
+ private:
+  RowSource& inner_;
+  Depth type_;
+  size_t width_;
+  int channels_;
+  std::vector<std::byte> buffer_;
+};
+
+// One sample, already rounded and clamped, stored as `type`.
+void StoreSample(std::byte* d, float v, Depth type) {
+  switch (type) {
+    case Depth::kU8: {
+      const auto b = static_cast<uint8_t>(v);
+      std::memcpy(d, &b, 1);
+      break;
+    }
+    case Depth::kU16: {
+      const auto b = static_cast<uint16_t>(v);
+      std::memcpy(d, &b, 2);
+      break;
+    }
+    case Depth::kF32:
+      std::memcpy(d, &v, 4);
+      break;
+  }
+}
+
+}  // namespace
+
+uint64_t PreparedFilter::StreamWeighted(const StreamShape& shape,
+                                        RowSource& source, RowSink& sink,
+                                        int band_rows,
+                                        double alpha_unit) const {
+  PremultiplySource premultiplied(source, shape);
+  StreamShape floats = shape;
+  floats.in_type = Depth::kF32;
+  const Correlator& den_engine =
+      abs_ != nullptr ? *abs_->correlator_ : *correlator_;
+  const int quantum =
+      std::lcm(correlator_->RowQuantum(), den_engine.RowQuantum());
+  const BandPlan plan =
+      PlanBands(applied_, params_.border, params_.size, shape.width,
+                shape.height, quantum, band_rows);
+  const Extent e =
+      OutputExtent(shape.width, shape.height, applied_, params_.size);
+  const int out_cap = std::max(plan.output_ring, 1);
+  const int colours = shape.channels - 1;
+  LargeBuffer out_buf, num_buf, den_buf;
+  const ImageView out = RingView(out_buf, e.width, e.height, shape.channels,
+                                 shape.out_type, out_cap);
+  const ImageView num =
+      PlanarRing(num_buf, e.width, e.height, colours, out_cap);
+  const ImageView den = PlanarRing(den_buf, e.width, e.height, 1, out_cap);
+  ImageView out_alpha = out;
+  out_alpha.channels = 1;
+  out_alpha.base[0] = out.base[colours];
+  // The sums raw (RawParams); alpha's own filter as without weighting.
+  EngineOptions options = engine_options();
+  EngineOptions num_options = options;
+  num_options.scale = 1.0F;
+  num_options.bias = 0.0F;
+  num_options.abs = false;
+  num_options.border.value = params_.border.value * params_.border.value;
+  EngineOptions den_options = num_options;
+  den_options.border.value = params_.border.value;
+  std::atomic<uint64_t> saturated{0};
+  std::vector<float> row(static_cast<size_t>(e.width));
+  const size_t out_sample = SampleBytes(shape.out_type);
+  RunBands(
+      plan, floats, premultiplied,
+      [&](const ConstImageView& in, int y0, int y1) {
+        for (EngineOptions* o : {&options, &num_options, &den_options}) {
+          o->row_begin = y0;
+          o->row_end = y1;
+        }
+        ConstImageView colour = in;
+        colour.channels = colours;
+        ConstImageView alpha = in;
+        alpha.channels = 1;
+        alpha.base[0] = in.base[colours];
+        correlator_->Run(colour, num, num_options);
+        den_engine.Run(alpha, den, den_options);
+        uint64_t sat = params_.filter_alpha
+                           ? correlator_->Run(alpha, out_alpha, options)
+                           : CarryAlphaRows(in, out, y0, y1, applied_,
+                                            params_.size, params_.border);
+        for (int y = y0; y < y1; ++y) {
+          const auto* d =
+              reinterpret_cast<const float*>(den.base[0] + RowOffset(den, y));
+          for (int c = 0; c < colours; ++c) {
+            const auto* n =
+                reinterpret_cast<const float*>(num.base[c] + RowOffset(num, y));
+            for (int x = 0; x < e.width; ++x) {
+              row[x] = AlphaWeightedColour(n[x], d[x], abs_sum_, alpha_unit,
+                                           params_);
+            }
+            sat += QuantizeSaturate(row.data(), row.size(), shape.out_type);
+            std::byte* dst = out.base[c] + RowOffset(out, y);
+            for (int x = 0; x < e.width; ++x) {
+              StoreSample(dst + static_cast<size_t>(x) * out.step * out_sample,
+                          row[x], shape.out_type);
+            }
+          }
+        }
+        saturated += sat;
+      },
+      [&](int y0, int y1) {
+        InRing(y0, y1 - y0, out_cap, [&](int slot, int, int run) {
+          sink.Write(out.base[0] + RowOffset(out, slot), out.row_bytes, run);
+        });
+      },
+      [&] { sink.Finish(); });
+  return saturated;
+}
+
 bool PreparedFilter::StreamsPair(int channels, Depth type) const {
-  const bool floats = type == Depth::kF32 || Linear(type);
+  const bool weighted = AlphaWeighted(channels);
+  const bool floats = type == Depth::kF32 || Linear(type) || weighted;
+  if (weighted && abs_ != nullptr && abs_->method_ == Method::kFft) {
+    return false;
+  }
   return use_ == Use::kCompare && (pair_ != nullptr || pass_corr_ != nullptr) &&
          !params_.imagemagick && params_.stride_y == 1 &&
          params_.stride_x == 1 && params_.rounding == Rounding::kSaturate &&
@@ -464,8 +621,9 @@ bool PreparedFilter::StreamsPair(int channels, Depth type) const {
 
 void PreparedFilter::StreamPair(const StreamShape& shape, RowSource& source,
                                 PairSink& sink, int band_rows) const {
+  const double unit = AlphaUnit(shape.in_type);
   if (!Linear(shape.in_type)) {
-    StreamPairAsIs(shape, source, sink, band_rows);
+    StreamPairAsIs(shape, source, sink, band_rows, unit);
     return;
   }
   if (!StreamsPair(shape.channels, shape.in_type)) {
@@ -475,13 +633,135 @@ void PreparedFilter::StreamPair(const StreamShape& shape, RowSource& source,
   SrgbPairSink srgb(sink, shape);
   StreamShape floats = shape;
   floats.in_type = Depth::kF32;
-  StreamPairAsIs(floats, linear, srgb, band_rows);
+  StreamPairAsIs(floats, linear, srgb, band_rows, unit);
+}
+
+void PreparedFilter::RunPair(const ConstImageView& in, const ImageView& corr,
+                             const ImageView& conv,
+                             const EngineOptions& options) const {
+  if (pair_ != nullptr) {
+    pair_->Run(in, corr, conv, options);
+  } else {
+    pass_corr_->Run(in, corr, options);
+    pass_conv_->Run(in, conv, options);
+  }
+}
+
+int PreparedFilter::PairQuantum() const {
+  return pair_ != nullptr
+             ? pair_->RowQuantum()
+             : std::lcm(pass_corr_->RowQuantum(), pass_conv_->RowQuantum());
+}
+
+// compare's bands of float rows per mode and band, at least 8 kernel
+// heights (each band reloads a kernel height of input rows).
+namespace {
+int PairBandRows(int band_rows, int quantum, const StreamShape& shape,
+                 const kernel::Kernel& a, const kernel::Kernel& b) {
+  if (band_rows > 0 || quantum != 1) return band_rows;
+  const size_t row_bytes =
+      sizeof(float) * static_cast<size_t>(shape.width) * shape.channels;
+  const auto rows = static_cast<int>(
+      std::min<size_t>((kPairBandBytes + row_bytes - 1) / row_bytes, 4096));
+  return std::max({rows, 8 * a.rows(), 8 * b.rows()});
+}
+}  // namespace
+
+void PreparedFilter::StreamPairWeighted(const StreamShape& shape,
+                                        RowSource& source, PairSink& sink,
+                                        int band_rows,
+                                        double alpha_unit) const {
+  PremultiplySource premultiplied(source, shape);
+  StreamShape floats = shape;
+  floats.in_type = Depth::kF32;
+  const PreparedFilter& den_engine = abs_ != nullptr ? *abs_ : *this;
+  const kernel::Kernel rotated = kernel::Rotate180(conv_kernel_);
+  const int quantum = std::lcm(PairQuantum(), den_engine.PairQuantum());
+  band_rows = PairBandRows(band_rows, quantum, shape, kernel_, rotated);
+  const BandPlan plan =
+      PlanBands({&kernel_, &rotated}, params_.border, params_.size, shape.width,
+                shape.height, quantum, band_rows);
+  const Extent e =
+      OutputExtent(shape.width, shape.height, kernel_, params_.size);
+  const int out_cap = std::max(plan.output_ring, 1);
+  const int colours = shape.channels - 1;
+  LargeBuffer corr_buf, conv_buf, den_corr_buf, den_conv_buf;
+  const ImageView corr =
+      PlanarRing(corr_buf, e.width, e.height, shape.channels, out_cap);
+  const ImageView conv =
+      PlanarRing(conv_buf, e.width, e.height, shape.channels, out_cap);
+  const ImageView den_corr =
+      PlanarRing(den_corr_buf, e.width, e.height, 1, out_cap);
+  const ImageView den_conv =
+      PlanarRing(den_conv_buf, e.width, e.height, 1, out_cap);
+  const auto part = [](ImageView v, int first, int n) {
+    for (int c = 0; c < n; ++c) v.base[c] = v.base[first + c];
+    v.channels = n;
+    return v;
+  };
+  const ImageView corr_colour = part(corr, 0, colours);
+  const ImageView conv_colour = part(conv, 0, colours);
+  const ImageView corr_alpha = part(corr, colours, 1);
+  const ImageView conv_alpha = part(conv, colours, 1);
+  // The sums raw (RawParams); alpha's own filter as without weighting.
+  EngineOptions options = engine_options();
+  EngineOptions num_options = options;
+  num_options.scale = 1.0F;
+  num_options.bias = 0.0F;
+  num_options.abs = false;
+  num_options.border.value = params_.border.value * params_.border.value;
+  EngineOptions den_options = num_options;
+  den_options.border.value = params_.border.value;
+  RunBands(
+      plan, floats, premultiplied,
+      [&](const ConstImageView& in, int y0, int y1) {
+        for (EngineOptions* o : {&options, &num_options, &den_options}) {
+          o->row_begin = y0;
+          o->row_end = y1;
+        }
+        ConstImageView colour = in;
+        colour.channels = colours;
+        ConstImageView alpha = in;
+        alpha.channels = 1;
+        alpha.base[0] = in.base[colours];
+        RunPair(colour, corr_colour, conv_colour, num_options);
+        den_engine.RunPair(alpha, den_corr, den_conv, den_options);
+        if (params_.filter_alpha) {
+          RunPair(alpha, corr_alpha, conv_alpha, options);
+        } else {
+          CarryAlphaRows(in, corr, y0, y1, kernel_, params_.size,
+                         params_.border);
+          CarryAlphaRows(in, conv, y0, y1, kernel_, params_.size,
+                         params_.border);
+        }
+        for (int y = y0; y < y1; ++y) {
+          for (const auto& [v, den] :
+               {std::pair{&corr, &den_corr}, std::pair{&conv, &den_conv}}) {
+            const auto* d = reinterpret_cast<const float*>(den->base[0] +
+                                                           RowOffset(*den, y));
+            for (int c = 0; c < colours; ++c) {
+              auto* n = reinterpret_cast<float*>(v->base[c] + RowOffset(*v, y));
+              for (int x = 0; x < e.width; ++x) {
+                n[x] = AlphaWeightedColour(n[x], d[x], abs_sum_, alpha_unit,
+                                           params_);
+              }
+            }
+          }
+        }
+      },
+      [&](int y0, int y1) { sink.Rows(corr, conv, y0, y1); },
+      [&] { sink.Finish(); });
 }
 
 void PreparedFilter::StreamPairAsIs(const StreamShape& shape, RowSource& source,
-                                    PairSink& sink, int band_rows) const {
+                                    PairSink& sink, int band_rows,
+                                    double alpha_unit) const {
   if (!StreamsPair(shape.channels, shape.in_type)) {
     throw std::logic_error("PreparedFilter::StreamPair: not a streaming run");
+  }
+  if (AlphaWeighted(shape.channels)) {
+    StreamPairWeighted(shape, source, sink, band_rows, alpha_unit);
+    return;
   }
   const kernel::Kernel rotated = kernel::Rotate180(conv_kernel_);
   const int quantum = pair_ != nullptr ? pair_->RowQuantum()

@@ -367,7 +367,8 @@ TEST(CliBatch, EveryOutputRecordsWhatMadeIt) {
                 "0.1111111111111111,0.1111111111111111,0.1111111111111111,"
                 "0.1111111111111111,0.1111111111111111 border=reflect101 "
                 "size=same stride=1,1 scale=1 bias=0 abs=no filter-alpha=no "
-                "rounding=saturate depth=keep gray=no auto-orient=yes "
+                "alpha-weighted=yes rounding=saturate depth=keep gray=no "
+                "auto-orient=yes "
                 "metadata=keep");
   // Each format in its own slot, --strip keeping it (it is convcorr's).
   for (const std::string ext : {"jpg", "tif", "webp", "ppm"}) {

@@ -37,6 +37,7 @@ std::string AfterVersion(const std::string& text) {
 ProvenanceSettings Settings(const std::string& spec) {
   ProvenanceSettings s;
   s.kernel = kernel::ParseSpec(spec);
+  s.params.alpha_weighted = true;  // as the CLI's default
   return s;
 }
 
@@ -82,7 +83,8 @@ TEST(Provenance, OneCanonicalLinePerOutput) {
           "0.1111111111111111,0.1111111111111111,0.1111111111111111,"
           "0.1111111111111111,0.1111111111111111 border=reflect101 "
           "size=same stride=1,1 scale=1 bias=0 abs=no filter-alpha=no "
-          "rounding=saturate depth=keep gray=no auto-orient=yes "
+          "alpha-weighted=yes rounding=saturate depth=keep gray=no "
+          "auto-orient=yes "
           "metadata=keep");
   s = Settings("1,-1");
   s.params.mode = core::Mode::kConvolve;
@@ -93,17 +95,19 @@ TEST(Provenance, OneCanonicalLinePerOutput) {
   s.params.bias = 128;
   s.params.abs = true;
   s.params.filter_alpha = true;
+  s.params.alpha_weighted = false;  // --no-alpha-weighting
   s.params.rounding = core::Rounding::kWrap;
   s.depth = ParseDepth("u16");
   s.decode.gray = true;
   s.decode.auto_orient = false;
   s.strip = true;
   s.quality = 80;
-  EXPECT_EQ(AfterVersion(OutputProvenance(s, OutputRole::kFiltered, "jpg")),
-            "command=convolve kernel=2x1+1+0:1,-1 border=constant:0.5 "
-            "size=valid stride=2,1 scale=0.25 bias=128 abs=yes "
-            "filter-alpha=yes rounding=wrap depth=u16 gray=yes "
-            "auto-orient=no metadata=strip quality=80");
+  EXPECT_EQ(
+      AfterVersion(OutputProvenance(s, OutputRole::kFiltered, "jpg")),
+      "command=convolve kernel=2x1+1+0:1,-1 border=constant:0.5 "
+      "size=valid stride=2,1 scale=0.25 bias=128 abs=yes "
+      "filter-alpha=yes alpha-weighted=no rounding=wrap depth=u16 gray=yes "
+      "auto-orient=no metadata=strip quality=80");
   s = Settings("1,-1");
   // Quality for JPEG and WebP only, as the encoder resolves it.
   EXPECT_TRUE(OutputProvenance(s, OutputRole::kFiltered, "jpeg")
@@ -117,8 +121,8 @@ TEST(Provenance, OneCanonicalLinePerOutput) {
   s.diff_range = ParseDiffRange("max");
   const std::string base =
       "kernel=2x1+1+0:1,-1 border=reflect101 size=same stride=1,1 scale=1 "
-      "bias=0 abs=no filter-alpha=no rounding=saturate depth=keep gray=no "
-      "auto-orient=yes";
+      "bias=0 abs=no filter-alpha=no alpha-weighted=yes rounding=saturate "
+      "depth=keep gray=no auto-orient=yes";
   EXPECT_EQ(
       AfterVersion(OutputProvenance(s, OutputRole::kCompareConvolve, "png")),
       "command=compare output=convolve " + base + " metadata=keep");

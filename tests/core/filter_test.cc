@@ -230,5 +230,131 @@ TEST(OutputExtent, SameValidFull) {
   EXPECT_EQ(OutputExtent(4, 8, k, OutputSize::kValid).width, 0);
 }
 
+// Alpha weighting on a hand-computed row (the arithmetic written out, not
+// computed by the code under test). Gray C = 10, 200, 50 under alpha 255,
+// 0, 51; kernel 1,2,1 (sum 4, so |K| sums to 4), constant:0 border, same.
+// x=0: num = 2*255*10 = 5100, den = 2*255 = 510, 5100*4/510 = 40;
+// x=1: num = 255*10 + 51*50 = 5100, den = 255 + 51 = 306, 5100*4/306 =
+// 66.666...; x=2: num = 2*51*50 = 5100, den = 102, 5100*4/102 = 200.
+// With scale 1/4: 10, 16.666..., 50: the opaque neighbours' mean, colour
+// 200 under alpha 0 not counted. Unweighted: 55, 115, 75.
+Image HandRow(std::vector<float> colour, std::vector<float> alpha) {
+  Image img;
+  img.width = static_cast<int>(colour.size());
+  img.height = 1;
+  img.color.emplace_back(img.width, 1);
+  img.color[0].data = std::move(colour);
+  img.alpha = Plane(img.width, 1);
+  img.alpha->data = std::move(alpha);
+  return img;
+}
+
+TEST(AlphaWeighted, HandComputedRow) {
+  const Image in = HandRow({10, 200, 50}, {255, 0, 51});
+  const kernel::Kernel k(1, 3, {1, 2, 1});
+  for (const bool simd : {true, false}) {
+    FilterParams p;
+    p.border = Border{BorderMode::kConstant, 0};
+    p.scale = 0.25;
+    p.simd = simd;
+    p.alpha_weighted = true;
+    const Image got = Filter(in, k, p);
+    EXPECT_NEAR(got.color[0].at(0, 0), 10.0, 1e-4);
+    EXPECT_NEAR(got.color[0].at(0, 1), 5100.0 / 306.0, 1e-4);
+    EXPECT_NEAR(got.color[0].at(0, 2), 50.0, 1e-4);
+    // Alpha carried unchanged.
+    EXPECT_EQ(got.alpha->data, (std::vector<float>{255, 0, 51}));
+    // The off switch keeps the old, unweighted sums.
+    p.alpha_weighted = false;
+    const Image old = Filter(in, k, p);
+    EXPECT_NEAR(old.color[0].at(0, 0), 55.0, 1e-4);
+    EXPECT_NEAR(old.color[0].at(0, 1), 115.0, 1e-4);
+    EXPECT_NEAR(old.color[0].at(0, 2), 75.0, 1e-4);
+    EXPECT_EQ(old.alpha->data, (std::vector<float>{255, 0, 51}));
+  }
+}
+
+// A kernel with negative weights divides by the |K|-weighted mean alpha:
+// C = 10, 200, 90 under alpha 255, 0, 51, kernel -1,0,1, constant:0.
+// x=1: num = -255*10 + 51*90 = 2040, den = 255 + 51 = 306, sum|K| = 2,
+// 2040*2/306 = 13.333...; x=0 and x=2: every alpha under the taps that
+// weigh (x-1, x+1) is 0, so den = 0 and the colour is 0, then + bias.
+TEST(AlphaWeighted, SignedKernelAndZeroAlpha) {
+  const Image in = HandRow({10, 200, 90}, {255, 0, 51});
+  const kernel::Kernel k(1, 3, {-1, 0, 1});
+  for (const bool simd : {true, false}) {
+    FilterParams p;
+    p.border = Border{BorderMode::kConstant, 0};
+    p.bias = 7;
+    p.simd = simd;
+    p.alpha_weighted = true;
+    const Image got = Filter(in, k, p);
+    EXPECT_NEAR(got.color[0].at(0, 0), 7.0, 1e-4);
+    EXPECT_NEAR(got.color[0].at(0, 1), 7.0 + 2040.0 * 2.0 / 306.0, 1e-3);
+    EXPECT_NEAR(got.color[0].at(0, 2), 7.0, 1e-4);
+  }
+}
+
+// On an opaque image weighting changes nothing (but rounding); on a
+// transparent one every colour is 0 (+ bias); images without alpha are
+// not touched.
+TEST(AlphaWeighted, OpaqueIsUnweightedTransparentIsZero) {
+  std::mt19937 rng(3);
+  Image in;
+  in.width = 19;
+  in.height = 13;
+  for (int c = 0; c < 3; ++c) in.color.push_back(RandomPlane(19, 13, rng));
+  in.alpha = Plane(19, 13, 255.0f);
+  const kernel::Kernel k = RandomKernel(5, 3, rng);
+  FilterParams p;
+  p.alpha_weighted = true;
+  p.filter_alpha = true;
+  FilterParams off = p;
+  off.alpha_weighted = false;
+  const Image a = Filter(in, k, p);
+  const Image b = Filter(in, k, off);
+  EXPECT_EQ(a.alpha->data, b.alpha->data);
+  for (int c = 0; c < 3; ++c) {
+    for (size_t i = 0; i < a.color[c].data.size(); ++i) {
+      ASSERT_NEAR(a.color[c].data[i], b.color[c].data[i], 1e-3);
+    }
+  }
+  in.alpha = Plane(19, 13, 0.0f);
+  p.bias = 3;
+  const Image t = Filter(in, k, p);
+  for (const Plane& pl : t.color) {
+    for (const float v : pl.data) ASSERT_EQ(v, 3.0f);
+  }
+  in.alpha.reset();
+  off.bias = 3;
+  EXPECT_EQ(Filter(in, k, p).color[0].data, Filter(in, k, off).color[0].data);
+}
+
+// compare's pair is the two single filters.
+TEST(AlphaWeighted, PairIsBothFilters) {
+  std::mt19937 rng(5);
+  Image in;
+  in.width = 23;
+  in.height = 17;
+  in.color.push_back(RandomPlane(23, 17, rng));
+  in.alpha = RandomPlane(23, 17, rng, 0.0f, 255.0f);
+  for (const bool signed_k : {false, true}) {
+    std::vector<double> w = {1, 2, 3, 4, 0, 1};
+    if (signed_k) w[2] = -3;
+    const kernel::Kernel k(2, 3, w);
+    FilterParams p;
+    p.alpha_weighted = true;
+    const FilterPairResult pair = FilterPair(in, k, p);
+    p.mode = Mode::kCorrelate;
+    const Image corr = Filter(in, k, p);
+    p.mode = Mode::kConvolve;
+    const Image conv = Filter(in, k, p);
+    for (size_t i = 0; i < corr.color[0].data.size(); ++i) {
+      ASSERT_NEAR(pair.correlate.color[0].data[i], corr.color[0].data[i], 1e-3);
+      ASSERT_NEAR(pair.convolve.color[0].data[i], conv.color[0].data[i], 1e-3);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace convcorr::core

@@ -478,6 +478,120 @@ TEST(Pipeline, AlphaIsCarriedOrFilteredWithoutAFloatCopy) {
   }
 }
 
+// Alpha weighting streams (premultiplied float rows, a band at a time)
+// and gives the planar path's samples exactly, alpha carried or filtered,
+// with and without --linear (premultiplied in linear light on both), for
+// kernels with and without negative weights; Run declines it.
+TEST(Pipeline, AlphaWeightedStreamsAsThePlanarPath) {
+  std::mt19937 rng(41);
+  const OutputSize sizes[] = {OutputSize::kSame, OutputSize::kValid,
+                              OutputSize::kFull};
+  const BorderMode borders[] = {BorderMode::kReflect101, BorderMode::kConstant,
+                                BorderMode::kWrap};
+  const Depth types[] = {Depth::kU8, Depth::kU16, Depth::kF32};
+  for (const int channels : {2, 4}) {
+    for (const bool filter_alpha : {false, true}) {
+      for (const bool linear : {false, true}) {
+        for (const bool signed_k : {false, true}) {
+          FilterParams p;
+          p.alpha_weighted = true;
+          p.linear = linear;
+          p.size = sizes[rng() % 3];
+          p.border.mode = borders[rng() % 3];
+          p.border.value = 3;
+          p.filter_alpha = filter_alpha;
+          p.mode = rng() % 2 ? Mode::kConvolve : Mode::kCorrelate;
+          p.threads = 1 + static_cast<int>(rng() % 2);
+          p.scale = 0.5;
+          p.bias = 4;
+          const Depth in = types[rng() % 3];
+          const Depth out = types[rng() % 3];
+          std::vector<double> w(12, 0.25);
+          if (signed_k) w[5] = -0.75;
+          const kernel::Kernel k(3, 4, w, 0, 2);
+          const PreparedFilter f(k, p, PreparedFilter::Use::kFilter);
+          SCOPED_TRACE(testing::Message()
+                       << channels << " channels, filter_alpha " << filter_alpha
+                       << ", linear " << linear << ", signed " << signed_k);
+          ASSERT_TRUE(f.StreamsSamples(channels, in));
+          EXPECT_FALSE(f.ReadsSamples(channels));
+          Samples samples = Random(23, 31, channels, in, rng);
+          const Extent e = OutputExtent(23, 31, k, p.size);
+          Samples streamed(e.width, e.height, channels, out);
+          EXPECT_THROW(f.Run(samples.ConstView(), streamed.View()),
+                       std::logic_error);
+          SamplesSource source(samples);
+          SamplesSink sink(streamed);
+          const uint64_t sat =
+              f.Stream({23, 31, channels, in, out}, source, sink, 5);
+          Image planes = f.Filter(ToImageWithAlpha(samples));
+          EXPECT_EQ(sat, f.Quantize(planes, out));
+          const Image got = ToImageWithAlpha(streamed);
+          EXPECT_TRUE(got.alpha->data == planes.alpha->data);
+          for (int c = 0; c + 1 < channels; ++c) {
+            EXPECT_TRUE(got.color[c].data == planes.color[c].data)
+                << "channel " << c;
+          }
+        }
+      }
+    }
+  }
+}
+
+// compare with alpha weighting streams too, both modes as FilterPair
+// gives them, alpha carried or filtered, with and without --linear, for
+// one and two anchors and a kernel with negative weights.
+TEST(Pipeline, AlphaWeightedStreamPairEqualsFilterPair) {
+  std::mt19937 rng(43);
+  const Depth types[] = {Depth::kU8, Depth::kU16, Depth::kF32};
+  for (const int channels : {2, 4}) {
+    for (const bool filter_alpha : {false, true}) {
+      for (const bool linear : {false, true}) {
+        for (const bool signed_k : {false, true}) {
+          FilterParams p;
+          p.alpha_weighted = true;
+          p.linear = linear;
+          p.filter_alpha = filter_alpha;
+          p.border.mode =
+              rng() % 2 ? BorderMode::kConstant : BorderMode::kReflect;
+          p.border.value = 2;
+          p.scale = 2;
+          p.bias = -1;
+          std::vector<double> w = {1, 2, 3, 4, 0.5, 1, 2, 1};
+          if (signed_k) w[3] = -4;
+          const kernel::Kernel k(2, 4, w);
+          const kernel::Kernel moved(2, 4, w, 1, 0);
+          const bool two = rng() % 2 == 0;
+          const PreparedFilter f =
+              two ? PreparedFilter(k, moved, p)
+                  : PreparedFilter(k, p, PreparedFilter::Use::kCompare);
+          const Depth type = types[rng() % 3];
+          SCOPED_TRACE(testing::Message()
+                       << channels << " channels, filter_alpha " << filter_alpha
+                       << ", linear " << linear << ", signed " << signed_k
+                       << ", two anchors " << two);
+          ASSERT_TRUE(f.StreamsPair(channels, type));
+          const Samples in = Random(29, 37, channels, type, rng);
+          const FilterPairResult whole = f.FilterPair(ToImageWithAlpha(in));
+          PairPlanes got(whole.correlate.width, whole.correlate.height,
+                         channels);
+          SamplesSource source(in);
+          f.StreamPair({29, 37, channels, type, Depth::kF32}, source, got, 6);
+          EXPECT_TRUE(got.finished);
+          for (int c = 0; c < channels; ++c) {
+            const Plane& wc = c + 1 < channels ? whole.correlate.color[c]
+                                               : *whole.correlate.alpha;
+            const Plane& wv = c + 1 < channels ? whole.convolve.color[c]
+                                               : *whole.convolve.alpha;
+            EXPECT_TRUE(got.corr[c].data == wc.data) << "correlate " << c;
+            EXPECT_TRUE(got.conv[c].data == wv.data) << "convolve " << c;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(Pipeline, ErrorsStopEveryStageAndReachTheCaller) {
   std::mt19937 rng(17);
   const Samples in = Random(64, 700, 3, Depth::kU8, rng);
