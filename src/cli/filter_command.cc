@@ -103,7 +103,9 @@ Setup MakeSetup(const FilterOptions& o, bool compare, core::Mode mode) {
   params.bias = o.bias + k.offset();
   params.abs = o.abs;
   params.filter_alpha = o.filter_alpha;
-  params.alpha_weighted = !o.no_alpha_weighting;
+  // The --compat presets reproduce tools that filter colour as stored
+  // (ImageMagick's own weighting is its arithmetic's).
+  params.alpha_weighted = !o.no_alpha_weighting && compat.tool.empty();
   params.linear = o.linear;
   params.threads = o.threads;
   params.simd = !o.no_simd;
@@ -358,6 +360,9 @@ std::string WholeReason(const io::RasterReader& reader, const Job& job,
     if (s.filter->AlphaWeighted(reader.channels())) {
       return "alpha weighting with the fft strategy";
     }
+    if (s.params.linear && reader.depth() != core::Depth::kF32) {
+      return "--linear with the fft strategy";
+    }
     return "float samples with the fft strategy";
   }
   return {};
@@ -517,7 +522,10 @@ std::string CompareWholeReason(const io::RasterReader& reader,
   if (!s.filter->StreamsPair(reader.channels(), reader.depth())) {
     if (s.params.stride_x != 1 || s.params.stride_y != 1) return "--stride";
     if (!s.params.simd) return "--no-simd";
-    return "alpha weighting with the fft strategy";
+    if (s.filter->AlphaWeighted(reader.channels())) {
+      return "alpha weighting with the fft strategy";
+    }
+    return "--linear with the fft strategy";
   }
   return {};
 }

@@ -158,5 +158,28 @@ TEST(CliAlpha, EveryPathGivesTheSameSamples) {
   }
 }
 
+// The --compat presets reproduce tools that filter colour as stored:
+// alpha weighting is off under them, as with --no-alpha-weighting.
+TEST(CliAlpha, CompatPresetsFilterColourAsStored) {
+  TempDir dir;
+  const std::string in = (dir / "cut.png").string();
+  ASSERT_TRUE(cv::imwrite(in, CutOut()));
+  for (const std::string tool : {"opencv", "scipy"}) {
+    const std::string a = (dir / "a.png").string();
+    const std::string b = (dir / "b.png").string();
+    RUN_OK(preset, {"convolve", "-k", "box:5", "--compat", tool, in, "-o", a});
+    RUN_OK(off, {"convolve", "-k", "box:5", "--compat", tool,
+                 "--no-alpha-weighting", in, "-o", b});
+    EXPECT_EQ(cv::norm(Read(a), Read(b), cv::NORM_INF), 0) << tool;
+  }
+  // Without a preset the weighting keeps the green out of the edge.
+  RUN_OK(weighted,
+         {"convolve", "-k", "box:5", in, "-o", (dir / "w.png").string()});
+  RUN_OK(stored, {"convolve", "-k", "box:5", "--no-alpha-weighting", in, "-o",
+                  (dir / "s.png").string()});
+  EXPECT_GT(cv::norm(Read(dir / "w.png"), Read(dir / "s.png"), cv::NORM_INF),
+            0);
+}
+
 }  // namespace
 }  // namespace convcorr::testing

@@ -30,6 +30,14 @@ if [[ -z $browser ]]; then
   echo "skipped: Chromium is not installed (.ci/install-deps --browser)"
   exit 77
 fi
+# CI installs Chromium while the suite runs: a package that is unpacked
+# but not yet configured is not installed yet.
+if [[ -z ${CONVCORR_CHROMIUM:-} ]] && command -v dpkg-query >/dev/null &&
+  pkg=$(dpkg-query -S "$(readlink -f "$browser")" 2>/dev/null | cut -d: -f1 | head -n 1) &&
+  [[ -n $pkg && $(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null) != "install ok installed" ]]; then
+  echo "skipped: $pkg is still being installed"
+  exit 77
+fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
