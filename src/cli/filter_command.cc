@@ -764,6 +764,14 @@ int RunCompare(const FilterOptions& o) {
           plan.jobs.size() == 1 ? "" : "s");
     }
     html = std::make_unique<HtmlPage>(std::move(h));
+    if (!o.report.empty() && (fs::path(o.report).lexically_normal() ==
+                                  html->path().lexically_normal() ||
+                              io::SameFile(o.report, html->path()))) {
+      throw Error(ErrorKind::kUsage,
+                  fmt::format("--report '{}' is also the --html page; choose "
+                              "another report file",
+                              o.report));
+    }
     if (!batch.settings.dry_run) html->RemoveOld();
     batch.settings.on_record = [&html](const nlohmann::json& record) {
       html->Add(record);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <exception>
+#include <fstream>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -274,8 +275,29 @@ fs::path HtmlPage::path() const {
   return settings_.out_root / settings_.page_name;
 }
 
+// Written in every page's head, so that a page of an earlier run can be
+// told from a file of the user's.
+constexpr std::string_view kGenerator =
+    "<meta name=\"generator\" content=\"convcorr compare --html\">";
+
 void HtmlPage::RemoveOld() const {
   std::error_code ec;
+  if (!fs::exists(path(), ec)) return;
+  // Only a page of an earlier run is removed; any other file there is the
+  // user's, and is kept.
+  std::string head(4096, '\0');
+  {
+    std::ifstream f(path(), std::ios::binary);
+    f.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<size_t>(f.gcount()));
+  }
+  if (head.find(kGenerator) == std::string::npos) {
+    throw Error(ErrorKind::kOutput,
+                fmt::format("output '{}' exists and is not a page convcorr "
+                            "wrote; move it or choose another output "
+                            "directory",
+                            path().string()));
+  }
   fs::remove(path(), ec);
   if (ec) {
     throw Error(ErrorKind::kOutput,
@@ -391,10 +413,10 @@ void HtmlPage::Write() {
   std::string page = fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta "
       "charset=\"utf-8\">\n<meta name=\"viewport\" "
-      "content=\"width=device-width, initial-scale=1\">\n<title>convcorr "
+      "content=\"width=device-width, initial-scale=1\">\n{}\n<title>convcorr "
       "compare: {}</title>\n<style>{}</style>\n</head>\n<body "
       "data-images=\"{}\">\n<h1>convcorr compare <code>{}</code></h1>\n",
-      spec, kStyle, images, spec);
+      kGenerator, spec, kStyle, images, spec);
   if (!settings_.note.empty()) {
     page += "<p>" + HtmlEscape(settings_.note) + "</p>\n";
   }

@@ -332,6 +332,37 @@ TEST(CliHtml, UsageErrors) {
             std::string::npos)
       << to_file.err;
   EXPECT_FALSE(fs::exists(t / "o"));
+  // The report cannot be the page, which would replace it.
+  const RunResult report = RunConvcorr(
+      {"compare", "-k", "sobel-x", "--html", in.string(), "-o",
+       (t / "o").string(), "--report", (t / "o" / "index.html").string()});
+  EXPECT_EQ(report.exit_code, 2);
+  EXPECT_EQ(report.err, "--report '" + (t / "o" / "index.html").string() +
+                            "' is also the --html page; choose another "
+                            "report file\n");
+}
+
+// An index.html of the user's in the output directory is kept: the run
+// stops with an output error (exit 3) before writing anything; a page of
+// an earlier run is replaced.
+TEST(CliHtml, KeepsAnIndexThatIsNotAPage) {
+  TempDir t;
+  const fs::path in = Crop(t / "crop.png");
+  fs::create_directories(t / "o");
+  WriteBytes(t / "o" / "index.html", "<p>my notes</p>\n");
+  const RunResult r = RunConvcorr({"compare", "-k", "sobel-x", "--html",
+                                   in.string(), "-o", (t / "o").string()});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("is not a page convcorr wrote"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(ReadBytes(t / "o" / "index.html"), "<p>my notes</p>\n");
+  fs::remove(t / "o" / "index.html");
+  RUN_OK(first, {"compare", "-k", "sobel-x", "--html", in.string(), "-o",
+                 (t / "o").string()});
+  RUN_OK(again, {"compare", "-k", "emboss", "--html", in.string(), "-o",
+                 (t / "o").string()});
+  EXPECT_NE(ReadBytes(t / "o" / "index.html").find("emboss"),
+            std::string::npos);
 }
 
 }  // namespace
