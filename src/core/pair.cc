@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <complex>
 #include <cstdint>
 #include <memory>
@@ -14,8 +15,10 @@
 #include <utility>
 #include <vector>
 
+#include "core/border.h"
 #include "core/engine.h"
 #include "core/fft.h"
+#include "core/geometry.h"
 #include "core/prepared.h"
 #include "core/store.h"
 #include "core/strategies.h"
@@ -240,6 +243,47 @@ PairCorrelator::~PairCorrelator() = default;
 PairCorrelator::PairCorrelator(PairCorrelator&&) noexcept = default;
 PairCorrelator& PairCorrelator::operator=(PairCorrelator&&) noexcept = default;
 
+namespace {
+
+// True unless a float `in` holds NaN or infinity in a row that output rows
+// [options.row_begin, row_end) of `k` or of its rotation read: only the
+// rows of this band, found through the border's mapping (a ring view
+// holds no others, and the rows outside it may be being filled).
+bool BandFinite(const ConstImageView& in, const kernel::Kernel& k,
+                OutputSize size, const EngineOptions& options, int height) {
+  if (in.type != Depth::kF32) return true;
+  const int r0 = options.row_begin;
+  const int r1 = options.row_end < 0 ? height : options.row_end;
+  if (r1 <= r0) return true;
+  const bool packed = IsPacked(in);
+  const size_t n = static_cast<size_t>(in.width) * (packed ? in.channels : 1);
+  for (const kernel::Kernel& kk : {k, kernel::Rotate180(k)}) {
+    const int top = OutputOrigin(kk, size).y;
+    for (int py = r0 + top; py < r1 + top + kk.rows() - 1; ++py) {
+      const int y = BorderIndex(py, in.height, options.border.mode);
+      if (y < 0) continue;
+      for (int c = 0; c < (packed ? 1 : in.channels); ++c) {
+        const std::byte* row = in.base[c] + RowOffset(in, y);
+        if (packed || in.step == 1) {
+          if (!detail::RowFinite(reinterpret_cast<const float*>(row), n)) {
+            return false;
+          }
+          continue;
+        }
+        for (int x = 0; x < in.width; ++x) {
+          if (!std::isfinite(SampleAt(
+                  row + static_cast<size_t>(x) * in.step * 4, Depth::kF32))) {
+            return false;
+          }
+        }
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 PairCorrelator::Saturated PairCorrelator::Run(const ConstImageView& in,
                                               const ImageView& corr,
                                               const ImageView& conv,
@@ -261,7 +305,7 @@ PairCorrelator::Saturated PairCorrelator::Run(const ConstImageView& in,
     whole_diff();
     return result;
   }
-  if (!AllFinite(in)) {
+  if (!BandFinite(in, kernel_, size_, o, corr.height)) {
     // NaN and infinity reach exactly the outputs the standalone commands
     // give them only if each result is computed on its own: the centring
     // zeros (0 * NaN), the skipped zero pairs and the FFT would each move
