@@ -4,9 +4,13 @@ namespace convcorr::cli {
 
 namespace {
 
-constexpr size_t kFlushBytes = size_t{1} << 20;
-// Writes of this size and more go to the file without a copy.
-constexpr size_t kDirectBytes = size_t{256} << 10;
+// The buffer, allocated once at its full size: a vector grown by
+// doubling touches twice its final size in fresh pages, and a fresh page
+// costs a fault (docs/performance.md, "Page faults").
+constexpr size_t kFlushBytes = size_t{256} << 10;
+// Writes of this size and more go to the file without a copy (the PNM
+// encoder's batches of rows, a banded PNG's IDAT chunks).
+constexpr size_t kDirectBytes = size_t{64} << 10;
 
 }  // namespace
 
@@ -18,6 +22,7 @@ void StagedSink::Write(const void* data, size_t n) {
     return;
   }
   if (buffer_.size() + n > kFlushBytes) Flush();
+  if (buffer_.capacity() == 0) buffer_.reserve(kFlushBytes);
   buffer_.insert(buffer_.end(), bytes, bytes + n);
 }
 

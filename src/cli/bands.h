@@ -28,7 +28,8 @@ class ReaderRows final : public core::RowSource {
   io::RasterReader& reader_;
 };
 
-// Bytes appended to a staged file, in writes of about a mebibyte.
+// Bytes appended to a staged file: small writes gathered into writes of
+// 256 KiB, large ones passed through.
 class StagedSink final : public io::Sink {
  public:
   explicit StagedSink(io::StagedFile& file) : file_(file) {}
