@@ -7,12 +7,15 @@
 #include <cmath>
 #include <exception>
 #include <fstream>
+#include <memory>
 #include <system_error>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "cli/format.h"
 #include "common/error.h"
+#include "core/view.h"
 #include "diff/diff.h"
 #include "io/atomic_write.h"
 
@@ -78,11 +81,16 @@ constexpr Column kColumns[] = {
     {"share_above_threshold", ""},  // heading with the threshold
 };
 
-// A statistic as the page shows it; the exact number is in data-v.
-std::string Shown(const std::string& key, const nlohmann::json& v) {
+// A statistic of an input's JSON `diff` as the page shows it; the exact
+// number is in data-v.
+std::string Shown(const std::string& key, const nlohmann::json& diff) {
+  const nlohmann::json& v = diff[key];
   if (key == "psnr") {
-    return v.is_number() ? fmt::format("{:.2f}", v.get<double>())
-                         : std::string("\u221e");  // identical: +inf
+    if (v.is_number()) return fmt::format("{:.2f}", v.get<double>());
+    // JSON has no infinity or NaN: PSNR is +inf for identical results
+    // and NaN where the differences hold a NaN (as the text report
+    // prints it).
+    return diff.value("identical", false) ? std::string("\u221e") : "nan";
   }
   if (!v.is_number()) return "";
   if (key == "share_above_threshold") {
@@ -146,6 +154,33 @@ struct Thumb {
   bool made = false;  // it exists once the thumbnails are done
 };
 
+// The thumbnail of an output read back: from its rows as they are
+// decoded, in memory of a few rows, where the file streams and its samples
+// are integers (every output but a float one); else from the image held
+// whole.
+core::Image ReadThumbnail(const fs::path& output,
+                          const io::DecodeOptions& decode) {
+  const std::unique_ptr<io::RasterReader> reader =
+      io::RasterReader::Open(output, decode);
+  if (!reader->Streams() || reader->depth() == core::Depth::kF32) {
+    return diff::Thumbnail(io::ToImage(reader->ReadAll()), kThumbnailSide);
+  }
+  diff::ThumbnailRows rows(reader->width(), reader->height(),
+                           reader->channels(), reader->depth(), kThumbnailSide);
+  constexpr int kBand = 16;
+  const auto row_bytes = static_cast<std::ptrdiff_t>(
+      static_cast<size_t>(reader->width()) * reader->channels() *
+      core::SampleBytes(reader->depth()));
+  std::vector<std::byte> band(static_cast<size_t>(row_bytes) * kBand);
+  for (int y = 0; y < reader->height(); y += kBand) {
+    const int n = std::min(kBand, reader->height() - y);
+    reader->ReadRows(band.data(), row_bytes, n);
+    rows.Add(band.data(), row_bytes, n);
+  }
+  reader->Finish();
+  return rows.Finish();
+}
+
 void MakeThumb(Thumb& t, const io::DecodeOptions& decode) {
   std::error_code ec;
   if (t.keep && fs::exists(t.file, ec)) {
@@ -156,16 +191,15 @@ void MakeThumb(Thumb& t, const io::DecodeOptions& decode) {
       return;
     }
   }
-  core::Image img;
+  core::Image thumb;
   try {
-    img = io::ReadImage(t.output, decode);
+    thumb = ReadThumbnail(t.output, decode);
   } catch (const Error& e) {
     // An output that cannot be read back (gone since, or larger than
     // --max-pixels): its row links it without a preview.
     if (e.kind() != ErrorKind::kInput) throw;
     return;
   }
-  const core::Image thumb = diff::Thumbnail(img, kThumbnailSide);
   io::EncodeOptions options;
   options.quality = 85;
   const std::vector<uint8_t> bytes =
@@ -500,9 +534,9 @@ void HtmlPage::Write() {
       for (const Column& c : kColumns) {
         if (row.diff.is_object() && row.diff.contains(c.key)) {
           const nlohmann::json& v = row.diff[c.key];
-          page +=
-              fmt::format("<td class=\"n\" data-v=\"{}\">{}</td>",
-                          HtmlEscape(v.dump()), HtmlEscape(Shown(c.key, v)));
+          page += fmt::format("<td class=\"n\" data-v=\"{}\">{}</td>",
+                              HtmlEscape(v.dump()),
+                              HtmlEscape(Shown(c.key, row.diff)));
         } else {
           page += "<td class=\"n\" data-v=\"\"></td>";
         }

@@ -2,7 +2,9 @@
 // diverging colour map, the signed raw difference and the labelled panel.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "core/image.h"
@@ -13,11 +15,12 @@ namespace convcorr::diff {
 // not compared). Both images must have the same size and channel count.
 struct DiffStats {
   uint64_t samples = 0;
-  double max_abs = 0;      // max |d|
-  double mean_abs = 0;     // mean |d|
-  double rms = 0;          // sqrt(mean d^2)
-  double peak = 0;         // peak signal value used for PSNR
-  double psnr = 0;         // 10 log10(peak^2 / mean d^2); +inf when identical
+  double max_abs = 0;   // max |d|
+  double mean_abs = 0;  // mean |d|
+  double rms = 0;       // sqrt(mean d^2)
+  double peak = 0;      // peak signal value used for PSNR
+  double psnr = 0;      // 10 log10(peak^2 / mean d^2); +inf when identical, NaN
+                        // with a NaN d
   double threshold = 0;    // |d| > threshold counts in share_above
   double share_above = 0;  // fraction of samples with |d| > threshold
   int max_x = 0;           // where |d| is largest (first in row-major order)
@@ -97,5 +100,29 @@ core::Image Panel(const core::Image& input, const core::Image& correlated,
 // stretched from its min to its max, alpha over a checkerboard), shrunk
 // by area averaging; never enlarged.
 core::Image Thumbnail(const core::Image& img, int max_side);
+
+// The thumbnail of an 8- or 16-bit image made from its rows as a decoder
+// gives them (interleaved gray, gray+alpha, B,G,R or B,G,R,A samples in
+// native byte order), in memory of two rows of sums however large the
+// image: the same pixels as Thumbnail of the image held whole. (A float
+// image's colours depend on its range, known only at its end: Thumbnail.)
+class ThumbnailRows {
+ public:
+  ThumbnailRows(int width, int height, int channels, core::Depth depth,
+                int max_side);
+  ~ThumbnailRows();
+  ThumbnailRows(const ThumbnailRows&) = delete;
+  ThumbnailRows& operator=(const ThumbnailRows&) = delete;
+
+  // The next `rows` rows, `stride` bytes apart.
+  void Add(const std::byte* src, std::ptrdiff_t stride, int rows);
+  // After the last row: the thumbnail.
+  core::Image Finish();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace convcorr::diff

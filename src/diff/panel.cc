@@ -160,46 +160,68 @@ uint8_t ToByte(double v) {
   return static_cast<uint8_t>(std::nearbyint(std::clamp(v, 0.0, 255.0)));
 }
 
+// How a tile maps samples to 8-bit values: v * scale + offset for the
+// colour samples, alpha (its sample times alpha_scale, clamped to [0, 1])
+// over a light checkerboard.
+struct TileMap {
+  double scale = 1.0;
+  double offset = 0.0;
+  double alpha_scale = 1.0;
+
+  // The pixel at (x, y) of colour samples b, g, r (a gray sample three
+  // times) and, if not null, alpha sample *a.
+  Bgr Pixel(double b, double g, double r, const double* a, int x, int y) const {
+    std::array<double, 3> v = {b * scale + offset, g * scale + offset,
+                               r * scale + offset};
+    if (a != nullptr) {
+      // Composite over a light checkerboard so transparency shows.
+      const double k = std::clamp(*a * alpha_scale, 0.0, 1.0);
+      const double check =
+          ((x / kCheckSize + y / kCheckSize) % 2) ? kCheckDark : kCheckLight;
+      for (double& c : v) c = k * c + (1.0 - k) * check;
+    }
+    return {ToByte(v[0]), ToByte(v[1]), ToByte(v[2])};
+  }
+};
+
+// An integer depth's map: 16-bit samples scaled to 8 bits.
+TileMap IntegerMap(core::Depth depth) {
+  TileMap m;
+  if (depth == core::Depth::kU16) m.scale = 255.0 / 65535.0;
+  m.alpha_scale = AlphaScale(depth);
+  return m;
+}
+
 Tile ToTile(const core::Image& img) {
   const int w = img.width;
   const int h = img.height;
-  double scale = 1.0;
-  double offset = 0.0;
+  TileMap map = IntegerMap(img.depth);
   std::string note;
-  if (img.depth == core::Depth::kU16) {
-    scale = 255.0 / 65535.0;
-  } else if (img.depth == core::Depth::kF32) {
+  if (img.depth == core::Depth::kF32) {
     // Float results can be negative or tiny: stretch min..max to 0..255 so
     // edge responses stay visible, and say which range that was.
     const core::Range range = core::ColorRange(img);
     const double lo = range.lo;
     const double hi = range.hi;
     if (hi > lo) {
-      scale = 255.0 / (hi - lo);
-      offset = -lo * scale;
+      map.scale = 255.0 / (hi - lo);
+      map.offset = -lo * map.scale;
     } else {
-      offset = 128.0 - lo;  // a constant image is shown mid-grey
+      map.offset = 128.0 - lo;  // a constant image is shown mid-grey
     }
     note = fmt::format(" [{:.3g}, {:.3g}]", lo, hi);
   }
-  const double alpha_scale = AlphaScale(img.depth);
   const bool gray = img.color.size() == 1;
   Raster bgr(w, h);
   for (int y = 0; y < h; ++y) {
     for (int x = 0; x < w; ++x) {
-      std::array<double, 3> v;
-      for (int c = 0; c < 3; ++c) {
-        v[c] = img.color[gray ? 0 : c].at(y, x) * scale + offset;
-      }
-      if (img.alpha) {
-        // Composite over a light checkerboard so transparency shows.
-        const double a =
-            std::clamp(img.alpha->at(y, x) * alpha_scale, 0.0, 1.0);
-        const double check =
-            ((x / kCheckSize + y / kCheckSize) % 2) ? kCheckDark : kCheckLight;
-        for (double& c : v) c = a * c + (1.0 - a) * check;
-      }
-      bgr.at(y, x) = {ToByte(v[0]), ToByte(v[1]), ToByte(v[2])};
+      const auto v = [&](int c) -> double {
+        return img.color[gray ? 0 : c].at(y, x);
+      };
+      double a = 0;
+      if (img.alpha) a = img.alpha->at(y, x);
+      bgr.at(y, x) =
+          map.Pixel(v(0), v(1), v(2), img.alpha ? &a : nullptr, x, y);
     }
   }
   return {bgr, note};
@@ -402,17 +424,145 @@ core::Image Panel(const core::Image& input, const core::Image& correlated,
   return FromBgr(panel);
 }
 
+namespace {
+
+// A thumbnail's size for an image of width x height: the long side brought
+// to max_side, never enlarged.
+Size ThumbnailSize(int width, int height, int max_side) {
+  const int longest = std::max(width, height);
+  if (longest <= max_side || width == 0 || height == 0) return {width, height};
+  const double f = static_cast<double>(max_side) / longest;
+  const auto scaled = [f](int n) {
+    return std::max(1, static_cast<int>(std::lround(n * f)));
+  };
+  return {scaled(width), scaled(height)};
+}
+
+}  // namespace
+
 core::Image Thumbnail(const core::Image& img, int max_side) {
   Raster bgr = ToTile(img).bgr;
-  const int longest = std::max(bgr.width, bgr.height);
-  if (longest > max_side && !bgr.pixels.empty()) {
-    const double f = static_cast<double>(max_side) / longest;
-    const auto scaled = [f](int n) {
-      return std::max(1, static_cast<int>(std::lround(n * f)));
-    };
-    bgr = internal::ShrinkArea(bgr, scaled(bgr.width), scaled(bgr.height));
+  const Size size = ThumbnailSize(bgr.width, bgr.height, max_side);
+  if (size.width != bgr.width || size.height != bgr.height) {
+    bgr = internal::ShrinkArea(bgr, size.width, size.height);
   }
   return FromBgr(bgr);
 }
+
+// ShrinkArea's sums made row by row: input row y adds its weights times
+// its samples to the sums of the (at most two: the output is no taller)
+// output rows it overlaps, and an output row is finished, by ShrinkArea's
+// horizontal pass, once its last input row is in. The sums are the same
+// integers in another order, so the pixels are ShrinkArea's.
+struct ThumbnailRows::Impl {
+  int width, height, channels;
+  core::Depth depth;
+  Size size;
+  bool shrink;
+  TileMap map;
+  internal::Coverage cx, cy;
+  int y_in = 0;   // the next input row
+  int y_out = 0;  // the first output row not finished
+  // Sums of output rows y_out and y_out + 1, per input column.
+  std::vector<std::array<uint64_t, 3>> sums[2];
+  std::vector<Bgr> row;  // the input row as 8-bit pixels
+  Raster out;
+
+  Impl(int w, int h, int c, core::Depth d, int max_side)
+      : width(w),
+        height(h),
+        channels(c),
+        depth(d),
+        size(ThumbnailSize(w, h, max_side)),
+        shrink(size.width != w || size.height != h),
+        map(IntegerMap(d)),
+        cx(shrink ? w : 0, shrink ? size.width : 0),
+        cy(shrink ? h : 0, shrink ? size.height : 0),
+        row(static_cast<size_t>(w)),
+        out(size.width, size.height) {
+    if (shrink) {
+      for (auto& s : sums) s.assign(static_cast<size_t>(w), {});
+    }
+  }
+
+  template <typename T>
+  void Convert(const T* in) {
+    const bool gray = channels <= 2;
+    const bool alpha = channels == 2 || channels == 4;
+    for (int x = 0; x < width; ++x) {
+      const T* p = in + static_cast<size_t>(x) * channels;
+      const double b = p[0];
+      const double g = gray ? p[0] : p[1];
+      const double r = gray ? p[0] : p[2];
+      const double a = alpha ? p[channels - 1] : 0.0;
+      row[x] = map.Pixel(b, g, r, alpha ? &a : nullptr, x, y_in);
+    }
+  }
+
+  // The output row y_out from its sums, as ShrinkArea's horizontal pass.
+  void FinishRow() {
+    const uint64_t total = static_cast<uint64_t>(width) * height;
+    for (int x = 0; x < size.width; ++x) {
+      std::array<uint64_t, 3> sum{};
+      for (size_t t = cx.first[x]; t < cx.first[x + 1]; ++t) {
+        const uint64_t w = cx.taps[t].weight;
+        for (int c = 0; c < 3; ++c) sum[c] += w * sums[0][cx.taps[t].index][c];
+      }
+      const auto mean = [&](uint64_t s) {
+        return static_cast<uint8_t>((2 * s + total) / (2 * total));
+      };
+      out.at(y_out, x) = {mean(sum[0]), mean(sum[1]), mean(sum[2])};
+    }
+    std::swap(sums[0], sums[1]);
+    std::fill(sums[1].begin(), sums[1].end(), std::array<uint64_t, 3>{});
+    ++y_out;
+  }
+
+  void AddRow() {
+    if (!shrink) {
+      std::copy(row.begin(), row.end(), &out.at(y_in, 0));
+      return;
+    }
+    for (int k = 0; k < 2 && y_out + k < size.height; ++k) {
+      const size_t first = cy.first[y_out + k];
+      const size_t end = cy.first[y_out + k + 1];
+      const int lo = cy.taps[first].index;
+      if (y_in < lo || y_in > cy.taps[end - 1].index) continue;
+      const uint64_t w = cy.taps[first + (y_in - lo)].weight;
+      std::array<uint64_t, 3>* s = sums[k].data();
+      for (int x = 0; x < width; ++x) {
+        s[x][0] += w * row[x].b;
+        s[x][1] += w * row[x].g;
+        s[x][2] += w * row[x].r;
+      }
+    }
+    while (y_out < size.height &&
+           cy.taps[cy.first[y_out + 1] - 1].index == y_in) {
+      FinishRow();
+    }
+  }
+};
+
+ThumbnailRows::ThumbnailRows(int width, int height, int channels,
+                             core::Depth depth, int max_side)
+    : impl_(std::make_unique<Impl>(width, height, channels, depth, max_side)) {}
+
+ThumbnailRows::~ThumbnailRows() = default;
+
+void ThumbnailRows::Add(const std::byte* src, std::ptrdiff_t stride, int rows) {
+  Impl& m = *impl_;
+  for (int r = 0; r < rows && m.y_in < m.height; ++r) {
+    const std::byte* in = src + r * stride;
+    if (m.depth == core::Depth::kU16) {
+      m.Convert(reinterpret_cast<const uint16_t*>(in));
+    } else {
+      m.Convert(reinterpret_cast<const uint8_t*>(in));
+    }
+    m.AddRow();
+    ++m.y_in;
+  }
+}
+
+core::Image ThumbnailRows::Finish() { return FromBgr(impl_->out); }
 
 }  // namespace convcorr::diff

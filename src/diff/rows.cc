@@ -215,8 +215,11 @@ DiffStats DiffAccumulator::Finish(double peak) const {
   // rounding.
   const double mse =
       s.samples > 0 ? st.sum_sq / static_cast<double>(s.samples) : 0;
-  s.psnr = mse > 0 ? 10.0 * std::log10(peak * peak / mse)
-                   : std::numeric_limits<double>::infinity();
+  // Identical results have an infinite PSNR; a NaN difference (from a
+  // NaN in a float input) makes it NaN, as it makes the mean and rms.
+  s.psnr = mse > 0    ? 10.0 * std::log10(peak * peak / mse)
+           : mse == 0 ? std::numeric_limits<double>::infinity()
+                      : std::numeric_limits<double>::quiet_NaN();
   return s;
 }
 

@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <regex>
 #include <string>
 #include <vector>
@@ -363,6 +365,29 @@ TEST(CliHtml, KeepsAnIndexThatIsNotAPage) {
                  (t / "o").string()});
   EXPECT_NE(ReadBytes(t / "o" / "index.html").find("emboss"),
             std::string::npos);
+}
+
+// PSNR as the text report prints it: infinite for identical results (a
+// centro-symmetric kernel), nan where the differences hold a NaN (a float
+// input with a NaN sample); the JSON holds null for both.
+TEST(CliHtml, PsnrOfIdenticalAndOfNanResults) {
+  TempDir t;
+  const fs::path in = Crop(t / "crop.png");
+  RUN_OK(same, {"compare", "-k", "gaussian:1", "--html", in.string(), "-o",
+                (t / "same").string(), "-q"});
+  const std::string same_page = ReadBytes(t / "same" / "index.html");
+  EXPECT_NE(same_page.find("data-v=\"null\">\u221e</td>"), std::string::npos);
+  EXPECT_EQ(same_page.find(">nan</td>"), std::string::npos);
+
+  cv::Mat f(16, 16, CV_32FC1, cv::Scalar(10.0f));
+  f.at<float>(8, 8) = std::numeric_limits<float>::quiet_NaN();
+  ASSERT_TRUE(cv::imwrite((t / "nan.tif").string(), f));
+  RUN_OK(nan, {"compare", "-k", "sobel-x", "--html", (t / "nan.tif").string(),
+               "-o", (t / "nan").string()});
+  EXPECT_NE(nan.out.find("psnr nan dB"), std::string::npos) << nan.out;
+  const std::string nan_page = ReadBytes(t / "nan" / "index.html");
+  EXPECT_NE(nan_page.find("data-v=\"null\">nan</td>"), std::string::npos);
+  EXPECT_EQ(nan_page.find("\u221e"), std::string::npos);
 }
 
 }  // namespace

@@ -150,7 +150,8 @@ TEST(CliStream, TallImageInBoundedMemory) {
 }
 
 // compare too: its record of the difference (4 bytes a pixel, 76 MiB for
-// the tall image) is in an unnamed file beside the outputs, not in memory.
+// the tall image) is in an unnamed file beside the outputs, not in memory;
+// and --html's thumbnails read the outputs back row by row.
 TEST(CliStream, TallImageComparedInBoundedMemory) {
   if (std::getenv("CONVCORR_TEST_BINARY") != nullptr) {
     GTEST_SKIP() << "a sanitizer's binary: its shadow memory and quarantine "
@@ -166,21 +167,31 @@ TEST(CliStream, TallImageComparedInBoundedMemory) {
   WritePpm(dir / "short.ppm", 1000, 1000);
   WritePpm(dir / "tall.ppm", 1000, 20000);
   for (const std::string kernel : {"sobel-x", "motion:9,30"}) {
-    const long short_kib =
-        PeakKiB({"compare", "-k", kernel, (dir / "short.ppm").string(), "-o",
-                 (dir / "short-out").string(), "--format", "ppm"});
+    const bool html = kernel == "motion:9,30";
+    const auto args = [&](const std::string& in, const std::string& out) {
+      std::vector<std::string> a = {"compare", "-k", kernel,     in,
+                                    "-o",      out,  "--format", "ppm"};
+      if (html) a.push_back("--html");
+      return a;
+    };
+    const long short_kib = PeakKiB(
+        args((dir / "short.ppm").string(), (dir / "short-out").string()));
     const long tall_kib =
-        PeakKiB({"compare", "-k", kernel, (dir / "tall.ppm").string(), "-o",
-                 (dir / "tall-out").string(), "--format", "ppm"});
+        PeakKiB(args((dir / "tall.ppm").string(), (dir / "tall-out").string()));
     ASSERT_GT(short_kib, 0);
     ASSERT_GT(tall_kib, 0);
     EXPECT_LT(tall_kib - short_kib, 16 * 1024)
         << kernel << ": " << short_kib << " KiB for 1,000 rows, " << tall_kib
         << " KiB for 20,000";
+    // The three images (and the page and its thumbnails).
     EXPECT_EQ(
         std::distance(std::filesystem::directory_iterator(dir / "tall-out"),
                       std::filesystem::directory_iterator{}),
-        3);
+        html ? 5 : 3);
+    if (html) {
+      EXPECT_TRUE(std::filesystem::is_regular_file(dir / "tall-out" / "thumbs" /
+                                                   "tall.diff.png.jpg"));
+    }
   }
 }
 

@@ -115,6 +115,17 @@ TEST(ComputeStats, IdenticalGivesInfinitePsnr) {
   EXPECT_EQ(s.max_channel, 0);
 }
 
+TEST(ComputeStats, NanDifferenceGivesNanPsnr) {
+  const core::Image conv =
+      Make(2, 1, {{1.0f, std::numeric_limits<float>::quiet_NaN()}});
+  const core::Image corr = Make(2, 1, {{1.0f, 2.0f}});
+  const DiffStats s = ComputeStats(conv, corr, 0.0, 255.0);
+  EXPECT_FALSE(s.identical);
+  EXPECT_TRUE(std::isnan(s.mean_abs));
+  EXPECT_TRUE(std::isnan(s.rms));
+  EXPECT_TRUE(std::isnan(s.psnr));
+}
+
 TEST(ComputeStats, TinyDifferenceIsNotIdentical) {
   const core::Image conv = Make(1, 1, {{1.0f}});
   const core::Image corr = Make(1, 1, {{std::nextafter(1.0f, 2.0f)}});
@@ -1119,6 +1130,79 @@ TEST(Thumbnail, AreaAverageAndSixteenBitScaled) {
   ASSERT_EQ(t.width, 200);
   ASSERT_EQ(t.height, 2);
   EXPECT_EQ(Count(t, 128, 128, 128), 200 * 2);  // 127.5 rounded half up
+}
+
+// Rows as a decoder gives them, in bands of every height, against the
+// image held whole: the same pixels for 8- and 16-bit samples, gray and
+// colour, with and without alpha (over the checkerboard), shrunk along
+// one side, both or neither.
+TEST(ThumbnailRows, SamePixelsAsTheImageHeldWhole) {
+  std::mt19937 rng(7);
+  const std::pair<int, int> sizes[] = {{320, 200}, {1000, 3}, {3, 1000},
+                                       {161, 160}, {157, 9},  {64, 48},
+                                       {480, 321}, {1, 1}};
+  for (const auto& [w, h] : sizes) {
+    for (int channels = 1; channels <= 4; ++channels) {
+      for (const Depth depth : {Depth::kU8, Depth::kU16}) {
+        SCOPED_TRACE(::testing::Message()
+                     << w << "x" << h << "x" << channels
+                     << (depth == Depth::kU8 ? " u8" : " u16"));
+        const int max = depth == Depth::kU8 ? 255 : 65535;
+        const size_t n = static_cast<size_t>(w) * h * channels;
+        std::vector<uint16_t> samples(n);
+        // Smooth ramps with noise, and some fully transparent and opaque
+        // alpha.
+        for (size_t i = 0; i < n; ++i) {
+          const int v = static_cast<int>((i * 37 + rng() % 64) % (max + 1));
+          samples[i] =
+              static_cast<uint16_t>(rng() % 8 == 0 ? (rng() % 2) * max : v);
+        }
+        const bool alpha = channels == 2 || channels == 4;
+        const int colour = channels - (alpha ? 1 : 0);
+        core::Image img;
+        img.width = w;
+        img.height = h;
+        img.depth = depth;
+        img.color.assign(colour, core::Plane(w, h));
+        if (alpha) img.alpha = core::Plane(w, h);
+        for (int y = 0; y < h; ++y) {
+          for (int x = 0; x < w; ++x) {
+            const uint16_t* p =
+                &samples[(static_cast<size_t>(y) * w + x) * channels];
+            for (int c = 0; c < colour; ++c) img.color[c].at(y, x) = p[c];
+            if (alpha) img.alpha->at(y, x) = p[channels - 1];
+          }
+        }
+        const core::Image want = Thumbnail(img, 160);
+
+        // The rows in the decoder's layout, in bands of 1 to 40 rows.
+        const size_t sample = depth == Depth::kU8 ? 1 : 2;
+        const size_t row_bytes = static_cast<size_t>(w) * channels * sample;
+        std::vector<std::byte> rows(row_bytes * h);
+        for (size_t i = 0; i < n; ++i) {
+          if (sample == 1) {
+            rows[i] = static_cast<std::byte>(samples[i]);
+          } else {
+            std::memcpy(&rows[2 * i], &samples[i], 2);
+          }
+        }
+        ThumbnailRows thumb(w, h, channels, depth, 160);
+        for (int y = 0; y < h;) {
+          const int band = std::min(h - y, 1 + static_cast<int>(rng() % 40));
+          thumb.Add(rows.data() + row_bytes * y,
+                    static_cast<std::ptrdiff_t>(row_bytes), band);
+          y += band;
+        }
+        const core::Image got = thumb.Finish();
+        ASSERT_EQ(got.width, want.width);
+        ASSERT_EQ(got.height, want.height);
+        ASSERT_EQ(got.color.size(), 3u);
+        for (int c = 0; c < 3; ++c) {
+          EXPECT_EQ(got.color[c].data, want.color[c].data) << "channel " << c;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -79,8 +79,11 @@ DiffStats ComputeStats(const core::Image& convolved,
   }
   const double mse =
       s.samples > 0 ? sum_sq / static_cast<double>(s.samples) : 0;
-  s.psnr = mse > 0 ? 10.0 * std::log10(peak * peak / mse)
-                   : std::numeric_limits<double>::infinity();
+  // Identical results have an infinite PSNR; a NaN difference (from a
+  // NaN in a float input) makes it NaN, as it makes the mean and rms.
+  s.psnr = mse > 0    ? 10.0 * std::log10(peak * peak / mse)
+           : mse == 0 ? std::numeric_limits<double>::infinity()
+                      : std::numeric_limits<double>::quiet_NaN();
   return s;
 }
 
