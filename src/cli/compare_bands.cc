@@ -30,6 +30,16 @@ uint64_t OutputRoom(int width, int height, int channels, int colour,
                    (raw ? sizeof(float) * colour : 0));
 }
 
+// Rows of `row_bytes` each handled at a time within a band: about 256
+// KiB, so that the buffers stay small and in the cache however tall a band
+// is (one row of 512-pixel FFT tiles is 450 rows of a 4K image), instead
+// of a band's worth of fresh pages each.
+int ChunkRows(size_t row_bytes) {
+  constexpr size_t kChunkBytes = size_t{256} << 10;
+  return static_cast<int>(std::clamp<size_t>(
+      kChunkBytes / std::max<size_t>(row_bytes, 1), 1, size_t{1} << 20));
+}
+
 }  // namespace
 
 CompareBands::CompareBands(int width, int height, int channels, int colour,
@@ -57,15 +67,21 @@ uint64_t CompareBands::Emit(const core::ImageView& v, int y0, int y1,
                             core::RowSink& sink, EmitBuffers& buf) const {
   const size_t row_bytes =
       static_cast<size_t>(width_) * channels_ * core::SampleBytes(depth_);
-  buf.band.resize(row_bytes * static_cast<size_t>(y1 - y0));
+  const int chunk = ChunkRows(row_bytes);
+  buf.band.resize(row_bytes * static_cast<size_t>(std::min(chunk, y1 - y0)));
   uint64_t saturated = 0;
-  for (int y = y0; y < y1; ++y) {
-    // As Quantize does to the whole image, then the encoder's narrowing.
-    saturated += core::QuantizeInterleave(
-        RowsAt(v, y).data(), channels_, static_cast<size_t>(width_), depth_,
-        buf.band.data() + row_bytes * static_cast<size_t>(y - y0), buf.scratch);
+  for (int c0 = y0; c0 < y1; c0 += chunk) {
+    const int c1 = std::min(c0 + chunk, y1);
+    for (int y = c0; y < c1; ++y) {
+      // As Quantize does to the whole image, then the encoder's narrowing.
+      saturated += core::QuantizeInterleave(
+          RowsAt(v, y).data(), channels_, static_cast<size_t>(width_), depth_,
+          buf.band.data() + row_bytes * static_cast<size_t>(y - c0),
+          buf.scratch);
+    }
+    sink.Write(buf.band.data(), static_cast<std::ptrdiff_t>(row_bytes),
+               c1 - c0);
   }
-  sink.Write(buf.band.data(), static_cast<std::ptrdiff_t>(row_bytes), y1 - y0);
   return saturated;
 }
 
@@ -94,43 +110,49 @@ void CompareBands::Rows(const core::ImageView& correlate,
   } join_all{threads};
   threads[0] = std::thread(emit, 0, std::cref(convolve), std::ref(convolve_));
   threads[1] = std::thread(emit, 1, std::cref(correlate), std::ref(correlate_));
-  std::vector<float> raw_band;
+  // In chunks of rows, as Emit: the record's and the raw difference's
+  // buffers stay small.
+  const int chunk = ChunkRows(sizeof(float) * width_);
   std::vector<float> raw_rows;
-  record_band_.resize(static_cast<size_t>(width_) * (y1 - y0));
+  record_band_.resize(static_cast<size_t>(width_) * std::min(chunk, y1 - y0));
   if (raw_ != nullptr) {
-    raw_band.resize(static_cast<size_t>(width_) * colour_ * (y1 - y0));
+    raw_band_.resize(static_cast<size_t>(width_) * colour_ *
+                     std::min(chunk, y1 - y0));
     raw_rows.resize(static_cast<size_t>(width_) * colour_);
   }
-  for (int y = y0; y < y1; ++y) {
-    const std::array<const float*, 4> conv = RowsAt(convolve, y);
-    const std::array<const float*, 4> corr = RowsAt(correlate, y);
-    stats_.AddRow(conv.data(), corr.data());
-    float* d = record_band_.data() + static_cast<size_t>(y - y0) * width_;
-    diff::SignedDiffRow(conv.data(), corr.data(), colour_, width_, d);
-    range_.AddRow(d, width_);
-    if (raw_ != nullptr) {
-      std::array<float*, 4> planes{};
-      for (int c = 0; c < colour_; ++c) {
-        planes[c] = raw_rows.data() + static_cast<size_t>(c) * width_;
-      }
-      diff::RawDiffRow(conv.data(), corr.data(), colour_, width_,
-                       planes.data());
-      float* out =
-          raw_band.data() + static_cast<size_t>(y - y0) * width_ * colour_;
-      for (int c = 0; c < colour_; ++c) {
-        for (int x = 0; x < width_; ++x) {
-          out[static_cast<size_t>(x) * colour_ + c] = planes[c][x];
+  for (int c0 = y0; c0 < y1; c0 += chunk) {
+    const int c1 = std::min(c0 + chunk, y1);
+    for (int y = c0; y < c1; ++y) {
+      const std::array<const float*, 4> conv = RowsAt(convolve, y);
+      const std::array<const float*, 4> corr = RowsAt(correlate, y);
+      stats_.AddRow(conv.data(), corr.data());
+      float* d = record_band_.data() + static_cast<size_t>(y - c0) * width_;
+      diff::SignedDiffRow(conv.data(), corr.data(), colour_, width_, d);
+      range_.AddRow(d, width_);
+      if (raw_ != nullptr) {
+        std::array<float*, 4> planes{};
+        for (int c = 0; c < colour_; ++c) {
+          planes[c] = raw_rows.data() + static_cast<size_t>(c) * width_;
+        }
+        diff::RawDiffRow(conv.data(), corr.data(), colour_, width_,
+                         planes.data());
+        float* out =
+            raw_band_.data() + static_cast<size_t>(y - c0) * width_ * colour_;
+        for (int c = 0; c < colour_; ++c) {
+          for (int x = 0; x < width_; ++x) {
+            out[static_cast<size_t>(x) * colour_ + c] = planes[c][x];
+          }
         }
       }
     }
-  }
-  record_.Write(sizeof(float) * width_ * static_cast<size_t>(y0),
-                record_band_.data(),
-                sizeof(float) * width_ * static_cast<size_t>(y1 - y0));
-  if (raw_ != nullptr) {
-    raw_->Write(reinterpret_cast<const std::byte*>(raw_band.data()),
-                static_cast<std::ptrdiff_t>(sizeof(float) * width_ * colour_),
-                y1 - y0);
+    record_.Write(sizeof(float) * width_ * static_cast<size_t>(c0),
+                  record_band_.data(),
+                  sizeof(float) * width_ * static_cast<size_t>(c1 - c0));
+    if (raw_ != nullptr) {
+      raw_->Write(reinterpret_cast<const std::byte*>(raw_band_.data()),
+                  static_cast<std::ptrdiff_t>(sizeof(float) * width_ * colour_),
+                  c1 - c0);
+    }
   }
   for (std::thread& t : threads) t.join();
   for (const std::exception_ptr& e : failed) {

@@ -71,6 +71,7 @@ class CompareBands final : public core::PairSink {
 
   io::SpillFile record_;  // the signed difference: width x height floats
   std::vector<float> record_band_;  // rows of it, written or read back
+  std::vector<float> raw_band_;     // rows of the raw difference
   EmitBuffers emit_[2];             // convolve's, correlate's
   uint64_t saturated_[2] = {0, 0};
 };
