@@ -328,6 +328,25 @@ class LinearSource final : public RowSource {
   std::vector<std::byte> buffer_;
 };
 
+// One sample, already rounded and clamped, stored as `type`.
+void StoreSample(std::byte* d, float v, Depth type) {
+  switch (type) {
+    case Depth::kU8: {
+      const auto b = static_cast<uint8_t>(v);
+      std::memcpy(d, &b, 1);
+      break;
+    }
+    case Depth::kU16: {
+      const auto b = static_cast<uint16_t>(v);
+      std::memcpy(d, &b, 2);
+      break;
+    }
+    case Depth::kF32:
+      std::memcpy(d, &v, 4);
+      break;
+  }
+}
+
 class SrgbSink final : public RowSink {
  public:
   SrgbSink(RowSink& inner, const StreamShape& shape, int out_width)
@@ -346,15 +365,9 @@ class SrgbSink final : public RowSink {
       RowToSrgb(row_.data(), samples_, max, channels_, AlphaLane(channels_));
       saturated_ += QuantizeSaturate(row_.data(), samples_, out_type_);
       std::byte* out = bytes_.data() + r * row_bytes;
+      const size_t sample = SampleBytes(out_type_);
       for (size_t i = 0; i < samples_; ++i) {
-        if (out_type_ == Depth::kU8) {
-          out[i] = static_cast<std::byte>(static_cast<uint8_t>(row_[i]));
-        } else if (out_type_ == Depth::kU16) {
-          const auto v = static_cast<uint16_t>(row_[i]);
-          std::memcpy(out + 2 * i, &v, 2);
-        } else {
-          std::memcpy(out + 4 * i, &row_[i], 4);
-        }
+        StoreSample(out + i * sample, row_[i], out_type_);
       }
     }
     inner_.Write(bytes_.data(), static_cast<std::ptrdiff_t>(row_bytes), rows);
@@ -500,24 +513,41 @@ class PremultiplySource final : public RowSource {
   std::vector<std::byte> buffer_;
 };
 
-// One sample, already rounded and clamped, stored as `type`.
-void StoreSample(std::byte* d, float v, Depth type) {
-  switch (type) {
-    case Depth::kU8: {
-      const auto b = static_cast<uint8_t>(v);
-      std::memcpy(d, &b, 1);
-      break;
-    }
-    case Depth::kU16: {
-      const auto b = static_cast<uint16_t>(v);
-      std::memcpy(d, &b, 2);
-      break;
-    }
-    case Depth::kF32:
-      std::memcpy(d, &v, 4);
-      break;
+// The engine options of an alpha-weighted run, set to a band's rows by
+// SetRows: `own` filters alpha as without weighting (--filter-alpha);
+// `num` sums the premultiplied colour and `den` alpha, both raw
+// (RawParams: no scale, bias or abs), with the border value premultiplied
+// by itself (a constant border's colour under its own alpha) for `num`.
+struct WeightedOptions {
+  EngineOptions own, num, den;
+
+  WeightedOptions(const EngineOptions& options, float border_value)
+      : own(options), num(options) {
+    num.scale = 1.0F;
+    num.bias = 0.0F;
+    num.abs = false;
+    num.border.value = border_value * border_value;
+    den = num;
+    den.border.value = border_value;
   }
-}
+  void SetRows(int y0, int y1) {
+    for (EngineOptions* o : {&own, &num, &den}) {
+      o->row_begin = y0;
+      o->row_end = y1;
+    }
+  }
+};
+
+// A band of premultiplied rows as its colour channels and its alpha, the
+// last channel.
+struct ColourAndAlpha {
+  ConstImageView colour, alpha;
+  explicit ColourAndAlpha(const ConstImageView& in) : colour(in), alpha(in) {
+    colour.channels = in.channels - 1;
+    alpha.channels = 1;
+    alpha.base[0] = in.base[in.channels - 1];
+  }
+};
 
 }  // namespace
 
@@ -548,36 +578,22 @@ uint64_t PreparedFilter::StreamWeighted(const StreamShape& shape,
   ImageView out_alpha = out;
   out_alpha.channels = 1;
   out_alpha.base[0] = out.base[colours];
-  // The sums raw (RawParams); alpha's own filter as without weighting.
-  EngineOptions options = engine_options();
-  EngineOptions num_options = options;
-  num_options.scale = 1.0F;
-  num_options.bias = 0.0F;
-  num_options.abs = false;
-  num_options.border.value = params_.border.value * params_.border.value;
-  EngineOptions den_options = num_options;
-  den_options.border.value = params_.border.value;
+  WeightedOptions options(engine_options(), params_.border.value);
   std::atomic<uint64_t> saturated{0};
   std::vector<float> row(static_cast<size_t>(e.width));
   const size_t out_sample = SampleBytes(shape.out_type);
   RunBands(
       plan, floats, premultiplied,
       [&](const ConstImageView& in, int y0, int y1) {
-        for (EngineOptions* o : {&options, &num_options, &den_options}) {
-          o->row_begin = y0;
-          o->row_end = y1;
-        }
-        ConstImageView colour = in;
-        colour.channels = colours;
-        ConstImageView alpha = in;
-        alpha.channels = 1;
-        alpha.base[0] = in.base[colours];
-        correlator_->Run(colour, num, num_options);
-        den_engine.Run(alpha, den, den_options);
-        uint64_t sat = params_.filter_alpha
-                           ? correlator_->Run(alpha, out_alpha, options)
-                           : CarryAlphaRows(in, out, y0, y1, applied_,
-                                            params_.size, params_.border);
+        options.SetRows(y0, y1);
+        const ColourAndAlpha split(in);
+        correlator_->Run(split.colour, num, options.num);
+        den_engine.Run(split.alpha, den, options.den);
+        uint64_t sat =
+            params_.filter_alpha
+                ? correlator_->Run(split.alpha, out_alpha, options.own)
+                : CarryAlphaRows(in, out, y0, y1, applied_, params_.size,
+                                 params_.border);
         for (int y = y0; y < y1; ++y) {
           const auto* d =
               reinterpret_cast<const float*>(den.base[0] + RowOffset(den, y));
@@ -703,31 +719,16 @@ void PreparedFilter::StreamPairWeighted(const StreamShape& shape,
   const ImageView conv_colour = part(conv, 0, colours);
   const ImageView corr_alpha = part(corr, colours, 1);
   const ImageView conv_alpha = part(conv, colours, 1);
-  // The sums raw (RawParams); alpha's own filter as without weighting.
-  EngineOptions options = engine_options();
-  EngineOptions num_options = options;
-  num_options.scale = 1.0F;
-  num_options.bias = 0.0F;
-  num_options.abs = false;
-  num_options.border.value = params_.border.value * params_.border.value;
-  EngineOptions den_options = num_options;
-  den_options.border.value = params_.border.value;
+  WeightedOptions options(engine_options(), params_.border.value);
   RunBands(
       plan, floats, premultiplied,
       [&](const ConstImageView& in, int y0, int y1) {
-        for (EngineOptions* o : {&options, &num_options, &den_options}) {
-          o->row_begin = y0;
-          o->row_end = y1;
-        }
-        ConstImageView colour = in;
-        colour.channels = colours;
-        ConstImageView alpha = in;
-        alpha.channels = 1;
-        alpha.base[0] = in.base[colours];
-        RunPair(colour, corr_colour, conv_colour, num_options);
-        den_engine.RunPair(alpha, den_corr, den_conv, den_options);
+        options.SetRows(y0, y1);
+        const ColourAndAlpha split(in);
+        RunPair(split.colour, corr_colour, conv_colour, options.num);
+        den_engine.RunPair(split.alpha, den_corr, den_conv, options.den);
         if (params_.filter_alpha) {
-          RunPair(alpha, corr_alpha, conv_alpha, options);
+          RunPair(split.alpha, corr_alpha, conv_alpha, options.own);
         } else {
           CarryAlphaRows(in, corr, y0, y1, kernel_, params_.size,
                          params_.border);

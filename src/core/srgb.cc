@@ -1,6 +1,5 @@
 #include "core/srgb.h"
 
-#include <array>
 #include <cmath>
 #include <vector>
 

@@ -36,29 +36,22 @@ struct Samples {
     return static_cast<size_t>(width) * channels * SampleBytes(type);
   }
   ConstImageView ConstView() const {
-    ConstImageView v;
-    v.channels = channels;
-    v.width = width;
-    v.height = height;
-    v.type = type;
-    v.row_bytes = static_cast<std::ptrdiff_t>(RowBytes());
-    v.step = channels;
-    for (int c = 0; c < channels; ++c) {
-      v.base[c] = bytes.data() + c * SampleBytes(type);
-    }
-    return v;
+    return ViewOf<ConstImageView>(bytes.data());
   }
-  ImageView View() {
-    ImageView v;
+  ImageView View() { return ViewOf<ImageView>(bytes.data()); }
+
+ private:
+  // The interleaved view of the samples at `data` (bytes.data()).
+  template <typename V, typename Byte>
+  V ViewOf(Byte* data) const {
+    V v;
     v.channels = channels;
     v.width = width;
     v.height = height;
     v.type = type;
     v.row_bytes = static_cast<std::ptrdiff_t>(RowBytes());
     v.step = channels;
-    for (int c = 0; c < channels; ++c) {
-      v.base[c] = bytes.data() + c * SampleBytes(type);
-    }
+    for (int c = 0; c < channels; ++c) v.base[c] = data + c * SampleBytes(type);
     return v;
   }
 };
