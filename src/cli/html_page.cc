@@ -154,31 +154,50 @@ struct Thumb {
   bool made = false;  // it exists once the thumbnails are done
 };
 
-// The thumbnail of an output read back: from its rows as they are
-// decoded, in memory of a few rows, where the file streams and its samples
-// are integers (every output but a float one); else from the image held
-// whole.
-core::Image ReadThumbnail(const fs::path& output,
-                          const io::DecodeOptions& decode) {
-  const std::unique_ptr<io::RasterReader> reader =
-      io::RasterReader::Open(output, decode);
-  if (!reader->Streams() || reader->depth() == core::Depth::kF32) {
-    return diff::Thumbnail(io::ToImage(reader->ReadAll()), kThumbnailSide);
-  }
-  diff::ThumbnailRows rows(reader->width(), reader->height(),
-                           reader->channels(), reader->depth(), kThumbnailSide);
+// Every row of an opened image that streams, a few at a time, to
+// take(rows, stride, n); then the end of the file checked.
+template <typename Take>
+void ForEachRows(io::RasterReader& reader, Take take) {
   constexpr int kBand = 16;
   const auto row_bytes = static_cast<std::ptrdiff_t>(
-      static_cast<size_t>(reader->width()) * reader->channels() *
-      core::SampleBytes(reader->depth()));
+      static_cast<size_t>(reader.width()) * reader.channels() *
+      core::SampleBytes(reader.depth()));
   std::vector<std::byte> band(static_cast<size_t>(row_bytes) * kBand);
-  for (int y = 0; y < reader->height(); y += kBand) {
-    const int n = std::min(kBand, reader->height() - y);
-    reader->ReadRows(band.data(), row_bytes, n);
-    rows.Add(band.data(), row_bytes, n);
+  for (int y = 0; y < reader.height(); y += kBand) {
+    const int n = std::min(kBand, reader.height() - y);
+    reader.ReadRows(band.data(), row_bytes, n);
+    take(band.data(), row_bytes, n);
   }
-  reader->Finish();
-  return rows.Finish();
+  reader.Finish();
+}
+
+// The thumbnail of an output read back: from its rows as they are
+// decoded, in memory of a few rows, where the file streams (a float
+// output is read twice: its grey levels stretch its range); else from
+// the image held whole.
+core::Image ReadThumbnail(const fs::path& output,
+                          const io::DecodeOptions& decode) {
+  std::unique_ptr<io::RasterReader> reader =
+      io::RasterReader::Open(output, decode);
+  if (!reader->Streams()) {
+    return diff::Thumbnail(io::ToImage(reader->ReadAll()), kThumbnailSide);
+  }
+  core::Range range;
+  if (reader->depth() == core::Depth::kF32) {
+    bool first = true;
+    ForEachRows(*reader,
+                [&](const std::byte* rows, std::ptrdiff_t stride, int n) {
+                  diff::ColorRangeOfRows(rows, stride, n, reader->width(),
+                                         reader->channels(), range, first);
+                });
+    reader = io::RasterReader::Open(output, decode);
+  }
+  diff::ThumbnailRows thumb(reader->width(), reader->height(),
+                            reader->channels(), reader->depth(), kThumbnailSide,
+                            range);
+  ForEachRows(*reader, [&](const std::byte* rows, std::ptrdiff_t stride,
+                           int n) { thumb.Add(rows, stride, n); });
+  return thumb.Finish();
 }
 
 void MakeThumb(Thumb& t, const io::DecodeOptions& decode) {

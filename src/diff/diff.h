@@ -101,15 +101,16 @@ core::Image Panel(const core::Image& input, const core::Image& correlated,
 // by area averaging; never enlarged.
 core::Image Thumbnail(const core::Image& img, int max_side);
 
-// The thumbnail of an 8- or 16-bit image made from its rows as a decoder
-// gives them (interleaved gray, gray+alpha, B,G,R or B,G,R,A samples in
-// native byte order), in memory of two rows of sums however large the
-// image: the same pixels as Thumbnail of the image held whole. (A float
-// image's colours depend on its range, known only at its end: Thumbnail.)
+// The thumbnail of an image made from its rows as a decoder gives them
+// (interleaved gray, gray+alpha, B,G,R or B,G,R,A samples in native byte
+// order), in memory of two rows of sums however large the image: the same
+// pixels as Thumbnail of the image held whole. Float samples are
+// stretched from `range`, which must be the image's core::ColorRange (a
+// first pass over its rows: ColorRangeOfRows).
 class ThumbnailRows {
  public:
   ThumbnailRows(int width, int height, int channels, core::Depth depth,
-                int max_side);
+                int max_side, core::Range range = {});
   ~ThumbnailRows();
   ThumbnailRows(const ThumbnailRows&) = delete;
   ThumbnailRows& operator=(const ThumbnailRows&) = delete;
@@ -124,5 +125,11 @@ class ThumbnailRows {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// core::ColorRange of float rows as ThumbnailRows takes them, accumulated
+// over `rows` rows into `range`; `first` is true until a finite colour
+// sample has been seen (start with true and a zero range).
+void ColorRangeOfRows(const std::byte* src, std::ptrdiff_t stride, int rows,
+                      int width, int channels, core::Range& range, bool& first);
 
 }  // namespace convcorr::diff

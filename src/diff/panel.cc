@@ -192,15 +192,11 @@ TileMap IntegerMap(core::Depth depth) {
   return m;
 }
 
-Tile ToTile(const core::Image& img) {
-  const int w = img.width;
-  const int h = img.height;
-  TileMap map = IntegerMap(img.depth);
-  std::string note;
-  if (img.depth == core::Depth::kF32) {
-    // Float results can be negative or tiny: stretch min..max to 0..255 so
-    // edge responses stay visible, and say which range that was.
-    const core::Range range = core::ColorRange(img);
+// A depth's map; float samples stretched from `range` (ColorRange) to
+// 0..255, so that negative or tiny results stay visible.
+TileMap MapFor(core::Depth depth, core::Range range) {
+  TileMap map = IntegerMap(depth);
+  if (depth == core::Depth::kF32) {
     const double lo = range.lo;
     const double hi = range.hi;
     if (hi > lo) {
@@ -209,8 +205,22 @@ Tile ToTile(const core::Image& img) {
     } else {
       map.offset = 128.0 - lo;  // a constant image is shown mid-grey
     }
-    note = fmt::format(" [{:.3g}, {:.3g}]", lo, hi);
   }
+  return map;
+}
+
+Tile ToTile(const core::Image& img) {
+  const int w = img.width;
+  const int h = img.height;
+  std::string note;
+  core::Range range;
+  if (img.depth == core::Depth::kF32) {
+    // Say which range the grey levels stretch.
+    range = core::ColorRange(img);
+    note = fmt::format(" [{:.3g}, {:.3g}]", static_cast<double>(range.lo),
+                       static_cast<double>(range.hi));
+  }
+  const TileMap map = MapFor(img.depth, range);
   const bool gray = img.color.size() == 1;
   Raster bgr(w, h);
   for (int y = 0; y < h; ++y) {
@@ -468,14 +478,14 @@ struct ThumbnailRows::Impl {
   std::vector<Bgr> row;  // the input row as 8-bit pixels
   Raster out;
 
-  Impl(int w, int h, int c, core::Depth d, int max_side)
+  Impl(int w, int h, int c, core::Depth d, int max_side, core::Range range)
       : width(w),
         height(h),
         channels(c),
         depth(d),
         size(ThumbnailSize(w, h, max_side)),
         shrink(size.width != w || size.height != h),
-        map(IntegerMap(d)),
+        map(MapFor(d, range)),
         cx(shrink ? w : 0, shrink ? size.width : 0),
         cy(shrink ? h : 0, shrink ? size.height : 0),
         row(static_cast<size_t>(w)),
@@ -544,8 +554,9 @@ struct ThumbnailRows::Impl {
 };
 
 ThumbnailRows::ThumbnailRows(int width, int height, int channels,
-                             core::Depth depth, int max_side)
-    : impl_(std::make_unique<Impl>(width, height, channels, depth, max_side)) {}
+                             core::Depth depth, int max_side, core::Range range)
+    : impl_(std::make_unique<Impl>(width, height, channels, depth, max_side,
+                                   range)) {}
 
 ThumbnailRows::~ThumbnailRows() = default;
 
@@ -553,7 +564,9 @@ void ThumbnailRows::Add(const std::byte* src, std::ptrdiff_t stride, int rows) {
   Impl& m = *impl_;
   for (int r = 0; r < rows && m.y_in < m.height; ++r) {
     const std::byte* in = src + r * stride;
-    if (m.depth == core::Depth::kU16) {
+    if (m.depth == core::Depth::kF32) {
+      m.Convert(reinterpret_cast<const float*>(in));
+    } else if (m.depth == core::Depth::kU16) {
       m.Convert(reinterpret_cast<const uint16_t*>(in));
     } else {
       m.Convert(reinterpret_cast<const uint8_t*>(in));
@@ -564,5 +577,23 @@ void ThumbnailRows::Add(const std::byte* src, std::ptrdiff_t stride, int rows) {
 }
 
 core::Image ThumbnailRows::Finish() { return FromBgr(impl_->out); }
+
+void ColorRangeOfRows(const std::byte* src, std::ptrdiff_t stride, int rows,
+                      int width, int channels, core::Range& range,
+                      bool& first) {
+  const int colour = channels == 2 || channels == 4 ? channels - 1 : channels;
+  for (int r = 0; r < rows; ++r) {
+    const auto* row = reinterpret_cast<const float*>(src + r * stride);
+    for (int x = 0; x < width; ++x) {
+      for (int c = 0; c < colour; ++c) {
+        const float v = row[static_cast<size_t>(x) * channels + c];
+        if (!std::isfinite(v)) continue;
+        if (first || v < range.lo) range.lo = v;
+        if (first || v > range.hi) range.hi = v;
+        first = false;
+      }
+    }
+  }
+}
 
 }  // namespace convcorr::diff

@@ -1205,5 +1205,79 @@ TEST(ThumbnailRows, SamePixelsAsTheImageHeldWhole) {
   }
 }
 
+// Float rows: their range from a first pass over the rows, then the same
+// pixels as the image held whole (negative, tiny, NaN and infinite
+// samples; alpha in [0, 1]; a constant image shown mid-grey).
+TEST(ThumbnailRows, FloatRowsStretchTheirRangeAsTheWholeImage) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-3.0f, 5.0f);
+  for (const auto& [w, h] : std::vector<std::pair<int, int>>{
+           {320, 200}, {157, 9}, {64, 48}, {3, 1000}}) {
+    for (int channels = 1; channels <= 4; ++channels) {
+      for (const bool constant : {false, true}) {
+        SCOPED_TRACE(::testing::Message() << w << "x" << h << "x" << channels
+                                          << (constant ? " constant" : ""));
+        const bool alpha = channels == 2 || channels == 4;
+        const int colour = channels - (alpha ? 1 : 0);
+        const size_t n = static_cast<size_t>(w) * h * channels;
+        std::vector<float> samples(n);
+        for (size_t i = 0; i < n; ++i) {
+          const bool is_alpha =
+              alpha && i % channels == static_cast<size_t>(channels - 1);
+          float v = constant ? 0.25f : u(rng);
+          if (is_alpha) {
+            v = static_cast<float>(rng() % 5) / 4.0f;
+          } else if (!constant && rng() % 50 == 0) {
+            const float odd[] = {std::numeric_limits<float>::quiet_NaN(),
+                                 std::numeric_limits<float>::infinity(),
+                                 -std::numeric_limits<float>::infinity(),
+                                 1e-30f};
+            v = odd[rng() % 4];
+          }
+          samples[i] = v;
+        }
+        core::Image img;
+        img.width = w;
+        img.height = h;
+        img.depth = Depth::kF32;
+        img.color.assign(colour, core::Plane(w, h));
+        if (alpha) img.alpha = core::Plane(w, h);
+        for (int y = 0; y < h; ++y) {
+          for (int x = 0; x < w; ++x) {
+            const float* p =
+                &samples[(static_cast<size_t>(y) * w + x) * channels];
+            for (int c = 0; c < colour; ++c) img.color[c].at(y, x) = p[c];
+            if (alpha) img.alpha->at(y, x) = p[channels - 1];
+          }
+        }
+        const core::Image want = Thumbnail(img, 160);
+
+        const auto* bytes = reinterpret_cast<const std::byte*>(samples.data());
+        const auto stride =
+            static_cast<std::ptrdiff_t>(sizeof(float) * w * channels);
+        core::Range range;
+        bool first = true;
+        for (int y = 0; y < h; y += 7) {
+          ColorRangeOfRows(bytes + y * stride, stride, std::min(7, h - y), w,
+                           channels, range, first);
+        }
+        const core::Range whole = core::ColorRange(img);
+        EXPECT_EQ(range.lo, whole.lo);
+        EXPECT_EQ(range.hi, whole.hi);
+        ThumbnailRows thumb(w, h, channels, Depth::kF32, 160, range);
+        for (int y = 0; y < h; y += 5) {
+          thumb.Add(bytes + y * stride, stride, std::min(5, h - y));
+        }
+        const core::Image got = thumb.Finish();
+        ASSERT_EQ(got.width, want.width);
+        ASSERT_EQ(got.height, want.height);
+        for (int c = 0; c < 3; ++c) {
+          EXPECT_EQ(got.color[c].data, want.color[c].data) << "channel " << c;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace convcorr::diff
