@@ -62,6 +62,24 @@ struct Coverage {
   }
 };
 
+// One output row of ShrinkArea from its vertical sums (per input column,
+// weight x sample, B, G, R): the horizontal pass and the mean over `total`
+// units, rounded half up in integers (floor(sum / total + 1/2)).
+void ShrinkRow(const Coverage& cx, const std::array<uint64_t, 3>* sums,
+               uint64_t total, Bgr* out) {
+  for (size_t x = 0; x + 1 < cx.first.size(); ++x) {
+    std::array<uint64_t, 3> sum{};
+    for (size_t t = cx.first[x]; t < cx.first[x + 1]; ++t) {
+      const uint64_t w = cx.taps[t].weight;
+      for (int c = 0; c < 3; ++c) sum[c] += w * sums[cx.taps[t].index][c];
+    }
+    const auto mean = [&](uint64_t s) {
+      return static_cast<uint8_t>((2 * s + total) / (2 * total));
+    };
+    out[x] = {mean(sum[0]), mean(sum[1]), mean(sum[2])};
+  }
+}
+
 }  // namespace
 
 Raster ShrinkArea(const Raster& src, int width, int height) {
@@ -85,18 +103,7 @@ Raster ShrinkArea(const Raster& src, int width, int height) {
         row[x][2] += w * in[x].r;
       }
     }
-    for (int x = 0; x < width; ++x) {
-      std::array<uint64_t, 3> sum{};
-      for (size_t t = cx.first[x]; t < cx.first[x + 1]; ++t) {
-        const uint64_t w = cx.taps[t].weight;
-        for (int c = 0; c < 3; ++c) sum[c] += w * row[cx.taps[t].index][c];
-      }
-      // Round half up, in integers: floor(sum / total + 1/2).
-      const auto mean = [&](uint64_t s) {
-        return static_cast<uint8_t>((2 * s + total) / (2 * total));
-      };
-      out.at(y, x) = {mean(sum[0]), mean(sum[1]), mean(sum[2])};
-    }
+    ShrinkRow(cx, row.data(), total, &out.at(y, 0));
   }
   return out;
 }
@@ -511,18 +518,9 @@ struct ThumbnailRows::Impl {
 
   // The output row y_out from its sums, as ShrinkArea's horizontal pass.
   void FinishRow() {
-    const uint64_t total = static_cast<uint64_t>(width) * height;
-    for (int x = 0; x < size.width; ++x) {
-      std::array<uint64_t, 3> sum{};
-      for (size_t t = cx.first[x]; t < cx.first[x + 1]; ++t) {
-        const uint64_t w = cx.taps[t].weight;
-        for (int c = 0; c < 3; ++c) sum[c] += w * sums[0][cx.taps[t].index][c];
-      }
-      const auto mean = [&](uint64_t s) {
-        return static_cast<uint8_t>((2 * s + total) / (2 * total));
-      };
-      out.at(y_out, x) = {mean(sum[0]), mean(sum[1]), mean(sum[2])};
-    }
+    internal::ShrinkRow(cx, sums[0].data(),
+                        static_cast<uint64_t>(width) * height,
+                        &out.at(y_out, 0));
     std::swap(sums[0], sums[1]);
     std::fill(sums[1].begin(), sums[1].end(), std::array<uint64_t, 3>{});
     ++y_out;

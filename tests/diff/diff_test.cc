@@ -1132,6 +1132,29 @@ TEST(Thumbnail, AreaAverageAndSixteenBitScaled) {
   EXPECT_EQ(Count(t, 128, 128, 128), 200 * 2);  // 127.5 rounded half up
 }
 
+// The planar image of interleaved samples (gray, gray+alpha, B,G,R or
+// B,G,R,A), as io::ToImage makes it: what Thumbnail takes.
+template <typename T>
+core::Image ImageOf(const std::vector<T>& samples, int w, int h, int channels,
+                    Depth depth) {
+  const bool alpha = channels == 2 || channels == 4;
+  const int colour = channels - (alpha ? 1 : 0);
+  core::Image img;
+  img.width = w;
+  img.height = h;
+  img.depth = depth;
+  img.color.assign(colour, core::Plane(w, h));
+  if (alpha) img.alpha = core::Plane(w, h);
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      const T* p = &samples[(static_cast<size_t>(y) * w + x) * channels];
+      for (int c = 0; c < colour; ++c) img.color[c].at(y, x) = p[c];
+      if (alpha) img.alpha->at(y, x) = p[channels - 1];
+    }
+  }
+  return img;
+}
+
 // Rows as a decoder gives them, in bands of every height, against the
 // image held whole: the same pixels for 8- and 16-bit samples, gray and
 // colour, with and without alpha (over the checkerboard), shrunk along
@@ -1157,22 +1180,7 @@ TEST(ThumbnailRows, SamePixelsAsTheImageHeldWhole) {
           samples[i] =
               static_cast<uint16_t>(rng() % 8 == 0 ? (rng() % 2) * max : v);
         }
-        const bool alpha = channels == 2 || channels == 4;
-        const int colour = channels - (alpha ? 1 : 0);
-        core::Image img;
-        img.width = w;
-        img.height = h;
-        img.depth = depth;
-        img.color.assign(colour, core::Plane(w, h));
-        if (alpha) img.alpha = core::Plane(w, h);
-        for (int y = 0; y < h; ++y) {
-          for (int x = 0; x < w; ++x) {
-            const uint16_t* p =
-                &samples[(static_cast<size_t>(y) * w + x) * channels];
-            for (int c = 0; c < colour; ++c) img.color[c].at(y, x) = p[c];
-            if (alpha) img.alpha->at(y, x) = p[channels - 1];
-          }
-        }
+        const core::Image img = ImageOf(samples, w, h, channels, depth);
         const core::Image want = Thumbnail(img, 160);
 
         // The rows in the decoder's layout, in bands of 1 to 40 rows.
@@ -1218,7 +1226,6 @@ TEST(ThumbnailRows, FloatRowsStretchTheirRangeAsTheWholeImage) {
         SCOPED_TRACE(::testing::Message() << w << "x" << h << "x" << channels
                                           << (constant ? " constant" : ""));
         const bool alpha = channels == 2 || channels == 4;
-        const int colour = channels - (alpha ? 1 : 0);
         const size_t n = static_cast<size_t>(w) * h * channels;
         std::vector<float> samples(n);
         for (size_t i = 0; i < n; ++i) {
@@ -1236,20 +1243,7 @@ TEST(ThumbnailRows, FloatRowsStretchTheirRangeAsTheWholeImage) {
           }
           samples[i] = v;
         }
-        core::Image img;
-        img.width = w;
-        img.height = h;
-        img.depth = Depth::kF32;
-        img.color.assign(colour, core::Plane(w, h));
-        if (alpha) img.alpha = core::Plane(w, h);
-        for (int y = 0; y < h; ++y) {
-          for (int x = 0; x < w; ++x) {
-            const float* p =
-                &samples[(static_cast<size_t>(y) * w + x) * channels];
-            for (int c = 0; c < colour; ++c) img.color[c].at(y, x) = p[c];
-            if (alpha) img.alpha->at(y, x) = p[channels - 1];
-          }
-        }
+        const core::Image img = ImageOf(samples, w, h, channels, Depth::kF32);
         const core::Image want = Thumbnail(img, 160);
 
         const auto* bytes = reinterpret_cast<const std::byte*>(samples.data());
