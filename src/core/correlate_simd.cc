@@ -89,8 +89,20 @@ void Deinterleave3(const std::byte* src, int type, size_t n, float* d0,
   }
 }
 
-void TapRow(const float* const* rows, const TapGroup* groups, size_t ngroups,
-            size_t width, float* out) {
+// A vector to p: a regular store, or with kStream a non-temporal one (p
+// then aligned to the vector).
+template <bool kStream, class D>
+HWY_INLINE void Put(D d, hn::Vec<D> v, float* p) {
+  if constexpr (kStream) {
+    hn::Stream(v, d, p);
+  } else {
+    hn::StoreU(v, d, p);
+  }
+}
+
+template <bool kStream>
+void TapRowT(const float* const* rows, const TapGroup* groups, size_t ngroups,
+             size_t width, float* out) {
   const hn::ScalableTag<float> d;
   const size_t n = hn::Lanes(d);
   const size_t end = (width + n - 1) / n * n;
@@ -117,14 +129,14 @@ void TapRow(const float* const* rows, const TapGroup* groups, size_t ngroups,
         a7 = hn::MulAdd(w, hn::LoadU(d, p + 7 * n), a7);
       }
     }
-    hn::StoreU(a0, d, out + x);
-    hn::StoreU(a1, d, out + x + n);
-    hn::StoreU(a2, d, out + x + 2 * n);
-    hn::StoreU(a3, d, out + x + 3 * n);
-    hn::StoreU(a4, d, out + x + 4 * n);
-    hn::StoreU(a5, d, out + x + 5 * n);
-    hn::StoreU(a6, d, out + x + 6 * n);
-    hn::StoreU(a7, d, out + x + 7 * n);
+    Put<kStream>(d, a0, out + x);
+    Put<kStream>(d, a1, out + x + n);
+    Put<kStream>(d, a2, out + x + 2 * n);
+    Put<kStream>(d, a3, out + x + 3 * n);
+    Put<kStream>(d, a4, out + x + 4 * n);
+    Put<kStream>(d, a5, out + x + 5 * n);
+    Put<kStream>(d, a6, out + x + 6 * n);
+    Put<kStream>(d, a7, out + x + 7 * n);
   }
   // The rest one vector at a time, the taps in the same order, so every
   // output sample is the same sum whichever loop computed it.
@@ -138,13 +150,22 @@ void TapRow(const float* const* rows, const TapGroup* groups, size_t ngroups,
                        hn::LoadU(d, row + group.offsets[t]), a);
       }
     }
-    hn::StoreU(a, d, out + x);
+    Put<kStream>(d, a, out + x);
+  }
+}
+
+void TapRow(const float* const* rows, const TapGroup* groups, size_t ngroups,
+            size_t width, float* out, bool stream) {
+  if (stream) {
+    TapRowT<true>(rows, groups, ngroups, width, out);
+  } else {
+    TapRowT<false>(rows, groups, ngroups, width, out);
   }
 }
 
 // S and A for `kBlock` vectors from x: 2 * kBlock independent FMA chains.
 // kB vectors of four output rows: 4 * kB accumulators.
-template <size_t kB, class D>
+template <bool kStream, size_t kB, class D>
 HWY_INLINE void Rows4Block(D d, const float* const* rows, const float* weights,
                            int kh, int kw, int lanes, size_t x,
                            float* const* out) {
@@ -182,12 +203,13 @@ HWY_INLINE void Rows4Block(D d, const float* const* rows, const float* weights,
   }
   for (size_t q = 0; q < 4; ++q) {
     for (size_t b = 0; b < kB; ++b)
-      hn::StoreU(acc[q][b], d, out[q] + x + b * n);
+      Put<kStream>(d, acc[q][b], out[q] + x + b * n);
   }
 }
 
-void TapRows4(const float* const* rows, const float* weights, int kh, int kw,
-              int lanes, size_t width, float* const* out) {
+template <bool kStream>
+void TapRows4T(const float* const* rows, const float* weights, int kh, int kw,
+               int lanes, size_t width, float* const* out) {
   const hn::ScalableTag<float> d;
   const size_t n = hn::Lanes(d);
   const size_t end = (width + n - 1) / n * n;
@@ -200,10 +222,19 @@ void TapRows4(const float* const* rows, const float* weights, int kh, int kw,
 #endif
   size_t x = 0;
   for (; x + kB * n <= end; x += kB * n) {
-    Rows4Block<kB>(d, rows, weights, kh, kw, lanes, x, out);
+    Rows4Block<kStream, kB>(d, rows, weights, kh, kw, lanes, x, out);
   }
   for (; x < end; x += n)
-    Rows4Block<1>(d, rows, weights, kh, kw, lanes, x, out);
+    Rows4Block<kStream, 1>(d, rows, weights, kh, kw, lanes, x, out);
+}
+
+void TapRows4(const float* const* rows, const float* weights, int kh, int kw,
+              int lanes, size_t width, float* const* out, bool stream) {
+  if (stream) {
+    TapRows4T<true>(rows, weights, kh, kw, lanes, width, out);
+  } else {
+    TapRows4T<false>(rows, weights, kh, kw, lanes, width, out);
+  }
 }
 
 template <bool kHasS, bool kHasA, size_t kBlock, class D>
@@ -528,8 +559,9 @@ void PairRow(const float* const* rows, const PairTable& pairs, size_t width,
   HWY_DYNAMIC_DISPATCH(PairRow)(rows, pairs, width, out_s, out_a);
 }
 void TapRows4(const float* const* rows, const float* weights, int kh, int kw,
-              int lanes, size_t width, float* const* out) {
-  HWY_DYNAMIC_DISPATCH(TapRows4)(rows, weights, kh, kw, lanes, width, out);
+              int lanes, size_t width, float* const* out, bool stream) {
+  HWY_DYNAMIC_DISPATCH(TapRows4)
+  (rows, weights, kh, kw, lanes, width, out, stream);
 }
 void ConvertRow(const std::byte* src, int type, size_t n, float* dst) {
   HWY_DYNAMIC_DISPATCH(ConvertRow)(src, type, n, dst);
@@ -539,8 +571,8 @@ void Deinterleave3(const std::byte* src, int type, size_t n, float* d0,
   HWY_DYNAMIC_DISPATCH(Deinterleave3)(src, type, n, d0, d1, d2, scratch);
 }
 void TapRow(const float* const* rows, const TapGroup* groups, size_t ngroups,
-            size_t width, float* out) {
-  HWY_DYNAMIC_DISPATCH(TapRow)(rows, groups, ngroups, width, out);
+            size_t width, float* out, bool stream) {
+  HWY_DYNAMIC_DISPATCH(TapRow)(rows, groups, ngroups, width, out, stream);
 }
 uint64_t EmitRow(const float* acc, size_t n, const EmitParams& e,
                  std::byte* dst) {

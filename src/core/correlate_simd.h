@@ -37,8 +37,10 @@ struct EmitParams {
 // there are far fewer loads per multiply-add than in TapRow. Every sample
 // gets the same sum, in the same tap order, as TapRow computes for it.
 // Rows must be readable as for TapRow; out[0..3] up to RoundUp(width).
+// With `stream`, the stores are non-temporal and every out row must be
+// aligned to 64 bytes (Streamable).
 void TapRows4(const float* const* rows, const float* weights, int kh, int kw,
-              int lanes, size_t width, float* const* out);
+              int lanes, size_t width, float* const* out, bool stream = false);
 
 // Mirror pairs of taps: s[t] (rows[r1[t]][x + o1[t]] + rows[r2[t]][x + o2[t]])
 // summed into S and a[t] (rows[r1[t]][...] - rows[r2[t]][...]) into A.
@@ -67,9 +69,14 @@ void Deinterleave3(const std::byte* src, int type, size_t n, float* d0,
                    float* d1, float* d2, std::byte* scratch);
 // out(x) for x in [0, RoundUp(width, lanes)): sum over the groups' taps.
 // Every row must be readable up to RoundUp(width, lanes) + its largest
-// offset, and out up to RoundUp(width, lanes).
+// offset, and out up to RoundUp(width, lanes). `stream` as for TapRows4.
 void TapRow(const float* const* rows, const TapGroup* groups, size_t ngroups,
-            size_t width, float* out);
+            size_t width, float* out, bool stream = false);
+// Whether a row kernel may write to p with non-temporal stores: aligned to
+// 64 bytes, the widest vector of any target.
+inline bool Streamable(const float* p) {
+  return reinterpret_cast<uintptr_t>(p) % 64 == 0;
+}
 // n sums at acc written as `e.type` to the contiguous dst; returns how many
 // saturated.
 uint64_t EmitRow(const float* acc, size_t n, const EmitParams& e,

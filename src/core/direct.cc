@@ -10,15 +10,20 @@
 namespace convcorr::core::detail {
 
 void ComputeRows(const float* const* rows, const Taps& t, int kh, size_t width,
-                 int block, Rows& acc, int slot) {
+                 int block, float* const* out, bool stream) {
   if (block == kRowBlock) {
-    float* outs[kRowBlock];
-    for (int q = 0; q < kRowBlock; ++q) outs[q] = acc.at(slot, q);
-    TapRows4(rows, t.dense.data(), kh, t.dense_cols, t.column_step, width,
-             outs);
+    TapRows4(rows, t.dense.data(), kh, t.dense_cols, t.column_step, width, out,
+             stream);
   } else {
-    TapRow(rows, t.groups.data(), t.groups.size(), width, acc.at(slot, 0));
+    TapRow(rows, t.groups.data(), t.groups.size(), width, out[0], stream);
   }
+}
+
+void ComputeRows(const float* const* rows, const Taps& t, int kh, size_t width,
+                 int block, Rows& acc, int slot) {
+  float* outs[kRowBlock];
+  for (int q = 0; q < block; ++q) outs[q] = acc.at(slot, q);
+  ComputeRows(rows, t, kh, width, block, outs, false);
 }
 
 uint64_t RunDirect(const Job& job, const Taps& p, int y0, int y1) {

@@ -1,5 +1,7 @@
 #include "core/store.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 namespace convcorr::core::detail {
@@ -116,6 +118,38 @@ uint64_t EmitBlock(const Job& job, int y, int block, Rows& acc, int first,
                    int channels, Scratch& scratch) {
   return EmitBlock(job, y, block, acc, first, channels, scratch, 0,
                    job.extent.width);
+}
+
+bool SumsAreOutput(const Job& job) {
+  const ImageView& out = *job.out;
+  if (out.type != Depth::kF32 || job.emit.affine || job.emit.abs ||
+      job.copy != nullptr || job.zeros != nullptr ||
+      !(job.packed || out.step == 1) ||
+      out.row_bytes % static_cast<std::ptrdiff_t>(sizeof(float)) != 0) {
+    return false;
+  }
+  const int planes = job.packed ? 1 : out.channels;
+  for (int c = 0; c < planes; ++c) {
+    if (reinterpret_cast<uintptr_t>(out.base[c]) % alignof(float) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+float* OutputRow(const Job& job, int y, int c, int x0) {
+  const ImageView& out = *job.out;
+  return reinterpret_cast<float*>(out.base[c] + RowOffset(out, y)) +
+         static_cast<std::ptrdiff_t>(x0) * out.step;
+}
+
+int StreamableColumn(const Job& job, int y, int x0, int limit) {
+  // Sixteen columns step at least 64 bytes of floats, so one of them is
+  // aligned when any is.
+  for (int x = x0; x < std::min(limit, x0 + 16); ++x) {
+    if (Streamable(OutputRow(job, y, 0, x))) return x;
+  }
+  return x0;
 }
 
 void DiffRows(const ImageView& corr, const ImageView& conv,

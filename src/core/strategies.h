@@ -23,6 +23,10 @@ namespace convcorr::core::detail {
 // both give every sample the same sum.
 void ComputeRows(const float* const* rows, const Taps& t, int kh, size_t width,
                  int block, Rows& acc, int slot);
+// The same rows into out[0..block-1] (each up to RoundUp(width)), with
+// non-temporal stores if `stream` (every out row Streamable).
+void ComputeRows(const float* const* rows, const Taps& t, int kh, size_t width,
+                 int block, float* const* out, bool stream);
 
 // Walks the band [y0, y1) strip by strip (output columns [x0, x0 + n),
 // StripWidth): fill(py, slots, x0, n, scratch) puts padded row py of the
@@ -30,6 +34,12 @@ void ComputeRows(const float* const* rows, const Taps& t, int kh, size_t width,
 // ring into `acc`, which are stored. No strip straddles the ends of
 // InPlaceColumns; with `rows_in_place`, the strips inside it are computed
 // from the input rows where they lie (InPlaceRow), without the ring.
+// When the sums are the output (SumsAreOutput), the strips inside it are
+// computed straight into the output rows, through non-temporal stores
+// when the job streams: that span then starts on a StreamableColumn. A
+// strip's last vectors reach up to 15 samples past its end, into columns
+// that a later strip, or the last part (at least kSlack samples), stores
+// again.
 template <typename Fill>
 uint64_t WalkStrips(const Job& job, const Taps& p, Rows& ring, Rows& acc,
                     int strip, bool four, int y0, int y1, Fill fill,
@@ -42,11 +52,31 @@ uint64_t WalkStrips(const Job& job, const Taps& p, Rows& ring, Rows& acc,
   std::vector<float> constant;
   std::vector<const float*> taps(kh + kRowBlock - 1);
   uint64_t saturated = 0;
-  const int cuts[] = {0, span.begin, span.end, job.extent.width};
+  const bool sums_out =
+      span.end > span.begin &&
+      static_cast<size_t>(job.extent.width - span.end) * job.lanes >= kSlack &&
+      SumsAreOutput(job);
+  const int cuts[] = {0,
+                      sums_out && job.stream
+                          ? StreamableColumn(job, y0, span.begin, span.end)
+                          : span.begin,
+                      span.end, job.extent.width};
+  // The output rows y .. y + block - 1 of channel c from column x0, and
+  // whether all of them take non-temporal stores.
+  float* outs[kRowBlock];
+  const auto output_rows = [&](int y, int block, int c, int x0) {
+    bool stream = job.stream;
+    for (int q = 0; q < block; ++q) {
+      outs[q] = OutputRow(job, y + q, c, x0);
+      stream = stream && Streamable(outs[q]);
+    }
+    return stream;
+  };
   for (int part = 0; part < 3; ++part) {
     for (int x0 = cuts[part]; x0 < cuts[part + 1]; x0 += strip) {
       const int n = std::min(strip, cuts[part + 1] - x0);
       const size_t width = static_cast<size_t>(n) * job.lanes;
+      const bool direct = part == 1 && sums_out;
       if (part == 1 && rows_in_place) {
         if (constant.empty()) {
           constant.assign(
@@ -64,10 +94,17 @@ uint64_t WalkStrips(const Job& job, const Taps& p, Rows& ring, Rows& acc,
             for (int i = 0; i < kh + block - 1; ++i) {
               taps[i] = InPlaceRow(job, y + i, c, x0, constant.data());
             }
-            ComputeRows(taps.data(), p, kh, width, block, acc, c);
+            if (direct) {
+              const bool stream = output_rows(y, block, c, x0);
+              ComputeRows(taps.data(), p, kh, width, block, outs, stream);
+            } else {
+              ComputeRows(taps.data(), p, kh, width, block, acc, c);
+            }
           }
-          saturated +=
-              EmitBlock(job, y, block, acc, 0, channels, scratch, x0, n);
+          if (!direct) {
+            saturated +=
+                EmitBlock(job, y, block, acc, 0, channels, scratch, x0, n);
+          }
           y += block;
         }
         continue;
@@ -77,10 +114,17 @@ uint64_t WalkStrips(const Job& job, const Taps& p, Rows& ring, Rows& acc,
           [&](int py, float* const* slots) { fill(py, slots, x0, n, scratch); },
           [&](int y, int block, const auto& rows) {
             for (int c = 0; c < channels; ++c) {
-              ComputeRows(rows(c), p, kh, width, block, acc, c);
+              if (direct) {
+                const bool stream = output_rows(y, block, c, x0);
+                ComputeRows(rows(c), p, kh, width, block, outs, stream);
+              } else {
+                ComputeRows(rows(c), p, kh, width, block, acc, c);
+              }
             }
-            saturated +=
-                EmitBlock(job, y, block, acc, 0, channels, scratch, x0, n);
+            if (!direct) {
+              saturated +=
+                  EmitBlock(job, y, block, acc, 0, channels, scratch, x0, n);
+            }
           });
     }
   }

@@ -120,4 +120,45 @@ TEST_P(SimdTest, InterleavedFloatRowsReadInPlaceAgreeWithReference) {
   EXPECT_GT(cases, 200);
 }
 
+// Float sums that are the output as they are go from the row kernels
+// straight to the output rows (SumsAreOutput), and an output of 32 MiB
+// and more takes them through non-temporal stores on the rows aligned for
+// them: the same samples as the store through Emit, which a scale of 2
+// (exact in float) takes. The rows of 2047 RGB floats are 24,564 bytes, so
+// their alignment changes from row to row.
+TEST_P(SimdTest, FloatSumsStoredStraightToLargeOutputs) {
+  std::mt19937 rng(2047);
+  const int w = 2047, h = 1402;  // 34.4 MB of float RGB
+  TypedImage in(Depth::kF32, true, w, h);
+  for (int c = 0; c < 3; ++c) {
+    for (int y = 0; y < h; ++y) {
+      for (int x = 0; x < w; ++x) {
+        in.Set(c, y, x, static_cast<float>(rng() % 601) - 300.0f);
+      }
+    }
+  }
+  for (const Method method :
+       {Method::kDirect, Method::kSparse, Method::kSeparable}) {
+    const Kernel k = method == Method::kSeparable ? OuterProduct(7, 7, rng)
+                                                  : SparseKernel(3, 3, rng);
+    EngineOptions straight;
+    straight.threads = 2;
+    EngineOptions doubled = straight;
+    doubled.scale = 2.0f;
+    TypedImage a(Depth::kF32, true, w, h);
+    TypedImage b(Depth::kF32, true, w, h);
+    const Correlator correlator(k, method);
+    correlator.Run(in.ConstView(), a.View(), straight);
+    correlator.Run(in.ConstView(), b.View(), doubled);
+    int differ = 0;
+    for (int y = 0; y < h; ++y) {
+      for (int x = 0; x < w; ++x) {
+        for (int c = 0; c < 3; ++c)
+          differ += 2.0f * a.Get(c, y, x) != b.Get(c, y, x);
+      }
+    }
+    EXPECT_EQ(differ, 0) << MethodName(method);
+  }
+}
+
 }  // namespace
