@@ -122,9 +122,9 @@ uint64_t EmitBlock(const Job& job, int y, int block, Rows& acc, int first,
 
 bool SumsAreOutput(const Job& job) {
   const ImageView& out = *job.out;
-  if (out.type != Depth::kF32 || job.emit.affine || job.emit.abs ||
-      job.copy != nullptr || job.zeros != nullptr ||
-      !(job.packed || out.step == 1) ||
+  if (out.type != Depth::kF32 || out.channels != job.in->channels ||
+      job.emit.affine || job.emit.abs || job.copy != nullptr ||
+      job.zeros != nullptr || !(job.packed || out.step == 1) ||
       out.row_bytes % static_cast<std::ptrdiff_t>(sizeof(float)) != 0) {
     return false;
   }

@@ -26,9 +26,10 @@ uint64_t EmitBlock(const Job& job, int y, int block, Rows& acc, int first,
                    int channels, Scratch& scratch);
 
 // Whether the job's output samples are its float sums as they are (float
-// output, no scale, bias or |.|, no extra outputs) in float rows the row
-// kernels can write: channel c of output row y from column x0 is then
-// OutputRow(job, y, c, x0), and the sums need no Emit.
+// output of the input's channels, no scale, bias or |.|, no extra
+// outputs) in float rows the row kernels can write: channel c of output
+// row y from column x0 is then OutputRow(job, y, c, x0), and the sums
+// need no Emit.
 bool SumsAreOutput(const Job& job);
 float* OutputRow(const Job& job, int y, int c, int x0);
 // The first column in [x0, limit) from which output row y is aligned for
