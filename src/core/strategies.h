@@ -72,10 +72,27 @@ uint64_t WalkStrips(const Job& job, const Taps& p, Rows& ring, Rows& acc,
     }
     return stream;
   };
+  // One step of rows [y, y + block) over columns [x0, x0 + n): the row
+  // kernels on rows(c) (channel c's padded rows from y on), then the store
+  // unless they wrote the output themselves (`direct`).
+  const auto compute = [&](int y, int block, int x0, int n, bool direct,
+                           const auto& rows) {
+    const size_t width = static_cast<size_t>(n) * job.lanes;
+    for (int c = 0; c < channels; ++c) {
+      if (direct) {
+        const bool stream = output_rows(y, block, c, x0);
+        ComputeRows(rows(c), p, kh, width, block, outs, stream);
+      } else {
+        ComputeRows(rows(c), p, kh, width, block, acc, c);
+      }
+    }
+    if (!direct) {
+      saturated += EmitBlock(job, y, block, acc, 0, channels, scratch, x0, n);
+    }
+  };
   for (int part = 0; part < 3; ++part) {
     for (int x0 = cuts[part]; x0 < cuts[part + 1]; x0 += strip) {
       const int n = std::min(strip, cuts[part + 1] - x0);
-      const size_t width = static_cast<size_t>(n) * job.lanes;
       const bool direct = part == 1 && sums_out;
       if (part == 1 && rows_in_place) {
         if (constant.empty()) {
@@ -90,21 +107,12 @@ uint64_t WalkStrips(const Job& job, const Taps& p, Rows& ring, Rows& acc,
           for (int i = 0; i < block; ++i) {
             PrefetchPadded(job, y + kh + block - 1 + i, x0, x0 + n + kw - 1);
           }
-          for (int c = 0; c < channels; ++c) {
+          compute(y, block, x0, n, direct, [&](int c) {
             for (int i = 0; i < kh + block - 1; ++i) {
               taps[i] = InPlaceRow(job, y + i, c, x0, constant.data());
             }
-            if (direct) {
-              const bool stream = output_rows(y, block, c, x0);
-              ComputeRows(taps.data(), p, kh, width, block, outs, stream);
-            } else {
-              ComputeRows(taps.data(), p, kh, width, block, acc, c);
-            }
-          }
-          if (!direct) {
-            saturated +=
-                EmitBlock(job, y, block, acc, 0, channels, scratch, x0, n);
-          }
+            return static_cast<const float* const*>(taps.data());
+          });
           y += block;
         }
         continue;
@@ -113,18 +121,7 @@ uint64_t WalkStrips(const Job& job, const Taps& p, Rows& ring, Rows& acc,
           ring, channels, kh, y0, y1, four,
           [&](int py, float* const* slots) { fill(py, slots, x0, n, scratch); },
           [&](int y, int block, const auto& rows) {
-            for (int c = 0; c < channels; ++c) {
-              if (direct) {
-                const bool stream = output_rows(y, block, c, x0);
-                ComputeRows(rows(c), p, kh, width, block, outs, stream);
-              } else {
-                ComputeRows(rows(c), p, kh, width, block, acc, c);
-              }
-            }
-            if (!direct) {
-              saturated +=
-                  EmitBlock(job, y, block, acc, 0, channels, scratch, x0, n);
-            }
+            compute(y, block, x0, n, direct, rows);
           });
     }
   }
