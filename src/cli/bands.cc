@@ -26,6 +26,11 @@ void StagedSink::Write(const void* data, size_t n) {
   buffer_.insert(buffer_.end(), bytes, bytes + n);
 }
 
+void StagedSink::WriteAt(uint64_t offset, const void* data, size_t n) {
+  Flush();  // appended bytes first: the offset may lie among them
+  file_.WriteAt(offset, data, n);
+}
+
 void StagedSink::Flush() {
   if (buffer_.empty()) return;
   file_.Append(buffer_.data(), buffer_.size());

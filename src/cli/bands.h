@@ -34,6 +34,8 @@ class StagedSink final : public io::Sink {
  public:
   explicit StagedSink(io::StagedFile& file) : file_(file) {}
   void Write(const void* data, size_t n) override;
+  bool Seekable() const override { return true; }
+  void WriteAt(uint64_t offset, const void* data, size_t n) override;
   // Writes what is buffered.
   void Flush();
   // After the last write: what is buffered written and the file flushed

@@ -157,7 +157,7 @@ StagedFile StageFile(const fs::path& dest) {
   return staged;
 }
 
-void StagedFile::Append(const void* data, size_t size) {
+void StagedFile::BeforeWrite() {
   if (fd_ < 0) {
     throw Error(ErrorKind::kInternal,
                 "output '" + dest_.string() + "': written after it was closed");
@@ -167,6 +167,32 @@ void StagedFile::Append(const void* data, size_t size) {
     sync_.wait();
     sync_ = {};
   }
+}
+
+void StagedFile::WriteAt(uint64_t offset, const void* data, size_t size) {
+  BeforeWrite();
+  const auto* bytes = static_cast<const uint8_t*>(data);
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pwrite(fd_, bytes + done, size - done,
+                               static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ThrowOutput(dest_.string(), ErrnoText(errno));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (offset + size > appended_) {
+    // Appends go on from the new end.
+    appended_ = offset + size;
+    if (::lseek(fd_, static_cast<off_t>(appended_), SEEK_SET) < 0) {
+      ThrowOutput(dest_.string(), ErrnoText(errno));
+    }
+  }
+}
+
+void StagedFile::Append(const void* data, size_t size) {
+  BeforeWrite();
   const auto* bytes = static_cast<const uint8_t*>(data);
   size_t done = 0;
   while (done < size) {

@@ -39,6 +39,10 @@ class StagedFile {
   // appended, the disk is asked to start writing them
   // (sync_file_range), so that Commit waits for the last few only.
   void Append(const void* data, size_t size);
+  // Writes bytes at `offset` of the temporary file: over bytes written
+  // before, or past its end (the gap reads as zeros); a later Append goes
+  // after the last byte written either way. Throws like Append.
+  void WriteAt(uint64_t offset, const void* data, size_t size);
   static constexpr size_t kWritebackBytes = size_t{8} << 20;
   // After the last Append: flushes the file on a thread of its own, so
   // that the disk works while the caller goes on; Commit waits for it (and
@@ -49,11 +53,13 @@ class StagedFile {
  private:
   friend StagedFile StageFile(const std::filesystem::path& dest);
   void Discard() noexcept;
+  // Throws if closed; waits for StartSync's flush, which Commit must redo.
+  void BeforeWrite();
 
   std::filesystem::path dest_;
   int fd_ = -1;
   int slot_ = -1;  // the entry naming the temporary file for the signal handler
-  size_t appended_ = 0;    // bytes appended
+  size_t appended_ = 0;    // bytes appended (the file's size)
   size_t writeback_ = 0;   // bytes the disk was asked to write
   std::future<int> sync_;  // StartSync's fsync: 0 or its errno
 };

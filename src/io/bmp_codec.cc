@@ -47,9 +47,14 @@ class BmpEncoder : public Encoder {
     file_row_ = static_cast<size_t>(row);
     header_size_ = static_cast<uint32_t>(header);
     file_size_ = static_cast<uint32_t>(file);
-    // Zeroed: the padding bytes are 0, as OpenCV writes them.
-    data_.assign(static_cast<size_t>(row) * static_cast<size_t>(format.height),
-                 0);
+    // Zeroed: the padding bytes are 0, as OpenCV writes them. A seekable
+    // sink takes each band of rows at its place as it comes (the file's
+    // rows run bottom-up, so a band's rows are one run in reverse order);
+    // otherwise the file's rows are gathered here until Finish.
+    if (!sink.Seekable()) {
+      data_.assign(
+          static_cast<size_t>(row) * static_cast<size_t>(format.height), 0);
+    }
   }
 
   void WriteRows(const std::byte* src, std::ptrdiff_t stride,
@@ -58,6 +63,21 @@ class BmpEncoder : public Encoder {
       throw Error(
           ErrorKind::kInternal,
           "output '" + name_ + "': rows written past the end of the image");
+    }
+    if (data_.empty()) {
+      if (rows == 0) return;
+      band_.assign(static_cast<size_t>(rows) * file_row_, 0);
+      for (int r = 0; r < rows; ++r) {
+        std::memcpy(
+            band_.data() + static_cast<size_t>(rows - 1 - r) * file_row_,
+            src + r * stride, format_.RowBytes());
+      }
+      done_ += rows;
+      const uint64_t first_file_row =
+          static_cast<uint64_t>(format_.height - done_);
+      sink_.WriteAt(header_size_ + first_file_row * file_row_, band_.data(),
+                    band_.size());
+      return;
     }
     for (int r = 0; r < rows; ++r, ++done_) {
       const size_t file_y = static_cast<size_t>(format_.height - 1 - done_);
@@ -90,6 +110,10 @@ class BmpEncoder : public Encoder {
     if (format_.channels == 1) {
       for (uint32_t i = 0; i < 256; ++i) PutLe32(head, i * 0x010101);
     }
+    if (data_.empty()) {
+      sink_.WriteAt(0, head.data(), head.size());
+      return;
+    }
     sink_.Write(head.data(), head.size());
     sink_.Write(data_.data(), data_.size());
   }
@@ -101,7 +125,8 @@ class BmpEncoder : public Encoder {
   size_t file_row_ = 0;
   uint32_t header_size_ = 0;
   uint32_t file_size_ = 0;
-  std::vector<uint8_t> data_;
+  std::vector<uint8_t> data_;  // the whole file's rows, or
+  std::vector<uint8_t> band_;  // a band's, in file order
   int done_ = 0;
 };
 

@@ -30,9 +30,18 @@ void ThrowOutput(std::string_view name, const std::string& why) {
   throw Error(ErrorKind::kOutput, "output '" + std::string(name) + "': " + why);
 }
 
+void Sink::WriteAt(uint64_t, const void*, size_t) {
+  throw Error(ErrorKind::kInternal, "WriteAt on a sink that only appends");
+}
+
 void VectorSink::Write(const void* data, size_t n) {
   const auto* p = static_cast<const uint8_t*>(data);
   bytes_.insert(bytes_.end(), p, p + n);
+}
+
+void VectorSink::WriteAt(uint64_t offset, const void* data, size_t n) {
+  if (offset + n > bytes_.size()) bytes_.resize(offset + n);
+  if (n > 0) std::memcpy(bytes_.data() + offset, data, n);
 }
 
 std::string ErrnoText(int err) {

@@ -91,14 +91,25 @@ class Source {
 class Sink {
  public:
   virtual ~Sink() = default;
-  // Appends bytes. Throws Error(kOutput) if they cannot be written.
+  // Appends bytes after the last byte written so far (by Write or
+  // WriteAt). Throws Error(kOutput) if they cannot be written.
   virtual void Write(const void* data, size_t n) = 0;
+  // Whether WriteAt works: a file or memory, not a pipe. Encoders of
+  // formats whose early bytes point at later ones (TIFF's header at its
+  // directory) or whose rows are stored bottom-up (BMP) write as they go
+  // when it does, and keep the file in memory until the end when not.
+  virtual bool Seekable() const { return false; }
+  // Writes bytes at `offset`: over bytes written before, or past the end
+  // (the gap reads as zeros until written). Only when Seekable().
+  virtual void WriteAt(uint64_t offset, const void* data, size_t n);
 };
 
 // A sink collecting the bytes in memory.
 class VectorSink : public Sink {
  public:
   void Write(const void* data, size_t n) override;
+  bool Seekable() const override { return true; }
+  void WriteAt(uint64_t offset, const void* data, size_t n) override;
   std::vector<uint8_t>& bytes() { return bytes_; }
 
  private:

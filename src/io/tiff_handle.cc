@@ -52,6 +52,11 @@ tmsize_t ReadProc(thandle_t h, void* dst, tmsize_t n) {
   try {
     if (st->source != nullptr) {
       got = st->source->ReadAt(st->pos, dst, static_cast<size_t>(n));
+    } else if (st->sink != nullptr) {
+      // libtiff reads back what it wrote only to link a second image
+      // directory, which the encoder never writes.
+      st->error = "read back from the output";
+      return -1;
     } else {
       // Memory: the input, or the output being built (libtiff reads back
       // what it wrote when it links directories).
@@ -75,10 +80,23 @@ tmsize_t ReadProc(thandle_t h, void* dst, tmsize_t n) {
 tmsize_t WriteProc(thandle_t h, void* src, tmsize_t n) {
   TiffState* st = StateOf(h);
   if (n <= 0) return 0;
+  if (st->discard) return n;
   try {
     const uint64_t end = st->pos + static_cast<uint64_t>(n);
-    if (end > st->out.size()) st->out.resize(end);
-    std::memcpy(st->out.data() + st->pos, src, static_cast<size_t>(n));
+    if (st->sink != nullptr) {
+      // Strips are appended; the header's pointer to the directory, and
+      // the directory after its out-of-line values, are written at their
+      // offsets.
+      if (st->pos == st->end) {
+        st->sink->Write(src, static_cast<size_t>(n));
+      } else {
+        st->sink->WriteAt(st->pos, src, static_cast<size_t>(n));
+      }
+      st->end = std::max(st->end, end);
+    } else {
+      if (end > st->out.size()) st->out.resize(end);
+      std::memcpy(st->out.data() + st->pos, src, static_cast<size_t>(n));
+    }
     st->pos = end;
   } catch (...) {
     st->exception = std::current_exception();
@@ -89,6 +107,7 @@ tmsize_t WriteProc(thandle_t h, void* src, tmsize_t n) {
 
 toff_t SizeProc(thandle_t h) {
   const TiffState* st = StateOf(h);
+  if (st->sink != nullptr) return st->end;
   if (st->source == nullptr) {
     return st->data.empty() ? st->out.size() : st->data.size();
   }

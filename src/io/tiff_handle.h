@@ -20,7 +20,11 @@
 // RGBA interface: 8-bit, decoded whole at the first ReadRows.
 //
 // Encoding writes LZW-compressed strips of about 64 KiB, scanline by
-// scanline, into a growing buffer (libtiff seeks back to write the
+// scanline. libtiff writes the header first and, at the end, the
+// directory and the header's pointer to it: to a seekable sink (a file)
+// every write goes through as it comes, the strips appended and the rest
+// at its offsets, so an encoder holds a strip; to one that only appends,
+// the file is built in memory and written whole at the end.
 //
 // One file per side: tiff_handle.cc (this header: the per-handle state,
 // handlers and I/O procs), tiff_reader.cc, tiff_writer.cc.
@@ -55,7 +59,13 @@ struct TiffState {
   Source* source = nullptr;
   std::span<const uint8_t> data;
   std::optional<uint64_t> size;
-  // Encoding: the output file being built.
+  // Encoding: the output file, written through to `sink` as libtiff goes
+  // when the sink is seekable (`end` bytes so far), else built in `out`.
+  Sink* sink = nullptr;
+  uint64_t end = 0;
+  // Writes dropped: an encoder abandoned before its end, whose file is
+  // discarded anyway (libtiff flushes its directory on close).
+  bool discard = false;
   std::vector<uint8_t> out;
   uint64_t pos = 0;
   // The first error libtiff reported since the last Reset.

@@ -29,7 +29,10 @@ class TiffEncoder final : public Encoder {
   TiffEncoder(const PixelFormat& format, const Metadata& metadata, Sink& sink,
               std::string_view name);
   ~TiffEncoder() override {
-    if (tif_ != nullptr) TIFFClose(tif_);
+    if (tif_ != nullptr) {
+      st_.discard = true;
+      TIFFClose(tif_);
+    }
   }
   void WriteRows(const std::byte* src, std::ptrdiff_t stride,
                  int rows) override;
@@ -92,6 +95,7 @@ TiffEncoder::TiffEncoder(const PixelFormat& format, const Metadata& metadata,
   // (LZW can grow incompressible data).
   const uint64_t raw = uint64_t{format.RowBytes()} * format.height;
   st_.Reset();
+  if (sink.Seekable()) st_.sink = &sink;
   tif_ =
       OpenHandle(st_, raw > (uint64_t{1} << 31) ? "w8" : "w", kMaxSingleAlloc);
   if (tif_ == nullptr) Fail("cannot start the file");
@@ -210,7 +214,7 @@ void TiffEncoder::Finish() {
   TIFFClose(tif_);  // the directory is written: nothing left to fail
   tif_ = nullptr;
   if (st_.exception) std::rethrow_exception(st_.exception);
-  sink_.Write(st_.out.data(), st_.out.size());
+  if (st_.sink == nullptr) sink_.Write(st_.out.data(), st_.out.size());
   st_.out = {};
 }
 

@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iterator>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -147,6 +149,61 @@ TEST(CliStream, TallImageInBoundedMemory) {
         << kernel << ": " << short_kib << " KiB for 1,000 rows, " << tall_kib
         << " KiB for 20,000";
   }
+}
+
+// TIFF and BMP outputs too: TIFF's directory comes last and BMP's rows
+// run bottom-up, but a file can be written at any offset, so neither
+// holds the image (the TIFF file of the tall image is 57 MiB in 8-bit,
+// 229 MiB in float).
+TEST(CliStream, TallImageToTiffAndBmpInBoundedMemory) {
+  if (std::getenv("CONVCORR_TEST_BINARY") != nullptr) {
+    GTEST_SKIP() << "a sanitizer's binary: its shadow memory and quarantine "
+                    "are not the program's";
+  }
+  TempDir dir;
+  WritePpm(dir / "short.ppm", 1000, 1000);
+  WritePpm(dir / "tall.ppm", 1000, 20000);
+  const struct {
+    std::string command, ext;
+    std::vector<std::string> extra;
+  } cases[] = {{"correlate", "tif", {}},
+               {"correlate", "tif", {"--depth", "f32"}},
+               {"correlate", "bmp", {}},
+               {"compare", "", {"--format", "tif"}}};
+  int n = 0;
+  for (const auto& c : cases) {
+    const std::string tag = "-" + std::to_string(n++);
+    const auto args = [&](const std::string& name) {
+      std::vector<std::string> a = {
+          c.command,
+          "-k",
+          "sobel-x",
+          (dir / (name + ".ppm")).string(),
+          "-o",
+          (dir / (name + tag + (c.ext.empty() ? "" : "." + c.ext))).string()};
+      a.insert(a.end(), c.extra.begin(), c.extra.end());
+      return a;
+    };
+    const long short_kib = PeakKiB(args("short"));
+    const long tall_kib = PeakKiB(args("tall"));
+    ASSERT_GT(short_kib, 0) << c.command << " " << c.ext;
+    ASSERT_GT(tall_kib, 0) << c.command << " " << c.ext;
+    EXPECT_LT(tall_kib - short_kib, 16 * 1024)
+        << c.command << " to " << c.ext << " "
+        << ::testing::PrintToString(c.extra) << ": " << short_kib
+        << " KiB for 1,000 rows, " << tall_kib << " KiB for 20,000";
+  }
+  // What was written reads back whole, the same pixels in both formats
+  // (OpenCV's decoders).
+  const cv::Mat tif =
+      cv::imread((dir / "tall-0.tif").string(), cv::IMREAD_UNCHANGED);
+  const cv::Mat bmp =
+      cv::imread((dir / "tall-2.bmp").string(), cv::IMREAD_UNCHANGED);
+  ASSERT_EQ(tif.rows, 20000);
+  ASSERT_EQ(tif.cols, 1000);
+  ASSERT_EQ(bmp.size(), tif.size());
+  ASSERT_EQ(bmp.type(), tif.type());
+  EXPECT_EQ(cv::norm(tif, bmp, cv::NORM_INF), 0.0);
 }
 
 // compare too: its record of the difference (4 bytes a pixel, 76 MiB for

@@ -325,6 +325,83 @@ TEST(EncodeImage, WritesTheFormatOfTheExtension) {
   EXPECT_TRUE(starts(EncodeImage(img, "webp", "o"), "RIFF"sv));
 }
 
+// Bytes as they reach a sink: how many before Finish, the largest write.
+class RecordingSink : public VectorSink {
+ public:
+  explicit RecordingSink(bool seekable) : seekable_(seekable) {}
+  void Write(const void* data, size_t n) override {
+    largest = std::max(largest, n);
+    VectorSink::Write(data, n);
+  }
+  bool Seekable() const override { return seekable_; }
+  void WriteAt(uint64_t offset, const void* data, size_t n) override {
+    EXPECT_TRUE(seekable_) << "WriteAt on a sink that only appends";
+    largest = std::max(largest, n);
+    VectorSink::WriteAt(offset, data, n);
+  }
+  size_t largest = 0;
+
+ private:
+  bool seekable_;
+};
+
+// TIFF (whose header points at the directory written last) and BMP (whose
+// rows run bottom-up) write to a seekable sink, a file, as the rows come,
+// in pieces of a strip or a band, and hold the whole file only for a sink
+// that can only append (a pipe); both give the same bytes.
+TEST(EncodeImage, TiffAndBmpStreamToSeekableSinks) {
+  std::mt19937 rng(11);
+  const struct {
+    std::string ext;
+    Depth depth;
+    int channels;
+  } cases[] = {{"tif", Depth::kU8, 3},
+               {"tif", Depth::kU16, 1},
+               {"tif", Depth::kF32, 4},
+               {"bmp", Depth::kU8, 3},
+               {"bmp", Depth::kU8, 1}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.ext + " " + DepthName(c.depth) + " " +
+                 std::to_string(c.channels) + " channels");
+    PixelFormat f;
+    f.width = 301;
+    f.height = 2000;
+    f.channels = c.channels;
+    f.depth = c.depth;
+    std::vector<std::byte> rows(f.RowBytes() * f.height);
+    for (std::byte& b : rows) b = static_cast<std::byte>(rng() % 64);
+    if (c.depth == Depth::kF32) {
+      for (size_t i = 0; i + 4 <= rows.size(); i += 4) {
+        const float v = static_cast<float>(rng() % 1000) / 7.0f;
+        std::memcpy(&rows[i], &v, 4);
+      }
+    }
+    Metadata metadata;
+    RecordingSink file(true), pipe(false);
+    size_t before_finish[2] = {0, 0};
+    int i = 0;
+    for (RecordingSink* sink : {&file, &pipe}) {
+      const auto encoder = NewEncoder(f, c.ext, "out." + c.ext, metadata,
+                                      EncodeOptions{}, *sink);
+      for (int y = 0; y < f.height; y += 16) {
+        encoder->WriteRows(rows.data() + y * f.RowBytes(),
+                           static_cast<std::ptrdiff_t>(f.RowBytes()),
+                           std::min(16, f.height - y));
+      }
+      before_finish[i++] = sink->bytes().size();
+      encoder->Finish();
+    }
+    EXPECT_TRUE(file.bytes() == pipe.bytes());
+    EXPECT_EQ(before_finish[1], 0u);
+    EXPECT_GT(before_finish[0], pipe.bytes().size() * 9 / 10);
+    EXPECT_LE(file.largest, size_t{256} << 10);
+    EXPECT_GT(pipe.largest, pipe.bytes().size() / 2);
+    const Image back = Decode(file.bytes());
+    EXPECT_EQ(back.width, f.width);
+    EXPECT_EQ(back.height, f.height);
+  }
+}
+
 TEST(EncodeImage, UnknownExtensionIsAnOutputError) {
   const Image img = IntegerImage(Depth::kU8, 3);
   EXPECT_TRUE(ThrowsKind([&] { EncodeImage(img, "xyz", "out.xyz"); },

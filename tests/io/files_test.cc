@@ -145,6 +145,28 @@ TEST(StagedFile, AppendedAndSyncedInTheBackgroundCommitsWhole) {
   EXPECT_EQ(DirEntries(dir.path()), std::set<std::string>{"big.ppm"});
 }
 
+// WriteAt over bytes written and past the end (a gap of zeros); appends
+// go on after the last byte written either way, also after a flush began.
+TEST(StagedFile, WrittenAtOffsetsCommitsWhole) {
+  TempDir dir;
+  const Bytes a = Pattern(5000, 3);
+  const Bytes b = Pattern(700, 4);
+  const Bytes c = Pattern(90, 5);
+  StagedFile staged = StageFile(dir / "seek.bin");
+  staged.Append(a.data(), a.size());
+  staged.WriteAt(8000, b.data(), b.size());  // a gap of 3000 bytes
+  staged.Append(c.data(), c.size());         // at 8700
+  staged.StartSync();
+  staged.WriteAt(100, c.data(), c.size());  // over the first bytes
+  staged.Commit();
+  Bytes want = a;
+  want.resize(8000, 0);
+  want.insert(want.end(), b.begin(), b.end());
+  want.insert(want.end(), c.begin(), c.end());
+  std::copy(c.begin(), c.end(), want.begin() + 100);
+  EXPECT_EQ(ReadFile(dir / "seek.bin"), want);
+}
+
 TEST(StagedFile, AppendedAfterTheSyncStartedCommitsWhole) {
   TempDir dir;
   const Bytes first = Pattern(5000, 1);
