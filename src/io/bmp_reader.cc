@@ -34,7 +34,15 @@ class BmpDecoder final : public RowDecoder {
     Fail("truncated BMP (" + what + ")");
   }
 
+  // Uncompressed rows are read at their offsets from a file (a seekable
+  // source of known size), a band at a time: a bottom-up band is one run
+  // of the file in reverse order.
+  bool ReadsAtOffsets() const override {
+    return compression_ != kRle8 && compression_ != kRle4 &&
+           source_.Seekable() && source_.Size().has_value();
+  }
   void Start() override;
+  void Fetch(int y0, int rows) override;
   void DecodeRow(int y, uint8_t* out) override;
   void DecodeRle();
 
@@ -67,6 +75,10 @@ class BmpDecoder final : public RowDecoder {
   // RLE images decoded whole (the codes jump across rows), rows in file
   // order, format().RowBytes() each.
   std::vector<uint8_t> rle_pixels_;
+  // Where ReadsAtOffsets: the stored rows of the band being decoded, from
+  // stored row band_first_ on.
+  std::vector<uint8_t> band_;
+  size_t band_first_ = 0;
 };
 
 BmpDecoder::BmpDecoder(Source& source, std::string_view name)
@@ -182,18 +194,33 @@ BmpDecoder::BmpDecoder(Source& source, std::string_view name)
 }
 
 void BmpDecoder::Start() {
+  const uint64_t size =
+      ReadsAtOffsets() ? source_.Size().value_or(0) : file_.size();
   if (offset_ < 0) Corrupt("negative pixel data offset");
-  if (static_cast<uint64_t>(offset_) > file_.size()) {
+  if (static_cast<uint64_t>(offset_) > size) {
     Corrupt("the pixel data offset is past the end of the file");
   }
   if (compression_ == kRle8 || compression_ == kRle4) {
     DecodeRle();
     return;
   }
-  const size_t available = file_.size() - static_cast<size_t>(offset_);
-  if (pitch_ > available / static_cast<size_t>(format_.height)) {
+  const uint64_t available = size - static_cast<uint64_t>(offset_);
+  if (pitch_ > available / static_cast<uint64_t>(format_.height)) {
     Truncated("the pixel data ends early");
   }
+}
+
+void BmpDecoder::Fetch(int y0, int rows) {
+  if (!ReadsAtOffsets()) return;
+  const size_t height = static_cast<size_t>(format_.height);
+  band_first_ = bottom_up_ ? height - static_cast<size_t>(y0 + rows)
+                           : static_cast<size_t>(y0);
+  band_.resize(pitch_ * static_cast<size_t>(rows));
+  const size_t got =
+      source_.ReadAt(static_cast<uint64_t>(offset_) + band_first_ * pitch_,
+                     band_.data(), band_.size());
+  // The file was long enough when opened (Start); it may have shrunk.
+  if (got < band_.size()) Truncated("the pixel data ends early");
 }
 
 void BmpDecoder::DecodeRow(int y, uint8_t* out) {
@@ -205,7 +232,9 @@ void BmpDecoder::DecodeRow(int y, uint8_t* out) {
     std::memcpy(out, rle_pixels_.data() + row * n, n);
     return;
   }
-  const uint8_t* src = file_.data() + offset_ + row * pitch_;
+  const uint8_t* src = ReadsAtOffsets()
+                           ? band_.data() + (row - band_first_) * pitch_
+                           : file_.data() + offset_ + row * pitch_;
   switch (bpp_) {
     case 1:
       for (size_t x = 0; x < w; ++x) {

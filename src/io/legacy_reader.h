@@ -51,8 +51,10 @@ struct Bgr {
 };
 
 // What the three readers share: the header is read by the constructor; at
-// the first ReadRows the file is taken into memory and Start() checks what
-// needs the whole file; then DecodeRow() makes each row, top to bottom.
+// the first ReadRows the file is taken into memory (unless the reader
+// reads its rows at offsets: ReadsAtOffsets) and Start() checks what
+// needs the whole file; then, for each band, Fetch() gets its rows and
+// DecodeRow() makes each of them, top to bottom.
 class RowDecoder : public Decoder {
  public:
   void ReadRows(std::byte* dst, std::ptrdiff_t stride, int rows) final {
@@ -62,10 +64,11 @@ class RowDecoder : public Decoder {
     }
     if (rows == 0) return;
     if (!started_) {
-      file_ = source_.All();
+      if (!ReadsAtOffsets()) file_ = source_.All();
       Start();
       started_ = true;
     }
+    Fetch(next_row_, rows);
     for (int i = 0; i < rows; ++i, ++next_row_) {
       DecodeRow(next_row_, reinterpret_cast<uint8_t*>(dst + i * stride));
     }
@@ -76,6 +79,12 @@ class RowDecoder : public Decoder {
       : source_(source), name_(name) {}
 
   virtual void Start() = 0;
+  // True when the reader reads the rows it needs from the source at
+  // offsets (Fetch) instead of from the whole file in memory.
+  virtual bool ReadsAtOffsets() const { return false; }
+  // Before rows [y0, y0 + rows) are decoded: where ReadsAtOffsets, reads
+  // what they are made from.
+  virtual void Fetch(int /*y0*/, int /*rows*/) {}
   // Writes row `y` (0 at the top) of format().RowBytes() bytes.
   virtual void DecodeRow(int y, uint8_t* out) = 0;
 
@@ -93,7 +102,8 @@ class RowDecoder : public Decoder {
 
   Source& source_;
   std::string name_;
-  Bytes file_;  // the whole file, from the first ReadRows on
+  Bytes file_;  // the whole file, from the first ReadRows on (unless
+                // ReadsAtOffsets)
 
  private:
   bool started_ = false;

@@ -151,10 +151,10 @@ TEST(CliStream, TallImageInBoundedMemory) {
   }
 }
 
-// TIFF and BMP outputs too: TIFF's directory comes last and BMP's rows
-// run bottom-up, but a file can be written at any offset, so neither
-// holds the image (the TIFF file of the tall image is 57 MiB in 8-bit,
-// 229 MiB in float).
+// TIFF and BMP outputs too (and BMP inputs): TIFF's directory comes last
+// and BMP's rows run bottom-up, but a file can be written and read at any
+// offset, so neither holds the image (the TIFF file of the tall image is 57 MiB
+// in 8-bit, 229 MiB in float).
 TEST(CliStream, TallImageToTiffAndBmpInBoundedMemory) {
   if (std::getenv("CONVCORR_TEST_BINARY") != nullptr) {
     GTEST_SKIP() << "a sanitizer's binary: its shadow memory and quarantine "
@@ -192,6 +192,21 @@ TEST(CliStream, TallImageToTiffAndBmpInBoundedMemory) {
         << c.command << " to " << c.ext << " "
         << ::testing::PrintToString(c.extra) << ": " << short_kib
         << " KiB for 1,000 rows, " << tall_kib << " KiB for 20,000";
+  }
+  // The BMP outputs as inputs: their bottom-up rows are read at their
+  // offsets, a band at a time.
+  {
+    const long short_kib =
+        PeakKiB({"correlate", "-k", "sobel-x", (dir / "short-2.bmp").string(),
+                 "-o", (dir / "short-bmp.ppm").string()});
+    const long tall_kib =
+        PeakKiB({"correlate", "-k", "sobel-x", (dir / "tall-2.bmp").string(),
+                 "-o", (dir / "tall-bmp.ppm").string()});
+    ASSERT_GT(short_kib, 0);
+    ASSERT_GT(tall_kib, 0);
+    EXPECT_LT(tall_kib - short_kib, 16 * 1024)
+        << "BMP input: " << short_kib << " KiB for 1,000 rows, " << tall_kib
+        << " KiB for 20,000";
   }
   // What was written reads back whole, the same pixels in both formats
   // (OpenCV's decoders).

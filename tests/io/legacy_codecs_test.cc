@@ -321,6 +321,49 @@ TEST(LegacyBmp, TopDownRowsAreNotFlipped) {
   ExpectLikeOpenCv(OpenBmp, file, m);
 }
 
+// A file (a seekable source of known size) whose whole data must not be
+// taken: an uncompressed BMP's rows are read at their offsets, band by
+// band, so a large BMP costs a band of memory.
+class NoWholeSource : public Source {
+ public:
+  explicit NoWholeSource(const Bytes& b) : inner_(Source::FromMemory(b)) {}
+  size_t Read(void* dst, size_t n) override { return inner_->Read(dst, n); }
+  std::span<const uint8_t> Peek(size_t n) override { return inner_->Peek(n); }
+  size_t ReadAt(uint64_t offset, void* dst, size_t n) override {
+    largest = std::max(largest, n);
+    return inner_->ReadAt(offset, dst, n);
+  }
+  bool Seekable() const override { return true; }
+  std::optional<uint64_t> Size() const override { return inner_->Size(); }
+  std::span<const uint8_t> All() override {
+    ADD_FAILURE() << "the whole file taken";
+    return inner_->All();
+  }
+  size_t largest = 0;
+
+ private:
+  std::unique_ptr<Source> inner_;
+};
+
+TEST(LegacyBmp, UncompressedRowsAreReadAtTheirOffsets) {
+  const cv::Mat bgr = Noise(301, 200, CV_8UC3, 4);
+  const cv::Mat gray = Noise(33, 50, CV_8UC1, 5);
+  for (const cv::Mat& m : {bgr, gray}) {
+    const Bytes bytes = CvEncode(".bmp", m);
+    NoWholeSource source(bytes);
+    const std::unique_ptr<Decoder> d = OpenBmp(source, "x.bmp");
+    cv::Mat got(m.rows, m.cols, m.type());
+    for (int y = 0; y < m.rows; y += 16) {
+      d->ReadRows(reinterpret_cast<std::byte*>(got.ptr(y)),
+                  static_cast<std::ptrdiff_t>(got.step[0]),
+                  std::min(16, m.rows - y));
+    }
+    d->Finish();
+    EXPECT_TRUE(Same(got, m));
+    EXPECT_LE(source.largest, 16 * ((m.cols * m.channels() + 3) & ~3));
+  }
+}
+
 // RLE8 with every kind of code: a run and a literal run filling a row, an
 // end of line after it; a delta; a run that fills a row and the end of line
 // that OpenCV then ignores; an end of bitmap that fills with entry 0.
