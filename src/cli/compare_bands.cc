@@ -5,7 +5,8 @@
 #include <cstring>
 #include <exception>
 #include <functional>
-#include <thread>
+
+#include "core/threads.h"
 
 namespace convcorr::cli {
 
@@ -87,29 +88,18 @@ uint64_t CompareBands::Emit(const core::ImageView& v, int y0, int y1,
 
 void CompareBands::Rows(const core::ImageView& correlate,
                         const core::ImageView& convolve, int y0, int y1) {
-  // Both results are quantized and encoded on threads of their own while
-  // this one sums the statistics and records the difference: each of the
-  // three is a third of the work, and the rows are read, not changed.
-  std::exception_ptr failed[2];
+  // Both results are quantized and encoded on threads of their own (from
+  // core::Async's cache: a band's tasks are short) while this one sums the
+  // statistics and records the difference: each of the three is a third of
+  // the work, and the rows are read, not changed. The tasks are joined on
+  // the way out of an exception too.
   uint64_t saturated[2] = {0, 0};
-  const auto emit = [&](int i, const core::ImageView& v, core::RowSink& sink) {
-    try {
-      saturated[i] = Emit(v, y0, y1, sink, emit_[i]);
-    } catch (...) {
-      failed[i] = std::current_exception();
-    }
-  };
-  std::thread threads[2];
-  struct JoinAll {
-    std::thread* threads;
-    ~JoinAll() {  // on the way out of an exception too
-      for (int i = 0; i < 2; ++i) {
-        if (threads[i].joinable()) threads[i].join();
-      }
-    }
-  } join_all{threads};
-  threads[0] = std::thread(emit, 0, std::cref(convolve), std::ref(convolve_));
-  threads[1] = std::thread(emit, 1, std::cref(correlate), std::ref(correlate_));
+  core::Async tasks[2] = {
+      core::Async(
+          [&] { saturated[0] = Emit(convolve, y0, y1, convolve_, emit_[0]); }),
+      core::Async([&] {
+        saturated[1] = Emit(correlate, y0, y1, correlate_, emit_[1]);
+      })};
   // In chunks of rows, as Emit: the record's and the raw difference's
   // buffers stay small.
   const int chunk = ChunkRows(sizeof(float) * width_);
@@ -154,10 +144,15 @@ void CompareBands::Rows(const core::ImageView& correlate,
                   c1 - c0);
     }
   }
-  for (std::thread& t : threads) t.join();
-  for (const std::exception_ptr& e : failed) {
-    if (e) std::rethrow_exception(e);
+  std::exception_ptr failed;
+  for (core::Async& t : tasks) {
+    try {
+      t.Join();
+    } catch (...) {
+      if (!failed) failed = std::current_exception();
+    }
   }
+  if (failed) std::rethrow_exception(failed);
   saturated_[0] += saturated[0];
   saturated_[1] += saturated[1];
 }

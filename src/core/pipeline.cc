@@ -15,12 +15,12 @@
 #include <mutex>
 #include <numeric>
 #include <stdexcept>
-#include <thread>
 #include <vector>
 
 #include "core/filter.h"
 #include "core/large_buffer.h"
 #include "core/srgb.h"
+#include "core/threads.h"
 
 namespace convcorr::core {
 
@@ -186,7 +186,7 @@ void RunBands(const BandPlan& plan, const StreamShape& shape, RowSource& source,
   Stages st;
   // Reads ahead as far as the ring allows, in small runs so that the
   // engine starts early.
-  std::thread reader([&] {
+  Async reader([&] {
     try {
       constexpr int kRun = 32;
       for (int r = 0; r < shape.height;) {
@@ -207,7 +207,7 @@ void RunBands(const BandPlan& plan, const StreamShape& shape, RowSource& source,
       st.Fail(std::current_exception());
     }
   });
-  std::thread writer([&] {
+  Async writer([&] {
     try {
       for (const BandPlan::Band& b : plan.bands) {
         if (!st.Wait([&] { return st.computed >= b.y1; })) return;
@@ -236,8 +236,8 @@ void RunBands(const BandPlan& plan, const StreamShape& shape, RowSource& source,
   } catch (...) {
     st.Fail(std::current_exception());
   }
-  reader.join();
-  writer.join();
+  reader.Join();
+  writer.Join();
   if (const std::exception_ptr failure = st.failure()) {
     std::rethrow_exception(failure);
   }

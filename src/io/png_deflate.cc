@@ -272,7 +272,7 @@ void BandedIdat::Stop() {
     pending_.clear();
   }
   work_ready_.notify_all();
-  for (std::thread& t : workers_) t.join();
+  for (core::Async& t : workers_) t.Join();
   workers_.clear();
 }
 

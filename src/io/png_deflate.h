@@ -31,9 +31,9 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
+#include "core/threads.h"
 #include "io/codec.h"
 
 namespace convcorr::io::png {
@@ -110,7 +110,7 @@ class BandedIdat {
   std::condition_variable band_done_;   // the caller waits for a band
   std::deque<Band*> pending_;           // submitted, not yet taken
   bool stop_ = false;
-  std::vector<std::thread> workers_;
+  std::vector<core::Async> workers_;
 };
 
 }  // namespace convcorr::io::png
