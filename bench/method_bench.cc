@@ -130,15 +130,21 @@ core::ImageView OutView(Frame& f) {
 }
 
 // Milliseconds of preparing the kernel for `method` and correlating the
-// frame with it, the best of up to five runs within about a second (one
-// run when a run takes longer).
+// frame with it: the best of at least five runs, and of as many as fit in
+// a quarter of a second (up to 200), so that a cell of a fraction of a
+// millisecond is the best of many; within about a second (one run when a
+// run takes longer).
 double Time(Frame& f, const kernel::Kernel& k, core::Method method, int threads,
             core::Method* chosen) {
   core::EngineOptions options;
   options.threads = threads;
   double best = 1e300;
   const auto start = Clock::now();
-  for (int run = 0; run < 5; ++run) {
+  for (int run = 0; run < 200; ++run) {
+    if (run >= 5 &&
+        std::chrono::duration<double>(Clock::now() - start).count() > 0.25) {
+      break;
+    }
     const auto t0 = Clock::now();
     const core::Correlator correlator(k, method);
     correlator.Run(InView(f), OutView(f), options);
@@ -183,7 +189,7 @@ int Run(int argc, char** argv) {
 
   std::printf(
       "method_bench: %dx%d RGB 8-bit, %d thread(s), SIMD %s; ms per frame "
-      "(kernel prepared and frame correlated), best of up to 5 runs\n",
+      "(kernel prepared and frame correlated), best of 5 to 200 runs\n",
       width, height, threads, core::SimdTargetName());
   std::printf("%-22s %-9s %9s %9s %9s %9s %9s %7s\n", "kernel", "auto is",
               "auto", "direct", "sparse", "separable", "fft", "auto/best");
@@ -209,7 +215,7 @@ int Run(int argc, char** argv) {
         const double t =
             m == chosen ? t_auto : Time(f, s.k, m, threads, nullptr);
         best = std::min(best, t);
-        std::snprintf(cell, sizeof cell, " %9.1f", t);
+        std::snprintf(cell, sizeof cell, " %9.2f", t);
       }
       cells += cell;
     }
@@ -218,7 +224,7 @@ int Run(int argc, char** argv) {
       worst = ratio;
       worst_name = s.name;
     }
-    std::printf("%-22s %-9s %9.1f%s %7.2f\n", s.name.c_str(),
+    std::printf("%-22s %-9s %9.2f%s %7.2f\n", s.name.c_str(),
                 core::MethodName(chosen), t_auto, cells.c_str(), ratio);
     std::fflush(stdout);
   }

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <utility>
 
@@ -74,8 +75,10 @@ Async::Async(std::function<void()> fn) {
     }
   }
   if (worker_ == nullptr) {
-    worker_ = new Worker;  // lives as long as its thread: the process
-    std::thread([w = worker_] { w->Loop(); }).detach();
+    // Lives as long as its thread: the process.
+    auto worker = std::make_unique<Worker>();
+    std::thread([w = worker.get()] { w->Loop(); }).detach();
+    worker_ = worker.release();
   }
   {
     const std::lock_guard<std::mutex> lock(worker_->m);

@@ -124,17 +124,26 @@ void WritePpm(const std::filesystem::path& p, int width, int height) {
   WriteBytes(p, bytes);
 }
 
+// A short (1,000 rows) and a tall (20,000 rows) image of 1,000 RGB pixels
+// in dir / "short.ppm" and dir / "tall.ppm", for the tests that compare
+// the binary's peak memory on both. Skipped with a sanitizer's binary.
+class CliStreamTall : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::getenv("CONVCORR_TEST_BINARY") != nullptr) {
+      GTEST_SKIP() << "a sanitizer's binary: its shadow memory and "
+                      "quarantine are not the program's";
+    }
+    WritePpm(dir / "short.ppm", 1000, 1000);
+    WritePpm(dir / "tall.ppm", 1000, 20000);
+  }
+  TempDir dir;
+};
+
 // 1,000 rows against 20,000 rows of 1,000 RGB pixels: the whole image
 // held three times over would add about 170 MiB; the stream adds a few
 // bands' worth at most.
-TEST(CliStream, TallImageInBoundedMemory) {
-  if (std::getenv("CONVCORR_TEST_BINARY") != nullptr) {
-    GTEST_SKIP() << "a sanitizer's binary: its shadow memory and quarantine "
-                    "are not the program's";
-  }
-  TempDir dir;
-  WritePpm(dir / "short.ppm", 1000, 1000);
-  WritePpm(dir / "tall.ppm", 1000, 20000);
+TEST_F(CliStreamTall, ImageInBoundedMemory) {
   for (const std::string kernel : {"sobel-x", "gaussian:4", "box:31"}) {
     const long short_kib =
         PeakKiB({"correlate", "-k", kernel, (dir / "short.ppm").string(), "-o",
@@ -155,14 +164,7 @@ TEST(CliStream, TallImageInBoundedMemory) {
 // and BMP's rows run bottom-up, but a file can be written and read at any
 // offset, so neither holds the image (the TIFF file of the tall image is 57 MiB
 // in 8-bit, 229 MiB in float).
-TEST(CliStream, TallImageToTiffAndBmpInBoundedMemory) {
-  if (std::getenv("CONVCORR_TEST_BINARY") != nullptr) {
-    GTEST_SKIP() << "a sanitizer's binary: its shadow memory and quarantine "
-                    "are not the program's";
-  }
-  TempDir dir;
-  WritePpm(dir / "short.ppm", 1000, 1000);
-  WritePpm(dir / "tall.ppm", 1000, 20000);
+TEST_F(CliStreamTall, ImageToTiffAndBmpInBoundedMemory) {
   const struct {
     std::string command, ext;
     std::vector<std::string> extra;
@@ -224,20 +226,13 @@ TEST(CliStream, TallImageToTiffAndBmpInBoundedMemory) {
 // compare too: its record of the difference (4 bytes a pixel, 76 MiB for
 // the tall image) is in an unnamed file beside the outputs, not in memory;
 // and --html's thumbnails read the outputs back row by row.
-TEST(CliStream, TallImageComparedInBoundedMemory) {
-  if (std::getenv("CONVCORR_TEST_BINARY") != nullptr) {
-    GTEST_SKIP() << "a sanitizer's binary: its shadow memory and quarantine "
-                    "are not the program's";
-  }
-  TempDir dir;
+TEST_F(CliStreamTall, ImageComparedInBoundedMemory) {
   const int probe = ::open(dir.path().c_str(), O_TMPFILE | O_RDWR, 0600);
   if (probe < 0) {
     GTEST_SKIP() << "the temporary directory's file system has no O_TMPFILE: "
                     "the record is kept in memory there";
   }
   ::close(probe);
-  WritePpm(dir / "short.ppm", 1000, 1000);
-  WritePpm(dir / "tall.ppm", 1000, 20000);
   for (const std::string kernel : {"sobel-x", "motion:9,30"}) {
     const bool html = kernel == "motion:9,30";
     const auto args = [&](const std::string& in, const std::string& out) {
