@@ -1,5 +1,6 @@
 #include "core/cost_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -34,6 +35,17 @@ double FftCost(const kernel::Kernel& k) {
 std::vector<kernel::RankOneFactors> FactorsFor(const kernel::Kernel& k,
                                                Method requested) {
   if (requested != Method::kAuto && requested != Method::kSeparable) return {};
+  if (requested == Method::kAuto) {
+    // The separable strategy costs at least one term's passes; where
+    // direct or sparse costs no more, ChooseMethod cannot pick it (ties go
+    // to the simpler strategy), so the factorization is not worth its
+    // time (an SVD of the kernel: 0.3 ms for shift:40,25's 51x81, more
+    // than the 1080p frame takes sparse).
+    const Costs c = EstimateCosts(k, {});
+    const double one_term = kSeparableTapCost * (k.rows() + k.cols()) +
+                            kRowCost * (k.rows() + 1) + kSeparableCost;
+    if (std::min(c.direct, c.sparse) <= one_term) return {};
+  }
   return kernel::FactorTerms(k, kMaxSeparableTerms);
 }
 
@@ -89,6 +101,13 @@ Method ChooseMethod(const kernel::Kernel& k,
   const Costs c = EstimateCosts(k, terms);
   Method best = Method::kDirect;
   double cost = c.direct;
+  // direct's four-row blocks share input rows between output rows, which
+  // a one-row kernel has none of: there a tie goes to sparse, one row at a
+  // time (1x3 at 1080p: 0.65-0.74 ms sparse, 0.70-0.99 direct).
+  if (k.rows() == 1 && c.sparse <= c.direct) {
+    best = Method::kSparse;
+    cost = c.sparse;
+  }
   const std::pair<Method, double> others[] = {{Method::kSparse, c.sparse},
                                               {Method::kSeparable, c.separable},
                                               {Method::kFft, c.fft}};

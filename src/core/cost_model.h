@@ -45,8 +45,9 @@ int SeparableTerms(const std::vector<kernel::RankOneFactors>& terms);
 int BestDftSize(int k);
 
 // The factors ChooseMethod needs for a `requested` method:
-// kernel::FactorTerms(k, kMaxSeparableTerms) for kAuto and kSeparable,
-// none for the others (no SVD).
+// kernel::FactorTerms(k, kMaxSeparableTerms) for kSeparable, and for kAuto
+// unless direct or sparse already costs no more than one rank-1 term's
+// passes would (then separable cannot win); none for the others (no SVD).
 std::vector<kernel::RankOneFactors> FactorsFor(const kernel::Kernel& k,
                                                Method requested);
 
@@ -55,7 +56,8 @@ std::vector<kernel::RankOneFactors> FactorsFor(const kernel::Kernel& k,
 Costs EstimateCosts(const kernel::Kernel& k,
                     const std::vector<kernel::RankOneFactors>& terms);
 // `requested` unless kAuto, which takes the cheapest strategy (ties go to
-// the simpler one, in the order direct, sparse, separable, fft). A
+// the simpler one, in the order direct, sparse, separable, fft; sparse
+// first for a one-row kernel). A
 // kSeparable request for a kernel that is not a sum of at most
 // kMaxSeparableTerms rank-1 terms gives kDirect.
 Method ChooseMethod(const kernel::Kernel& k,

@@ -85,11 +85,12 @@ TEST(ChooseMethod, CostModel) {
   for (int i = 0; i < 31; ++i) line[i * 53 + (i * 52) / 30] = 1.0 / 31;
   EXPECT_EQ(choose(Kernel(31, 53, line)), Method::kSparse);
   // 1x1 kernels other than identity (`-k 2`, box:1, shift:0,0) run
-  // direct: an FFT tile costs its transforms whatever the kernel (once
-  // priced at 21 * 1 * log2(1) = 0, which sent them to a 6-second FFT).
+  // sparse, a row at a time, as every one-row kernel whose taps tie:
+  // an FFT tile costs its transforms whatever the kernel (once priced at
+  // 21 * 1 * log2(1) = 0, which sent them to a 6-second FFT).
   for (const double w : {2.0, 1.0, -0.5}) {
     const Kernel one(1, 1, {w});
-    EXPECT_EQ(choose(one), Method::kDirect) << w;
+    EXPECT_EQ(choose(one), Method::kSparse) << w;
     const Costs c = EstimateCosts(one, kernel::FactorTerms(one, 4));
     EXPECT_GT(c.fft, 50 * c.direct) << w;
   }
@@ -107,11 +108,35 @@ TEST(ChooseMethod, CostModel) {
   for (const auto& [spec, method] : shapes) {
     EXPECT_EQ(choose(kernel::ParseSpec(spec)), method) << spec;
   }
-  EXPECT_EQ(choose(RandomKernel(1, 127, rng)), Method::kDirect);
+  EXPECT_EQ(choose(RandomKernel(1, 3, rng)), Method::kSparse);
+  EXPECT_EQ(choose(RandomKernel(1, 127, rng)), Method::kSparse);
+  EXPECT_EQ(choose(RandomKernel(3, 1, rng)), Method::kDirect);
   EXPECT_EQ(choose(RandomKernel(127, 1, rng)), Method::kDirect);
   EXPECT_EQ(choose(RandomKernel(3, 127, rng)), Method::kDirect);
   EXPECT_EQ(choose(RandomKernel(2, 2, rng)), Method::kDirect);
   EXPECT_EQ(choose(RandomKernel(255, 255, rng)), Method::kFft);
+  // auto factors the kernel only where separable could win, and the
+  // choice is the same as with every term.
+  for (const char* spec :
+       {"shift:40,25", "shift:1,0", "sobel-x", "laplacian", "motion:63,45",
+        "box:3", "box:9", "box:31", "gaussian:20,121", "identity", "2"}) {
+    const Kernel k = kernel::ParseSpec(spec);
+    EXPECT_EQ(ChooseMethod(k, FactorsFor(k, Method::kAuto), Method::kAuto),
+              choose(k))
+        << spec;
+  }
+  for (const Kernel& k : {RandomKernel(3, 3, rng), RandomKernel(15, 15, rng),
+                          RandomKernel(1, 9, rng), RandomKernel(63, 63, rng),
+                          Kernel(15, 15, dog), Kernel(5, 5, cross)}) {
+    EXPECT_EQ(ChooseMethod(k, FactorsFor(k, Method::kAuto), Method::kAuto),
+              choose(k));
+  }
+  EXPECT_TRUE(
+      FactorsFor(kernel::ParseSpec("shift:40,25"), Method::kAuto).empty());
+  EXPECT_TRUE(FactorsFor(kernel::ParseSpec("sobel-x"), Method::kAuto).empty());
+  EXPECT_FALSE(FactorsFor(kernel::ParseSpec("box:9"), Method::kAuto).empty());
+  EXPECT_FALSE(
+      FactorsFor(kernel::ParseSpec("sobel-x"), Method::kSeparable).empty());
   // Every method has a name for -v.
   for (Method m : {Method::kAuto, Method::kDirect, Method::kSparse,
                    Method::kSeparable, Method::kFft}) {
