@@ -30,6 +30,14 @@ double FftCost(const kernel::Kernel& k) {
   return kFftCost * nh * nw * std::log2(nh * nw) / outputs;
 }
 
+// The separable strategy with `r` terms. Per term: a row pass of kw taps
+// and a column pass of kh taps over its own ring; the column pass walks kh
+// rows of every term's ring.
+double SeparableCost(const kernel::Kernel& k, int r) {
+  return kSeparableTapCost * r * (k.rows() + k.cols()) +
+         kRowCost * (r * k.rows() + 1) + r * kSeparableCost;
+}
+
 }  // namespace
 
 std::vector<kernel::RankOneFactors> FactorsFor(const kernel::Kernel& k,
@@ -42,9 +50,7 @@ std::vector<kernel::RankOneFactors> FactorsFor(const kernel::Kernel& k,
     // time (an SVD of the kernel: 0.3 ms for shift:40,25's 51x81, more
     // than the 1080p frame takes sparse).
     const Costs c = EstimateCosts(k, {});
-    const double one_term = kSeparableTapCost * (k.rows() + k.cols()) +
-                            kRowCost * (k.rows() + 1) + kSeparableCost;
-    if (std::min(c.direct, c.sparse) <= one_term) return {};
+    if (std::min(c.direct, c.sparse) <= SeparableCost(k, 1)) return {};
   }
   return kernel::FactorTerms(k, kMaxSeparableTerms);
 }
@@ -75,11 +81,7 @@ Costs EstimateCosts(const kernel::Kernel& k,
   c.sparse = NonZeroTaps(k, &rows) + kRowCost * rows;
   c.separable_terms = SeparableTerms(terms);
   if (c.separable_terms > 0) {
-    // Per term: a row pass of kw taps and a column pass of kh taps over its
-    // own ring; the column pass walks kh rows of every term's ring.
-    const int r = c.separable_terms;
-    c.separable = kSeparableTapCost * r * (k.rows() + k.cols()) +
-                  kRowCost * (r * k.rows() + 1) + r * kSeparableCost;
+    c.separable = SeparableCost(k, c.separable_terms);
   }
   c.fft = FftCost(k);
   return c;

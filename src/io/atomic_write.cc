@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <climits>
@@ -157,7 +158,7 @@ StagedFile StageFile(const fs::path& dest) {
   return staged;
 }
 
-void StagedFile::BeforeWrite() {
+void StagedFile::PutAt(uint64_t offset, const void* data, size_t size) {
   if (fd_ < 0) {
     throw Error(ErrorKind::kInternal,
                 "output '" + dest_.string() + "': written after it was closed");
@@ -167,10 +168,6 @@ void StagedFile::BeforeWrite() {
     sync_.wait();
     sync_ = {};
   }
-}
-
-void StagedFile::WriteAt(uint64_t offset, const void* data, size_t size) {
-  BeforeWrite();
   const auto* bytes = static_cast<const uint8_t*>(data);
   size_t done = 0;
   while (done < size) {
@@ -182,28 +179,16 @@ void StagedFile::WriteAt(uint64_t offset, const void* data, size_t size) {
     }
     done += static_cast<size_t>(n);
   }
-  if (offset + size > appended_) {
-    // Appends go on from the new end.
-    appended_ = offset + size;
-    if (::lseek(fd_, static_cast<off_t>(appended_), SEEK_SET) < 0) {
-      ThrowOutput(dest_.string(), ErrnoText(errno));
-    }
-  }
+  // Appends go on from the last byte written.
+  appended_ = std::max<size_t>(appended_, offset + size);
+}
+
+void StagedFile::WriteAt(uint64_t offset, const void* data, size_t size) {
+  PutAt(offset, data, size);
 }
 
 void StagedFile::Append(const void* data, size_t size) {
-  BeforeWrite();
-  const auto* bytes = static_cast<const uint8_t*>(data);
-  size_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::write(fd_, bytes + done, size - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ThrowOutput(dest_.string(), ErrnoText(errno));
-    }
-    done += static_cast<size_t>(n);
-  }
-  appended_ += size;
+  PutAt(appended_, data, size);
   // The disk starts on what is written while the rest is made, so that
   // Commit's fsync waits for the last few megabytes only (a hint: the
   // fsync reports any failure).

@@ -53,8 +53,9 @@ class StagedFile {
  private:
   friend StagedFile StageFile(const std::filesystem::path& dest);
   void Discard() noexcept;
-  // Throws if closed; waits for StartSync's flush, which Commit must redo.
-  void BeforeWrite();
+  // Writes bytes at `offset` (pwrite): throws if closed, and waits for
+  // StartSync's flush first, which Commit must then redo.
+  void PutAt(uint64_t offset, const void* data, size_t size);
 
   std::filesystem::path dest_;
   int fd_ = -1;

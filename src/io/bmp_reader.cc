@@ -232,7 +232,8 @@ void BmpDecoder::DecodeRow(int y, uint8_t* out) {
     std::memcpy(out, rle_pixels_.data() + row * n, n);
     return;
   }
-  const uint8_t* src = ReadsAtOffsets()
+  // band_ holds rows only where ReadsAtOffsets (Fetch).
+  const uint8_t* src = !band_.empty()
                            ? band_.data() + (row - band_first_) * pitch_
                            : file_.data() + offset_ + row * pitch_;
   switch (bpp_) {
