@@ -163,6 +163,178 @@ void TapRow(const float* const* rows, const TapGroup* groups, size_t ngroups,
   }
 }
 
+// A symmetric 1-D kernel of 2m + 1 taps, centre c = row + m * step:
+// out(x) = w[0] c(x) + sum over j = 1..m of w[j] (c(x - j step) + c(x + j
+// step)), summed in that order by every loop below. Each mirror pair is
+// added before its multiply: m + 1 multiply-adds and m additions instead
+// of 2m + 1 multiply-adds, and the additions run on other ports.
+template <bool kStream>
+void SymRowT(const float* row, const float* w, int m, size_t step, size_t width,
+             float* out) {
+  const hn::ScalableTag<float> d;
+  const size_t n = hn::Lanes(d);
+  const size_t end = (width + n - 1) / n * n;
+  const float* c = row + static_cast<size_t>(m) * step;
+  const auto w0 = hn::Set(d, w[0]);
+  size_t x = 0;
+  for (; x + 4 * n <= end; x += 4 * n) {
+    auto a0 = hn::Mul(w0, hn::LoadU(d, c + x));
+    auto a1 = hn::Mul(w0, hn::LoadU(d, c + x + n));
+    auto a2 = hn::Mul(w0, hn::LoadU(d, c + x + 2 * n));
+    auto a3 = hn::Mul(w0, hn::LoadU(d, c + x + 3 * n));
+    for (int j = 1; j <= m; ++j) {
+      const auto wj = hn::Set(d, w[j]);
+      const float* l = c + x - static_cast<size_t>(j) * step;
+      const float* r = c + x + static_cast<size_t>(j) * step;
+      a0 = hn::MulAdd(wj, hn::Add(hn::LoadU(d, l), hn::LoadU(d, r)), a0);
+      a1 =
+          hn::MulAdd(wj, hn::Add(hn::LoadU(d, l + n), hn::LoadU(d, r + n)), a1);
+      a2 = hn::MulAdd(
+          wj, hn::Add(hn::LoadU(d, l + 2 * n), hn::LoadU(d, r + 2 * n)), a2);
+      a3 = hn::MulAdd(
+          wj, hn::Add(hn::LoadU(d, l + 3 * n), hn::LoadU(d, r + 3 * n)), a3);
+    }
+    Put<kStream>(d, a0, out + x);
+    Put<kStream>(d, a1, out + x + n);
+    Put<kStream>(d, a2, out + x + 2 * n);
+    Put<kStream>(d, a3, out + x + 3 * n);
+  }
+  for (; x < end; x += n) {
+    auto a = hn::Mul(w0, hn::LoadU(d, c + x));
+    for (int j = 1; j <= m; ++j) {
+      const float* l = c + x - static_cast<size_t>(j) * step;
+      const float* r = c + x + static_cast<size_t>(j) * step;
+      a = hn::MulAdd(hn::Set(d, w[j]),
+                     hn::Add(hn::LoadU(d, l), hn::LoadU(d, r)), a);
+    }
+    Put<kStream>(d, a, out + x);
+  }
+}
+
+void SymRow(const float* row, const float* w, int m, size_t step, size_t width,
+            float* out, bool stream) {
+  if (stream) {
+    SymRowT<true>(row, w, m, step, width, out);
+  } else {
+    SymRowT<false>(row, w, m, step, width, out);
+  }
+}
+
+// The same symmetric kernel down the rows: kBlock output rows of kB
+// vectors from x, output row q centred on rows[q + kM]. Every row is
+// loaded once into registers and serves all the outputs that read it; the
+// weights are broadcast before any store (which could alias them).
+template <bool kStream, int kBlock, int kM, size_t kB, class D>
+HWY_INLINE void SymColumnBlock(D d, const float* const* rows,
+                               const hn::Vec<D>* w, size_t x,
+                               float* const* out) {
+  const size_t n = hn::Lanes(d);
+  constexpr int kRows = kBlock + 2 * kM;
+  hn::Vec<D> v[kRows][kB];
+  for (int r = 0; r < kRows; ++r) {
+    for (size_t b = 0; b < kB; ++b) v[r][b] = hn::LoadU(d, rows[r] + x + b * n);
+  }
+  hn::Vec<D> acc[kBlock][kB];
+  for (int q = 0; q < kBlock; ++q) {
+    for (size_t b = 0; b < kB; ++b) {
+      acc[q][b] = hn::Mul(w[0], v[q + kM][b]);
+      for (int j = 1; j <= kM; ++j) {
+        acc[q][b] = hn::MulAdd(
+            w[j], hn::Add(v[q + kM - j][b], v[q + kM + j][b]), acc[q][b]);
+      }
+    }
+  }
+  for (int q = 0; q < kBlock; ++q) {
+    for (size_t b = 0; b < kB; ++b) {
+      Put<kStream>(d, acc[q][b], out[q] + x + b * n);
+    }
+  }
+}
+
+template <bool kStream, int kBlock, int kM>
+void SymColumnT(const float* const* rows, const float* weights, size_t width,
+                float* const* out) {
+  const hn::ScalableTag<float> d;
+  const size_t n = hn::Lanes(d);
+  const size_t end = (width + n - 1) / n * n;
+  hn::Vec<decltype(d)> w[kM + 1];
+  for (int j = 0; j <= kM; ++j) w[j] = hn::Set(d, weights[j]);
+    // The rows of a block and its accumulators in registers: 32 of them
+    // with AVX-512, 16 otherwise.
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+  constexpr size_t kB = (2 * kBlock + 2 * kM) * 2 + kM + 1 <= 32 ? 2 : 1;
+#else
+  constexpr size_t kB = 1;
+#endif
+  size_t x = 0;
+  for (; x + kB * n <= end; x += kB * n) {
+    SymColumnBlock<kStream, kBlock, kM, kB>(d, rows, w, x, out);
+  }
+  for (; x < end; x += n) {
+    SymColumnBlock<kStream, kBlock, kM, 1>(d, rows, w, x, out);
+  }
+}
+
+// Any m, from memory: rows and weights are read as the sums need them.
+template <bool kStream>
+void SymColumnAny(const float* const* rows, const float* w, int m, int block,
+                  size_t width, float* const* out) {
+  const hn::ScalableTag<float> d;
+  const size_t n = hn::Lanes(d);
+  const size_t end = (width + n - 1) / n * n;
+  for (int q = 0; q < block; ++q) {
+    const float* const* rq = rows + q;
+    for (size_t x = 0; x < end; x += n) {
+      auto acc = hn::Mul(hn::Set(d, w[0]), hn::LoadU(d, rq[m] + x));
+      for (int j = 1; j <= m; ++j) {
+        acc = hn::MulAdd(
+            hn::Set(d, w[j]),
+            hn::Add(hn::LoadU(d, rq[m - j] + x), hn::LoadU(d, rq[m + j] + x)),
+            acc);
+      }
+      Put<kStream>(d, acc, out[q] + x);
+    }
+  }
+}
+
+template <bool kStream, int kBlock>
+void SymColumnB(const float* const* rows, const float* w, int m, size_t width,
+                float* const* out) {
+  switch (m) {
+    case 1:
+      return SymColumnT<kStream, kBlock, 1>(rows, w, width, out);
+    case 2:
+      return SymColumnT<kStream, kBlock, 2>(rows, w, width, out);
+    case 3:
+      return SymColumnT<kStream, kBlock, 3>(rows, w, width, out);
+    case 4:
+      return SymColumnT<kStream, kBlock, 4>(rows, w, width, out);
+    default:
+      return SymColumnAny<kStream>(rows, w, m, kBlock, width, out);
+  }
+}
+
+template <bool kStream>
+void SymColumnS(const float* const* rows, const float* w, int m, int block,
+                size_t width, float* const* out) {
+  if (block == 4) {
+    SymColumnB<kStream, 4>(rows, w, m, width, out);
+  } else {
+    for (int q = 0; q < block; ++q) {
+      SymColumnB<kStream, 1>(rows + q, w, m, width, out + q);
+    }
+  }
+}
+
+void SymColumn(const float* const* rows, const float* w, int m, int block,
+               size_t width, float* const* out, bool stream) {
+  if (stream) {
+    SymColumnS<true>(rows, w, m, block, width, out);
+  } else {
+    SymColumnS<false>(rows, w, m, block, width, out);
+  }
+}
+
 // S and A for `kBlock` vectors from x: 2 * kBlock independent FMA chains.
 // kB vectors of four output rows: 4 * kB accumulators.
 template <bool kStream, size_t kB, class D>
@@ -546,6 +718,8 @@ HWY_EXPORT(TapRows4);
 HWY_EXPORT(PairRow);
 HWY_EXPORT(Deinterleave3);
 HWY_EXPORT(TapRow);
+HWY_EXPORT(SymRow);
+HWY_EXPORT(SymColumn);
 HWY_EXPORT(EmitRow);
 HWY_EXPORT(Interleave3);
 HWY_EXPORT(CopyRow);
@@ -573,6 +747,14 @@ void Deinterleave3(const std::byte* src, int type, size_t n, float* d0,
 void TapRow(const float* const* rows, const TapGroup* groups, size_t ngroups,
             size_t width, float* out, bool stream) {
   HWY_DYNAMIC_DISPATCH(TapRow)(rows, groups, ngroups, width, out, stream);
+}
+void SymRow(const float* row, const float* w, int m, size_t step, size_t width,
+            float* out, bool stream) {
+  HWY_DYNAMIC_DISPATCH(SymRow)(row, w, m, step, width, out, stream);
+}
+void SymColumn(const float* const* rows, const float* w, int m, int block,
+               size_t width, float* const* out, bool stream) {
+  HWY_DYNAMIC_DISPATCH(SymColumn)(rows, w, m, block, width, out, stream);
 }
 uint64_t EmitRow(const float* acc, size_t n, const EmitParams& e,
                  std::byte* dst) {

@@ -72,6 +72,18 @@ void Deinterleave3(const std::byte* src, int type, size_t n, float* d0,
 // offset, and out up to RoundUp(width, lanes). `stream` as for TapRows4.
 void TapRow(const float* const* rows, const TapGroup* groups, size_t ngroups,
             size_t width, float* out, bool stream = false);
+// A symmetric kernel of 2m + 1 taps `step` floats apart (w[0] its centre,
+// w[j] the pair j taps either side) across the row that starts at `row`:
+// out(x) = w[0] c(x) + sum_{j=1..m} w[j] (c(x - j step) + c(x + j step)),
+// with c(x) = row[x + m step], summed in that order, for x in
+// [0, RoundUp(width, lanes)). Rows readable as for TapRow (largest offset
+// 2m step); `stream` as for TapRows4.
+void SymRow(const float* row, const float* w, int m, size_t step, size_t width,
+            float* out, bool stream = false);
+// The same kernel down the rows: output row q < block (1 or 4) from
+// rows[q .. q + 2m], centred on rows[q + m], in the same order as SymRow.
+void SymColumn(const float* const* rows, const float* w, int m, int block,
+               size_t width, float* const* out, bool stream = false);
 // Whether a row kernel may write to p with non-temporal stores: aligned to
 // 64 bytes, the widest vector of any target.
 inline bool Streamable(const float* p) {

@@ -11,7 +11,9 @@ namespace convcorr::core::detail {
 
 void ComputeRows(const float* const* rows, const Taps& t, int kh, size_t width,
                  int block, float* const* out, bool stream) {
-  if (block == kRowBlock) {
+  if (!t.sym_column.empty()) {
+    SymColumn(rows, t.sym_column.data(), kh / 2, block, width, out, stream);
+  } else if (block == kRowBlock) {
     TapRows4(rows, t.dense.data(), kh, t.dense_cols, t.column_step, width, out,
              stream);
   } else {

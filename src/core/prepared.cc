@@ -37,6 +37,26 @@ void BuildTapGroups(const kernel::Kernel& k, bool skip_zeros,
   }
 }
 
+// The centre and pair weights of a symmetric factor (SymRow), or nothing
+// if `f` has an even size or is not symmetric. A factor of a symmetric
+// kernel is symmetric but for the decomposition's rounding (a few units of
+// double precision), which the pairs' mean removes.
+std::vector<float> SymmetricHalf(const std::vector<double>& f) {
+  const size_t size = f.size();
+  if (size % 2 == 0) return {};
+  double scale = 0.0;
+  for (double v : f) scale = std::max(scale, std::abs(v));
+  const size_t m = size / 2;
+  std::vector<float> half{static_cast<float>(f[m])};
+  for (size_t j = 1; j <= m; ++j) {
+    const double l = f[m - j];
+    const double r = f[m + j];
+    if (!(std::abs(l - r) <= 1e-12 * scale)) return {};
+    half.push_back(static_cast<float>((l + r) / 2));
+  }
+  return half;
+}
+
 void BuildGroups(Correlator::Prepared& p, const kernel::Kernel& k,
                  bool skip_zeros) {
   BuildTapGroups(k, skip_zeros, p.offsets, p.weights, p.groups);
@@ -111,6 +131,14 @@ std::unique_ptr<Correlator::Prepared> Prepare(
       }
       p->dense = p->weights;
       p->dense_cols = r;
+      if (r == 1) {
+        p->sym_row = SymmetricHalf(terms[0].row);
+        p->sym_column = SymmetricHalf(terms[0].column);
+        if (p->sym_row.empty() || p->sym_column.empty()) {
+          p->sym_row.clear();
+          p->sym_column.clear();
+        }
+      }
       break;
     }
     case Method::kFft: {
@@ -128,7 +156,9 @@ std::unique_ptr<Correlator::Prepared> Prepare(
 Taps::Taps(const Correlator::Prepared& p, int lanes, int term_stride)
     : dense(p.dense),
       dense_cols(p.dense_cols),
-      column_step(p.h_groups.empty() ? lanes : term_stride) {
+      column_step(p.h_groups.empty() ? lanes : term_stride),
+      sym_row(p.sym_row),
+      sym_column(p.sym_column) {
   for (int o : p.offsets) offsets.push_back(o * column_step);
   for (int o : p.h_offsets) h_offsets.push_back(o * lanes);
   groups = p.groups;

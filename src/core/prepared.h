@@ -39,6 +39,11 @@ struct Correlator::Prepared {
   std::vector<int> h_offsets;
   std::vector<float> h_weights;
   std::vector<detail::TapGroup> h_groups;
+  // separable with one term whose row and column factors are both
+  // symmetric (odd sizes, w[j] == w[size - 1 - j]): each factor's centre
+  // weight and then its pairs' (w[m], w[m + 1], ..., w[2m]), for
+  // SymRow and SymColumn, which add each mirror pair before multiplying.
+  std::vector<float> sym_row, sym_column;
   // fft: tile size, its transforms and the kernel's half spectrum (scaled
   // by 1 / (nh * nw), detail::KernelSpectrum).
   int nh = 0;
@@ -75,7 +80,9 @@ struct Taps {
   std::vector<TapGroup> groups, h_groups;
   const std::vector<float>& dense;
   int dense_cols;
-  int column_step;  // the `lanes` TapRows4 takes for `dense`
+  int column_step;                    // the `lanes` TapRows4 takes for `dense`
+  const std::vector<float>& sym_row;  // Prepared::sym_row
+  const std::vector<float>& sym_column;  // Prepared::sym_column
   Taps(const Correlator::Prepared& p, int lanes, int term_stride = 0);
 };
 

@@ -4,7 +4,10 @@
 // term's row pass; the column pass (a dense kh x r kernel whose column t
 // reads term t) then sums all terms four output rows at a time, with no
 // full-size intermediate. A float input's interior columns are read
-// where they lie (InPlaceColumns), without the padded copy.
+// where they lie (InPlaceColumns), without the padded copy. One term
+// whose factors are both symmetric (a Gaussian, a box) runs SymRow and
+// SymColumn instead, which add each mirror pair of samples before the
+// multiply.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -49,6 +52,12 @@ uint64_t RunSeparable(const Job& job, const Correlator::Prepared& prepared,
         for (int c = 0; c < channels; ++c) {
           const float* row =
               in_place ? InPlaceRow(job, py, c, x0, constant.data()) : load[c];
+          if (!p.sym_row.empty()) {
+            // One symmetric term: its mirror pairs added before the
+            // multiply.
+            SymRow(row, p.sym_row.data(), kw / 2, job.lanes, width, slots[c]);
+            continue;
+          }
           for (int t = 0; t < terms; ++t) {
             TapRow(&row, &p.h_groups[t], 1, width,
                    slots[c] + static_cast<size_t>(t) * stride);

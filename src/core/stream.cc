@@ -231,9 +231,17 @@ class BufferPool {
 }  // namespace
 
 Rows::Rows(int channels, int rows_, int width)
-    : stride(static_cast<size_t>(width) + kSlack),
+    : stride((static_cast<size_t>(width) + kAlignFloats - 1) / kAlignFloats *
+                 kAlignFloats +
+             kSlack),
       rows(rows_),
-      data(BufferPool::Take(stride * rows_ * channels)) {}
+      data(BufferPool::Take(stride * rows_ * channels + kAlignFloats)) {
+  // The first row starts on a 64-byte boundary, and so does every row
+  // whose stride is a multiple of 16 floats: the row kernels' vectors then
+  // never straddle two cache lines.
+  const auto at = reinterpret_cast<uintptr_t>(data.data());
+  base = data.data() + (64 - at % 64) % 64 / sizeof(float);
+}
 
 Rows::~Rows() { BufferPool::Give(std::move(data)); }
 

@@ -103,15 +103,17 @@ void PrefetchPadded(const Job& job, int py, int px0, int px1);
 // from a process-wide pool and given back to it: repeated runs reuse
 // memory that is already mapped instead of faulting in fresh pages.
 struct Rows {
+  static constexpr size_t kAlignFloats = 16;  // 64 bytes
   size_t stride = 0;
   int rows = 0;
   std::vector<float> data;
+  float* base = nullptr;  // in data, on a 64-byte boundary
   Rows(int channels, int rows_, int width);
   ~Rows();
   Rows(const Rows&) = delete;
   Rows& operator=(const Rows&) = delete;
   float* at(int c, int r) {
-    return data.data() + (static_cast<size_t>(c) * rows + r) * stride;
+    return base + (static_cast<size_t>(c) * rows + r) * stride;
   }
 };
 

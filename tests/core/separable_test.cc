@@ -1,6 +1,7 @@
 // The separable strategy (core/separable.cc) against the reference on
-// every SIMD target: rank-1 kernels, sums of two to four rank-1 passes, and
-// a rank-2 kernel on interleaved 8-bit samples.
+// every SIMD target: rank-1 kernels, sums of two to four rank-1 passes, a
+// rank-2 kernel on interleaved 8-bit samples, and symmetric rank-1 kernels
+// (SymRow and SymColumn, mirror pairs added before the multiply).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -55,6 +56,88 @@ TEST_P(SimdTest, SeparableAgreesWithReference) {
             CorrelateReference(in, k, border, size, 1), bound))
             << "width " << w << " height " << h << " kernel " << kh << "x" << kw
             << " size " << static_cast<int>(size);
+      }
+    }
+  }
+}
+
+// A kernel whose row and column factors are both symmetric, of random
+// weights: each mirror pair is added before its multiply (SymRow,
+// SymColumn), for every centre-row size the two kernels unroll (m = 0 to
+// 4) and one beyond.
+Kernel SymmetricOuterProduct(int kh, int kw, std::mt19937& rng) {
+  std::uniform_real_distribution<double> u(0.1, 1.0);
+  const auto symmetric = [&](int n) {
+    std::vector<double> v(n);
+    for (int j = 0; j <= n / 2; ++j) v[j] = v[n - 1 - j] = u(rng);
+    return v;
+  };
+  const std::vector<double> col = symmetric(kh);
+  const std::vector<double> row = symmetric(kw);
+  std::vector<double> w;
+  for (int i = 0; i < kh; ++i) {
+    for (int j = 0; j < kw; ++j) w.push_back(col[i] * row[j]);
+  }
+  return Kernel(kh, kw, w);
+}
+
+// Plane mirrored left to right, or top to bottom.
+Plane Mirrored(const Plane& p, bool across) {
+  Plane m(p.width, p.height);
+  for (int y = 0; y < p.height; ++y) {
+    for (int x = 0; x < p.width; ++x) {
+      m.at(y, x) =
+          across ? p.at(y, p.width - 1 - x) : p.at(p.height - 1 - y, x);
+    }
+  }
+  return m;
+}
+
+TEST_P(SimdTest, SymmetricSeparableAgreesWithReferenceAndMirrorsExactly) {
+  std::mt19937 rng(80);
+  const int widths[] = {1, 6, 16, 31, 67, 130};
+  const std::pair<int, int> shapes[] = {{1, 3}, {3, 1}, {3, 3}, {5, 5},  {7, 7},
+                                        {9, 9}, {3, 7}, {7, 3}, {11, 13}};
+  const BorderMode borders[] = {BorderMode::kReflect101, BorderMode::kReflect,
+                                BorderMode::kReplicate, BorderMode::kConstant,
+                                BorderMode::kWrap};
+  for (int w : widths) {
+    const int h = 1 + static_cast<int>(rng() % 14);
+    const Plane in = RandomPlane(w, h, rng, -300.0f, 300.0f);
+    for (auto [kh, kw] : shapes) {
+      const Kernel centred = SymmetricOuterProduct(kh, kw, rng);
+      ASSERT_EQ(Correlator(centred, Method::kSeparable).terms(), 1);
+      const Kernel k = centred.WithAnchor(static_cast<int>(rng() % kw),
+                                          static_cast<int>(rng() % kh));
+      const Border border{borders[rng() % 5], -2.0f};
+      // As for any rank-1 kernel: the pairs' additions round once more per
+      // pair, within the bound's (kh + kw) roundings.
+      const double bound = (kh + kw + 3) * std::ldexp(1.0, -24) * L1(k) * 300.0;
+      for (OutputSize size :
+           {OutputSize::kSame, OutputSize::kValid, OutputSize::kFull}) {
+        const Plane one =
+            CorrelateFast(in, k, border, size, 1, Method::kSeparable);
+        EXPECT_TRUE(
+            Agrees(one, CorrelateReference(in, k, border, size, 1), bound))
+            << "width " << w << " height " << h << " kernel " << kh << "x" << kw
+            << " size " << static_cast<int>(size);
+        EXPECT_EQ(CorrelateFast(in, k, border, size, 3, Method::kSeparable),
+                  one);
+      }
+      // With the anchor at the centre and a border that mirrors too, a
+      // mirrored input gives the mirrored output bit for bit: each pair's
+      // two samples are added before the multiply, whichever side they
+      // come from. Taps summed one by one, left to right, would round
+      // differently on the two sides.
+      const Border mirror{BorderMode::kReflect101, 0.0f};
+      const Plane out = CorrelateFast(in, centred, mirror, OutputSize::kSame, 2,
+                                      Method::kSeparable);
+      for (const bool across : {true, false}) {
+        EXPECT_EQ(CorrelateFast(Mirrored(in, across), centred, mirror,
+                                OutputSize::kSame, 2, Method::kSeparable),
+                  Mirrored(out, across))
+            << "width " << w << " height " << h << " kernel " << kh << "x" << kw
+            << (across ? " mirrored across" : " mirrored down");
       }
     }
   }
@@ -188,6 +271,63 @@ TEST_P(SimdTest, LowRankSeparableOnInterleavedSamples) {
   opt.threads = 1;
   Correlator(k, Method::kAuto).Run(in.ConstView(), one.View(), opt);
   EXPECT_EQ(one.buffers, out.buffers);
+}
+
+// A 7x7 Gaussian on interleaved 8-bit samples (the symmetric passes over
+// the packed rows, three samples a pixel apart): every sample is the
+// reference's rounded, but where the exact sum lies within float
+// rounding of a half, whatever the thread count.
+TEST_P(SimdTest, SymmetricSeparableOnInterleavedSamples) {
+  std::mt19937 rng(81);
+  const int w = 83, h = 29;
+  TypedImage in(Depth::kU8, true, w, h);
+  std::vector<Plane> planes(3, Plane(w, h));
+  for (int c = 0; c < 3; ++c) {
+    for (int y = 0; y < h; ++y) {
+      for (int x = 0; x < w; ++x) {
+        const auto v = static_cast<float>(rng() % 256);
+        in.Set(c, y, x, v);
+        planes[c].at(y, x) = v;
+      }
+    }
+  }
+  std::vector<double> g;
+  double sum = 0;
+  for (int i = -3; i <= 3; ++i) {
+    for (int j = -3; j <= 3; ++j) {
+      g.push_back(std::exp(-(i * i + j * j) / (2 * 1.5 * 1.5)));
+      sum += g.back();
+    }
+  }
+  for (double& v : g) v /= sum;
+  const Kernel k(7, 7, g);
+  ASSERT_EQ(Correlator(k, Method::kAuto).method(), Method::kSeparable);
+  EngineOptions opt;
+  opt.border = {BorderMode::kReflect101, 0.0f};
+  for (const int threads : {1, 2, 3}) {
+    opt.threads = threads;
+    TypedImage out(Depth::kU8, true, w, h);
+    Correlator(k, Method::kAuto).Run(in.ConstView(), out.View(), opt);
+    int off = 0;
+    for (int c = 0; c < 3; ++c) {
+      const Plane ref =
+          CorrelateReference(planes[c], k, opt.border, OutputSize::kSame, 1);
+      for (int y = 0; y < h; ++y) {
+        for (int x = 0; x < w; ++x) {
+          const double r = ref.at(y, x);
+          const float got = out.Get(c, y, x);
+          ASSERT_LE(std::fabs(got - std::nearbyint(r)), 1.0);
+          if (got != std::nearbyint(r)) {
+            // Only a sum this close to a half may round the other way.
+            EXPECT_LT(std::fabs(std::fabs(r - std::trunc(r)) - 0.5), 1e-4)
+                << "c " << c << " x " << x << " y " << y << " sum " << r;
+            ++off;
+          }
+        }
+      }
+    }
+    EXPECT_LE(off, 2) << threads << " threads";
+  }
 }
 
 }  // namespace
