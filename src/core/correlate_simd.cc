@@ -100,6 +100,27 @@ HWY_INLINE void Put(D d, hn::Vec<D> v, float* p) {
   }
 }
 
+// Rounds v half to even and saturates it to [0, max] (max at most 65535),
+// NaN giving 0; `inside` is set where v was in range, i.e. where the
+// rounded value needed no clamping: -0.5 <= v < max + 0.5 (max is odd, so
+// max + 0.5 rounds up), never for NaN.
+// Adding and subtracting 1.5 * 2^23 leaves no fraction bits for
+// |v| < 2^22 under the default rounding mode, on every target (Highway
+// 1.0.3's Round and NearestInt add 0.5 and truncate on its emulated
+// targets, which rounds 0.49999997 up); a larger
+// |v| comes out changed by at most 2, still far outside [0, max]. Max
+// returns its second operand for a NaN first one on every target built
+// here (x86 maxps, and the emulated targets' explicit NaN test).
+template <class D>
+HWY_INLINE hn::Vec<D> RoundSaturate(D d, hn::Vec<D> v, hn::Vec<D> max,
+                                    hn::Mask<D>& inside) {
+  const auto magic = hn::Set(d, 12582912.0f);
+  const auto rounded = hn::Sub(hn::Add(v, magic), magic);
+  const auto clamped = hn::Min(hn::Max(rounded, hn::Zero(d)), max);
+  inside = hn::Eq(rounded, clamped);
+  return clamped;
+}
+
 template <bool kStream>
 void TapRowT(const float* const* rows, const TapGroup* groups, size_t ngroups,
              size_t width, float* out) {
@@ -313,21 +334,19 @@ void SymRow(const float* row, const float* w, int m, size_t step, size_t width,
   }
 }
 
-// The same symmetric kernel down the rows: kBlock output rows of kB
-// vectors from x, output row q centred on rows[q + kM]. Every row is
-// loaded once into registers and serves all the outputs that read it; the
-// weights are broadcast before any store (which could alias them).
-template <bool kStream, int kBlock, int kM, size_t kB, class D>
-HWY_INLINE void SymColumnBlock(D d, const float* const* rows,
-                               const hn::Vec<D>* w, size_t x,
-                               float* const* out) {
+// The same symmetric kernel down the rows: the sums of kBlock output rows
+// of kB vectors from x, output row q centred on rows[q + kM]. Every row is
+// loaded once into registers and serves all the outputs that read it.
+template <int kBlock, int kM, size_t kB, class D>
+HWY_INLINE void SymColumnSums(D d, const float* const* rows,
+                              const hn::Vec<D>* w, size_t x,
+                              hn::Vec<D> (&acc)[kBlock][kB]) {
   const size_t n = hn::Lanes(d);
   constexpr int kRows = kBlock + 2 * kM;
   hn::Vec<D> v[kRows][kB];
   for (int r = 0; r < kRows; ++r) {
     for (size_t b = 0; b < kB; ++b) v[r][b] = hn::LoadU(d, rows[r] + x + b * n);
   }
-  hn::Vec<D> acc[kBlock][kB];
   for (int q = 0; q < kBlock; ++q) {
     for (size_t b = 0; b < kB; ++b) {
       acc[q][b] = hn::Mul(w[0], v[q + kM][b]);
@@ -337,16 +356,62 @@ HWY_INLINE void SymColumnBlock(D d, const float* const* rows,
       }
     }
   }
-  for (int q = 0; q < kBlock; ++q) {
-    for (size_t b = 0; b < kB; ++b) {
-      Put<kStream>(d, acc[q][b], out[q] + x + b * n);
-    }
-  }
 }
 
-template <bool kStream, int kBlock, int kM>
-void SymColumnT(const float* const* rows, const float* weights, size_t width,
-                float* const* out) {
+// Where SymColumn's sums go: float rows (non-temporal stores if kStream),
+// or, for kU8, 8-bit rows as EmitRow stores them (|sum| if `abs`, rounded
+// half to even, saturated to [0, 255]), `width` samples and not one more,
+// counting the samples in range. Values, not references, so that the
+// compiler keeps them in registers across the byte stores.
+// The most output rows SymColumnU8 takes.
+constexpr int kRowBlockU8 = 4;
+
+template <bool kU8_, bool kStream, class D>
+struct SymStore {
+  static constexpr bool kU8 = kU8_;
+  D d;
+  void* const* out;
+  size_t width;
+  bool abs;
+  hn::Vec<D> max = hn::Set(d, 255.0f);
+  hn::Vec<D> two23 = hn::Set(d, 8388608.0f);
+  // Stores a whole vector of sums v of output row q at x; returns how
+  // many were in range.
+  HWY_INLINE size_t operator()(int q, size_t x, hn::Vec<D> v) const {
+    if constexpr (!kU8) {
+      Put<kStream>(d, v, static_cast<float*>(out[q]) + x);
+      return 0;
+    } else {
+      const hn::Rebind<uint8_t, D> d8;
+      hn::Mask<D> inside;
+      hn::StoreU(Bytes(v, inside), d8, static_cast<uint8_t*>(out[q]) + x);
+      return hn::CountTrue(d, inside);
+    }
+  }
+  // The same for the last vector of a row of 8-bit samples, of which only
+  // width - x are stored.
+  HWY_NOINLINE size_t Last(int q, size_t x, hn::Vec<D> v) const {
+    const hn::Rebind<uint8_t, D> d8;
+    hn::Mask<D> inside;
+    HWY_ALIGN uint8_t last[HWY_MAX_BYTES / sizeof(float)];
+    hn::StoreU(Bytes(v, inside), d8, last);
+    std::memcpy(static_cast<uint8_t*>(out[q]) + x, last, width - x);
+    return hn::CountTrue(d, hn::And(inside, hn::FirstN(d, width - x)));
+  }
+  HWY_INLINE auto Bytes(hn::Vec<D> v, hn::Mask<D>& inside) const {
+    const hn::Rebind<uint32_t, D> du;
+    const hn::Rebind<uint8_t, D> d8;
+    if (abs) v = hn::Abs(v);
+    const auto clamped = RoundSaturate(d, v, max, inside);
+    // As in EmitTyped: the clamped integer's bits, truncated to 8.
+    return hn::TruncateTo(d8, hn::BitCast(du, hn::Add(clamped, two23)));
+  }
+};
+
+template <int kBlock, int kM, class Store>
+size_t SymColumnT(const float* const* rows, const float* weights, size_t width,
+                  const Store& store_in) {
+  const Store store = store_in;
   const hn::ScalableTag<float> d;
   const size_t n = hn::Lanes(d);
   const size_t end = (width + n - 1) / n * n;
@@ -355,26 +420,43 @@ void SymColumnT(const float* const* rows, const float* weights, size_t width,
     // The rows of a block and its accumulators in registers: 32 of them
     // with AVX-512, 16 otherwise.
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
-  constexpr size_t kB = (2 * kBlock + 2 * kM) * 2 + kM + 1 <= 32 ? 2 : 1;
+  // (The 8-bit store needs four more for its constants.)
+  constexpr size_t kB =
+      (2 * kBlock + 2 * kM) * 2 + kM + 1 + (Store::kU8 ? 4 : 0) <= 32 ? 2 : 1;
 #else
   constexpr size_t kB = 1;
 #endif
+  // 8-bit rows end with a part of a vector, stored apart.
+  const size_t whole = Store::kU8 ? width / n * n : end;
+  size_t inside = 0;
   size_t x = 0;
-  for (; x + kB * n <= end; x += kB * n) {
-    SymColumnBlock<kStream, kBlock, kM, kB>(d, rows, w, x, out);
+  for (; x + kB * n <= whole; x += kB * n) {
+    hn::Vec<decltype(d)> acc[kBlock][kB];
+    SymColumnSums<kBlock, kM, kB>(d, rows, w, x, acc);
+    for (int q = 0; q < kBlock; ++q) {
+      for (size_t b = 0; b < kB; ++b) inside += store(q, x + b * n, acc[q][b]);
+    }
   }
   for (; x < end; x += n) {
-    SymColumnBlock<kStream, kBlock, kM, 1>(d, rows, w, x, out);
+    hn::Vec<decltype(d)> acc[kBlock][1];
+    SymColumnSums<kBlock, kM, 1>(d, rows, w, x, acc);
+    for (int q = 0; q < kBlock; ++q) {
+      inside +=
+          x + n <= whole ? store(q, x, acc[q][0]) : store.Last(q, x, acc[q][0]);
+    }
   }
+  return inside;
 }
 
 // Any m, from memory: rows and weights are read as the sums need them.
-template <bool kStream>
-void SymColumnAny(const float* const* rows, const float* w, int m, int block,
-                  size_t width, float* const* out) {
+template <class Store>
+size_t SymColumnAny(const float* const* rows, const float* w, int m, int block,
+                    size_t width, const Store& store_in) {
+  const Store store = store_in;
   const hn::ScalableTag<float> d;
   const size_t n = hn::Lanes(d);
   const size_t end = (width + n - 1) / n * n;
+  size_t inside = 0;
   for (int q = 0; q < block; ++q) {
     const float* const* rq = rows + q;
     for (size_t x = 0; x < end; x += n) {
@@ -385,47 +467,58 @@ void SymColumnAny(const float* const* rows, const float* w, int m, int block,
             hn::Add(hn::LoadU(d, rq[m - j] + x), hn::LoadU(d, rq[m + j] + x)),
             acc);
       }
-      Put<kStream>(d, acc, out[q] + x);
+      inside += !Store::kU8 || x + n <= width ? store(q, x, acc)
+                                              : store.Last(q, x, acc);
     }
   }
+  return inside;
 }
 
-template <bool kStream, int kBlock>
-void SymColumnB(const float* const* rows, const float* w, int m, size_t width,
-                float* const* out) {
-  switch (m) {
-    case 1:
-      return SymColumnT<kStream, kBlock, 1>(rows, w, width, out);
-    case 2:
-      return SymColumnT<kStream, kBlock, 2>(rows, w, width, out);
-    case 3:
-      return SymColumnT<kStream, kBlock, 3>(rows, w, width, out);
-    case 4:
-      return SymColumnT<kStream, kBlock, 4>(rows, w, width, out);
-    default:
-      return SymColumnAny<kStream>(rows, w, m, kBlock, width, out);
-  }
-}
-
-template <bool kStream>
-void SymColumnS(const float* const* rows, const float* w, int m, int block,
-                size_t width, float* const* out) {
-  if (block == 4) {
-    SymColumnB<kStream, 4>(rows, w, m, width, out);
-  } else {
-    for (int q = 0; q < block; ++q) {
-      SymColumnB<kStream, 1>(rows + q, w, m, width, out + q);
+// Output rows [0, block) (1 or 4) of the kernel to `store`; returns the
+// samples it counted in range.
+template <class Store>
+size_t SymColumnWith(const float* const* rows, const float* w, int m, int block,
+                     size_t width, const Store& store) {
+  const auto run = [&](auto rows_in_block) -> size_t {
+    constexpr int kBlock = decltype(rows_in_block)::value;
+    switch (m) {
+      case 1:
+        return SymColumnT<kBlock, 1>(rows, w, width, store);
+      case 2:
+        return SymColumnT<kBlock, 2>(rows, w, width, store);
+      case 3:
+        return SymColumnT<kBlock, 3>(rows, w, width, store);
+      case 4:
+        return SymColumnT<kBlock, 4>(rows, w, width, store);
+      default:
+        return SymColumnAny(rows, w, m, kBlock, width, store);
     }
-  }
+  };
+  return block == 4 ? run(std::integral_constant<int, 4>())
+                    : run(std::integral_constant<int, 1>());
 }
 
 void SymColumn(const float* const* rows, const float* w, int m, int block,
                size_t width, float* const* out, bool stream) {
+  using D = hn::ScalableTag<float>;
+  void* const* to = reinterpret_cast<void* const*>(out);
   if (stream) {
-    SymColumnS<true>(rows, w, m, block, width, out);
+    SymColumnWith(rows, w, m, block, width,
+                  SymStore<false, true, D>{D(), to, width, false});
   } else {
-    SymColumnS<false>(rows, w, m, block, width, out);
+    SymColumnWith(rows, w, m, block, width,
+                  SymStore<false, false, D>{D(), to, width, false});
   }
+}
+
+uint64_t SymColumnU8(const float* const* rows, const float* w, int m, int block,
+                     size_t width, bool abs, uint8_t* const* out) {
+  using D = hn::ScalableTag<float>;
+  void* to[kRowBlockU8];
+  for (int q = 0; q < block; ++q) to[q] = out[q];
+  const size_t inside = SymColumnWith(
+      rows, w, m, block, width, SymStore<true, false, D>{D(), to, width, abs});
+  return static_cast<uint64_t>(block) * width - inside;
 }
 
 // S and A for `kBlock` vectors from x: 2 * kBlock independent FMA chains.
@@ -565,27 +658,6 @@ struct Tail {
   HWY_ALIGN float in[kMax] = {};
   HWY_ALIGN float out[kMax] = {};
 };
-
-// Rounds v half to even and saturates it to [0, max] (max at most 65535),
-// NaN giving 0; `inside` is set where v was in range, i.e. where the
-// rounded value needed no clamping: -0.5 <= v < max + 0.5 (max is odd, so
-// max + 0.5 rounds up), never for NaN.
-// Adding and subtracting 1.5 * 2^23 leaves no fraction bits for
-// |v| < 2^22 under the default rounding mode, on every target (Highway
-// 1.0.3's Round and NearestInt add 0.5 and truncate on its emulated
-// targets, which rounds 0.49999997 up); a larger
-// |v| comes out changed by at most 2, still far outside [0, max]. Max
-// returns its second operand for a NaN first one on every target built
-// here (x86 maxps, and the emulated targets' explicit NaN test).
-template <class D>
-HWY_INLINE hn::Vec<D> RoundSaturate(D d, hn::Vec<D> v, hn::Vec<D> max,
-                                    hn::Mask<D>& inside) {
-  const auto magic = hn::Set(d, 12582912.0f);
-  const auto rounded = hn::Sub(hn::Add(v, magic), magic);
-  const auto clamped = hn::Min(hn::Max(rounded, hn::Zero(d)), max);
-  inside = hn::Eq(rounded, clamped);
-  return clamped;
-}
 
 template <typename T>
 uint64_t EmitTyped(const float* acc, size_t n, const EmitParams& e, T* dst) {
@@ -813,6 +885,7 @@ HWY_EXPORT(Deinterleave3);
 HWY_EXPORT(TapRow);
 HWY_EXPORT(SymRow);
 HWY_EXPORT(SymColumn);
+HWY_EXPORT(SymColumnU8);
 HWY_EXPORT(EmitRow);
 HWY_EXPORT(Interleave3);
 HWY_EXPORT(CopyRow);
@@ -848,6 +921,10 @@ void SymRow(const float* row, const float* w, int m, size_t step, size_t width,
 void SymColumn(const float* const* rows, const float* w, int m, int block,
                size_t width, float* const* out, bool stream) {
   HWY_DYNAMIC_DISPATCH(SymColumn)(rows, w, m, block, width, out, stream);
+}
+uint64_t SymColumnU8(const float* const* rows, const float* w, int m, int block,
+                     size_t width, bool abs, uint8_t* const* out) {
+  return HWY_DYNAMIC_DISPATCH(SymColumnU8)(rows, w, m, block, width, abs, out);
 }
 uint64_t EmitRow(const float* acc, size_t n, const EmitParams& e,
                  std::byte* dst) {

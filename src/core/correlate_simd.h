@@ -84,6 +84,11 @@ void SymRow(const float* row, const float* w, int m, size_t step, size_t width,
 // rows[q .. q + 2m], centred on rows[q + m], in the same order as SymRow.
 void SymColumn(const float* const* rows, const float* w, int m, int block,
                size_t width, float* const* out, bool stream = false);
+// SymColumn's sums stored as 8-bit samples, as EmitRow stores them (|sum|
+// if abs, rounded half to even, saturated to [0, 255]): exactly `width`
+// samples to each out row. Returns how many saturated.
+uint64_t SymColumnU8(const float* const* rows, const float* w, int m, int block,
+                     size_t width, bool abs, uint8_t* const* out);
 // Whether a row kernel may write to p with non-temporal stores: aligned to
 // 64 bytes, the widest vector of any target.
 inline bool Streamable(const float* p) {

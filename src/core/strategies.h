@@ -75,9 +75,26 @@ uint64_t WalkStrips(const Job& job, const Taps& p, Rows& ring, Rows& acc,
   // One step of rows [y, y + block) over columns [x0, x0 + n): the row
   // kernels on rows(c) (channel c's padded rows from y on), then the store
   // unless they wrote the output themselves (`direct`).
+  // A symmetric column pass to interleaved 8-bit samples, with nothing
+  // else to store, rounds and stores its sums itself (SymColumnU8).
+  const bool sums_to_u8 = !p.sym_column.empty() && job.packed &&
+                          job.out->type == Depth::kU8 && !job.emit.affine &&
+                          job.copy == nullptr && job.zeros == nullptr &&
+                          !job.stream;
   const auto compute = [&](int y, int block, int x0, int n, bool direct,
                            const auto& rows) {
     const size_t width = static_cast<size_t>(n) * job.lanes;
+    if (sums_to_u8 && !direct) {
+      uint8_t* out8[kRowBlock];
+      for (int q = 0; q < block; ++q) {
+        out8[q] = reinterpret_cast<uint8_t*>(job.out->base[0] +
+                                             RowOffset(*job.out, y + q)) +
+                  static_cast<size_t>(x0) * job.lanes;
+      }
+      saturated += SymColumnU8(rows(0), p.sym_column.data(), kh / 2, block,
+                               width, job.emit.abs, out8);
+      return;
+    }
     for (int c = 0; c < channels; ++c) {
       if (direct) {
         const bool stream = output_rows(y, block, c, x0);

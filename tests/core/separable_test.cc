@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/engine_util.h"
@@ -274,9 +275,12 @@ TEST_P(SimdTest, LowRankSeparableOnInterleavedSamples) {
 }
 
 // A 7x7 Gaussian on interleaved 8-bit samples (the symmetric passes over
-// the packed rows, three samples a pixel apart): every sample is the
-// reference's rounded, but where the exact sum lies within float
-// rounding of a half, whatever the thread count.
+// the packed rows, three samples a pixel apart, the column pass rounding
+// and storing its sums itself): every sample is the reference's rounded,
+// but where the exact sum lies within float rounding of a half, whatever
+// the thread count; so is the Gaussian times 3 (saturating at 255),
+// times -1 (saturating at 0), and times -1 with |sum|; and the saturated
+// samples are counted as the reference's.
 TEST_P(SimdTest, SymmetricSeparableOnInterleavedSamples) {
   std::mt19937 rng(81);
   const int w = 83, h = 29;
@@ -291,42 +295,65 @@ TEST_P(SimdTest, SymmetricSeparableOnInterleavedSamples) {
       }
     }
   }
-  std::vector<double> g;
-  double sum = 0;
-  for (int i = -3; i <= 3; ++i) {
-    for (int j = -3; j <= 3; ++j) {
-      g.push_back(std::exp(-(i * i + j * j) / (2 * 1.5 * 1.5)));
-      sum += g.back();
+  struct Case {
+    double gain;
+    bool abs;
+  };
+  for (const Case& kase :
+       {Case{1, false}, Case{3, false}, Case{-1, false}, Case{-1, true}}) {
+    std::vector<double> g;
+    double sum = 0;
+    for (int i = -3; i <= 3; ++i) {
+      for (int j = -3; j <= 3; ++j) {
+        g.push_back(std::exp(-(i * i + j * j) / (2 * 1.5 * 1.5)));
+        sum += g.back();
+      }
     }
-  }
-  for (double& v : g) v /= sum;
-  const Kernel k(7, 7, g);
-  ASSERT_EQ(Correlator(k, Method::kAuto).method(), Method::kSeparable);
-  EngineOptions opt;
-  opt.border = {BorderMode::kReflect101, 0.0f};
-  for (const int threads : {1, 2, 3}) {
-    opt.threads = threads;
-    TypedImage out(Depth::kU8, true, w, h);
-    Correlator(k, Method::kAuto).Run(in.ConstView(), out.View(), opt);
-    int off = 0;
-    for (int c = 0; c < 3; ++c) {
-      const Plane ref =
-          CorrelateReference(planes[c], k, opt.border, OutputSize::kSame, 1);
-      for (int y = 0; y < h; ++y) {
-        for (int x = 0; x < w; ++x) {
-          const double r = ref.at(y, x);
-          const float got = out.Get(c, y, x);
-          ASSERT_LE(std::fabs(got - std::nearbyint(r)), 1.0);
-          if (got != std::nearbyint(r)) {
-            // Only a sum this close to a half may round the other way.
-            EXPECT_LT(std::fabs(std::fabs(r - std::trunc(r)) - 0.5), 1e-4)
-                << "c " << c << " x " << x << " y " << y << " sum " << r;
-            ++off;
+    for (double& v : g) v *= kase.gain / sum;
+    const Kernel k(7, 7, g);
+    ASSERT_EQ(Correlator(k, Method::kAuto).method(), Method::kSeparable);
+    EngineOptions opt;
+    opt.border = {BorderMode::kReflect101, 0.0f};
+    opt.abs = kase.abs;
+    for (const int threads : {1, 2, 3}) {
+      SCOPED_TRACE("gain " + std::to_string(kase.gain) + " abs " +
+                   std::to_string(kase.abs) + ", " + std::to_string(threads) +
+                   " threads");
+      opt.threads = threads;
+      TypedImage out(Depth::kU8, true, w, h);
+      const uint64_t saturated =
+          Correlator(k, Method::kAuto).Run(in.ConstView(), out.View(), opt);
+      int off = 0;
+      uint64_t ref_saturated = 0;
+      for (int c = 0; c < 3; ++c) {
+        const Plane ref =
+            CorrelateReference(planes[c], k, opt.border, OutputSize::kSame, 1);
+        for (int y = 0; y < h; ++y) {
+          for (int x = 0; x < w; ++x) {
+            const double r = kase.abs ? std::fabs(ref.at(y, x)) : ref.at(y, x);
+            const double rounded = std::nearbyint(r);
+            const double clamped = std::clamp(rounded, 0.0, 255.0);
+            ref_saturated += clamped != rounded;
+            const float got = out.Get(c, y, x);
+            ASSERT_LE(std::fabs(got - clamped), 1.0);
+            if (got != clamped) {
+              // Only a sum this close to a half may round the other way.
+              EXPECT_LT(std::fabs(std::fabs(r - std::trunc(r)) - 0.5), 1e-4)
+                  << "c " << c << " x " << x << " y " << y << " sum " << r;
+              ++off;
+            }
           }
         }
       }
+      EXPECT_LE(off, 2);
+      // Sums within a rounding of -0.5 or 255.5 may count either way.
+      EXPECT_LE(saturated > ref_saturated ? saturated - ref_saturated
+                                          : ref_saturated - saturated,
+                2u);
+      if (kase.gain != 1 && !kase.abs) {
+        EXPECT_GT(saturated, 1000u);
+      }
     }
-    EXPECT_LE(off, 2) << threads << " threads";
   }
 }
 
