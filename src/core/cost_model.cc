@@ -38,7 +38,43 @@ double SeparableCost(const kernel::Kernel& k, int r) {
          kRowCost * (r * k.rows() + 1) + r * kSeparableCost;
 }
 
+// One term whose factors are both symmetric: each factor's centre and
+// pairs.
+double SymmetricSeparableCost(const kernel::Kernel& k) {
+  return kSeparableTapCost * (k.rows() / 2 + 1 + k.cols() / 2 + 1) +
+         kRowCost * (k.rows() + 1) + kSymmetricSeparableCost;
+}
+
+// True if k has odd sides and mirrors onto itself both ways (the only
+// kernels whose factors can be symmetric), to the same tolerance as
+// SymmetricFactor.
+bool MirrorSymmetric(const kernel::Kernel& k) {
+  if (k.rows() % 2 == 0 || k.cols() % 2 == 0) return false;
+  double scale = 0.0;
+  for (double w : k.weights()) scale = std::max(scale, std::abs(w));
+  for (int i = 0; i < k.rows(); ++i) {
+    for (int j = 0; j < k.cols(); ++j) {
+      const double w = k.at(i, j);
+      if (!(std::abs(w - k.at(k.rows() - 1 - i, j)) <= 1e-12 * scale) ||
+          !(std::abs(w - k.at(i, k.cols() - 1 - j)) <= 1e-12 * scale)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 }  // namespace
+
+bool SymmetricFactor(const std::vector<double>& f) {
+  if (f.size() % 2 == 0) return false;
+  double scale = 0.0;
+  for (double v : f) scale = std::max(scale, std::abs(v));
+  for (size_t j = 0; j < f.size() / 2; ++j) {
+    if (!(std::abs(f[j] - f[f.size() - 1 - j]) <= 1e-12 * scale)) return false;
+  }
+  return true;
+}
 
 std::vector<kernel::RankOneFactors> FactorsFor(const kernel::Kernel& k,
                                                Method requested) {
@@ -50,7 +86,11 @@ std::vector<kernel::RankOneFactors> FactorsFor(const kernel::Kernel& k,
     // time (an SVD of the kernel: 0.3 ms for shift:40,25's 51x81, more
     // than the 1080p frame takes sparse).
     const Costs c = EstimateCosts(k, {});
-    if (std::min(c.direct, c.sparse) <= SeparableCost(k, 1)) return {};
+    const double least =
+        MirrorSymmetric(k)
+            ? std::min(SeparableCost(k, 1), SymmetricSeparableCost(k))
+            : SeparableCost(k, 1);
+    if (std::min(c.direct, c.sparse) <= least) return {};
   }
   return kernel::FactorTerms(k, kMaxSeparableTerms);
 }
@@ -80,7 +120,10 @@ Costs EstimateCosts(const kernel::Kernel& k,
   int rows = 0;
   c.sparse = NonZeroTaps(k, &rows) + kRowCost * rows;
   c.separable_terms = SeparableTerms(terms);
-  if (c.separable_terms > 0) {
+  if (c.separable_terms == 1 && SymmetricFactor(terms[0].row) &&
+      SymmetricFactor(terms[0].column)) {
+    c.separable = SymmetricSeparableCost(k);
+  } else if (c.separable_terms > 0) {
     c.separable = SeparableCost(k, c.separable_terms);
   }
   c.fft = FftCost(k);

@@ -28,12 +28,23 @@ inline constexpr double kRowCost = 0.5;  // per kernel row walked
 // the fixed cost of each term (its row pass and ring).
 inline constexpr double kSeparableTapCost = 1.25;
 inline constexpr double kSeparableCost = 7.0;
+// separable with one term whose factors are both symmetric (SymRow,
+// SymColumn): a mirror pair costs one tap (its addition runs beside the
+// multiply-adds), and the term's fixed cost is lower (one aligned load a
+// vector in the row pass, the column pass storing 8-bit samples itself).
+inline constexpr double kSymmetricSeparableCost = 2.0;
 inline constexpr double kFftCost = 21.0;  // per N log2 N of a tile (FFTW)
 // A sum of rank-1 terms within this relative Frobenius residual of K
 // stands for K (below float32 rounding).
 inline constexpr double kSeparableResidual = 1e-7;
 // The separable strategy sums at most this many rank-1 passes.
 inline constexpr int kMaxSeparableTerms = 4;
+
+// True if `f` (a factor of kernel::FactorTerms) has an odd size and is
+// symmetric, f[j] == f[size - 1 - j], but for the decomposition's rounding
+// (1e-12 of its largest magnitude): the separable strategy then adds each
+// mirror pair before the multiply.
+bool SymmetricFactor(const std::vector<double>& f);
 
 // The fewest leading terms of kernel::FactorTerms whose sum is within
 // kSeparableResidual of K; 0 if none of the given terms is.

@@ -38,21 +38,14 @@ void BuildTapGroups(const kernel::Kernel& k, bool skip_zeros,
 }
 
 // The centre and pair weights of a symmetric factor (SymRow), or nothing
-// if `f` has an even size or is not symmetric. A factor of a symmetric
-// kernel is symmetric but for the decomposition's rounding (a few units of
-// double precision), which the pairs' mean removes.
+// if `f` is not one (SymmetricFactor): the pairs' mean removes the
+// decomposition's rounding.
 std::vector<float> SymmetricHalf(const std::vector<double>& f) {
-  const size_t size = f.size();
-  if (size % 2 == 0) return {};
-  double scale = 0.0;
-  for (double v : f) scale = std::max(scale, std::abs(v));
-  const size_t m = size / 2;
+  if (!SymmetricFactor(f)) return {};
+  const size_t m = f.size() / 2;
   std::vector<float> half{static_cast<float>(f[m])};
   for (size_t j = 1; j <= m; ++j) {
-    const double l = f[m - j];
-    const double r = f[m + j];
-    if (!(std::abs(l - r) <= 1e-12 * scale)) return {};
-    half.push_back(static_cast<float>((l + r) / 2));
+    half.push_back(static_cast<float>((f[m - j] + f[m + j]) / 2));
   }
   return half;
 }
