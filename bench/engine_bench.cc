@@ -587,6 +587,34 @@ void RegisterRows(const std::vector<Frame>& frames,
     }
   }
 
+  // The engine's own walks with no arithmetic: a 1x1 kernel through the
+  // sparse strategy (rows read where they lie, sums stored straight to the
+  // output) and through the separable one (a row pass into the ring and a
+  // column pass out of it), on the float frame. What a row of that
+  // strategy costs beyond the copy floor before any multiply-add.
+  for (const core::Method method :
+       {core::Method::kSparse, core::Method::kSeparable}) {
+    for (int threads : {1, 2}) {
+      const Frame& f = frames[1];
+      benchmark::RegisterBenchmark(
+          ("limit/walk/" + std::string(core::MethodName(method)) + "/" +
+           f.name + "/t" + std::to_string(threads) + "/machine")
+              .c_str(),
+          [&f, method, threads](benchmark::State& state) {
+            const core::Correlator one(kernel::Kernel(1, 1, {0.5}), method);
+            cv::Mat dst = cv::Mat::zeros(f.mat.size(), f.mat.type());
+            for (auto _ : state) {
+              one.Run(ConstView(f.mat), View(dst), Options(threads));
+              benchmark::DoNotOptimize(dst.data);
+              benchmark::ClobberMemory();
+            }
+          })
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond)
+          ->MinTime(0.5);
+    }
+  }
+
   for (const char* op : {"correlate", "compare"}) {
     const bool compare = std::string(op) == "compare";
     for (const KernelCase& kc : kernels) {
