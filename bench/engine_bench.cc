@@ -633,6 +633,13 @@ void RegisterRows(const std::vector<Frame>& frames,
           : method == core::Method::kSeparable
               ? costs.separable_terms * (kc.k.rows() + kc.k.cols())
               : costs.fft;
+      // One term with symmetric factors multiplies each mirror pair once
+      // (the pairs' additions run on other ports).
+      if (method == core::Method::kSeparable && costs.separable_terms == 1 &&
+          core::SymmetricFactor(factors[0].row) &&
+          core::SymmetricFactor(factors[0].column)) {
+        per_sample = kc.k.rows() / 2 + 1 + kc.k.cols() / 2 + 1;
+      }
       if (compare) {
         const auto plan = core::PairCorrelator(kc.k, core::Method::kAuto,
                                                core::OutputSize::kSame)

@@ -172,12 +172,14 @@ Setup MakeSetup(const FilterOptions& o, bool compare, core::Mode mode) {
                     "--method auto or direct",
                     o.kernel_spec, analysis.rank, core::kMaxSeparableTerms));
   }
-  // A separable run of more than one rank-1 pass says how many it sums.
+  // A separable run of more than one rank-1 pass says how many it sums,
+  // and one of symmetric factors that it adds mirror pairs first.
   const int passes = filter->terms();
   const std::string strategy =
-      method == core::Method::kSeparable && passes > 1
-          ? fmt::format("separable ({} rank-1 passes)", passes)
-          : std::string(core::MethodName(method));
+      method != core::Method::kSeparable ? std::string(core::MethodName(method))
+      : passes > 1 ? fmt::format("separable ({} rank-1 passes)", passes)
+      : filter->symmetric_passes() ? std::string("separable (symmetric passes)")
+                                   : std::string("separable");
   // compare names its plan too: fused, symmetric or two passes.
   const std::string plan =
       compare && params.simd

@@ -23,6 +23,7 @@ Correlator::Correlator(const kernel::Kernel& k, Method requested,
       method_(ChooseMethod(k, terms, requested)),
       prepared_(detail::Prepare(kernel_, method_, terms)) {
   terms_ = static_cast<int>(prepared_->h_groups.size());
+  symmetric_ = !prepared_->sym_row.empty();
 }
 
 Correlator::~Correlator() = default;

@@ -70,6 +70,9 @@ class Correlator {
   Method method() const { return method_; }
   // The rank-1 passes the separable strategy sums; 0 for the others.
   int terms() const { return terms_; }
+  // Whether the separable strategy runs one term whose factors are both
+  // symmetric, adding each mirror pair before the multiply.
+  bool symmetric_passes() const { return symmetric_; }
   // The output rows a band must be a multiple of (EngineOptions::row_begin
   // and row_end): an fft tile's, else 1.
   int RowQuantum() const;
@@ -93,6 +96,7 @@ class Correlator {
   kernel::Kernel kernel_;
   Method method_;
   int terms_ = 0;
+  bool symmetric_ = false;
   std::unique_ptr<Prepared> prepared_;
 };
 
@@ -132,6 +136,10 @@ class PairCorrelator {
   int RowQuantum() const;
   // The rank-1 passes a separable strategy sums; 0 for the others.
   int terms() const { return first_ ? first_->terms() : 0; }
+  // As Correlator::symmetric_passes.
+  bool symmetric_passes() const {
+    return first_ ? first_->symmetric_passes() : false;
+  }
 
   struct Saturated {
     uint64_t correlate = 0;

@@ -170,6 +170,7 @@ PreparedFilter::PreparedFilter(const kernel::Kernel& k,
     correlator_ = std::make_unique<Correlator>(applied_, params.method);
     method_ = correlator_->method();
     terms_ = correlator_->terms();
+    symmetric_ = correlator_->symmetric_passes();
   } else if (params.simd && two_anchors) {
     // The windows of K and rot180 K' do not coincide: two passes.
     const std::vector<kernel::RankOneFactors> terms =
@@ -179,10 +180,12 @@ PreparedFilter::PreparedFilter(const kernel::Kernel& k,
         std::make_unique<Correlator>(kernel::Rotate180(conv_k), params.method);
     method_ = pass_corr_->method();
     terms_ = pass_corr_->terms();
+    symmetric_ = pass_corr_->symmetric_passes();
   } else if (params.simd) {
     pair_ = std::make_unique<PairCorrelator>(k, params.method, params.size);
     method_ = pair_->method();
     terms_ = pair_->terms();
+    symmetric_ = pair_->symmetric_passes();
     plan_ = pair_->plan();
   } else {
     // The reference runs; the strategy is still chosen, to be named and
@@ -190,7 +193,11 @@ PreparedFilter::PreparedFilter(const kernel::Kernel& k,
     const std::vector<kernel::RankOneFactors> terms =
         FactorsFor(k, params.method);
     method_ = ChooseMethod(k, terms, params.method);
-    if (method_ == Method::kSeparable) terms_ = SeparableTerms(terms);
+    if (method_ == Method::kSeparable) {
+      terms_ = SeparableTerms(terms);
+      symmetric_ = terms_ == 1 && SymmetricFactor(terms[0].row) &&
+                   SymmetricFactor(terms[0].column);
+    }
   }
   if (params.alpha_weighted && !params.imagemagick) {
     const auto absolute = [](const kernel::Kernel& kk) {

@@ -99,6 +99,9 @@ class PreparedFilter {
   Method method() const { return method_; }
   // The rank-1 passes the separable strategy sums; 0 for the others.
   int terms() const { return terms_; }
+  // Whether separable adds mirror pairs before multiplying (one term, both
+  // factors symmetric): with --no-simd, whether the engine would.
+  bool symmetric_passes() const { return symmetric_; }
   // compare's plan with the engine (kTwoPasses with the reference).
   PairCorrelator::Plan plan() const { return plan_; }
 
@@ -213,6 +216,7 @@ class PreparedFilter {
   Use use_;
   Method method_ = Method::kDirect;
   int terms_ = 0;
+  bool symmetric_ = false;
   PairCorrelator::Plan plan_ = PairCorrelator::Plan::kTwoPasses;
   std::unique_ptr<Correlator> correlator_;  // the engine, kFilter
   std::unique_ptr<PairCorrelator> pair_;    // the engine, kCompare

@@ -729,6 +729,42 @@ TEST(CliFilter, LowRankKernelsRunAsSumsOfSeparablePasses) {
   }
 }
 
+// A Gaussian (one rank-1 term, both factors symmetric) runs its mirror
+// pairs added before the multiply, and -v says so; on an 8-bit photo its
+// samples are OpenCV's filter2D of the same kernel, rounded, to one level,
+// and those of --method direct. A rank-1 kernel whose factors are not
+// symmetric runs plain separable passes.
+TEST(CliFilter, SymmetricSeparablePassesOnAPhoto) {
+  TempDir t;
+  const fs::path in =
+      WriteCrop("coffee.png", cv::Rect(40, 30, 301, 203), t / "crop.png");
+  const cv::Mat src = Read(in);
+  RUN_OK(r, {"correlate", "-v", "-k", "gaussian:1.5,7", in.string(), "-o",
+             (t / "sym.png").string()});
+  EXPECT_NE(r.err.find("strategy separable (symmetric passes)"),
+            std::string::npos)
+      << r.err;
+  RUN_OK(direct, {"correlate", "-k", "gaussian:1.5,7", "--method", "direct",
+                  in.string(), "-o", (t / "direct.png").string()});
+  RUN_OK(info, {"kernel", "gaussian:1.5,7", "--json"});
+  const nlohmann::json j = nlohmann::json::parse(info.out);
+  std::vector<std::vector<float>> rows;
+  for (const auto& row : j["matrix"]) {
+    rows.emplace_back();
+    for (const auto& v : row) rows.back().push_back(v.get<float>());
+  }
+  const cv::Mat k = KernelMat(rows);
+  const cv::Mat sym = Read(t / "sym.png");
+  cv::Mat ref;
+  RefCorrelate(src, k, cv::Point(3, 3)).convertTo(ref, CV_8U);
+  EXPECT_TRUE(Near(sym, ref, 1.0));
+  EXPECT_TRUE(Near(sym, Read(t / "direct.png"), 1.0));
+  RUN_OK(plain, {"correlate", "-v", "-k", "1,2,4;1,2,4;1,2,4", "--method",
+                 "separable", in.string(), "-o", (t / "plain.png").string()});
+  EXPECT_NE(plain.err.find("strategy separable,"), std::string::npos)
+      << plain.err;
+}
+
 TEST(CliFilter, SeparableMethodRefusesAKernelOfRankAboveFour) {
   TempDir t;
   const fs::path in =
