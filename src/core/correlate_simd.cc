@@ -358,14 +358,14 @@ HWY_INLINE void SymColumnSums(D d, const float* const* rows,
   }
 }
 
+// The most output rows SymColumnU8 takes.
+constexpr int kRowBlockU8 = 4;
+
 // Where SymColumn's sums go: float rows (non-temporal stores if kStream),
 // or, for kU8, 8-bit rows as EmitRow stores them (|sum| if `abs`, rounded
 // half to even, saturated to [0, 255]), `width` samples and not one more,
 // counting the samples in range. Values, not references, so that the
 // compiler keeps them in registers across the byte stores.
-// The most output rows SymColumnU8 takes.
-constexpr int kRowBlockU8 = 4;
-
 template <bool kU8_, bool kStream, class D>
 struct SymStore {
   static constexpr bool kU8 = kU8_;
@@ -417,10 +417,9 @@ size_t SymColumnT(const float* const* rows, const float* weights, size_t width,
   const size_t end = (width + n - 1) / n * n;
   hn::Vec<decltype(d)> w[kM + 1];
   for (int j = 0; j <= kM; ++j) w[j] = hn::Set(d, weights[j]);
-    // The rows of a block and its accumulators in registers: 32 of them
-    // with AVX-512, 16 otherwise.
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
-  // (The 8-bit store needs four more for its constants.)
+  // The rows of a block, its accumulators and the weights in 32 registers
+  // (the 8-bit store needs four more for its constants); 16 otherwise.
   constexpr size_t kB =
       (2 * kBlock + 2 * kM) * 2 + kM + 1 + (Store::kU8 ? 4 : 0) <= 32 ? 2 : 1;
 #else

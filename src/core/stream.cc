@@ -236,9 +236,9 @@ Rows::Rows(int channels, int rows_, int width)
              kSlack),
       rows(rows_),
       data(BufferPool::Take(stride * rows_ * channels + kAlignFloats)) {
-  // The first row starts on a 64-byte boundary, and so does every row
-  // whose stride is a multiple of 16 floats: the row kernels' vectors then
-  // never straddle two cache lines.
+  // The first row starts on a 64-byte boundary, and so does every other
+  // (the stride is a multiple of 16 floats): the row kernels' vectors from
+  // a multiple of 16 floats into a row never straddle two cache lines.
   const auto at = reinterpret_cast<uintptr_t>(data.data());
   base = data.data() + (64 - at % 64) % 64 / sizeof(float);
 }
