@@ -698,6 +698,20 @@ TEST(CliFilter, ConvolveEqualsCorrelateOfRotatedKernelInEveryEngine) {
   }
 }
 
+// The weights of a kernel spec, as `convcorr kernel SPEC --json` gives
+// them.
+cv::Mat KernelOfSpec(const std::string& spec) {
+  const RunResult info = RunConvcorr({"kernel", spec, "--json"});
+  EXPECT_EQ(info.exit_code, 0) << Describe(info);
+  const nlohmann::json j = nlohmann::json::parse(info.out);
+  std::vector<std::vector<float>> rows;
+  for (const auto& row : j["matrix"]) {
+    rows.emplace_back();
+    for (const auto& v : row) rows.back().push_back(v.get<float>());
+  }
+  return KernelMat(rows);
+}
+
 // log:SIGMA (a Laplacian of Gaussian, made zero-sum: rank 3) and
 // unsharp:SIGMA (identity minus a Gaussian: rank 2) run as sums of rank-1
 // passes under auto; on a photo they agree with OpenCV's filter2D.
@@ -709,14 +723,7 @@ TEST(CliFilter, LowRankKernelsRunAsSumsOfSeparablePasses) {
   for (const auto& [spec, passes] :
        {std::pair<std::string, int>{"log:3", 3}, {"unsharp:2", 2}}) {
     SCOPED_TRACE(spec);
-    RUN_OK(info, {"kernel", spec, "--json"});
-    const nlohmann::json j = nlohmann::json::parse(info.out);
-    std::vector<std::vector<float>> rows;
-    for (const auto& row : j["matrix"]) {
-      rows.emplace_back();
-      for (const auto& v : row) rows.back().push_back(v.get<float>());
-    }
-    const cv::Mat k = KernelMat(rows);
+    const cv::Mat k = KernelOfSpec(spec);
     RUN_OK(r, {"correlate", "-v", "-k", spec, "--depth", "f32", in.string(),
                "-o", (t / "out.tif").string()});
     EXPECT_NE(r.err.find("strategy separable (" + std::to_string(passes) +
@@ -746,14 +753,7 @@ TEST(CliFilter, SymmetricSeparablePassesOnAPhoto) {
       << r.err;
   RUN_OK(direct, {"correlate", "-k", "gaussian:1.5,7", "--method", "direct",
                   in.string(), "-o", (t / "direct.png").string()});
-  RUN_OK(info, {"kernel", "gaussian:1.5,7", "--json"});
-  const nlohmann::json j = nlohmann::json::parse(info.out);
-  std::vector<std::vector<float>> rows;
-  for (const auto& row : j["matrix"]) {
-    rows.emplace_back();
-    for (const auto& v : row) rows.back().push_back(v.get<float>());
-  }
-  const cv::Mat k = KernelMat(rows);
+  const cv::Mat k = KernelOfSpec("gaussian:1.5,7");
   const cv::Mat sym = Read(t / "sym.png");
   cv::Mat ref;
   RefCorrelate(src, k, cv::Point(3, 3)).convertTo(ref, CV_8U);

@@ -213,14 +213,12 @@ TEST_P(SimdTest, LowRankSeparableAgreesWithReference) {
   EXPECT_GT(cases, 150);
 }
 
-// Interleaved 8-bit samples through a rank-2 kernel (the packed ring rows
-// hold both terms side by side): within one unit of the reference rounded,
-// whatever the thread count.
-TEST_P(SimdTest, LowRankSeparableOnInterleavedSamples) {
-  std::mt19937 rng(79);
-  const int w = 61, h = 23;
+// Random interleaved 8-bit RGB samples, and the same as three float
+// planes for the reference.
+TypedImage RandomInterleavedU8(int w, int h, std::mt19937& rng,
+                               std::vector<Plane>& planes) {
   TypedImage in(Depth::kU8, true, w, h);
-  std::vector<Plane> planes(3, Plane(w, h));
+  planes.assign(3, Plane(w, h));
   for (int c = 0; c < 3; ++c) {
     for (int y = 0; y < h; ++y) {
       for (int x = 0; x < w; ++x) {
@@ -230,6 +228,17 @@ TEST_P(SimdTest, LowRankSeparableOnInterleavedSamples) {
       }
     }
   }
+  return in;
+}
+
+// Interleaved 8-bit samples through a rank-2 kernel (the packed ring rows
+// hold both terms side by side): within one unit of the reference rounded,
+// whatever the thread count.
+TEST_P(SimdTest, LowRankSeparableOnInterleavedSamples) {
+  std::mt19937 rng(79);
+  const int w = 61, h = 23;
+  std::vector<Plane> planes;
+  TypedImage in = RandomInterleavedU8(w, h, rng, planes);
   // A difference of Gaussians, normalised to keep results in range.
   std::vector<double> dog;
   for (int i = -6; i <= 6; ++i) {
@@ -284,17 +293,8 @@ TEST_P(SimdTest, LowRankSeparableOnInterleavedSamples) {
 TEST_P(SimdTest, SymmetricSeparableOnInterleavedSamples) {
   std::mt19937 rng(81);
   const int w = 83, h = 29;
-  TypedImage in(Depth::kU8, true, w, h);
-  std::vector<Plane> planes(3, Plane(w, h));
-  for (int c = 0; c < 3; ++c) {
-    for (int y = 0; y < h; ++y) {
-      for (int x = 0; x < w; ++x) {
-        const auto v = static_cast<float>(rng() % 256);
-        in.Set(c, y, x, v);
-        planes[c].at(y, x) = v;
-      }
-    }
-  }
+  std::vector<Plane> planes;
+  TypedImage in = RandomInterleavedU8(w, h, rng, planes);
   struct Case {
     double gain;
     bool abs;
