@@ -8,6 +8,7 @@
 #define HWY_TARGET_INCLUDE "core/correlate_simd.cc"
 #include "core/correlate_simd.h"
 
+#include <hwy/cache_control.h>
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
@@ -121,9 +122,16 @@ HWY_INLINE hn::Vec<D> RoundSaturate(D d, hn::Vec<D> v, hn::Vec<D> max,
   return clamped;
 }
 
+// A cache line of each of p's rows for every 16 floats of [x, x + floats).
+HWY_INLINE void PrefetchLines(const Prefetch& p, size_t x, size_t floats) {
+  for (int r = 0; r < p.count; ++r) {
+    for (size_t f = 0; f < floats; f += 16) hwy::Prefetch(p.rows[r] + x + f);
+  }
+}
+
 template <bool kStream>
 void TapRowT(const float* const* rows, const TapGroup* groups, size_t ngroups,
-             size_t width, float* out) {
+             size_t width, float* out, const Prefetch& prefetch) {
   const hn::ScalableTag<float> d;
   const size_t n = hn::Lanes(d);
   const size_t end = (width + n - 1) / n * n;
@@ -150,6 +158,7 @@ void TapRowT(const float* const* rows, const TapGroup* groups, size_t ngroups,
         a7 = hn::MulAdd(w, hn::LoadU(d, p + 7 * n), a7);
       }
     }
+    PrefetchLines(prefetch, x, 8 * n);
     Put<kStream>(d, a0, out + x);
     Put<kStream>(d, a1, out + x + n);
     Put<kStream>(d, a2, out + x + 2 * n);
@@ -176,11 +185,11 @@ void TapRowT(const float* const* rows, const TapGroup* groups, size_t ngroups,
 }
 
 void TapRow(const float* const* rows, const TapGroup* groups, size_t ngroups,
-            size_t width, float* out, bool stream) {
+            size_t width, float* out, bool stream, const Prefetch& prefetch) {
   if (stream) {
-    TapRowT<true>(rows, groups, ngroups, width, out);
+    TapRowT<true>(rows, groups, ngroups, width, out, prefetch);
   } else {
-    TapRowT<false>(rows, groups, ngroups, width, out);
+    TapRowT<false>(rows, groups, ngroups, width, out, prefetch);
   }
 }
 
@@ -229,7 +238,7 @@ HWY_INLINE __m512 SymPairs(__m512 acc, const __m512* w, __m512i a0, __m512i a1,
 // lies below `to`; returns the x it stopped at.
 template <bool kStream, int kStep, int kM>
 size_t SymRowWindows(const float* row, const float* weights, size_t to,
-                     float* out) {
+                     float* out, const Prefetch& prefetch) {
   static_assert(2 * kM * kStep <= 32, "windows reach the third vector only");
   if (to < 48) return 0;
   __m512 w[kM + 1];
@@ -238,6 +247,7 @@ size_t SymRowWindows(const float* row, const float* weights, size_t to,
   __m512i a1 = _mm512_castps_si512(_mm512_loadu_ps(row + 16));
   size_t x = 0;
   for (; x + 48 <= to; x += 16) {
+    PrefetchLines(prefetch, x, 16);
     const __m512i a2 = _mm512_castps_si512(_mm512_loadu_ps(row + x + 32));
     const __m512 acc = SymPairs<kStep, kM>(
         _mm512_mul_ps(w[0], Window<kM * kStep>(a0, a1, a2)), w, a0, a1, a2);
@@ -256,10 +266,10 @@ size_t SymRowWindows(const float* row, const float* weights, size_t to,
 // pixel (gray, RGB, RGBA), kernels of 3 to 9 taps; 0 for the others.
 template <bool kStream>
 size_t SymRowFast(const float* row, const float* w, int m, size_t step,
-                  size_t to, float* out) {
+                  size_t to, float* out, const Prefetch& prefetch) {
 #define CONVCORR_SYM(S, M)     \
   if (step == (S) && m == (M)) \
-    return SymRowWindows<kStream, S, M>(row, w, to, out);
+    return SymRowWindows<kStream, S, M>(row, w, to, out, prefetch);
   CONVCORR_SYM(1, 1)
   CONVCORR_SYM(1, 2)
   CONVCORR_SYM(1, 3)
@@ -279,7 +289,7 @@ size_t SymRowFast(const float* row, const float* w, int m, size_t step,
 
 template <bool kStream>
 void SymRowT(const float* row, const float* w, int m, size_t step, size_t width,
-             float* out) {
+             float* out, const Prefetch& prefetch) {
   const hn::ScalableTag<float> d;
   const size_t n = hn::Lanes(d);
   const size_t end = (width + n - 1) / n * n;
@@ -289,7 +299,7 @@ void SymRowT(const float* row, const float* w, int m, size_t step, size_t width,
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
   // The vectors whose three windows lie within what may be read (width +
   // 2m step samples); the loops below finish the row in the same order.
-  x = SymRowFast<kStream>(row, w, m, step, width + 2 * m * step, out);
+  x = SymRowFast<kStream>(row, w, m, step, width + 2 * m * step, out, prefetch);
 #endif
   for (; x + 4 * n <= end; x += 4 * n) {
     auto a0 = hn::Mul(w0, hn::LoadU(d, c + x));
@@ -308,6 +318,7 @@ void SymRowT(const float* row, const float* w, int m, size_t step, size_t width,
       a3 = hn::MulAdd(
           wj, hn::Add(hn::LoadU(d, l + 3 * n), hn::LoadU(d, r + 3 * n)), a3);
     }
+    PrefetchLines(prefetch, x, 4 * n);
     Put<kStream>(d, a0, out + x);
     Put<kStream>(d, a1, out + x + n);
     Put<kStream>(d, a2, out + x + 2 * n);
@@ -326,11 +337,11 @@ void SymRowT(const float* row, const float* w, int m, size_t step, size_t width,
 }
 
 void SymRow(const float* row, const float* w, int m, size_t step, size_t width,
-            float* out, bool stream) {
+            float* out, bool stream, const Prefetch& prefetch) {
   if (stream) {
-    SymRowT<true>(row, w, m, step, width, out);
+    SymRowT<true>(row, w, m, step, width, out, prefetch);
   } else {
-    SymRowT<false>(row, w, m, step, width, out);
+    SymRowT<false>(row, w, m, step, width, out, prefetch);
   }
 }
 
@@ -520,12 +531,10 @@ uint64_t SymColumnU8(const float* const* rows, const float* w, int m, int block,
   return static_cast<uint64_t>(block) * width - inside;
 }
 
-// S and A for `kBlock` vectors from x: 2 * kBlock independent FMA chains.
 // kB vectors of four output rows: 4 * kB accumulators.
 template <bool kStream, size_t kB, class D>
-HWY_INLINE void Rows4Block(D d, const float* const* rows, const float* weights,
-                           int kh, int kw, int lanes, size_t x,
-                           float* const* out) {
+HWY_INLINE void Rows4Block(D d, const float* const* rows, const RowTap4* taps,
+                           size_t ntaps, size_t x, float* const* out) {
   const size_t n = hn::Lanes(d);
   hn::Vec<D> acc[4][kB];
   for (size_t b = 0; b < kB; ++b) {
@@ -534,29 +543,24 @@ HWY_INLINE void Rows4Block(D d, const float* const* rows, const float* weights,
     acc[2][b] = hn::Zero(d);
     acc[3][b] = hn::Zero(d);
   }
-  // Input row r feeds output row q with kernel row r - q. Walking r upward
-  // and j within it keeps each output's taps in row-major order.
-  for (int r = 0; r < kh + 3; ++r) {
-    const float* row = rows[r] + x;
-    for (int j = 0; j < kw; ++j) {
-      hn::Vec<D> v[kB];
-      for (size_t b = 0; b < kB; ++b) {
-        v[b] = hn::LoadU(d, row + static_cast<size_t>(j) * lanes + b * n);
-      }
-      // Output rows q = 0..3 with 0 <= r - q < kh, unrolled so that the
-      // accumulators stay in registers.
-#define CONVCORR_ROW4(q)                                    \
-  if (r - (q) >= 0 && r - (q) < kh) {                       \
-    const auto w = hn::Set(d, weights[(r - (q)) * kw + j]); \
-    for (size_t b = 0; b < kB; ++b)                         \
-      acc[q][b] = hn::MulAdd(w, v[b], acc[q][b]);           \
+  for (size_t e = 0; e < ntaps; ++e) {
+    const RowTap4& t = taps[e];
+    const float* p = rows[t.row] + t.offset + x;
+    hn::Vec<D> v[kB];
+    for (size_t b = 0; b < kB; ++b) v[b] = hn::LoadU(d, p + b * n);
+      // Unrolled over the output rows so that the accumulators stay in
+      // registers.
+#define CONVCORR_ROW4(q)                          \
+  if (t.outputs & (1u << (q))) {                  \
+    const auto w = hn::Set(d, t.weights[q]);      \
+    for (size_t b = 0; b < kB; ++b)               \
+      acc[q][b] = hn::MulAdd(w, v[b], acc[q][b]); \
   }
-      CONVCORR_ROW4(0)
-      CONVCORR_ROW4(1)
-      CONVCORR_ROW4(2)
-      CONVCORR_ROW4(3)
+    CONVCORR_ROW4(0)
+    CONVCORR_ROW4(1)
+    CONVCORR_ROW4(2)
+    CONVCORR_ROW4(3)
 #undef CONVCORR_ROW4
-    }
   }
   for (size_t q = 0; q < 4; ++q) {
     for (size_t b = 0; b < kB; ++b)
@@ -565,8 +569,8 @@ HWY_INLINE void Rows4Block(D d, const float* const* rows, const float* weights,
 }
 
 template <bool kStream>
-void TapRows4T(const float* const* rows, const float* weights, int kh, int kw,
-               int lanes, size_t width, float* const* out) {
+void TapRows4T(const float* const* rows, const RowTap4* taps, size_t ntaps,
+               size_t width, float* const* out, const Prefetch& prefetch) {
   const hn::ScalableTag<float> d;
   const size_t n = hn::Lanes(d);
   const size_t end = (width + n - 1) / n * n;
@@ -579,18 +583,19 @@ void TapRows4T(const float* const* rows, const float* weights, int kh, int kw,
 #endif
   size_t x = 0;
   for (; x + kB * n <= end; x += kB * n) {
-    Rows4Block<kStream, kB>(d, rows, weights, kh, kw, lanes, x, out);
+    Rows4Block<kStream, kB>(d, rows, taps, ntaps, x, out);
+    PrefetchLines(prefetch, x, kB * n);
   }
-  for (; x < end; x += n)
-    Rows4Block<kStream, 1>(d, rows, weights, kh, kw, lanes, x, out);
+  for (; x < end; x += n) Rows4Block<kStream, 1>(d, rows, taps, ntaps, x, out);
 }
 
-void TapRows4(const float* const* rows, const float* weights, int kh, int kw,
-              int lanes, size_t width, float* const* out, bool stream) {
+void TapRows4(const float* const* rows, const RowTap4* taps, size_t ntaps,
+              size_t width, float* const* out, bool stream,
+              const Prefetch& prefetch) {
   if (stream) {
-    TapRows4T<true>(rows, weights, kh, kw, lanes, width, out);
+    TapRows4T<true>(rows, taps, ntaps, width, out, prefetch);
   } else {
-    TapRows4T<false>(rows, weights, kh, kw, lanes, width, out);
+    TapRows4T<false>(rows, taps, ntaps, width, out, prefetch);
   }
 }
 
@@ -897,10 +902,11 @@ void PairRow(const float* const* rows, const PairTable& pairs, size_t width,
              float* out_s, float* out_a) {
   HWY_DYNAMIC_DISPATCH(PairRow)(rows, pairs, width, out_s, out_a);
 }
-void TapRows4(const float* const* rows, const float* weights, int kh, int kw,
-              int lanes, size_t width, float* const* out, bool stream) {
+void TapRows4(const float* const* rows, const RowTap4* taps, size_t ntaps,
+              size_t width, float* const* out, bool stream,
+              const Prefetch& prefetch) {
   HWY_DYNAMIC_DISPATCH(TapRows4)
-  (rows, weights, kh, kw, lanes, width, out, stream);
+  (rows, taps, ntaps, width, out, stream, prefetch);
 }
 void ConvertRow(const std::byte* src, int type, size_t n, float* dst) {
   HWY_DYNAMIC_DISPATCH(ConvertRow)(src, type, n, dst);
@@ -910,12 +916,13 @@ void Deinterleave3(const std::byte* src, int type, size_t n, float* d0,
   HWY_DYNAMIC_DISPATCH(Deinterleave3)(src, type, n, d0, d1, d2, scratch);
 }
 void TapRow(const float* const* rows, const TapGroup* groups, size_t ngroups,
-            size_t width, float* out, bool stream) {
-  HWY_DYNAMIC_DISPATCH(TapRow)(rows, groups, ngroups, width, out, stream);
+            size_t width, float* out, bool stream, const Prefetch& prefetch) {
+  HWY_DYNAMIC_DISPATCH(TapRow)
+  (rows, groups, ngroups, width, out, stream, prefetch);
 }
 void SymRow(const float* row, const float* w, int m, size_t step, size_t width,
-            float* out, bool stream) {
-  HWY_DYNAMIC_DISPATCH(SymRow)(row, w, m, step, width, out, stream);
+            float* out, bool stream, const Prefetch& prefetch) {
+  HWY_DYNAMIC_DISPATCH(SymRow)(row, w, m, step, width, out, stream, prefetch);
 }
 void SymColumn(const float* const* rows, const float* w, int m, int block,
                size_t width, float* const* out, bool stream) {

@@ -12,6 +12,17 @@ namespace convcorr::core::detail {
 // width is at most 16 floats.
 inline constexpr size_t kSlack = 16;
 
+// Rows that a row kernel asks the cache for while it computes: the rows
+// the next call will read, at the columns this one writes, a cache line
+// of each for every line it stores. Spread out that way the requests
+// overlap the arithmetic; a separate pass over a whole row before it
+// (PrefetchPadded) only moves the wait.
+struct Prefetch {
+  static constexpr int kMaxRows = 4;
+  const float* rows[kMaxRows] = {};
+  int count = 0;
+};
+
 // The taps of one kernel row: out(x) += weights[t] * rows[row][x + offsets[t]].
 struct TapGroup {
   int row = 0;
@@ -31,16 +42,28 @@ struct EmitParams {
   float max = 0.0f;
 };
 
-// Four output rows at once from kh + 3 rows, for a dense kh x kw kernel
-// `weights` (row-major) whose tap (i, j) reads rows[r + i][x + j * lanes]
-// for output row r: each loaded vector serves up to four kernel rows, so
-// there are far fewer loads per multiply-add than in TapRow. Every sample
-// gets the same sum, in the same tap order, as TapRow computes for it.
-// Rows must be readable as for TapRow; out[0..3] up to RoundUp(width).
-// With `stream`, the stores are non-temporal and every out row must be
-// aligned to 64 bytes (Streamable).
-void TapRows4(const float* const* rows, const float* weights, int kh, int kw,
-              int lanes, size_t width, float* const* out, bool stream = false);
+// One vector load of TapRows4 serving up to four output rows:
+// rows[row][x + offset] times weights[q] into output row q, for each q
+// whose bit is set in `outputs`.
+struct RowTap4 {
+  int row = 0;
+  int offset = 0;
+  unsigned outputs = 0;
+  float weights[4] = {};
+};
+
+// Four output rows at once from the rows a block of them reads (kh + 3 for
+// a kernel of kh rows), each loaded vector serving every output row that
+// multiplies it, so there are far fewer loads per multiply-add than in
+// TapRow. Output row q sums its taps in the order of `taps`; listed by
+// input row and then offset, that is the order TapRow sums the same taps
+// of groups in kernel rows (BuildRowTaps4). Rows must be readable as for
+// TapRow; out[0..3] up to RoundUp(width). With `stream`, the stores are
+// non-temporal and every out row must be aligned to 64 bytes
+// (Streamable). `prefetch`: see Prefetch.
+void TapRows4(const float* const* rows, const RowTap4* taps, size_t ntaps,
+              size_t width, float* const* out, bool stream = false,
+              const Prefetch& prefetch = {});
 
 // Mirror pairs of taps: s[t] (rows[r1[t]][x + o1[t]] + rows[r2[t]][x + o2[t]])
 // summed into S and a[t] (rows[r1[t]][...] - rows[r2[t]][...]) into A.
@@ -69,17 +92,19 @@ void Deinterleave3(const std::byte* src, int type, size_t n, float* d0,
                    float* d1, float* d2, std::byte* scratch);
 // out(x) for x in [0, RoundUp(width, lanes)): sum over the groups' taps.
 // Every row must be readable up to RoundUp(width, lanes) + its largest
-// offset, and out up to RoundUp(width, lanes). `stream` as for TapRows4.
+// offset, and out up to RoundUp(width, lanes). `stream` and `prefetch` as
+// for TapRows4.
 void TapRow(const float* const* rows, const TapGroup* groups, size_t ngroups,
-            size_t width, float* out, bool stream = false);
+            size_t width, float* out, bool stream = false,
+            const Prefetch& prefetch = {});
 // A symmetric kernel of 2m + 1 taps `step` floats apart (w[0] its centre,
 // w[j] the pair j taps either side) across the row that starts at `row`:
 // out(x) = w[0] c(x) + sum_{j=1..m} w[j] (c(x - j step) + c(x + j step)),
 // with c(x) = row[x + m step], summed in that order, for x in
 // [0, RoundUp(width, lanes)). Rows readable as for TapRow (largest offset
-// 2m step); `stream` as for TapRows4.
+// 2m step); `stream` and `prefetch` as for TapRows4.
 void SymRow(const float* row, const float* w, int m, size_t step, size_t width,
-            float* out, bool stream = false);
+            float* out, bool stream = false, const Prefetch& prefetch = {});
 // The same kernel down the rows: output row q < block (1 or 4) from
 // rows[q .. q + 2m], centred on rows[q + m], in the same order as SymRow.
 void SymColumn(const float* const* rows, const float* w, int m, int block,

@@ -118,7 +118,7 @@ PairCorrelator::Saturated RunDual(const Job& corr_job, const Job& conv_job,
   Scratch scratch;
   PairCorrelator::Saturated saturated;
   detail::WalkBand(
-      ring, channels, kh, y0, y1, !a.dense.empty(),
+      ring, channels, kh, y0, y1, !a.rows4.empty() && !b.rows4.empty(),
       [&](int py, float* const* slots) {
         detail::LoadPadded(job, py, 0, job.padded_w, slots, scratch);
       },

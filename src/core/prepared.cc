@@ -4,6 +4,8 @@
 #include <cmath>
 #include <utility>
 
+#include "core/stream.h"
+
 namespace convcorr::core::detail {
 
 namespace {
@@ -22,7 +24,9 @@ void BuildTapGroups(const kernel::Kernel& k, bool skip_zeros,
   for (int i = 0; i < k.rows(); ++i) {
     int count = 0;
     for (int j = 0; j < k.cols(); ++j) {
-      if (skip_zeros && k.at(i, j) == 0.0) continue;
+      // Zero as the row kernels multiply it (a weight below float's range
+      // is one too).
+      if (skip_zeros && static_cast<W>(k.at(i, j)) == W{}) continue;
       offsets.push_back(j);
       weights.push_back(static_cast<W>(k.at(i, j)));
       ++count;
@@ -35,6 +39,29 @@ void BuildTapGroups(const kernel::Kernel& k, bool skip_zeros,
         {row, count, offsets.data() + start, weights.data() + start});
     start += count;
   }
+}
+
+// Whether the sparse strategy should run four output rows at a time
+// (TapRows4 leaving zeros out): when the rows of a block share enough
+// loads (a column's vector of an input row serves every output row whose
+// kernel row has a tap in that column). A line at an angle (motion:)
+// shares few, and one row at a time keeps its taps in one group a row.
+bool SparseFourRows(const kernel::Kernel& k) {
+  int taps = 0;
+  for (double w : k.weights()) taps += static_cast<float>(w) != 0.0f;
+  int loads = 0;
+  for (int r = 0; r < k.rows() + kRowBlock - 1; ++r) {
+    for (int j = 0; j < k.cols(); ++j) {
+      bool used = false;
+      for (int q = 0; q < kRowBlock; ++q) {
+        const int i = r - q;
+        used = used ||
+               (i >= 0 && i < k.rows() && static_cast<float>(k.at(i, j)) != 0);
+      }
+      loads += used;
+    }
+  }
+  return 4 * loads <= 3 * kRowBlock * taps;
 }
 
 // The centre and pair weights of a symmetric factor (SymRow), or nothing
@@ -91,6 +118,11 @@ std::unique_ptr<Correlator::Prepared> Prepare(
       break;
     case Method::kSparse:
       BuildGroups(*p, k, true);
+      if (SparseFourRows(k)) {
+        for (double w : k.weights()) p->dense.push_back(static_cast<float>(w));
+        p->dense_cols = k.cols();
+        p->dense_skips_zeros = true;
+      }
       BuildIntegerTaps(*p, k);
       break;
     case Method::kSeparable: {
@@ -146,12 +178,36 @@ std::unique_ptr<Correlator::Prepared> Prepare(
   return p;
 }
 
+std::vector<RowTap4> BuildRowTaps4(const std::vector<float>& weights, int cols,
+                                   int step, bool skip_zeros) {
+  std::vector<RowTap4> taps;
+  if (cols == 0) return taps;
+  const int kh = static_cast<int>(weights.size()) / cols;
+  for (int r = 0; r < kh + kRowBlock - 1; ++r) {
+    for (int j = 0; j < cols; ++j) {
+      RowTap4 t;
+      t.row = r;
+      t.offset = j * step;
+      for (int q = 0; q < kRowBlock; ++q) {
+        const int i = r - q;
+        if (i < 0 || i >= kh) continue;
+        const float w = weights[static_cast<size_t>(i) * cols + j];
+        if (skip_zeros && w == 0.0f) continue;
+        t.outputs |= 1u << q;
+        t.weights[q] = w;
+      }
+      if (t.outputs != 0) taps.push_back(t);
+    }
+  }
+  return taps;
+}
+
 Taps::Taps(const Correlator::Prepared& p, int lanes, int term_stride)
-    : dense(p.dense),
-      dense_cols(p.dense_cols),
-      column_step(p.h_groups.empty() ? lanes : term_stride),
+    : column_step(p.h_groups.empty() ? lanes : term_stride),
       sym_row(p.sym_row),
       sym_column(p.sym_column) {
+  rows4 =
+      BuildRowTaps4(p.dense, p.dense_cols, column_step, p.dense_skips_zeros);
   for (int o : p.offsets) offsets.push_back(o * column_step);
   for (int o : p.h_offsets) h_offsets.push_back(o * lanes);
   groups = p.groups;

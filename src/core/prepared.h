@@ -18,11 +18,13 @@ namespace convcorr::core {
 
 // Tap tables for the row kernels, or the kernel's spectrum for the FFT.
 struct Correlator::Prepared {
-  // direct: the weights row-major, for four rows at a time; separable: the
-  // column factors of its r terms (a kh x r kernel whose column t reads
-  // term t's ring).
+  // direct: the weights row-major, for four rows at a time; sparse: the
+  // same when its rows share loads (`dense_skips_zeros`: TapRows4 leaves
+  // the zero weights out), else nothing; separable: the column factors of
+  // its r terms (a kh x r kernel whose column t reads term t's ring).
   std::vector<float> dense;
   int dense_cols = 0;
+  bool dense_skips_zeros = false;
   // direct, sparse: the kernel's taps; separable: the column pass (offset
   // t for term t, scaled to the term's place in the ring rows).
   std::vector<int> offsets;
@@ -72,16 +74,25 @@ std::unique_ptr<Correlator::Prepared> Prepare(
 // bit.
 bool IntegerLanesFit(const kernel::Kernel& k);
 
+// TapRows4's loads for a table of weights, kh rows of `cols` (row-major),
+// whose column j lies j * step floats along a row: input row r and column
+// j serve output row q with kernel row r - q. With `skip_zeros` the zero
+// weights are left out, and with them a load no output row takes. Listed
+// by input row and then column, so that each output row sums its taps in
+// row-major order, as TapRow sums groups built from the same table.
+std::vector<RowTap4> BuildRowTaps4(const std::vector<float>& weights, int cols,
+                                   int step, bool skip_zeros);
+
 // The tap tables with offsets scaled to `lanes` samples per pixel; for
 // separable, the column pass's term offsets scaled to `term_stride` floats
 // (the distance between two terms' rows in its ring).
 struct Taps {
   std::vector<int> offsets, h_offsets;
   std::vector<TapGroup> groups, h_groups;
-  const std::vector<float>& dense;
-  int dense_cols;
-  int column_step;                    // the `lanes` TapRows4 takes for `dense`
-  const std::vector<float>& sym_row;  // Prepared::sym_row
+  // Prepared::dense as TapRows4's loads (BuildRowTaps4); empty if none.
+  std::vector<RowTap4> rows4;
+  int column_step;  // floats from one column of Prepared::dense to the next
+  const std::vector<float>& sym_row;     // Prepared::sym_row
   const std::vector<float>& sym_column;  // Prepared::sym_column
   Taps(const Correlator::Prepared& p, int lanes, int term_stride = 0);
 };

@@ -46,24 +46,33 @@ uint64_t RunSeparable(const Job& job, const Correlator::Prepared& prepared,
       [&](int py, float* const* slots, int x0, int n, Scratch& scratch) {
         const bool in_place = x0 >= span.begin && x0 < span.end;
         // The next row on its way from memory while this one is filtered
-        // (and converted); two or four rows ahead gained less.
-        PrefetchPadded(job, py + 1, x0, x0 + n + kw - 1);
+        // (two or four rows ahead gained less): asked for line by line by
+        // the row pass when it reads the input where it lies, else all at
+        // once before the conversion.
         if (!in_place) {
+          PrefetchPadded(job, py + 1, x0, x0 + n + kw - 1);
           LoadPadded(job, py, x0, x0 + n + kw - 1, load.data(), scratch);
         }
         const size_t width = static_cast<size_t>(n) * job.lanes;
         for (int c = 0; c < channels; ++c) {
           const float* row =
               in_place ? InPlaceRow(job, py, c, x0, constant.data()) : load[c];
+          Prefetch next;
+          if (in_place && py + 1 < y1 + kh - 1) {
+            next.rows[next.count++] =
+                InPlaceRow(job, py + 1, c, x0, constant.data());
+          }
           if (!p.sym_row.empty()) {
             // One symmetric term: its mirror pairs added before the
             // multiply.
-            SymRow(row, p.sym_row.data(), kw / 2, job.lanes, width, slots[c]);
+            SymRow(row, p.sym_row.data(), kw / 2, job.lanes, width, slots[c],
+                   false, next);
             continue;
           }
           for (int t = 0; t < terms; ++t) {
             TapRow(&row, &p.h_groups[t], 1, width,
-                   slots[c] + static_cast<size_t>(t) * stride);
+                   slots[c] + static_cast<size_t>(t) * stride, false,
+                   t == 0 ? next : Prefetch{});
           }
         }
       });

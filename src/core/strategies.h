@@ -22,11 +22,13 @@ namespace convcorr::core::detail {
 // of acc channel `slot`: four at a time by TapRows4, or one by TapRow;
 // both give every sample the same sum.
 void ComputeRows(const float* const* rows, const Taps& t, int kh, size_t width,
-                 int block, Rows& acc, int slot);
+                 int block, Rows& acc, int slot, const Prefetch& prefetch = {});
 // The same rows into out[0..block-1] (each up to RoundUp(width)), with
-// non-temporal stores if `stream` (every out row Streamable).
+// non-temporal stores if `stream` (every out row Streamable), asking for
+// `prefetch` meanwhile (the direct and sparse kernels).
 void ComputeRows(const float* const* rows, const Taps& t, int kh, size_t width,
-                 int block, float* const* out, bool stream);
+                 int block, float* const* out, bool stream,
+                 const Prefetch& prefetch = {});
 
 // Walks the band [y0, y1) strip by strip (output columns [x0, x0 + n),
 // StripWidth): fill(py, slots, x0, n, scratch) puts padded row py of the
@@ -45,7 +47,6 @@ uint64_t WalkStrips(const Job& job, const Taps& p, Rows& ring, Rows& acc,
                     int strip, bool four, int y0, int y1, Fill fill,
                     bool rows_in_place = false) {
   const int kh = job.k->rows();
-  const int kw = job.k->cols();
   const int channels = job.packed ? 1 : job.in->channels;
   const InPlaceSpan span = InPlaceColumns(job);
   Scratch scratch;
@@ -79,10 +80,11 @@ uint64_t WalkStrips(const Job& job, const Taps& p, Rows& ring, Rows& acc,
                           job.copy == nullptr && job.zeros == nullptr &&
                           !job.stream;
   // One step of rows [y, y + block) over columns [x0, x0 + n): the row
-  // kernels on rows(c) (channel c's padded rows from y on), then the store
-  // unless they wrote the output themselves (`direct`, or `sums_to_u8`).
+  // kernels on rows(c) (channel c's padded rows from y on), asking for
+  // ahead(c) meanwhile, then the store unless they wrote the output
+  // themselves (`direct`, or `sums_to_u8`).
   const auto compute = [&](int y, int block, int x0, int n, bool direct,
-                           const auto& rows) {
+                           const auto& rows, const auto& ahead) {
     const size_t width = static_cast<size_t>(n) * job.lanes;
     if (sums_to_u8 && !direct) {
       uint8_t* out8[kRowBlock];
@@ -98,9 +100,9 @@ uint64_t WalkStrips(const Job& job, const Taps& p, Rows& ring, Rows& acc,
     for (int c = 0; c < channels; ++c) {
       if (direct) {
         const bool stream = output_rows(y, block, c, x0);
-        ComputeRows(rows(c), p, kh, width, block, outs, stream);
+        ComputeRows(rows(c), p, kh, width, block, outs, stream, ahead(c));
       } else {
-        ComputeRows(rows(c), p, kh, width, block, acc, c);
+        ComputeRows(rows(c), p, kh, width, block, acc, c, ahead(c));
       }
     }
     if (!direct) {
@@ -119,17 +121,27 @@ uint64_t WalkStrips(const Job& job, const Taps& p, Rows& ring, Rows& acc,
         }
         for (int y = y0; y < y1;) {
           const int block = four && y + kRowBlock <= y1 ? kRowBlock : 1;
-          // The rows the next step reads first, on their way from memory
-          // while this step runs.
-          for (int i = 0; i < block; ++i) {
-            PrefetchPadded(job, y + kh + block - 1 + i, x0, x0 + n + kw - 1);
-          }
-          compute(y, block, x0, n, direct, [&](int c) {
-            for (int i = 0; i < kh + block - 1; ++i) {
-              taps[i] = InPlaceRow(job, y + i, c, x0, constant.data());
+          // The rows the next step reads first (as many as this step's
+          // and within the band), on their way from memory while this
+          // step runs.
+          const int next = std::min(block, y1 - y - block);
+          const auto ahead = [&](int c) {
+            Prefetch prefetch;
+            for (int i = 0; i < next; ++i) {
+              prefetch.rows[prefetch.count++] = InPlaceRow(
+                  job, y + kh + block - 1 + i, c, x0, constant.data());
             }
-            return static_cast<const float* const*>(taps.data());
-          });
+            return prefetch;
+          };
+          compute(
+              y, block, x0, n, direct,
+              [&](int c) {
+                for (int i = 0; i < kh + block - 1; ++i) {
+                  taps[i] = InPlaceRow(job, y + i, c, x0, constant.data());
+                }
+                return static_cast<const float* const*>(taps.data());
+              },
+              ahead);
           y += block;
         }
         continue;
@@ -138,7 +150,8 @@ uint64_t WalkStrips(const Job& job, const Taps& p, Rows& ring, Rows& acc,
           ring, channels, kh, y0, y1, four,
           [&](int py, float* const* slots) { fill(py, slots, x0, n, scratch); },
           [&](int y, int block, const auto& rows) {
-            compute(y, block, x0, n, direct, rows);
+            compute(y, block, x0, n, direct, rows,
+                    [](int) { return Prefetch{}; });
           });
     }
   }
