@@ -375,8 +375,8 @@ constexpr int kRowBlockU8 = 4;
 // Where SymColumn's sums go: float rows (non-temporal stores if kStream),
 // or, for kU8, 8-bit rows as EmitRow stores them (|sum| if `abs`, rounded
 // half to even, saturated to [0, 255]), `width` samples and not one more,
-// counting the samples in range. Values, not references, so that the
-// compiler keeps them in registers across the byte stores.
+// counting the samples in range. Taken by value, not by reference, so
+// that the compiler keeps them in registers across the byte stores.
 template <bool kU8_, bool kStream, class D>
 struct SymStore {
   static constexpr bool kU8 = kU8_;
@@ -421,8 +421,7 @@ struct SymStore {
 
 template <int kBlock, int kM, class Store>
 size_t SymColumnT(const float* const* rows, const float* weights, size_t width,
-                  const Store& store_in) {
-  const Store store = store_in;
+                  const Store store) {
   const hn::ScalableTag<float> d;
   const size_t n = hn::Lanes(d);
   const size_t end = (width + n - 1) / n * n;
@@ -461,8 +460,7 @@ size_t SymColumnT(const float* const* rows, const float* weights, size_t width,
 // Any m, from memory: rows and weights are read as the sums need them.
 template <class Store>
 size_t SymColumnAny(const float* const* rows, const float* w, int m, int block,
-                    size_t width, const Store& store_in) {
-  const Store store = store_in;
+                    size_t width, const Store store) {
   const hn::ScalableTag<float> d;
   const size_t n = hn::Lanes(d);
   const size_t end = (width + n - 1) / n * n;

@@ -92,8 +92,7 @@ class RowStore {
  public:
   RowStore(const Job& job, int strip)
       : job_(job),
-        direct_u8_(job.out->type == Depth::kU8 && !job.emit.affine &&
-                   job.copy == nullptr && job.zeros == nullptr),
+        direct_u8_(StoresU8Directly(job)),
         acc_(static_cast<size_t>(strip) * job.lanes + kSlackI16) {
     if (!direct_u8_) sums_.resize(acc_.size());
   }

@@ -26,8 +26,11 @@ uint64_t RunSeparable(const Job& job, const Correlator::Prepared& prepared,
   const int strip = StripWidth(
       job, static_cast<size_t>(ring_rows) * terms * job.in->channels);
   // Each term's part of a ring row ends with the slack the row kernels
-  // write into.
-  const int stride = strip * job.lanes + static_cast<int>(kSlack);
+  // write into, and starts on a 64-byte boundary as the row does (Rows).
+  constexpr int kAlign = static_cast<int>(Rows::kAlignFloats);
+  const int stride =
+      (strip * job.lanes + static_cast<int>(kSlack) + kAlign - 1) / kAlign *
+      kAlign;
   const Taps p(prepared, job.lanes, stride);
   Rows ring(channels, ring_rows, terms * stride - static_cast<int>(kSlack));
   Rows padded(channels, 1, (strip + kw - 1) * job.lanes);

@@ -120,6 +120,11 @@ uint64_t EmitBlock(const Job& job, int y, int block, Rows& acc, int first,
                    job.extent.width);
 }
 
+bool StoresU8Directly(const Job& job) {
+  return job.out->type == Depth::kU8 && !job.emit.affine &&
+         job.copy == nullptr && job.zeros == nullptr;
+}
+
 bool SumsAreOutput(const Job& job) {
   const ImageView& out = *job.out;
   if (out.type != Depth::kF32 || out.channels != job.in->channels ||

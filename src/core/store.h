@@ -32,6 +32,11 @@ uint64_t EmitBlock(const Job& job, int y, int block, Rows& acc, int first,
 // need no Emit.
 bool SumsAreOutput(const Job& job);
 float* OutputRow(const Job& job, int y, int c, int x0);
+// Whether a row kernel may round and store the job's sums as its 8-bit
+// samples itself (|sum| if abs, as EmitRow would): an 8-bit output with
+// no scale or bias and no extra outputs. Where the job streams, the bytes
+// go through a row in L1 before their non-temporal stores.
+bool StoresU8Directly(const Job& job);
 // The first column in [x0, limit) from which output row y is aligned for
 // non-temporal stores (Streamable), or x0 when none is.
 int StreamableColumn(const Job& job, int y, int x0, int limit);

@@ -76,9 +76,7 @@ uint64_t WalkStrips(const Job& job, const Taps& p, Rows& ring, Rows& acc,
   // A symmetric column pass to interleaved 8-bit samples, with nothing
   // else to store, rounds and stores its sums itself (SymColumnU8).
   const bool sums_to_u8 = !p.sym_column.empty() && job.packed &&
-                          job.out->type == Depth::kU8 && !job.emit.affine &&
-                          job.copy == nullptr && job.zeros == nullptr &&
-                          !job.stream;
+                          StoresU8Directly(job) && !job.stream;
   // One step of rows [y, y + block) over columns [x0, x0 + n): the row
   // kernels on rows(c) (channel c's padded rows from y on), asking for
   // ahead(c) meanwhile, then the store unless they wrote the output

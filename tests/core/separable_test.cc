@@ -28,14 +28,16 @@ using convcorr::testing::SumOfOuterProducts;
 using convcorr::testing::TypedImage;
 namespace kernel = convcorr::kernel;
 
+// Every border, for the tests to draw from.
+constexpr BorderMode kBorders[] = {BorderMode::kReflect101,
+                                   BorderMode::kReflect, BorderMode::kReplicate,
+                                   BorderMode::kConstant, BorderMode::kWrap};
+
 TEST_P(SimdTest, SeparableAgreesWithReference) {
   std::mt19937 rng(77);
   const int widths[] = {1, 5, 8, 17, 33, 64, 67, 129};
   const std::pair<int, int> shapes[] = {{1, 3}, {3, 1}, {2, 2},  {3, 5},
                                         {7, 7}, {6, 9}, {13, 13}};
-  const BorderMode borders[] = {BorderMode::kReflect101, BorderMode::kReflect,
-                                BorderMode::kReplicate, BorderMode::kConstant,
-                                BorderMode::kWrap};
   for (int w : widths) {
     const int h = 1 + static_cast<int>(rng() % 11);
     const Plane in = RandomPlane(w, h, rng, -300.0f, 300.0f);
@@ -45,7 +47,7 @@ TEST_P(SimdTest, SeparableAgreesWithReference) {
                                        static_cast<int>(rng() % kh));
       const kernel::RankOneFactors f = kernel::FactorRankOne(k);
       ASSERT_LE(f.residual, kSeparableResidual);
-      const Border border{borders[rng() % 5], -2.0f};
+      const Border border{kBorders[rng() % 5], -2.0f};
       // Each 1-D pass rounds kw (then kh) times, the float32 factors add two
       // roundings, the reference one.
       const double bound = (kh + kw + 3) * std::ldexp(1.0, -24) * L1(k) * 300.0;
@@ -99,9 +101,6 @@ TEST_P(SimdTest, SymmetricSeparableAgreesWithReferenceAndMirrorsExactly) {
   const int widths[] = {1, 6, 16, 31, 67, 130};
   const std::pair<int, int> shapes[] = {{1, 3}, {3, 1}, {3, 3}, {5, 5},  {7, 7},
                                         {9, 9}, {3, 7}, {7, 3}, {11, 13}};
-  const BorderMode borders[] = {BorderMode::kReflect101, BorderMode::kReflect,
-                                BorderMode::kReplicate, BorderMode::kConstant,
-                                BorderMode::kWrap};
   for (int w : widths) {
     const int h = 1 + static_cast<int>(rng() % 14);
     const Plane in = RandomPlane(w, h, rng, -300.0f, 300.0f);
@@ -110,7 +109,7 @@ TEST_P(SimdTest, SymmetricSeparableAgreesWithReferenceAndMirrorsExactly) {
       ASSERT_EQ(Correlator(centred, Method::kSeparable).terms(), 1);
       const Kernel k = centred.WithAnchor(static_cast<int>(rng() % kw),
                                           static_cast<int>(rng() % kh));
-      const Border border{borders[rng() % 5], -2.0f};
+      const Border border{kBorders[rng() % 5], -2.0f};
       // As for any rank-1 kernel: the pairs' additions round once more per
       // pair, within the bound's (kh + kw) roundings.
       const double bound = (kh + kw + 3) * std::ldexp(1.0, -24) * L1(k) * 300.0;
@@ -178,9 +177,6 @@ TEST_P(SimdTest, LowRankSeparableAgreesWithReference) {
   const int widths[] = {1, 7, 16, 33, 67, 130};
   const std::pair<int, int> shapes[] = {{2, 2}, {3, 5}, {5, 3},
                                         {7, 7}, {6, 9}, {13, 11}};
-  const BorderMode borders[] = {BorderMode::kReflect101, BorderMode::kReflect,
-                                BorderMode::kReplicate, BorderMode::kConstant,
-                                BorderMode::kWrap};
   int cases = 0;
   for (int w : widths) {
     const int h = 1 + static_cast<int>(rng() % 13);
@@ -193,7 +189,7 @@ TEST_P(SimdTest, LowRankSeparableAgreesWithReference) {
         ASSERT_EQ(SeparableTerms(kernel::FactorTerms(k, kMaxSeparableTerms)),
                   rank);
         ASSERT_EQ(Correlator(k, Method::kSeparable).terms(), rank);
-        const Border border{borders[rng() % 5], 3.0f};
+        const Border border{kBorders[rng() % 5], 3.0f};
         const double bound = LowRankBound(k, 300.0);
         for (OutputSize size :
              {OutputSize::kSame, OutputSize::kValid, OutputSize::kFull}) {
