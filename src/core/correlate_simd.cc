@@ -532,7 +532,7 @@ uint64_t SymColumnU8(const float* const* rows, const float* w, int m, int block,
 // kB vectors of four output rows: 4 * kB accumulators.
 template <bool kStream, size_t kB, class D>
 HWY_INLINE void Rows4Block(D d, const float* const* rows, const RowTap4* taps,
-                           size_t ntaps, size_t x, float* const* out) {
+                           size_t nruns, size_t x, float* const* out) {
   const size_t n = hn::Lanes(d);
   hn::Vec<D> acc[4][kB];
   for (size_t b = 0; b < kB; ++b) {
@@ -541,24 +541,31 @@ HWY_INLINE void Rows4Block(D d, const float* const* rows, const RowTap4* taps,
     acc[2][b] = hn::Zero(d);
     acc[3][b] = hn::Zero(d);
   }
-  for (size_t e = 0; e < ntaps; ++e) {
-    const RowTap4& t = taps[e];
-    const float* p = rows[t.row] + t.offset + x;
-    hn::Vec<D> v[kB];
-    for (size_t b = 0; b < kB; ++b) v[b] = hn::LoadU(d, p + b * n);
-      // Unrolled over the output rows so that the accumulators stay in
-      // registers.
-#define CONVCORR_ROW4(q)                          \
-  if (t.outputs & (1u << (q))) {                  \
-    const auto w = hn::Set(d, t.weights[q]);      \
-    for (size_t b = 0; b < kB; ++b)               \
-      acc[q][b] = hn::MulAdd(w, v[b], acc[q][b]); \
+  for (size_t r = 0; r < nruns; ++r) {
+    const RowTap4& run = taps[r];
+    const float* row = rows[run.row] + x;
+    // The same output rows for the whole run: tests the compiler can
+    // take out of the loop.
+    const unsigned outputs = run.outputs;
+    for (int k = 0; k < run.count; ++k) {
+      const float* p = row + run.offsets[k];
+      const float* w = run.weights + 4 * k;
+      hn::Vec<D> v[kB];
+      for (size_t b = 0; b < kB; ++b) v[b] = hn::LoadU(d, p + b * n);
+        // Unrolled over the output rows so that the accumulators stay in
+        // registers.
+#define CONVCORR_ROW4(q)                           \
+  if (outputs & (1u << (q))) {                     \
+    const auto wq = hn::Set(d, w[q]);              \
+    for (size_t b = 0; b < kB; ++b)                \
+      acc[q][b] = hn::MulAdd(wq, v[b], acc[q][b]); \
   }
-    CONVCORR_ROW4(0)
-    CONVCORR_ROW4(1)
-    CONVCORR_ROW4(2)
-    CONVCORR_ROW4(3)
+      CONVCORR_ROW4(0)
+      CONVCORR_ROW4(1)
+      CONVCORR_ROW4(2)
+      CONVCORR_ROW4(3)
 #undef CONVCORR_ROW4
+    }
   }
   for (size_t q = 0; q < 4; ++q) {
     for (size_t b = 0; b < kB; ++b)
@@ -567,7 +574,7 @@ HWY_INLINE void Rows4Block(D d, const float* const* rows, const RowTap4* taps,
 }
 
 template <bool kStream>
-void TapRows4T(const float* const* rows, const RowTap4* taps, size_t ntaps,
+void TapRows4T(const float* const* rows, const RowTap4* taps, size_t nruns,
                size_t width, float* const* out, const Prefetch& prefetch) {
   const hn::ScalableTag<float> d;
   const size_t n = hn::Lanes(d);
@@ -581,19 +588,19 @@ void TapRows4T(const float* const* rows, const RowTap4* taps, size_t ntaps,
 #endif
   size_t x = 0;
   for (; x + kB * n <= end; x += kB * n) {
-    Rows4Block<kStream, kB>(d, rows, taps, ntaps, x, out);
+    Rows4Block<kStream, kB>(d, rows, taps, nruns, x, out);
     PrefetchLines(prefetch, x, kB * n);
   }
-  for (; x < end; x += n) Rows4Block<kStream, 1>(d, rows, taps, ntaps, x, out);
+  for (; x < end; x += n) Rows4Block<kStream, 1>(d, rows, taps, nruns, x, out);
 }
 
-void TapRows4(const float* const* rows, const RowTap4* taps, size_t ntaps,
+void TapRows4(const float* const* rows, const RowTap4* taps, size_t nruns,
               size_t width, float* const* out, bool stream,
               const Prefetch& prefetch) {
   if (stream) {
-    TapRows4T<true>(rows, taps, ntaps, width, out, prefetch);
+    TapRows4T<true>(rows, taps, nruns, width, out, prefetch);
   } else {
-    TapRows4T<false>(rows, taps, ntaps, width, out, prefetch);
+    TapRows4T<false>(rows, taps, nruns, width, out, prefetch);
   }
 }
 
@@ -900,11 +907,11 @@ void PairRow(const float* const* rows, const PairTable& pairs, size_t width,
              float* out_s, float* out_a) {
   HWY_DYNAMIC_DISPATCH(PairRow)(rows, pairs, width, out_s, out_a);
 }
-void TapRows4(const float* const* rows, const RowTap4* taps, size_t ntaps,
+void TapRows4(const float* const* rows, const RowTap4* taps, size_t nruns,
               size_t width, float* const* out, bool stream,
               const Prefetch& prefetch) {
   HWY_DYNAMIC_DISPATCH(TapRows4)
-  (rows, taps, ntaps, width, out, stream, prefetch);
+  (rows, taps, nruns, width, out, stream, prefetch);
 }
 void ConvertRow(const std::byte* src, int type, size_t n, float* dst) {
   HWY_DYNAMIC_DISPATCH(ConvertRow)(src, type, n, dst);

@@ -42,26 +42,28 @@ struct EmitParams {
   float max = 0.0f;
 };
 
-// One vector load of TapRows4 serving up to four output rows:
-// rows[row][x + offset] times weights[q] into output row q, for each q
-// whose bit is set in `outputs`.
+// A run of TapRows4's vector loads from one input row, all serving the
+// same output rows: for k < count, rows[row][x + offsets[k]] times
+// weights[4 k + q] into output row q, for each q whose bit is set in
+// `outputs`.
 struct RowTap4 {
   int row = 0;
-  int offset = 0;
   unsigned outputs = 0;
-  float weights[4] = {};
+  int count = 0;
+  const int* offsets = nullptr;
+  const float* weights = nullptr;  // four a load
 };
 
 // Four output rows at once from the rows a block of them reads (kh + 3 for
 // a kernel of kh rows), each loaded vector serving every output row that
 // multiplies it, so there are far fewer loads per multiply-add than in
-// TapRow. Output row q sums its taps in the order of `taps`; listed by
-// input row and then offset, that is the order TapRow sums the same taps
-// of groups in kernel rows (BuildRowTaps4). Rows must be readable as for
-// TapRow; out[0..3] up to RoundUp(width). With `stream`, the stores are
+// TapRow. Output row q sums its taps in the order of the runs `taps`;
+// listed by input row and then offset, that is the order TapRow sums the
+// same taps of groups in kernel rows (BuildRowTaps4). Rows must be readable as
+// for TapRow; out[0..3] up to RoundUp(width). With `stream`, the stores are
 // non-temporal and every out row must be aligned to 64 bytes
 // (Streamable). `prefetch`: see Prefetch.
-void TapRows4(const float* const* rows, const RowTap4* taps, size_t ntaps,
+void TapRows4(const float* const* rows, const RowTap4* taps, size_t nruns,
               size_t width, float* const* out, bool stream = false,
               const Prefetch& prefetch = {});
 

@@ -178,36 +178,50 @@ std::unique_ptr<Correlator::Prepared> Prepare(
   return p;
 }
 
-std::vector<RowTap4> BuildRowTaps4(const std::vector<float>& weights, int cols,
-                                   int step, bool skip_zeros) {
-  std::vector<RowTap4> taps;
-  if (cols == 0) return taps;
-  const int kh = static_cast<int>(weights.size()) / cols;
+void BuildRowTaps4(const std::vector<float>& table, int cols, int step,
+                   bool skip_zeros, std::vector<int>& offsets,
+                   std::vector<float>& weights, std::vector<RowTap4>& runs) {
+  offsets.clear();
+  weights.clear();
+  runs.clear();
+  if (cols == 0) return;
+  const int kh = static_cast<int>(table.size()) / cols;
+  std::vector<size_t> starts;  // each run's first load
   for (int r = 0; r < kh + kRowBlock - 1; ++r) {
     for (int j = 0; j < cols; ++j) {
-      RowTap4 t;
-      t.row = r;
-      t.offset = j * step;
+      unsigned outputs = 0;
+      float w[kRowBlock] = {};
       for (int q = 0; q < kRowBlock; ++q) {
         const int i = r - q;
         if (i < 0 || i >= kh) continue;
-        const float w = weights[static_cast<size_t>(i) * cols + j];
-        if (skip_zeros && w == 0.0f) continue;
-        t.outputs |= 1u << q;
-        t.weights[q] = w;
+        const float v = table[static_cast<size_t>(i) * cols + j];
+        if (skip_zeros && v == 0.0f) continue;
+        w[q] = v;
+        outputs |= 1u << q;
       }
-      if (t.outputs != 0) taps.push_back(t);
+      if (outputs == 0) continue;
+      if (runs.empty() || runs.back().row != r ||
+          runs.back().outputs != outputs) {
+        runs.push_back({r, outputs, 0, nullptr, nullptr});
+        starts.push_back(offsets.size());
+      }
+      ++runs.back().count;
+      offsets.push_back(j * step);
+      weights.insert(weights.end(), w, w + kRowBlock);
     }
   }
-  return taps;
+  for (size_t k = 0; k < runs.size(); ++k) {
+    runs[k].offsets = offsets.data() + starts[k];
+    runs[k].weights = weights.data() + starts[k] * kRowBlock;
+  }
 }
 
 Taps::Taps(const Correlator::Prepared& p, int lanes, int term_stride)
     : column_step(p.h_groups.empty() ? lanes : term_stride),
       sym_row(p.sym_row),
       sym_column(p.sym_column) {
-  rows4 =
-      BuildRowTaps4(p.dense, p.dense_cols, column_step, p.dense_skips_zeros);
+  BuildRowTaps4(p.dense, p.dense_cols, column_step, p.dense_skips_zeros,
+                rows4_offsets, rows4_weights, rows4);
   for (int o : p.offsets) offsets.push_back(o * column_step);
   for (int o : p.h_offsets) h_offsets.push_back(o * lanes);
   groups = p.groups;

@@ -79,9 +79,12 @@ bool IntegerLanesFit(const kernel::Kernel& k);
 // j serve output row q with kernel row r - q. With `skip_zeros` the zero
 // weights are left out, and with them a load no output row takes. Listed
 // by input row and then column, so that each output row sums its taps in
-// row-major order, as TapRow sums groups built from the same table.
-std::vector<RowTap4> BuildRowTaps4(const std::vector<float>& weights, int cols,
-                                   int step, bool skip_zeros);
+// row-major order, as TapRow sums groups built from the same table; runs
+// of loads from one row serving the same output rows are one RowTap4,
+// pointing into `offsets` and `weights`.
+void BuildRowTaps4(const std::vector<float>& table, int cols, int step,
+                   bool skip_zeros, std::vector<int>& offsets,
+                   std::vector<float>& weights, std::vector<RowTap4>& runs);
 
 // The tap tables with offsets scaled to `lanes` samples per pixel; for
 // separable, the column pass's term offsets scaled to `term_stride` floats
@@ -89,7 +92,10 @@ std::vector<RowTap4> BuildRowTaps4(const std::vector<float>& weights, int cols,
 struct Taps {
   std::vector<int> offsets, h_offsets;
   std::vector<TapGroup> groups, h_groups;
-  // Prepared::dense as TapRows4's loads (BuildRowTaps4); empty if none.
+  // Prepared::dense as TapRows4's runs of loads (BuildRowTaps4); empty if
+  // none.
+  std::vector<int> rows4_offsets;
+  std::vector<float> rows4_weights;
   std::vector<RowTap4> rows4;
   int column_step;  // floats from one column of Prepared::dense to the next
   const std::vector<float>& sym_row;     // Prepared::sym_row
