@@ -42,25 +42,19 @@ void BuildTapGroups(const kernel::Kernel& k, bool skip_zeros,
 }
 
 // Whether the sparse strategy should run four output rows at a time
-// (TapRows4 leaving zeros out): when the rows of a block share enough
-// loads (a column's vector of an input row serves every output row whose
-// kernel row has a tap in that column). A line at an angle (motion:)
-// shares few, and one row at a time keeps its taps in one group a row.
-bool SparseFourRows(const kernel::Kernel& k) {
+// (TapRows4 leaving zeros out of `table`, k's weights row-major in float):
+// when the rows of a block share enough loads (a column's vector of an
+// input row serves every output row whose kernel row has a tap in that
+// column). A line at an angle (motion:) shares few, and one row at a time
+// keeps its taps in one group a row.
+bool SparseFourRows(const kernel::Kernel& k, const std::vector<float>& table) {
   int taps = 0;
-  for (double w : k.weights()) taps += static_cast<float>(w) != 0.0f;
-  int loads = 0;
-  for (int r = 0; r < k.rows() + kRowBlock - 1; ++r) {
-    for (int j = 0; j < k.cols(); ++j) {
-      bool used = false;
-      for (int q = 0; q < kRowBlock; ++q) {
-        const int i = r - q;
-        used = used ||
-               (i >= 0 && i < k.rows() && static_cast<float>(k.at(i, j)) != 0);
-      }
-      loads += used;
-    }
-  }
+  for (float w : table) taps += w != 0.0f;
+  std::vector<int> offsets;
+  std::vector<float> weights;
+  std::vector<RowTap4> runs;
+  BuildRowTaps4(table, k.cols(), 1, true, offsets, weights, runs);
+  const int loads = static_cast<int>(offsets.size());
   return 4 * loads <= 3 * kRowBlock * taps;
 }
 
@@ -118,10 +112,12 @@ std::unique_ptr<Correlator::Prepared> Prepare(
       break;
     case Method::kSparse:
       BuildGroups(*p, k, true);
-      if (SparseFourRows(k)) {
-        for (double w : k.weights()) p->dense.push_back(static_cast<float>(w));
+      for (double w : k.weights()) p->dense.push_back(static_cast<float>(w));
+      if (SparseFourRows(k, p->dense)) {
         p->dense_cols = k.cols();
         p->dense_skips_zeros = true;
+      } else {
+        p->dense.clear();
       }
       BuildIntegerTaps(*p, k);
       break;
@@ -217,9 +213,11 @@ void BuildRowTaps4(const std::vector<float>& table, int cols, int step,
 }
 
 Taps::Taps(const Correlator::Prepared& p, int lanes, int term_stride)
-    : column_step(p.h_groups.empty() ? lanes : term_stride),
-      sym_row(p.sym_row),
-      sym_column(p.sym_column) {
+    : sym_row(p.sym_row), sym_column(p.sym_column) {
+  // Floats from one column of Prepared::dense (and one offset of the
+  // groups) to the next: a pixel's samples, or for separable's column pass
+  // one term's part of a ring row.
+  const int column_step = p.h_groups.empty() ? lanes : term_stride;
   BuildRowTaps4(p.dense, p.dense_cols, column_step, p.dense_skips_zeros,
                 rows4_offsets, rows4_weights, rows4);
   for (int o : p.offsets) offsets.push_back(o * column_step);

@@ -97,7 +97,6 @@ struct Taps {
   std::vector<int> rows4_offsets;
   std::vector<float> rows4_weights;
   std::vector<RowTap4> rows4;
-  int column_step;  // floats from one column of Prepared::dense to the next
   const std::vector<float>& sym_row;     // Prepared::sym_row
   const std::vector<float>& sym_column;  // Prepared::sym_column
   Taps(const Correlator::Prepared& p, int lanes, int term_stride = 0);

@@ -18,6 +18,9 @@
 
 namespace convcorr::core::detail {
 
+// A step asks for at most the rows of the next step (Prefetch).
+static_assert(Prefetch::kMaxRows >= kRowBlock);
+
 // `block` output rows of kernel `t` from `rows` into acc rows 0..block-1
 // of acc channel `slot`: four at a time by TapRows4, or one by TapRow;
 // both give every sample the same sum.

@@ -130,17 +130,17 @@ TEST_P(SimdTest, SparseFourRowsSumAsOneRowAtATime) {
 TEST(SparseFourRows, WhereRowsShareLoads) {
   using convcorr::core::detail::Prepare;
   using convcorr::core::detail::Taps;
-  const auto taps_of = [](const char* spec) {
+  const auto loads_of = [](const char* spec) {
     const auto p = Prepare(convcorr::kernel::ParseSpec(spec), Method::kSparse);
     size_t loads = 0;
     for (const auto& run : Taps(*p, 3).rows4) loads += run.count;
     return loads;
   };
-  EXPECT_EQ(taps_of("sobel-x"), 12u);
-  EXPECT_EQ(taps_of("laplacian"), 14u);
-  EXPECT_EQ(taps_of("motion:31,30"), 138u);
-  EXPECT_EQ(taps_of("shift:5,3"), 0u);
-  EXPECT_EQ(taps_of("5x1:1,0,-2,0,1"), 0u);
+  EXPECT_EQ(loads_of("sobel-x"), 12u);
+  EXPECT_EQ(loads_of("laplacian"), 14u);
+  EXPECT_EQ(loads_of("motion:31,30"), 138u);
+  EXPECT_EQ(loads_of("shift:5,3"), 0u);
+  EXPECT_EQ(loads_of("5x1:1,0,-2,0,1"), 0u);
 }
 
 // Interleaved float inputs are read where they lie (InPlaceColumns): every
