@@ -28,6 +28,7 @@
 #include "core/engine.h"
 #include "core/filter.h"
 #include "core/image.h"
+#include "core/large_buffer.h"
 #include "diff/diff.h"
 #include "diff/rows.h"
 #include "kernel/kernel.h"
@@ -67,6 +68,58 @@ std::map<std::string, Work>& RowWork() {
 }
 size_t g_fma_lanes = 0;
 constexpr size_t kFmaIterations = 20'000'000;
+
+// Every cv::Mat of the program (the frames, both sides' outputs, OpenCV's
+// own temporaries) in the memory the command line gives the engine: its
+// rows and results are core::LargeBuffer, mapped in 2 MiB blocks and
+// advised for transparent huge pages. A float frame is 24,000 pages of 4
+// KiB, and on a virtual machine that shadows the guest's page tables the
+// walks that read and write several rows at once paid for their TLB misses
+// (docs/performance.md, "Frames in 2 MiB pages").
+// CONVCORR_BENCH_SMALL_PAGES=1 keeps OpenCV's allocator instead.
+class LargeBufferAllocator final : public cv::MatAllocator {
+ public:
+  cv::UMatData* allocate(int dims, const int* sizes, int type, void* data0,
+                         size_t* step, cv::AccessFlag /*flags*/,
+                         cv::UMatUsageFlags /*usage*/) const override {
+    // As OpenCV's StdMatAllocator lays a matrix out.
+    size_t total = CV_ELEM_SIZE(type);
+    for (int i = dims - 1; i >= 0; --i) {
+      if (step != nullptr) {
+        if (data0 != nullptr && step[i] != cv::Mat::AUTO_STEP) {
+          CV_Assert(total <= step[i]);
+          total = step[i];
+        } else {
+          step[i] = total;
+        }
+      }
+      total *= static_cast<size_t>(sizes[i]);
+    }
+    auto* u = new cv::UMatData(this);
+    if (data0 != nullptr) {
+      u->data = u->origdata = static_cast<uchar*>(data0);
+      u->flags |= cv::UMatData::USER_ALLOCATED;
+    } else {
+      auto* buffer = new core::LargeBuffer(total);
+      u->userdata = buffer;
+      u->data = u->origdata = buffer->as<uchar>();
+    }
+    u->size = total;
+    return u;
+  }
+  bool allocate(cv::UMatData* u, cv::AccessFlag /*flags*/,
+                cv::UMatUsageFlags /*usage*/) const override {
+    return u != nullptr;
+  }
+  void deallocate(cv::UMatData* u) const override {
+    if (u == nullptr) return;
+    CV_Assert(u->urefcount == 0 && u->refcount == 0);
+    if ((u->flags & cv::UMatData::USER_ALLOCATED) == 0) {
+      delete static_cast<core::LargeBuffer*>(u->userdata);
+    }
+    delete u;
+  }
+};
 
 // One test frame at one depth, in both layouts.
 struct Frame {
@@ -1062,6 +1115,11 @@ int main(int argc, char** argv) {
     hwy::DisableTargets(HWY_AVX3 | HWY_AVX3_DL);
   }
 
+  static LargeBufferAllocator large_buffers;
+  const char* small = std::getenv("CONVCORR_BENCH_SMALL_PAGES");
+  const bool huge = small == nullptr || std::string(small) != "1";
+  if (huge) cv::Mat::setDefaultAllocator(&large_buffers);
+
   const std::string path =
       std::string(CONVCORR_SAMPLES_DIR) + "/photos/coffee.png";
   const cv::Mat photo = cv::imread(path, cv::IMREAD_COLOR);
@@ -1089,6 +1147,9 @@ int main(int argc, char** argv) {
                                            std::to_string(kFrameHeight) +
                                            " BGR");
   benchmark::AddCustomContext("convcorr SIMD target", core::SimdTargetName());
+  benchmark::AddCustomContext(
+      "memory", huge ? "core::LargeBuffer (2 MiB pages where granted)"
+                     : "OpenCV's allocator (CONVCORR_BENCH_SMALL_PAGES=1)");
   benchmark::AddCustomContext("OpenCV", cv::getVersionString());
   for (const KernelCase& kc : kernels) {
     benchmark::AddCustomContext("kernel " + kc.name,
