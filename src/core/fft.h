@@ -14,7 +14,9 @@ namespace convcorr::core::detail {
 
 struct FftPlans;
 
-// Memory with the alignment FFTW's SIMD code wants (fftwf_malloc).
+// Memory with the alignment FFTW's SIMD code wants (fftwf_malloc's, 32
+// bytes at most); arrays of a megabyte or more in huge pages (fft.cc says
+// why).
 struct FftFree {
   void operator()(void* p) const;
 };

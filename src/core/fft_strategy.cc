@@ -20,11 +20,10 @@ namespace {
 // A run's transform arrays, kept in a process-wide pool between calls:
 // each band of a streaming run calls RunFft on every thread, and fresh
 // arrays (11 MB for three channels of 512x512 tiles with compare's second
-// result) would be faulted in again each time, at 10-40 us per 4 KiB page
+// result) would be touched afresh each time, at 10-40 us per 4 KiB page
 // on a guest that shadows page tables (docs/performance.md, "Page
-// faults"). They stay fftwf_malloc's arrays: the same arrays carved from
-// one LargeBuffer in huge pages ran a 63x63 float correlate at half speed
-// once the pool was shared between frames.
+// faults"); AllocateReal and AllocateComplex put them in huge pages, each
+// array on cache sets of its own.
 struct Arrays {
   size_t real_n = 0;
   size_t complex_n = 0;

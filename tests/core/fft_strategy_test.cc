@@ -5,10 +5,15 @@
 
 #include <array>
 #include <cmath>
+#include <complex>
+#include <cstdint>
 #include <limits>
 #include <random>
+#include <set>
+#include <vector>
 
 #include "core/engine_util.h"
+#include "core/fft.h"
 #include "core/filter.h"
 #include "core/oracle.h"
 
@@ -66,6 +71,45 @@ TEST_P(SimdTest, FftKeepsNonFiniteSamplesLocal) {
   }
   EXPECT_TRUE(std::isfinite(fast.at(30, 30)));
   EXPECT_FALSE(std::isfinite(fast.at(10, 10)));
+}
+
+// The transform arrays: 32-byte aligned (fftwf_malloc's alignment for
+// AVX), small ones from fftwf_malloc and
+// those of a megabyte or more in huge pages, each of those starting on
+// cache sets of its own (the offset into its block, modulo the 64 KiB an
+// L2 way spans, differs from the arrays' before it), and a transform
+// through them still gives its input back.
+TEST(FftArrays, AlignedStaggeredAndTransformable) {
+  using convcorr::core::detail::AllocateComplex;
+  using convcorr::core::detail::AllocateReal;
+  using convcorr::core::detail::Fft2d;
+  const auto offset = [](const void* p) {
+    return reinterpret_cast<uintptr_t>(p) % 32;
+  };
+  const auto small = AllocateReal(1000);
+  EXPECT_EQ(offset(small.get()), 0u);
+  std::vector<convcorr::core::detail::FftArray<float>> large;
+  std::set<uintptr_t> sets;
+  for (int i = 0; i < 6; ++i) {
+    large.push_back(AllocateReal(512 * 512));
+    EXPECT_EQ(offset(large.back().get()), 0u);
+    sets.insert(reinterpret_cast<uintptr_t>(large.back().get()) % 65536);
+  }
+  EXPECT_EQ(sets.size(), large.size());
+
+  const Fft2d fft(512, 512);
+  const auto in = AllocateReal(fft.real_size());
+  const auto spectrum = AllocateComplex(fft.spectrum_size());
+  const auto out = AllocateReal(fft.real_size());
+  std::mt19937 rng(66);
+  std::uniform_real_distribution<float> sample(-1.0f, 1.0f);
+  for (size_t i = 0; i < fft.real_size(); ++i) in[i] = sample(rng);
+  fft.Forward(in.get(), spectrum.get());
+  fft.Inverse(spectrum.get(), out.get());
+  const float n = static_cast<float>(fft.real_size());
+  for (size_t i = 0; i < fft.real_size(); i += 997) {
+    ASSERT_NEAR(out[i] / n, in[i], 1e-5f) << "sample " << i;
+  }
 }
 
 }  // namespace
