@@ -175,8 +175,13 @@ Setup MakeSetup(const FilterOptions& o, bool compare, core::Mode mode) {
   // A separable run of more than one rank-1 pass says how many it sums,
   // and one of symmetric factors that it adds mirror pairs first.
   const int passes = filter->terms();
+  // Integer kernels say that 8-bit inputs run in int16 lanes.
   const std::string strategy =
-      method != core::Method::kSeparable ? std::string(core::MethodName(method))
+      method != core::Method::kSeparable
+          ? std::string(core::MethodName(method)) +
+                (filter->integer_lanes() && params.simd
+                     ? " (int16 lanes for 8-bit inputs)"
+                     : "")
       : passes > 1 ? fmt::format("separable ({} rank-1 passes)", passes)
       : filter->symmetric_passes() ? std::string("separable (symmetric passes)")
                                    : std::string("separable");

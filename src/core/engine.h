@@ -73,6 +73,10 @@ class Correlator {
   // Whether the separable strategy runs one term whose factors are both
   // symmetric, adding each mirror pair before the multiply.
   bool symmetric_passes() const { return symmetric_; }
+  // Whether 8-bit interleaved inputs run in exact int16 lanes: direct or
+  // sparse with every weight an integer and no sum out of int16's range
+  // (and, at run time, any constant border an integer in [0, 255]).
+  bool integer_lanes() const { return integer_; }
   // The output rows a band must be a multiple of (EngineOptions::row_begin
   // and row_end): an fft tile's, else 1.
   int RowQuantum() const;
@@ -97,6 +101,7 @@ class Correlator {
   Method method_;
   int terms_ = 0;
   bool symmetric_ = false;
+  bool integer_ = false;
   std::unique_ptr<Prepared> prepared_;
 };
 
@@ -140,6 +145,8 @@ class PairCorrelator {
   bool symmetric_passes() const {
     return first_ ? first_->symmetric_passes() : false;
   }
+  // As Correlator::integer_lanes, for the plan that runs.
+  bool integer_lanes() const;
 
   struct Saturated {
     uint64_t correlate = 0;

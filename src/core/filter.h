@@ -102,6 +102,9 @@ class PreparedFilter {
   // Whether separable adds mirror pairs before multiplying (one term, both
   // factors symmetric): with --no-simd, whether the engine would.
   bool symmetric_passes() const { return symmetric_; }
+  // Whether 8-bit inputs run in exact int16 lanes (Correlator::
+  // integer_lanes); false with --no-simd.
+  bool integer_lanes() const { return integer_; }
   // compare's plan with the engine (kTwoPasses with the reference).
   PairCorrelator::Plan plan() const { return plan_; }
 
@@ -217,6 +220,7 @@ class PreparedFilter {
   Method method_ = Method::kDirect;
   int terms_ = 0;
   bool symmetric_ = false;
+  bool integer_ = false;
   PairCorrelator::Plan plan_ = PairCorrelator::Plan::kTwoPasses;
   std::unique_ptr<Correlator> correlator_;  // the engine, kFilter
   std::unique_ptr<PairCorrelator> pair_;    // the engine, kCompare

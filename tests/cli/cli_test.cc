@@ -765,6 +765,30 @@ TEST(CliFilter, SymmetricSeparablePassesOnAPhoto) {
       << plain.err;
 }
 
+// -v says when an integer kernel's 8-bit samples run in int16 lanes
+// (correlate and compare), and not for a float kernel or the reference;
+// the lanes' samples are those of the float engine.
+TEST(CliFilter, VerboseNamesTheIntegerLanes) {
+  TempDir t;
+  const fs::path in =
+      WriteCrop("coffee.png", cv::Rect(40, 30, 301, 203), t / "crop.png");
+  const std::string lanes = "strategy sparse (int16 lanes for 8-bit inputs)";
+  RUN_OK(sobel, {"correlate", "-v", "-k", "sobel-x", in.string(), "-o",
+                 (t / "lanes.png").string()});
+  EXPECT_NE(sobel.err.find(lanes + ","), std::string::npos) << sobel.err;
+  RUN_OK(pair, {"compare", "-v", "-k", "sobel-x", in.string(), "-o",
+                (t / "pair").string()});
+  EXPECT_NE(pair.err.find(lanes + ", compare fused"), std::string::npos)
+      << pair.err;
+  RUN_OK(gauss, {"correlate", "-v", "-k", "gaussian:1.5,7", in.string(), "-o",
+                 (t / "gauss.png").string()});
+  EXPECT_EQ(gauss.err.find("int16"), std::string::npos) << gauss.err;
+  RUN_OK(ref, {"correlate", "-v", "--no-simd", "-k", "sobel-x", in.string(),
+               "-o", (t / "ref.png").string()});
+  EXPECT_EQ(ref.err.find("int16"), std::string::npos) << ref.err;
+  EXPECT_TRUE(Near(Read(t / "lanes.png"), Read(t / "ref.png"), 0.0));
+}
+
 TEST(CliFilter, SeparableMethodRefusesAKernelOfRankAboveFour) {
   TempDir t;
   const fs::path in =
