@@ -56,9 +56,18 @@ class Workspace {
       arrays_.freq = AllocateComplex(complex_n);
     }
   }
+  // Back to the pool, in place of the arrays unused the longest when it
+  // is full (freed outside the lock): a run that alternates between more
+  // tile sizes than the pool keeps would otherwise map and touch fresh
+  // huge pages for every call.
   ~Workspace() {
+    Arrays evicted;
     const std::lock_guard<std::mutex> lock(mutex_);
-    if (pool_.size() < kKept) pool_.push_back(std::move(arrays_));
+    if (pool_.size() >= kKept) {
+      evicted = std::move(pool_.front());
+      pool_.erase(pool_.begin());
+    }
+    pool_.push_back(std::move(arrays_));
   }
   Workspace(const Workspace&) = delete;
   Workspace& operator=(const Workspace&) = delete;
