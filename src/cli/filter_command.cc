@@ -180,7 +180,7 @@ Setup MakeSetup(const FilterOptions& o, bool compare, core::Mode mode) {
       method != core::Method::kSeparable
           ? std::string(core::MethodName(method)) +
                 (filter->integer_lanes() && params.simd
-                     ? " (int16 lanes for 8-bit inputs)"
+                     ? " (int16 lanes for 8-bit gray and RGB)"
                      : "")
       : passes > 1 ? fmt::format("separable ({} rank-1 passes)", passes)
       : filter->symmetric_passes() ? std::string("separable (symmetric passes)")

@@ -145,8 +145,6 @@ class PairCorrelator {
   bool symmetric_passes() const {
     return first_ ? first_->symmetric_passes() : false;
   }
-  // As Correlator::integer_lanes, for the plan that runs.
-  bool integer_lanes() const;
 
   struct Saturated {
     uint64_t correlate = 0;

@@ -182,13 +182,11 @@ PreparedFilter::PreparedFilter(const kernel::Kernel& k,
     method_ = pass_corr_->method();
     terms_ = pass_corr_->terms();
     symmetric_ = pass_corr_->symmetric_passes();
-    integer_ = pass_corr_->integer_lanes() && pass_conv_->integer_lanes();
   } else if (params.simd) {
     pair_ = std::make_unique<PairCorrelator>(k, params.method, params.size);
     method_ = pair_->method();
     terms_ = pair_->terms();
     symmetric_ = pair_->symmetric_passes();
-    integer_ = pair_->integer_lanes();
     plan_ = pair_->plan();
   } else {
     // The reference runs; the strategy is still chosen, to be named and

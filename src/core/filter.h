@@ -103,7 +103,10 @@ class PreparedFilter {
   // factors symmetric): with --no-simd, whether the engine would.
   bool symmetric_passes() const { return symmetric_; }
   // Whether 8-bit inputs run in exact int16 lanes (Correlator::
-  // integer_lanes); false with --no-simd.
+  // integer_lanes) when they are gray or RGB (an alpha channel's weighting
+  // runs in float); false with --no-simd, and for compare, whose streaming
+  // run writes its two results as planar float bands (the pairs' int16
+  // lanes need interleaved 8-bit outputs).
   bool integer_lanes() const { return integer_; }
   // compare's plan with the engine (kTwoPasses with the reference).
   PairCorrelator::Plan plan() const { return plan_; }

@@ -405,11 +405,6 @@ PairCorrelator::Saturated PairCorrelator::Run(const ConstImageView& in,
   return result;
 }
 
-bool PairCorrelator::integer_lanes() const {
-  if (pairs_ != nullptr) return pairs_->int_corr != nullptr;
-  return first_ != nullptr && first_->integer_lanes();
-}
-
 int PairCorrelator::RowQuantum() const {
   if (pairs_ != nullptr && pairs_->fft != nullptr) {
     return pairs_->fft->nh - pairs_->centred.rows() + 1;
