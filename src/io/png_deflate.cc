@@ -407,7 +407,16 @@ void BandedIdat::Compress(Band& band, Deflater& deflater) noexcept {
   try {
     const size_t filtered_row = row_bytes_ + 1;
     band.in_size = filtered_row * static_cast<size_t>(band.rows);
-    if (band.filtered.size() < band.in_size) band.filtered.resize(band.in_size);
+    // Zeros past the input, whatever a longer band left in a reused
+    // buffer: the deflaters may look a few bytes past their input (ISA-L
+    // hashes ahead), and the stream must not depend on what was there.
+    constexpr size_t kTail = 64;
+    if (band.filtered.size() < band.in_size + kTail) {
+      band.filtered.resize(band.in_size + kTail);
+    }
+    std::fill_n(
+        band.filtered.begin() + static_cast<std::ptrdiff_t>(band.in_size),
+        kTail, uint8_t{0});
     const size_t bpp =
         static_cast<size_t>(format_.channels) * format_.SampleBytes();
     const size_t width = static_cast<size_t>(format_.width);
