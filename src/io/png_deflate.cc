@@ -197,11 +197,13 @@ struct BandedIdat::Deflater {
   std::string RunIsal(Band& band, size_t at) {
     isal_zstream z{};
     isal_deflate_init(&z);
-    // Zeroed for every band (about 280 KB, against a band's megabyte of
-    // input), so that nothing the thread's earlier band left in it can
-    // reach this band's bytes: the stream must not depend on which thread
-    // deflated which band.
-    isal_level.assign(ISAL_DEF_LVL1_DEFAULT, 0);
+    // Its state (the first ISAL_DEF_LVL1_REQ bytes, 20 KiB: hash table and
+    // histograms; the tokens after them are written before they are read)
+    // zeroed for every band, so that nothing the thread's earlier band
+    // left in it can reach this band's bytes: the stream must not depend
+    // on which thread deflated which band.
+    if (isal_level.empty()) isal_level.resize(ISAL_DEF_LVL1_DEFAULT);
+    std::fill_n(isal_level.begin(), ISAL_DEF_LVL1_REQ, uint8_t{0});
     z.level = 1;
     z.level_buf = isal_level.data();
     z.level_buf_size = static_cast<uint32_t>(isal_level.size());
