@@ -179,7 +179,7 @@ Setup MakeSetup(const FilterOptions& o, bool compare, core::Mode mode) {
   const std::string strategy =
       method != core::Method::kSeparable
           ? std::string(core::MethodName(method)) +
-                (filter->integer_lanes() && params.simd
+                (filter->integer_lanes()
                      ? " (int16 lanes for 8-bit gray and RGB)"
                      : "")
       : passes > 1 ? fmt::format("separable ({} rank-1 passes)", passes)

@@ -24,8 +24,7 @@ Correlator::Correlator(const kernel::Kernel& k, Method requested,
       prepared_(detail::Prepare(kernel_, method_, terms)) {
   terms_ = static_cast<int>(prepared_->h_groups.size());
   symmetric_ = !prepared_->sym_row.empty();
-  integer_ = prepared_->integer &&
-             (method_ == Method::kDirect || method_ == Method::kSparse);
+  integer_ = detail::IntegerKernel(*prepared_, method_);
 }
 
 Correlator::~Correlator() = default;

@@ -60,9 +60,13 @@ void LoadPaddedU8(const Job& job, int py, int px0, int px1, uint8_t* dst) {
 
 }  // namespace
 
+bool IntegerKernel(const Correlator::Prepared& p, Method method) {
+  return p.integer && (method == Method::kDirect || method == Method::kSparse);
+}
+
 bool RunsInteger(const Job& job, const Correlator::Prepared& p, Method method) {
-  if (method != Method::kDirect && method != Method::kSparse) return false;
-  if (!p.integer || job.in->type != Depth::kU8 || !job.packed) return false;
+  if (!IntegerKernel(p, method)) return false;
+  if (job.in->type != Depth::kU8 || !job.packed) return false;
   const float value = job.border.value;
   return job.border.mode != BorderMode::kConstant ||
          (value >= 0.0f && value <= 255.0f && value == std::trunc(value));

@@ -166,6 +166,9 @@ uint64_t RunDirect(const Job& job, const Taps& p, int y0, int y1);
 // fits them (Correlator::Prepared::integer), interleaved input and output
 // (Job::packed), and a constant border of an integer in [0, 255].
 bool RunsInteger(const Job& job, const Correlator::Prepared& p, Method method);
+// The kernel's half of RunsInteger: direct or sparse, and a kernel that
+// fits the lanes.
+bool IntegerKernel(const Correlator::Prepared& p, Method method);
 // Output rows [y0, y1) in int16 lanes: the same samples as RunDirect.
 uint64_t RunInteger(const Job& job, const Correlator::Prepared& p, int y0,
                     int y1);
